@@ -1,0 +1,172 @@
+"""`healthsync edge …`: the edge runtime's commands, each a thin layer over the library."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from edge import config
+from edge.cli_common import emit, handle_errors
+from edge.keys import KeySource
+from edge.schema import METRICS, TABLES, to_wire
+from edge.twin.cli import app as twin_app
+from edge.vision.cli import therapy_app
+from edge.voice.cli import app as voice_app
+
+app = typer.Typer(help="The edge runtime: local encrypted store, on-device pipelines, sync.", no_args_is_help=True)
+metrics_app = typer.Typer(help="Health metrics in the local store.", no_args_is_help=True)
+app.add_typer(metrics_app, name="metrics")
+app.add_typer(voice_app, name="voice")
+app.add_typer(twin_app, name="twin")
+app.add_typer(therapy_app, name="therapy")
+
+StorePath = typer.Option(None, "--store", help="Store file (default: $HEALTHSYNC_HOME/edge.db).")
+Passphrase = typer.Option(None, "--passphrase", envvar="HEALTHSYNC_PASSPHRASE", help="Store passphrase.",
+                          show_envvar=True)
+JsonOut = typer.Option(False, "--json", help="Machine-readable JSON output.")
+UserOpt = typer.Option(None, "--user", help="User id (default: the store's primary user).")
+
+
+def _keys(passphrase: Optional[str]) -> KeySource | None:
+    return KeySource(passphrase=passphrase) if passphrase else None
+
+
+def open_cli_store(store_path: Optional[Path], passphrase: Optional[str], create: bool = False):
+    """Open the store for a command."""
+    return config.open_store(store_path, _keys(passphrase), create=create)
+
+
+@app.command()
+@handle_errors
+def init(
+    user_id: Optional[str] = typer.Option(None, "--user-id", help="Primary user's id (new UUIDv7 if omitted)."),
+    email: Optional[str] = typer.Option(None, help="Primary user's email."),
+    name: Optional[str] = typer.Option(None, help="Primary user's full name."),
+    store_path: Optional[Path] = StorePath,
+    passphrase: Optional[str] = Passphrase,
+    as_json: bool = JsonOut,
+):
+    """Create an encrypted edge store and its primary user."""
+    path = store_path or config.store_path()
+    if path.exists():
+        from edge.errors import HealthSyncError
+
+        raise HealthSyncError(f"a store already exists at {path}", hint="use --store for another file")
+    with open_cli_store(path, passphrase, create=True) as store:
+        user = store.users.add({"id": user_id, "email": email, "full_name": name} if user_id
+                               else {"email": email, "full_name": name})
+        store.set_meta("user_id", str(user.id))
+        out = {"store": str(path), "device_id": store.device_id, "user_id": str(user.id),
+               "schema_version": store.schema_version}
+    emit(out, as_json, lambda d: Console().print(f"initialised store {d['store']} (user {d['user_id']}, "
+                                                 f"device {d['device_id']})"))
+
+
+@metrics_app.command("add")
+@handle_errors
+def metrics_add(
+    metric_type: str = typer.Argument(..., help=f"One of: {', '.join(sorted(METRICS))}."),
+    value: float = typer.Argument(..., help="The measured value."),
+    unit: Optional[str] = typer.Option(None, help="Unit of VALUE (default: the metric's canonical unit)."),
+    recorded_at: Optional[dt.datetime] = typer.Option(None, help="When it was measured (default: now)."),
+    notes: Optional[str] = typer.Option(None),
+    user: Optional[str] = UserOpt,
+    store_path: Optional[Path] = StorePath,
+    passphrase: Optional[str] = Passphrase,
+    as_json: bool = JsonOut,
+):
+    """Record one validated health metric."""
+    with open_cli_store(store_path, passphrase) as store:
+        data = {"user_id": user or config.primary_user(store), "metric_type": metric_type, "value": value,
+                "unit": unit, "notes": notes, "source": "manual"}
+        if recorded_at:
+            data["recorded_at"] = recorded_at
+        metric = store.health_metrics.add(data)
+    emit(to_wire(metric), as_json, lambda d: Console().print(
+        f"recorded {d['metric_type']} = {d['value']} {d['unit']} ({d['id']})"))
+
+
+@metrics_app.command("list")
+@handle_errors
+def metrics_list(
+    metric_type: Optional[str] = typer.Option(None, "--type", help="Only this metric type."),
+    since: Optional[dt.datetime] = typer.Option(None, help="Only at or after this time."),
+    limit: int = typer.Option(50, min=1, max=10_000),
+    user: Optional[str] = UserOpt,
+    store_path: Optional[Path] = StorePath,
+    passphrase: Optional[str] = Passphrase,
+    as_json: bool = JsonOut,
+):
+    """List health metrics, newest first."""
+    filters = {"metric_type": metric_type} if metric_type else {}
+    with open_cli_store(store_path, passphrase) as store:
+        rows = store.health_metrics.list(owner=user or config.primary_user(store), since=since, limit=limit,
+                                         **filters)
+    data = [to_wire(r) for r in rows]
+
+    def human(items):
+        table = Table("recorded at", "type", "value", "unit", "source")
+        for m in items:
+            table.add_row(m["recorded_at"], m["metric_type"], f"{m['value']:g}", m["unit"], m["source"])
+        Console().print(table)
+
+    emit(data, as_json, human)
+
+
+@app.command("export")
+@handle_errors
+def export(
+    fmt: str = typer.Option("json", "--format", help="json (every table) or csv (one table)."),
+    table: Optional[str] = typer.Option(None, help="Table to export (default: all for json, health_metrics "
+                                                    "for csv)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default: stdout)."),
+    store_path: Optional[Path] = StorePath,
+    passphrase: Optional[str] = Passphrase,
+):
+    """Export decrypted records (contains PHI: handle the output accordingly)."""
+    from edge.errors import ValidationError
+
+    if fmt not in ("json", "csv"):
+        raise ValidationError(f"unknown format {fmt!r}: use json or csv", field="format")
+    names = [table] if table else (list(TABLES) if fmt == "json" else ["health_metrics"])
+    with open_cli_store(store_path, passphrase) as store:
+        data = {n: [to_wire(r) for r in store.repo(n).list(limit=10**9)] for n in names}
+    if fmt == "json":
+        text = json.dumps(data, indent=2)
+    else:
+        rows = data[names[0]]
+        buf = io.StringIO()
+        fields = list(TABLES[names[0]].model.model_fields)
+        writer = csv.DictWriter(buf, fieldnames=fields)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in r.items()})
+        text = buf.getvalue()
+    if output:
+        output.write_text(text)
+        Console(stderr=True).print(f"wrote {sum(len(v) for v in data.values())} records to {output}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@app.command()
+@handle_errors
+def info(store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Passphrase, as_json: bool = JsonOut):
+    """Show the store's path, device, schema version and record counts."""
+    with open_cli_store(store_path, passphrase) as store:
+        data = {"store": str(store.path), "device_id": store.device_id, "schema_version": store.schema_version,
+                "user_id": store.meta("user_id"), "counts": {n: store.repo(n).count() for n in TABLES}}
+    emit(data, as_json, lambda d: Console().print_json(data=d))
+
+
+def _uuid(value: str) -> uuid.UUID:
+    return uuid.UUID(value)

@@ -1,0 +1,379 @@
+"""Record schemas of every table, shared by the edge store and the sync server (one validation for both)."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Literal
+
+import uuid6
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from edge.errors import ValidationError
+
+SCHEMA_VERSION = 2
+# Writes stamped a little ahead of our clock are tolerated: device clocks drift.
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+
+def new_id() -> uuid.UUID:
+    """A new UUIDv7 (time-ordered) id."""
+    return uuid.UUID(str(uuid6.uuid7()))
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-aware current UTC time."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def not_in_future(value: dt.datetime | dt.date, field: str) -> dt.datetime | dt.date:
+    """Reject timestamps and dates that lie in the future."""
+    if isinstance(value, dt.datetime):
+        value = _aware(value)
+        if value > utcnow() + FUTURE_TOLERANCE:
+            raise ValueError(f"{field} {value.isoformat()} is in the future")
+    elif value > utcnow().date():
+        raise ValueError(f"{field} {value.isoformat()} is in the future")
+    return value
+
+
+# ---------------------------------------------------------------- metrics, units and physiological bounds
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric type: its canonical unit, the units accepted (with a factor to canonical) and plausible bounds."""
+
+    unit: str
+    low: float
+    high: float
+    units: tuple[tuple[str, float], ...] = ()
+
+    def to_canonical(self, value: float, unit: str | None) -> float:
+        if unit is None or unit == self.unit:
+            return value
+        for alt, factor in self.units:
+            if alt == unit:
+                return value * factor
+        accepted = ", ".join([self.unit, *(u for u, _ in self.units)])
+        raise ValueError(f"unit {unit!r} is not accepted (accepted: {accepted})")
+
+
+# Conversion factors: glucose 1 mmol/L = 18.016 mg/dL (MW 180.16); cholesterol 38.67; triglycerides 88.57.
+METRICS: dict[str, MetricSpec] = {
+    "heart_rate": MetricSpec("bpm", 20, 250),
+    "systolic_bp": MetricSpec("mmHg", 50, 260, (("kPa", 7.50062),)),
+    "diastolic_bp": MetricSpec("mmHg", 30, 160, (("kPa", 7.50062),)),
+    "spo2": MetricSpec("%", 50, 100),
+    "body_temperature": MetricSpec("C", 30, 44),
+    "respiratory_rate": MetricSpec("breaths/min", 4, 70),
+    "blood_glucose": MetricSpec("mg/dL", 20, 1000, (("mmol/L", 18.016),)),
+    "hba1c": MetricSpec("%", 3, 20),
+    "total_cholesterol": MetricSpec("mg/dL", 50, 600, (("mmol/L", 38.67),)),
+    "hdl_cholesterol": MetricSpec("mg/dL", 5, 200, (("mmol/L", 38.67),)),
+    "ldl_cholesterol": MetricSpec("mg/dL", 10, 500, (("mmol/L", 38.67),)),
+    "triglycerides": MetricSpec("mg/dL", 10, 5000, (("mmol/L", 88.57),)),
+    "creatinine": MetricSpec("mg/dL", 0.1, 20, (("umol/L", 1 / 88.42),)),
+    "hemoglobin": MetricSpec("g/dL", 3, 25, (("g/L", 0.1),)),
+    "weight": MetricSpec("kg", 0.5, 400, (("lb", 0.45359237),)),
+    "height": MetricSpec("cm", 30, 250, (("m", 100.0), ("in", 2.54))),
+    "bmi": MetricSpec("kg/m2", 8, 90),
+    "waist_circumference": MetricSpec("cm", 30, 250, (("in", 2.54),)),
+    "steps": MetricSpec("count", 0, 150_000),
+    "sleep_hours": MetricSpec("h", 0, 24),
+    "pain_level": MetricSpec("score", 0, 10),
+    "stress_score": MetricSpec("z", -10, 10),
+}
+
+MetricType = str
+Sex = Literal["female", "male"]
+Role = Literal["patient", "doctor", "admin"]
+MetricSource = Literal["manual", "device", "wearable", "scan", "voice", "therapy", "sync"]
+
+
+class Policy(str, Enum):
+    """How concurrent writes to a table merge (architecture note, principle 4)."""
+
+    APPEND_ONLY = "append_only"
+    LWW_COLUMNS = "lww_columns"
+    STATE_MACHINE = "state_machine"
+    DOC_MEMBERS = "doc_members"
+    SERVER_OWNED = "server_owned"
+
+
+class Record(BaseModel):
+    """Base of every stored record: a UUIDv7 id; unknown fields are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_assignment=True)
+
+    id: uuid.UUID = Field(default_factory=new_id)
+
+
+class Observation(Record):
+    """Append-only clinical observation; a correction is a new row naming the row it supersedes."""
+
+    user_id: uuid.UUID
+    supersedes: uuid.UUID | None = None
+
+
+class HealthMetric(Observation):
+    """One measured value (heart rate, glucose, …) stored in its metric type's canonical unit."""
+
+    metric_type: str = Field(pattern=r"^[a-zA-Z_]+$", max_length=64)
+    unit: str | None = None
+    value: float
+    recorded_at: dt.datetime = Field(default_factory=utcnow)
+    source: MetricSource = "manual"
+    notes: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("metric_type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        if v not in METRICS:
+            raise ValueError(f"unknown metric_type {v!r} (known: {', '.join(sorted(METRICS))})")
+        return v
+
+    @field_validator("value")
+    @classmethod
+    def _bounds(cls, v: float, info: ValidationInfo) -> float:
+        spec = METRICS.get(info.data.get("metric_type", ""))
+        if spec is None or "unit" not in info.data:
+            return v  # the metric_type or unit error is reported on its own field
+        canonical = spec.to_canonical(v, info.data["unit"])
+        if not spec.low <= canonical <= spec.high:
+            raise ValueError(
+                f"{v:g} {info.data['unit'] or spec.unit} is outside the physiological range "
+                f"{spec.low:g}–{spec.high:g} {spec.unit} for {info.data['metric_type']}"
+            )
+        # Stored canonically so the twin and the server never guess units.
+        return round(canonical, 6)
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str | None, info: ValidationInfo) -> str | None:
+        spec = METRICS.get(info.data.get("metric_type", ""))
+        if spec is not None and v is not None:
+            spec.to_canonical(1.0, v)
+        return v
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _recorded_at(cls, v: dt.datetime) -> dt.datetime:
+        return not_in_future(v, "recorded_at")
+
+    @model_validator(mode="after")
+    def _canonical_unit(self) -> "HealthMetric":
+        object.__setattr__(self, "unit", METRICS[self.metric_type].unit)
+        return self
+
+
+class User(Record):
+    """A person's profile; fields merge last-writer-wins per column."""
+
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
+    full_name: str | None = Field(default=None, max_length=200)
+    date_of_birth: dt.date | None = None
+    sex: Sex | None = None
+    role: Role = "patient"
+    phone: str | None = Field(default=None, max_length=40)
+    llm_consent: bool = False
+    audio_opt_in: bool = False
+    image_ai_consent: bool = False
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _dob(cls, v: dt.date | None) -> dt.date | None:
+        return None if v is None else not_in_future(v, "date_of_birth")
+
+
+class Doctor(Record):
+    """A doctor's public listing; owned by the server, pulled read-only by devices."""
+
+    user_id: uuid.UUID | None = None
+    full_name: str = Field(max_length=200)
+    specialty: str = Field(max_length=100)
+    license_number: str | None = Field(default=None, max_length=64)
+    rating: float | None = Field(default=None, ge=0, le=5)
+    hourly_rate: float | None = Field(default=None, ge=0)
+    available: bool = True
+
+
+class Symptom(Observation):
+    """A reported symptom episode with its triage and (when from voice) the voice analysis."""
+
+    description: str = Field(min_length=1, max_length=5000)
+    severity: int = Field(ge=0, le=10)
+    recorded_at: dt.datetime = Field(default_factory=utcnow)
+    duration_days: float | None = Field(default=None, ge=0, le=36500)
+    voice_analysis: dict[str, Any] | None = None
+    triage: dict[str, Any] | None = None
+    model_versions: dict[str, str] | None = None
+    audio_path: str | None = None
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _recorded_at(cls, v: dt.datetime) -> dt.datetime:
+        return not_in_future(v, "recorded_at")
+
+
+AppointmentStatus = Literal["requested", "confirmed", "cancelled", "completed", "no_show"]
+
+# Server-owned state machine: allowed transitions (principle 4).
+APPOINTMENT_TRANSITIONS: dict[str, set[str]] = {
+    "requested": {"confirmed", "cancelled"},
+    "confirmed": {"completed", "cancelled", "no_show"},
+    "cancelled": set(),
+    "completed": set(),
+    "no_show": set(),
+}
+
+
+class Appointment(Record):
+    """A booking between a patient and a doctor; status follows APPOINTMENT_TRANSITIONS."""
+
+    patient_id: uuid.UUID
+    doctor_id: uuid.UUID
+    scheduled_at: dt.datetime
+    status: AppointmentStatus = "requested"
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class TherapySession(Observation):
+    """One physiotherapy session's outcome."""
+
+    exercise: str = Field(pattern=r"^[a-z_]+$", max_length=64)
+    reps: int = Field(ge=0, le=10_000)
+    score: float = Field(ge=0, le=100)
+    duration_s: float = Field(ge=0, le=24 * 3600)
+    pain_before: int | None = Field(default=None, ge=0, le=10)
+    pain_after: int | None = Field(default=None, ge=0, le=10)
+    started_at: dt.datetime = Field(default_factory=utcnow)
+    details: dict[str, Any] | None = None
+
+    @field_validator("started_at")
+    @classmethod
+    def _started_at(cls, v: dt.datetime) -> dt.datetime:
+        return not_in_future(v, "started_at")
+
+
+class Prediction(Observation):
+    """A risk estimate from an equation or a model, with what produced it."""
+
+    disease: str = Field(max_length=100)
+    probability: float | None = Field(default=None, ge=0, le=1)
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    model_name: str = Field(max_length=100)
+    model_version: str = Field(max_length=50)
+    inputs_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    details: dict[str, Any] | None = None
+
+
+class FamilyCondition(BaseModel):
+    """A condition a relative has or had."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=100)
+    age_of_onset: int | None = Field(default=None, ge=0, le=120)
+
+
+class FamilyMember(BaseModel):
+    """One relative in the family graph."""
+
+    model_config = ConfigDict(extra="forbid")
+    relation: Literal[
+        "mother", "father", "sister", "brother", "son", "daughter",
+        "grandmother", "grandfather", "aunt", "uncle", "cousin", "half_sister", "half_brother", "other",
+    ]
+    name: str | None = Field(default=None, max_length=200)
+    birth_year: int | None = Field(default=None, ge=1850, le=2100)
+    living: bool = True
+    conditions: list[FamilyCondition] = Field(default_factory=list)
+
+
+class FamilyGraph(Record):
+    """A patient's relatives as a document keyed by member id; merged per member."""
+
+    user_id: uuid.UUID
+    members: dict[str, FamilyMember] = Field(default_factory=dict)
+
+
+class HealthEvent(Observation):
+    """A free-form health event document (alerts, scans, notes)."""
+
+    event_type: str = Field(pattern=r"^[a-z_]+$", max_length=64)
+    occurred_at: dt.datetime = Field(default_factory=utcnow)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _occurred_at(cls, v: dt.datetime) -> dt.datetime:
+        return not_in_future(v, "occurred_at")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table: its record model, merge policy, owning-user column and the plaintext columns it is queried by."""
+
+    name: str
+    model: type[Record]
+    policy: Policy
+    owner: str | None
+    index: tuple[str, ...] = ()
+
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in (
+        TableSpec("users", User, Policy.LWW_COLUMNS, "id"),
+        TableSpec("doctors", Doctor, Policy.SERVER_OWNED, None, ("specialty",)),
+        TableSpec("health_metrics", HealthMetric, Policy.APPEND_ONLY, "user_id", ("metric_type", "recorded_at")),
+        TableSpec("symptoms", Symptom, Policy.APPEND_ONLY, "user_id", ("recorded_at",)),
+        TableSpec("appointments", Appointment, Policy.STATE_MACHINE, "patient_id",
+                  ("doctor_id", "status", "scheduled_at")),
+        TableSpec("therapy_sessions", TherapySession, Policy.APPEND_ONLY, "user_id", ("exercise", "started_at")),
+        TableSpec("predictions", Prediction, Policy.APPEND_ONLY, "user_id", ("disease", "inputs_hash")),
+        TableSpec("family_graph", FamilyGraph, Policy.DOC_MEMBERS, "user_id"),
+        TableSpec("health_events", HealthEvent, Policy.APPEND_ONLY, "user_id", ("event_type", "occurred_at")),
+    )
+}
+
+
+def table_spec(name: str) -> TableSpec:
+    """The spec of a table, or a ValidationError naming the unknown table."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise ValidationError(f"unknown table {name!r}", field="table") from None
+
+
+def validate(table: str, data: dict[str, Any] | Record) -> Record:
+    """Validate a record for a table; raise ValidationError naming the first bad field."""
+    spec = table_spec(table)
+    if isinstance(data, spec.model):
+        return data
+    if isinstance(data, Record):
+        data = data.model_dump()
+    try:
+        return spec.model.model_validate(data)
+    except PydanticValidationError as exc:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]) or table, "message": e["msg"].removeprefix("Value error, ")}
+            for e in exc.errors()
+        ]
+        first = errors[0]
+        raise ValidationError(
+            f"{table}: {first['field']}: {first['message']}", field=first["field"], errors=errors
+        ) from None
+
+
+def to_wire(record: Record) -> dict[str, Any]:
+    """A record as JSON-compatible plain data."""
+    return record.model_dump(mode="json")
+

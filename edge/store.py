@@ -1,0 +1,413 @@
+"""The edge store: one SQLite file (WAL) holding every table, PHI sealed with AES-GCM, writes captured in an outbox.
+
+Every write goes through a Repository: validate with the shared schema → seal → write the row and its change
+record in one transaction (principle 2: no stored-but-unqueued write, whatever crashes when).
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Generic, Iterator, TypeVar
+
+from edge import migrations
+from edge.errors import HealthSyncError, NotFoundError, SchemaVersionError, StoreCorruptError, ValidationError
+from edge.hlc import HybridLogicalClock, Timestamp
+from edge.keys import FieldCipher, KdfParams, KeySource, unwrap_data_key, wrap_data_key
+from edge.schema import (
+    APPOINTMENT_TRANSITIONS,
+    Policy,
+    Record,
+    TableSpec,
+    new_id,
+    table_spec,
+    validate,
+)
+
+T = TypeVar("T", bound=Record)
+MAGIC = b"healthsync-edge-store"
+
+
+def _index_value(value: Any) -> str | None:
+    """Plaintext index column text whose string order matches value order (datetimes in UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return str(value)
+
+
+class Store:
+    """An open edge store; get repositories with `store.repo(table)` or attributes named after tables."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, cipher: FieldCipher, device_id: str, capture: bool):
+        self._conn = conn
+        self.path = path
+        self._cipher = cipher
+        self.device_id = device_id
+        self.capture = capture
+        self.clock = HybridLogicalClock(device_id, self._last_clock())
+        self._lock = threading.RLock()
+        self._in_txn = False
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike,
+        keys: KeySource | None = None,
+        *,
+        create: bool = False,
+        kdf: KdfParams = KdfParams(),
+        capture: bool = True,
+    ) -> "Store":
+        """Open (or with create=True, initialise) a store; migrations run on open. Raises StoreLockedError on a
+        wrong key, without touching the data."""
+        path = Path(path)
+        keys = keys or KeySource.from_env()
+        if not path.exists() and not create:
+            raise NotFoundError(f"no store at {path}", hint="run `healthsync edge init` first")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=5000")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreCorruptError(f"{path} is not a readable SQLite store: {exc}") from None
+        if version > migrations.LATEST:
+            conn.close()
+            raise SchemaVersionError(
+                f"store schema v{version} is newer than this software (v{migrations.LATEST})",
+                hint="upgrade healthsync",
+            )
+        try:
+            if version == 0:
+                if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                    raise StoreCorruptError(f"{path} is an SQLite file but not a HealthSync store")
+                data_key = cls._initialise(conn, keys, kdf)
+            else:
+                data_key = cls._unlock(conn, keys)
+            cls._migrate(conn, max(version, 1))
+        except BaseException:
+            conn.close()
+            raise
+        device_id = conn.execute("SELECT value FROM meta WHERE key='device_id'").fetchone()[0]
+        return cls(conn, path, FieldCipher(data_key), str(device_id), capture)
+
+    @staticmethod
+    def _initialise(conn: sqlite3.Connection, keys: KeySource, kdf: KdfParams) -> bytes:
+        data_key = secrets.token_bytes(32)
+        salt = secrets.token_bytes(16)
+        conn.execute("BEGIN IMMEDIATE")
+        for stmt in _split(migrations.MIGRATIONS[0]):
+            conn.execute(stmt)
+        meta = {
+            "magic": MAGIC,
+            "kdf": json.dumps(
+                {"alg": "argon2id" if keys.raw_key is None else "raw", "m": kdf.memory_kib, "t": kdf.iterations,
+                 "p": kdf.lanes}
+            ),
+            "salt": salt,
+            "wrapped_key": wrap_data_key(data_key, keys.kek(salt, kdf)),
+            "device_id": str(new_id()),
+        }
+        conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
+        conn.execute("PRAGMA user_version=1")
+        conn.execute("COMMIT")
+        return data_key
+
+    @staticmethod
+    def _unlock(conn: sqlite3.Connection, keys: KeySource) -> bytes:
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+        if meta.get("magic") != MAGIC:
+            raise StoreCorruptError("not a HealthSync store (magic missing)")
+        params = json.loads(meta["kdf"])
+        if params["alg"] == "raw" and keys.raw_key is None:
+            raise HealthSyncError("this store is protected by a raw key", hint="set HEALTHSYNC_KEY")
+        kdf = KdfParams(memory_kib=params["m"], iterations=params["t"], lanes=params["p"])
+        return unwrap_data_key(meta["wrapped_key"], keys.kek(meta["salt"], kdf))
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection, version: int) -> None:
+        for target in range(version, migrations.LATEST):
+            conn.execute("BEGIN IMMEDIATE")
+            for stmt in _split(migrations.MIGRATIONS[target]):
+                conn.execute(stmt)
+            conn.execute(f"PRAGMA user_version={target + 1}")
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Checkpoint and close."""
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def schema_version(self) -> int:
+        return self._conn.execute("PRAGMA user_version").fetchone()[0]
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One SQLite write transaction (nested calls join the outer one)."""
+        with self._lock:
+            if self._in_txn:
+                yield self._conn
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._in_txn = True
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._in_txn = False
+
+    def query(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
+        """Read-only query helper for modules of the edge (outbox, sync)."""
+        with self._lock:
+            cur = self._conn.execute(sql, params)
+            return cur.fetchall()
+
+    def seal(self, obj: Any, context: str) -> bytes:
+        return self._cipher.seal(json.dumps(obj, separators=(",", ":"), default=str).encode(), context.encode())
+
+    def unseal(self, blob: bytes, context: str) -> Any:
+        return json.loads(self._cipher.open(blob, context.encode()))
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        row = self.query("SELECT value FROM meta WHERE key=?", (key,))
+        return row[0][0] if row else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                         (key, value))
+
+    def _last_clock(self) -> Timestamp | None:
+        best = None
+        for spec_name in ("outbox",):
+            row = self._conn.execute(f"SELECT max(hlc) FROM {spec_name}").fetchone()
+            if row and row[0]:
+                best = Timestamp.decode(row[0])
+        return best
+
+    def record_change(self, conn: sqlite3.Connection, table: str, row_id: str, op: str, columns: bytes | None,
+                      hlc: str) -> None:
+        """Append a change to the outbox inside the caller's transaction."""
+        if self.capture:
+            conn.execute(
+                "INSERT INTO outbox(change_id, tbl, row_id, op, columns, hlc) VALUES (?, ?, ?, ?, ?, ?)",
+                (str(new_id()), table, row_id, op, columns, hlc),
+            )
+
+    def repo(self, table: str) -> "Repository":
+        """The repository of a table."""
+        return Repository(self, table_spec(table))
+
+    def __getattr__(self, name: str) -> "Repository":
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self.repo(name)
+        except ValidationError:
+            raise AttributeError(name) from None
+
+
+def _split(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip() and not s.strip().startswith("--")]
+
+
+class Repository(Generic[T]):
+    """Typed access to one table: the only way pipelines write."""
+
+    def __init__(self, store: Store, spec: TableSpec):
+        self.store = store
+        self.spec = spec
+        self.table = spec.name
+
+    def _ctx(self, row_id: str) -> str:
+        return f"{self.table}|{row_id}"
+
+    def _row_values(self, record: Record) -> dict[str, Any]:
+        owner = getattr(record, self.spec.owner) if self.spec.owner else None
+        values = {"id": str(record.id), "owner": None if owner is None else str(owner)}
+        values.update({c: _index_value(getattr(record, c)) for c in self.spec.index})
+        values["supersedes"] = _index_value(getattr(record, "supersedes", None))
+        return values
+
+    def _write_row(self, conn: sqlite3.Connection, record: Record, hlc: str, clocks: dict[str, str],
+                   deleted: bool = False) -> bytes:
+        values = self._row_values(record)
+        doc = record.model_dump(mode="json")
+        payload = self.store.seal(doc, self._ctx(values["id"]))
+        values.update(payload=payload, hlc=hlc, clocks=json.dumps(clocks), deleted=int(deleted))
+        cols = ", ".join(values)
+        marks = ", ".join("?" * len(values))
+        updates = ", ".join(f"{c}=excluded.{c}" for c in values if c != "id")
+        conn.execute(
+            f"INSERT INTO {self.table} ({cols}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}",
+            list(values.values()),
+        )
+        return payload
+
+    def add(self, data: T | dict[str, Any]) -> T:
+        """Validate and insert a new record; its change is captured in the same transaction."""
+        record = validate(self.table, data)
+        self._refuse_server_owned()
+        row_id = str(record.id)
+        with self.store.transaction() as conn:
+            if conn.execute(f"SELECT 1 FROM {self.table} WHERE id=?", (row_id,)).fetchone():
+                raise ValidationError(f"{self.table} {row_id} already exists", field="id")
+            if self.spec.policy is Policy.APPEND_ONLY and record.supersedes is not None:
+                self._get_row(conn, str(record.supersedes))
+            hlc = self.store.clock.now().encode()
+            clocks = {f: hlc for f in record.model_fields_set | {"id"}} if self.spec.policy is Policy.LWW_COLUMNS else {}
+            payload = self._write_row(conn, record, hlc, clocks)
+            # The insert's change carries the whole record: reuse the sealed payload (same bytes, same context).
+            self.store.record_change(conn, self.table, row_id, "insert", payload, hlc)
+        return record  # type: ignore[return-value]
+
+    def add_many(self, items: list[T | dict[str, Any]]) -> list[T]:
+        """Insert several records in one transaction."""
+        with self.store.transaction():
+            return [self.add(item) for item in items]
+
+    def update(self, row_id: uuid.UUID | str, **changes: Any) -> T:
+        """Change columns of a mutable row (profile LWW, appointment status, family members)."""
+        self._refuse_server_owned()
+        if self.spec.policy is Policy.APPEND_ONLY:
+            raise ValidationError(
+                f"{self.table} is append-only: record a correction with correct() instead", field="table"
+            )
+        row_id = str(row_id)
+        with self.store.transaction() as conn:
+            current, clocks = self._get_row(conn, row_id)
+            doc = current.model_dump()
+            if "id" in changes:
+                raise ValidationError("id cannot change", field="id")
+            if self.spec.policy is Policy.STATE_MACHINE and "status" in changes:
+                allowed = APPOINTMENT_TRANSITIONS[current.status]
+                if changes["status"] != current.status and changes["status"] not in allowed:
+                    raise ValidationError(
+                        f"appointment cannot go from {current.status} to {changes['status']}", field="status"
+                    )
+            if self.spec.policy is Policy.DOC_MEMBERS and "members" in changes:
+                members = dict(doc["members"])
+                for mid, member in changes.pop("members").items():
+                    if member is None:
+                        members.pop(mid, None)
+                    else:
+                        members[mid] = member
+                doc["members"] = members
+                changed_members = True
+            else:
+                changed_members = False
+            doc.update(changes)
+            record = validate(self.table, doc)
+            hlc = self.store.clock.now().encode()
+            wire = record.model_dump(mode="json")
+            delta = {k: wire[k] for k in changes}
+            if changed_members:
+                delta["members"] = wire["members"]
+            for k in delta:
+                clocks[k] = hlc
+            self._write_row(conn, record, hlc, clocks)
+            self.store.record_change(conn, self.table, row_id, "update", self.store.seal(delta, self._ctx(row_id)),
+                                     hlc)
+        return record  # type: ignore[return-value]
+
+    def correct(self, row_id: uuid.UUID | str, **changes: Any) -> T:
+        """Record a correction of an append-only observation: a new row that supersedes the old one."""
+        current = self.get(row_id)
+        doc = current.model_dump()
+        doc.update(changes, id=new_id(), supersedes=current.id)
+        return self.add(doc)
+
+    def delete(self, row_id: uuid.UUID | str) -> None:
+        """Delete as a tombstone: the row stays (sealed) so the delete can sync, and reads hide it."""
+        self._refuse_server_owned()
+        row_id = str(row_id)
+        with self.store.transaction() as conn:
+            record, clocks = self._get_row(conn, row_id)
+            hlc = self.store.clock.now().encode()
+            self._write_row(conn, record, hlc, clocks, deleted=True)
+            self.store.record_change(conn, self.table, row_id, "delete", None, hlc)
+
+    def get(self, row_id: uuid.UUID | str) -> T:
+        """One live record by id, or NotFoundError."""
+        with self.store._lock:
+            return self._get_row(self.store._conn, str(row_id))[0]
+
+    def _get_row(self, conn: sqlite3.Connection, row_id: str) -> tuple[T, dict[str, str]]:
+        row = conn.execute(f"SELECT payload, clocks FROM {self.table} WHERE id=? AND deleted=0", (row_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"{self.table} {row_id} not found")
+        doc = self.store.unseal(row[0], self._ctx(row_id))
+        return self.spec.model.model_validate(doc), json.loads(row[1])  # type: ignore[return-value]
+
+    def list(
+        self,
+        *,
+        owner: uuid.UUID | str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        include_superseded: bool = False,
+        **equals: Any,
+    ) -> list[T]:
+        """Live records, newest first, filtered by owner, index columns and a time window."""
+        where, params = ["t.deleted=0"], []
+        if owner is not None:
+            where.append("t.owner=?")
+            params.append(str(owner))
+        for col, val in equals.items():
+            if col not in self.spec.index:
+                raise ValidationError(f"{self.table} cannot be filtered by {col}", field=col)
+            where.append(f"t.{col}=?")
+            params.append(_index_value(val))
+        time_col = next((c for c in self.spec.index if c.endswith("_at")), None)
+        for bound, op in ((since, ">="), (until, "<")):
+            if bound is not None:
+                if time_col is None:
+                    raise ValidationError(f"{self.table} has no time column to filter by", field="since")
+                where.append(f"t.{time_col}{op}?")
+                params.append(_index_value(bound))
+        if not include_superseded and self.spec.policy is Policy.APPEND_ONLY:
+            where.append(f"NOT EXISTS (SELECT 1 FROM {self.table} s WHERE s.supersedes=t.id AND s.deleted=0)")
+        order = f"t.{time_col} DESC, t.id DESC" if time_col else "t.id DESC"
+        sql = f"SELECT id, payload FROM {self.table} t WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"
+        rows = self.store.query(sql, [*params, int(limit), int(offset)])
+        return [self.spec.model.model_validate(self.store.unseal(p, self._ctx(i))) for i, p in rows]  # type: ignore
+
+    def count(self, owner: uuid.UUID | str | None = None) -> int:
+        sql = f"SELECT count(*) FROM {self.table} WHERE deleted=0" + (" AND owner=?" if owner else "")
+        return self.store.query(sql, (str(owner),) if owner else ())[0][0]
+
+    def _refuse_server_owned(self) -> None:
+        if self.spec.policy is Policy.SERVER_OWNED and self.store.capture:
+            raise ValidationError(f"{self.table} is owned by the server and read-only on devices", field="table")

@@ -1,0 +1,1 @@
+"""On-device vision pipeline."""

@@ -1,0 +1,32 @@
+"""Shared fixtures: a real encrypted edge store in a temporary directory."""
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+
+import pytest
+
+os.environ.setdefault("NUMBA_CACHE_DIR", "/tmp/healthsync-numba-cache")
+
+from edge.keys import KeySource  # noqa: E402
+from edge.store import Store  # noqa: E402
+
+
+@pytest.fixture
+def store_key() -> KeySource:
+    """A raw 256-bit key (skips Argon2id so tests stay fast; passphrase tests use their own)."""
+    return KeySource(raw_key=secrets.token_bytes(32))
+
+
+@pytest.fixture
+def store(tmp_path, store_key):
+    """A fresh edge store on disk, closed after the test."""
+    s = Store.open(tmp_path / "edge.db", store_key, create=True)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def user_id() -> uuid.UUID:
+    return uuid.uuid4()
