@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 # Refuse to follow a remote clock more than this far ahead of ours: a broken device must not drag every replica.
 MAX_DRIFT_MS = 24 * 3600 * 1000
+# The counter has six digits in the encoding; past that the clock borrows the next millisecond.
+MAX_COUNTER = 999_999
 
 
 @dataclass(frozen=True, order=True)
@@ -46,7 +48,7 @@ class HybridLogicalClock:
             if wall > self._last.wall_ms:
                 self._last = Timestamp(wall, 0, self.node)
             else:
-                self._last = Timestamp(self._last.wall_ms, self._last.counter + 1, self.node)
+                self._last = _bump(self._last.wall_ms, self._last.counter + 1, self.node)
             return self._last
 
     def receive(self, remote: Timestamp) -> Timestamp:
@@ -64,9 +66,13 @@ class HybridLogicalClock:
                 counter = remote.counter + 1
             else:
                 counter = 0
-            self._last = Timestamp(top, counter, self.node)
+            self._last = _bump(top, counter, self.node)
             return self._last
 
     @property
     def last(self) -> Timestamp:
         return self._last
+
+
+def _bump(wall_ms: int, counter: int, node: str) -> Timestamp:
+    return Timestamp(wall_ms + 1, 0, node) if counter > MAX_COUNTER else Timestamp(wall_ms, counter, node)

@@ -70,7 +70,7 @@ METRICS: dict[str, MetricSpec] = {
     "heart_rate": MetricSpec("bpm", 20, 250),
     "systolic_bp": MetricSpec("mmHg", 50, 260, (("kPa", 7.50062),)),
     "diastolic_bp": MetricSpec("mmHg", 30, 160, (("kPa", 7.50062),)),
-    "spo2": MetricSpec("%", 50, 100),
+    "oxygen_saturation": MetricSpec("%", 50, 100),
     "body_temperature": MetricSpec("C", 30, 44),
     "respiratory_rate": MetricSpec("breaths/min", 4, 70),
     "blood_glucose": MetricSpec("mg/dL", 20, 1000, (("mmol/L", 18.016),)),
