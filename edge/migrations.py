@@ -28,7 +28,7 @@ def _v1() -> str:
 CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT;
 {tables}
 CREATE TABLE outbox (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,      -- no AUTOINCREMENT: seq only orders pending changes
   change_id TEXT NOT NULL UNIQUE,
   tbl TEXT NOT NULL,
   row_id TEXT NOT NULL,

@@ -20,7 +20,7 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 def new_id() -> uuid.UUID:
     """A new UUIDv7 (time-ordered) id."""
-    return uuid.UUID(str(uuid6.uuid7()))
+    return uuid.UUID(int=uuid6.uuid7().int)
 
 
 def utcnow() -> dt.datetime:

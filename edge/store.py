@@ -260,18 +260,24 @@ class Repository(Generic[T]):
         return values
 
     def _write_row(self, conn: sqlite3.Connection, record: Record, hlc: str, clocks: dict[str, str],
-                   deleted: bool = False) -> bytes:
+                   deleted: bool = False, *, new: bool = False) -> bytes:
         values = self._row_values(record)
         doc = record.model_dump(mode="json")
         payload = self.store.seal(doc, self._ctx(values["id"]))
         values.update(payload=payload, hlc=hlc, clocks=json.dumps(clocks), deleted=int(deleted))
         cols = ", ".join(values)
         marks = ", ".join("?" * len(values))
-        updates = ", ".join(f"{c}=excluded.{c}" for c in values if c != "id")
-        conn.execute(
-            f"INSERT INTO {self.table} ({cols}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}",
-            list(values.values()),
-        )
+        if new:
+            try:
+                conn.execute(f"INSERT INTO {self.table} ({cols}) VALUES ({marks})", list(values.values()))
+            except sqlite3.IntegrityError:
+                raise ValidationError(f"{self.table} {values['id']} already exists", field="id") from None
+        else:
+            updates = ", ".join(f"{c}=excluded.{c}" for c in values if c != "id")
+            conn.execute(
+                f"INSERT INTO {self.table} ({cols}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}",
+                list(values.values()),
+            )
         return payload
 
     def add(self, data: T | dict[str, Any]) -> T:
@@ -280,13 +286,11 @@ class Repository(Generic[T]):
         self._refuse_server_owned()
         row_id = str(record.id)
         with self.store.transaction() as conn:
-            if conn.execute(f"SELECT 1 FROM {self.table} WHERE id=?", (row_id,)).fetchone():
-                raise ValidationError(f"{self.table} {row_id} already exists", field="id")
             if self.spec.policy is Policy.APPEND_ONLY and record.supersedes is not None:
                 self._get_row(conn, str(record.supersedes))
             hlc = self.store.clock.now().encode()
             clocks = {f: hlc for f in record.model_fields_set | {"id"}} if self.spec.policy is Policy.LWW_COLUMNS else {}
-            payload = self._write_row(conn, record, hlc, clocks)
+            payload = self._write_row(conn, record, hlc, clocks, new=True)
             # The insert's change carries the whole record: reuse the sealed payload (same bytes, same context).
             self.store.record_change(conn, self.table, row_id, "insert", payload, hlc)
         return record  # type: ignore[return-value]
