@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import json
 import sys
-import uuid
 from pathlib import Path
 from typing import Optional
 
@@ -168,5 +167,17 @@ def info(store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Pas
     emit(data, as_json, lambda d: Console().print_json(data=d))
 
 
-def _uuid(value: str) -> uuid.UUID:
-    return uuid.UUID(value)
+
+
+@app.command()
+@handle_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (the kiosk UI is local)."),
+    port: int = typer.Option(8765, help="Port."),
+):
+    """Run the edge's local API (HTTP + WebSocket) for the kiosk UI."""
+    import uvicorn
+
+    from edge.api import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")

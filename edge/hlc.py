@@ -24,7 +24,7 @@ class Timestamp:
         return f"{self.wall_ms:015d}:{self.counter:06d}:{self.node}"
 
     @classmethod
-    def decode(cls, text: str) -> "Timestamp":
+    def decode(cls, text: str) -> Timestamp:
         try:
             wall, counter, node = text.split(":", 2)
             return cls(int(wall), int(counter), node)

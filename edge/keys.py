@@ -39,7 +39,7 @@ class KeySource:
     raw_key: bytes | None = None
 
     @classmethod
-    def from_env(cls) -> "KeySource":
+    def from_env(cls) -> KeySource:
         """Read HEALTHSYNC_KEY or HEALTHSYNC_PASSPHRASE; raise StoreLockedError if neither is set."""
         raw = os.environ.get(ENV_KEY)
         if raw:

@@ -25,11 +25,11 @@ def new_id() -> uuid.UUID:
 
 def utcnow() -> dt.datetime:
     """Timezone-aware current UTC time."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def not_in_future(value: dt.datetime | dt.date, field: str) -> dt.datetime | dt.date:
@@ -168,7 +168,7 @@ class HealthMetric(Observation):
         return not_in_future(v, "recorded_at")
 
     @model_validator(mode="after")
-    def _canonical_unit(self) -> "HealthMetric":
+    def _canonical_unit(self) -> HealthMetric:
         object.__setattr__(self, "unit", METRICS[self.metric_type].unit)
         return self
 

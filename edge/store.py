@@ -13,8 +13,9 @@ import secrets
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Generic, Iterator, TypeVar
+from typing import Any, Generic, TypeVar
 
 from edge import migrations
 from edge.errors import HealthSyncError, NotFoundError, SchemaVersionError, StoreCorruptError, ValidationError
@@ -40,8 +41,8 @@ def _index_value(value: Any) -> str | None:
         return None
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return str(value)
 
 
@@ -69,7 +70,7 @@ class Store:
         create: bool = False,
         kdf: KdfParams = KdfParams(),
         capture: bool = True,
-    ) -> "Store":
+    ) -> Store:
         """Open (or with create=True, initialise) a store; migrations run on open. Raises StoreLockedError on a
         wrong key, without touching the data."""
         path = Path(path)
@@ -155,7 +156,7 @@ class Store:
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -204,8 +205,10 @@ class Store:
 
     def set_meta(self, key: str, value: Any) -> None:
         with self.transaction() as conn:
-            conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                         (key, value))
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, value),
+            )
 
     def _last_clock(self) -> Timestamp | None:
         best = None
@@ -224,11 +227,11 @@ class Store:
                 (str(new_id()), table, row_id, op, columns, hlc),
             )
 
-    def repo(self, table: str) -> "Repository":
+    def repo(self, table: str) -> Repository:
         """The repository of a table."""
         return Repository(self, table_spec(table))
 
-    def __getattr__(self, name: str) -> "Repository":
+    def __getattr__(self, name: str) -> Repository:
         if name.startswith("_"):
             raise AttributeError(name)
         try:
@@ -289,7 +292,9 @@ class Repository(Generic[T]):
             if self.spec.policy is Policy.APPEND_ONLY and record.supersedes is not None:
                 self._get_row(conn, str(record.supersedes))
             hlc = self.store.clock.now().encode()
-            clocks = {f: hlc for f in record.model_fields_set | {"id"}} if self.spec.policy is Policy.LWW_COLUMNS else {}
+            # An insert sets every column, so every column starts at the insert's clock.
+            lww = self.spec.policy is Policy.LWW_COLUMNS
+            clocks = dict.fromkeys(self.spec.model.model_fields, hlc) if lww else {}
             payload = self._write_row(conn, record, hlc, clocks, new=True)
             # The insert's change carries the whole record: reuse the sealed payload (same bytes, same context).
             self.store.record_change(conn, self.table, row_id, "insert", payload, hlc)

@@ -30,7 +30,7 @@ def test_ids_are_uuid_v7_and_time_ordered():
         ({"value": "fast"}, "value"),
         ({"value": 400}, "value"),  # heart rate above 250 bpm
         ({"value": 5}, "value"),
-        ({"recorded_at": dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)}, "recorded_at"),
+        ({"recorded_at": dt.datetime.now(dt.UTC) + dt.timedelta(days=1)}, "recorded_at"),
         ({"unit": "furlongs"}, "unit"),
         ({"user_id": "not-a-uuid"}, "user_id"),
         ({"colour": "red"}, "colour"),  # unknown fields are refused, not dropped

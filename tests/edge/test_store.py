@@ -7,7 +7,13 @@ import uuid
 import pytest
 
 from edge import migrations
-from edge.errors import NotFoundError, SchemaVersionError, StoreCorruptError, StoreLockedError, ValidationError
+from edge.errors import (
+    NotFoundError,
+    SchemaVersionError,
+    StoreCorruptError,
+    StoreLockedError,
+    ValidationError,
+)
 from edge.keys import KdfParams, KeySource
 from edge.store import Store
 
