@@ -1,0 +1,1 @@
+"""Medical scanner: photo → preprocessing → OCR → structured medications and lab results → overlay."""
