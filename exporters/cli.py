@@ -1,4 +1,73 @@
 """`healthsync export …` commands: train, evaluate and package on-device models."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.console import Console
+
+from edge.cli_common import emit, handle_errors
 
 app = typer.Typer(help="Model export: train, evaluate, export to ONNX, write manifests.", no_args_is_help=True)
+
+
+def _default_models_dir() -> Path:
+    from edge.twin.models import default_models_dir
+
+    return default_models_dir()
+
+
+@app.command("risk-models")
+@handle_errors
+def risk_models(
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Where the .onnx files and manifest.json go "
+                                              "(default: $HEALTHSYNC_MODELS_DIR or the shipped models/ folder)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON output."),
+):
+    """Train the Pima diabetes models, evaluate, export to ONNX, check parity (≤1e-5), write the manifest."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from exporters.risk_models import export_risk_models
+    from models.training import MODELS
+
+    out = output_dir or _default_models_dir()
+    total = 2 + 4 * len(MODELS)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), disable=as_json) as progress:
+        task = progress.add_task("export", total=total)
+
+        def step(message: str) -> None:
+            progress.update(task, description=message, advance=1)
+
+        result = export_risk_models(out, step)
+    data = {"manifest": str(result.manifest_path), "parity_max_abs_diff": result.parity,
+            "models": [{k: m[k] for k in ("name", "version", "file", "sha256")} | {
+                "auc": m["metrics"]["auc"], "brier": m["metrics"]["brier"]} for m in result.manifest["models"]]}
+
+    def human(d):
+        c = Console()
+        for m in d["models"]:
+            c.print(f"{m['name']} {m['version']}: AUC {m['auc']:.3f}, Brier {m['brier']:.3f}, "
+                    f"parity {d['parity_max_abs_diff'][m['name']]:.2e} → {m['file']}")
+        c.print(f"manifest written to {d['manifest']}")
+
+    emit(data, as_json, human)
+
+
+@app.command("whisper")
+@handle_errors
+def whisper(
+    src_dir: Path = typer.Argument(..., help="A CTranslate2 Whisper model directory (model.bin, config.json, "
+                                   "tokenizer.json)."),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Models folder to package into "
+                                              "(default: $HEALTHSYNC_HOME/models)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Folder name for the model (default: SRC_DIR's name)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON output."),
+):
+    """Package a CTranslate2 Whisper model directory into the models folder with a manifest of file hashes."""
+    from edge.config import data_dir
+    from exporters.whisper import package
+
+    out = package(src_dir, output_dir or data_dir() / "models", name)
+    emit(out, as_json, lambda d: Console().print(f"packaged {len(d['files'])} files into {d['path']}"))
