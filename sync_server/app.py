@@ -1,0 +1,56 @@
+"""The FastAPI application factory: settings in, a fully wired app out (no I/O until the first request)."""
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+from fastapi import FastAPI
+
+from edge.errors import InputError
+from edge.hlc import HybridLogicalClock
+from sync_server import handlers
+from sync_server.auth import TokenVerifier
+from sync_server.config import Settings
+from sync_server.db import Database
+from sync_server.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from sync_server.ratelimit import RateLimiter, limiter_for
+from sync_server.routes import ROUTERS
+
+
+def create_app(settings: Settings | None = None, *, limiter: RateLimiter | None = None) -> FastAPI:
+    """Build the sync server app; `settings.database_url` must already point at a reachable Postgres."""
+    settings = settings or Settings.from_env()
+    if not settings.database_url:
+        raise InputError("DATABASE_URL is not set", hint="use sync_server.pg.ensure_database() to get one")
+    db = Database(settings.database_url, max_size=settings.pool_max_size)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        db.close()
+
+    app = FastAPI(title="HealthSync sync server", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = db
+    app.state.verifier = TokenVerifier(settings.jwt_secret, settings.jwks_url, settings.jwt_audience)
+    app.state.limiter = limiter or limiter_for(settings.redis_url)
+    # Each instance is its own HLC node, so N instances never issue equal timestamps.
+    app.state.hlc = HybridLogicalClock(node=f"server-{uuid.uuid4().hex[:12]}")
+
+    handlers.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added last = outermost: every answer, even a 413 or a CORS preflight, carries the request id.
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,155 @@
+"""Supabase-style JWT verification (HS256 project secret, or JWKS), the caller's Principal, and dev token minting."""
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from edge.errors import AuthError
+
+ROLES = ("patient", "doctor", "admin")
+ASYMMETRIC_ALGS = ["RS256", "ES256", "EdDSA"]
+
+
+class TokenMissingError(AuthError):
+    """No bearer token was sent."""
+
+    code = "AUTH_MISSING"
+
+
+class TokenExpiredError(AuthError):
+    """The token's exp is in the past."""
+
+    code = "AUTH_EXPIRED"
+
+
+class TokenSignatureError(AuthError):
+    """The token was not signed by our project's key."""
+
+    code = "AUTH_BAD_SIGNATURE"
+
+
+class TokenInvalidError(AuthError):
+    """The token is malformed or its claims (aud, sub, exp) are wrong."""
+
+    code = "AUTH_INVALID"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: user id, application role, the Postgres role to run as and the verified claims."""
+
+    user_id: uuid.UUID | None
+    role: str
+    db_role: str
+    claims: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin" or self.db_role == "service_role"
+
+    @classmethod
+    def anonymous(cls) -> Principal:
+        """The caller without a token (Supabase's `anon`)."""
+        return cls(None, "anon", "anon", {"role": "anon"})
+
+
+@functools.lru_cache(maxsize=8)
+def _jwks_client(url: str):
+    import jwt
+
+    # cache_keys: fetch the key set once and reuse it; a new kid triggers one refetch.
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against the project secret (HS256) and/or a JWKS URL."""
+
+    def __init__(self, secret: str | None, jwks_url: str | None = None, audience: str = "authenticated"):
+        self.secret = secret
+        self.jwks_url = jwks_url
+        self.audience = audience
+
+    def verify(self, token: str | None) -> Principal:
+        """The Principal for a token, or an AuthError subclass saying exactly what is wrong."""
+        import jwt
+
+        if not token:
+            raise TokenMissingError("no bearer token", hint="send 'Authorization: Bearer <Supabase access token>'")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise TokenInvalidError("malformed token") from None
+        alg = header.get("alg")
+        try:
+            if alg == "HS256":
+                if not self.secret:
+                    raise TokenInvalidError("HS256 tokens are not accepted: SUPABASE_JWT_SECRET is not set")
+                key: Any = self.secret
+            elif alg in ASYMMETRIC_ALGS and self.jwks_url:
+                try:
+                    key = _jwks_client(self.jwks_url).get_signing_key_from_jwt(token).key
+                except jwt.PyJWKClientError as exc:
+                    raise TokenSignatureError(f"no matching signing key in the JWKS ({type(exc).__name__})") from None
+            else:
+                raise TokenInvalidError(f"token algorithm {alg!r} is not accepted")
+            claims = jwt.decode(
+                token, key, algorithms=[alg], audience=self.audience,
+                options={"require": ["exp", "sub", "aud"]}, leeway=10,
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenExpiredError("token has expired", hint="sign in again to get a fresh token") from None
+        except jwt.InvalidSignatureError:
+            raise TokenSignatureError("token signature is invalid") from None
+        except jwt.InvalidAudienceError:
+            raise TokenInvalidError(f"token audience is not {self.audience!r}") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise TokenInvalidError(f"token lacks the {exc.claim!r} claim") from None
+        except jwt.PyJWTError as exc:
+            raise TokenInvalidError(f"token rejected ({type(exc).__name__})") from None
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """Map verified Supabase claims to a Principal (app role from app_metadata.role, default patient)."""
+    try:
+        user_id = uuid.UUID(str(claims["sub"]))
+    except (KeyError, ValueError):
+        raise TokenInvalidError("token 'sub' is not a user id") from None
+    if claims.get("role") == "service_role":
+        return Principal(user_id, "admin", "service_role", claims)
+    if claims.get("role", "authenticated") != "authenticated":
+        raise TokenInvalidError(f"token role {claims.get('role')!r} is not accepted")
+    app_role = (claims.get("app_metadata") or {}).get("role") or "patient"
+    if app_role not in ROLES:
+        raise TokenInvalidError(f"app_metadata.role {app_role!r} is not one of {', '.join(ROLES)}")
+    return Principal(user_id, app_role, "authenticated", claims)
+
+
+def mint_token(
+    secret: str, user_id: uuid.UUID | str, role: str = "patient", ttl_s: int = 3600,
+    *, email: str | None = None, now: float | None = None,
+) -> str:
+    """A Supabase-shaped HS256 access token (for development, tests and the demo)."""
+    import jwt
+
+    if role not in ROLES:
+        raise TokenInvalidError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if not secret:
+        raise TokenInvalidError("no JWT secret configured", hint="set SUPABASE_JWT_SECRET")
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "sub": str(uuid.UUID(str(user_id))),
+        "aud": "authenticated",
+        "role": "authenticated",
+        "iat": issued,
+        "exp": issued + ttl_s,
+        "iss": "healthsync-dev",
+        "app_metadata": {"provider": "email", "role": role},
+        "user_metadata": {},
+    }
+    if email:
+        claims["email"] = email
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,109 @@
+"""Postgres access: one connection pool per app, and transactions run under a Supabase role and JWT claims."""
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from edge.errors import ForbiddenError, HealthSyncError, ValidationError
+from sync_server.pg import DatabaseUnavailableError
+
+API_ROLES = ("anon", "authenticated", "service_role")
+
+
+class Database:
+    """A lazily opened psycopg connection pool; `session()` gives a transaction under a role and claims."""
+
+    def __init__(self, url: str, max_size: int = 10):
+        self.url = url
+        self.max_size = max_size
+        self._pool = None
+        self._lock = threading.Lock()
+
+    @property
+    def pool(self):
+        """The pool, opened on first use (so building the app does no I/O)."""
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    from psycopg.rows import dict_row
+                    from psycopg_pool import ConnectionPool
+
+                    self._pool = ConnectionPool(
+                        self.url, min_size=1, max_size=self.max_size, open=True, timeout=10,
+                        kwargs={"autocommit": True, "row_factory": dict_row},
+                    )
+        return self._pool
+
+    def close(self) -> None:
+        """Close the pool (idempotent)."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+    @contextmanager
+    def session(self, role: str, claims: dict[str, Any] | None) -> Iterator[Any]:
+        """A connection inside one transaction that runs as `role` with `claims`, exactly as PostgREST does.
+
+        Both settings are transaction-local, so nothing leaks to the next user of the pooled connection.
+        Postgres errors are translated into HealthSyncErrors at this boundary.
+        """
+        if role not in API_ROLES:
+            raise ValueError(f"unknown database role {role!r}")
+        import psycopg
+
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                conn.execute(
+                    "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+                    (role, json.dumps(claims or {})),
+                )
+                yield conn
+        except HealthSyncError:
+            raise
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+        except Exception as exc:
+            from psycopg_pool import PoolTimeout
+
+            if isinstance(exc, PoolTimeout):
+                raise DatabaseUnavailableError("no database connection available") from exc
+            raise
+
+    @contextmanager
+    def admin(self) -> Iterator[Any]:
+        """A transaction as the login role itself (migrations, health checks); never for user requests."""
+        import psycopg
+
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                yield conn
+        except psycopg.Error as exc:
+            raise translate(exc) from exc
+
+
+def translate(exc: Exception) -> HealthSyncError:
+    """A psycopg error as the HealthSyncError the API answers with; messages name columns, never values."""
+    from psycopg import errors as pe
+
+    diag = getattr(exc, "diag", None)
+    column = getattr(diag, "column_name", None) if diag else None
+    constraint = getattr(diag, "constraint_name", None) if diag else None
+    if isinstance(exc, pe.InsufficientPrivilege):
+        return ForbiddenError("row-level security refused this row for the caller")
+    if isinstance(exc, pe.CheckViolation):
+        where = column or constraint or "a column"
+        return ValidationError(f"database check failed on {where}", field=column)
+    if isinstance(exc, (pe.NotNullViolation, pe.InvalidTextRepresentation, pe.DatetimeFieldOverflow)):
+        return ValidationError(f"invalid or missing value for {column or 'a column'}", field=column)
+    if isinstance(exc, pe.UniqueViolation):
+        err = ValidationError(f"duplicate key ({constraint or 'unique constraint'})", field=column)
+        err.code = "DUPLICATE"
+        err.http_status = 409
+        return err
+    if isinstance(exc, pe.OperationalError):
+        return DatabaseUnavailableError(f"database unavailable: {type(exc).__name__}")
+    return HealthSyncError(f"database error: {type(exc).__name__}")

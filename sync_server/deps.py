@@ -1,0 +1,70 @@
+"""FastAPI dependencies: the verified caller, a database session under their role, and per-endpoint rate limits."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Depends, Request
+
+from edge.errors import RateLimitedError
+from sync_server.auth import Principal
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token from `Authorization: Bearer …`, or None."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_principal(request: Request) -> Principal:
+    """The verified caller; 401 (AUTH_MISSING / AUTH_EXPIRED / AUTH_BAD_SIGNATURE / AUTH_INVALID) otherwise."""
+    principal = request.app.state.verifier.verify(bearer_token(request))
+    request.state.principal = principal
+    return principal
+
+
+def optional_principal(request: Request) -> Principal:
+    """The verified caller, or `anon` when no token is sent (a bad token is still a 401)."""
+    token = bearer_token(request)
+    if token is None:
+        return Principal.anonymous()
+    return current_principal(request)
+
+
+def db_session(request: Request, principal: Principal = Depends(current_principal)) -> Iterator[Any]:
+    """One transaction for the request, running as the caller's Postgres role with their JWT claims (RLS)."""
+    with request.app.state.db.session(principal.db_role, principal.claims) as conn:
+        yield conn
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limit(scope: str, *, anonymous: bool = False):
+    """A dependency that counts a hit for (caller, scope) and answers 429 with Retry-After when over the limit.
+
+    Authenticated endpoints key by user id; `anonymous=True` endpoints key by the caller's IP address.
+    """
+
+    def check_authenticated(request: Request, principal: Principal = Depends(current_principal)) -> None:
+        _check(request, f"user:{principal.user_id}")
+
+    def check_anonymous(request: Request) -> None:
+        _check(request, f"ip:{_client_ip(request)}")
+
+    def _check(request: Request, who: str) -> None:
+        settings = request.app.state.settings
+        decision = request.app.state.limiter.hit(
+            f"{scope}:{who}", settings.rate_limit_requests, settings.rate_limit_window_s
+        )
+        if not decision.allowed:
+            raise RateLimitedError(
+                f"rate limit of {decision.limit} requests per {settings.rate_limit_window_s} s exceeded for {scope}",
+                retry_after=decision.retry_after_s,
+            )
+
+    return check_anonymous if anonymous else check_authenticated

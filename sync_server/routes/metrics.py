@@ -1,0 +1,75 @@
+"""GET/POST /api/v1/health/metrics: list and create health metrics, under the caller's RLS and audited."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+
+from edge.errors import ForbiddenError
+from edge.schema import HealthMetric, validate
+from sync_server import audit
+from sync_server.auth import Principal
+from sync_server.deps import current_principal, db_session, rate_limit
+from sync_server.envelope import ok
+
+router = APIRouter(prefix="/api/v1/health", tags=["health data"])
+
+MAX_PAGE = 500
+_COLUMNS = "id, user_id, supersedes, metric_type, unit, value, recorded_at, source, notes, hlc"
+
+
+@router.get("/metrics", dependencies=[Depends(rate_limit("metrics:list"))])
+def list_metrics(
+    principal: Principal = Depends(current_principal),
+    conn=Depends(db_session),
+    limit: int = Query(50, ge=1, le=MAX_PAGE, description=f"Page size (at most {MAX_PAGE})."),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    metric_type: str | None = Query(None, pattern=r"^[a-zA-Z0-9_]+$", max_length=64),
+    since: dt.datetime | None = Query(None, description="Only readings recorded at or after this time."),
+    until: dt.datetime | None = Query(None, description="Only readings recorded before this time."),
+    user_id: uuid.UUID | None = Query(None, description="Whose readings (doctors and admins; default: all visible)."),
+):
+    """A page of the metrics the caller may see (RLS decides), newest first, with the total count."""
+    where, params = ["NOT deleted"], []
+    for clause, value in (("metric_type = %s", metric_type), ("recorded_at >= %s", since),
+                          ("recorded_at < %s", until), ("user_id = %s", user_id)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    sql_where = " AND ".join(where)
+    total = conn.execute(f"SELECT count(*) AS n FROM health_metrics WHERE {sql_where}", params).fetchone()["n"]
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM health_metrics WHERE {sql_where} "
+        "ORDER BY recorded_at DESC, id DESC LIMIT %s OFFSET %s",
+        [*params, limit, offset],
+    ).fetchall()
+    subjects = sorted({r["user_id"] for r in rows})
+    audit.record_many(conn, principal, "read", "health_metrics", [(None, s) for s in subjects],
+                      detail={"rows": len(rows)})
+    return ok({"items": rows, "total": total, "limit": limit, "offset": offset})
+
+
+@router.post("/metrics", status_code=201, dependencies=[Depends(rate_limit("metrics:create"))])
+def create_metric(
+    request: Request,
+    payload: dict[str, Any] = Body(..., examples=[{"metric_type": "heart_rate", "value": 72}]),
+    principal: Principal = Depends(current_principal),
+    conn=Depends(db_session),
+):
+    """Validate a metric exactly as the edge does, bind it to the caller, store it with a server HLC, audit it."""
+    if payload.get("user_id") is None:
+        payload = {**payload, "user_id": str(principal.user_id)}
+    metric: HealthMetric = validate("health_metrics", payload)  # type: ignore[assignment]
+    if metric.user_id != principal.user_id and not principal.is_admin:
+        raise ForbiddenError("user_id must be the caller's own id", field="user_id")
+    hlc = request.app.state.hlc.now().encode()
+    row = conn.execute(
+        "INSERT INTO health_metrics (id, user_id, supersedes, metric_type, unit, value, recorded_at, source, notes,"
+        " hlc) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING " + _COLUMNS,
+        (metric.id, metric.user_id, metric.supersedes, metric.metric_type, metric.unit, metric.value,
+         metric.recorded_at, metric.source, metric.notes, hlc),
+    ).fetchone()
+    audit.record(conn, principal, "create", "health_metrics", row_id=metric.id, subject_id=metric.user_id)
+    return ok(row, message="metric stored", status_code=201)

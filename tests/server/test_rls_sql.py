@@ -1,0 +1,184 @@
+"""Row-level security checked with direct SQL, as Supabase would run it: role `authenticated` plus JWT claims."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from edge.errors import ForbiddenError, ValidationError
+from edge.schema import METRICS
+from sync_server.db import Database
+from tests.server.conftest import seed_doctor
+
+SERVICE = ("service_role", {"role": "service_role"})
+
+
+def claims(user: uuid.UUID, role: str = "patient") -> dict:
+    return {"sub": str(user), "role": "authenticated", "aud": "authenticated", "app_metadata": {"role": role}}
+
+
+def as_user(db: Database, user: uuid.UUID, role: str = "patient"):
+    return db.session("authenticated", claims(user, role))
+
+
+def add_metric(conn, owner: uuid.UUID, value: float = 70.0) -> uuid.UUID:
+    row_id = uuid.uuid4()
+    conn.execute("INSERT INTO health_metrics (id, user_id, metric_type, unit, value, recorded_at, hlc) "
+                 "VALUES (%s, %s, 'heart_rate', 'bpm', %s, now(), 'h')", (row_id, owner, value))
+    return row_id
+
+
+def visible_owners(conn, table: str = "health_metrics", column: str = "user_id") -> set[uuid.UUID]:
+    return {r["o"] for r in conn.execute(f"SELECT {column} AS o FROM {table}")}
+
+
+@pytest.fixture
+def two_patients(db):
+    a, b = uuid.uuid4(), uuid.uuid4()
+    with db.session(*SERVICE) as conn:
+        add_metric(conn, a)
+        add_metric(conn, b)
+    return a, b
+
+
+def test_auth_functions_read_the_claims_like_supabase(db):
+    user = uuid.uuid4()
+    with as_user(db, user, "doctor") as conn:
+        row = conn.execute("SELECT auth.uid() AS uid, auth.role() AS role, auth.jwt() -> 'app_metadata' ->> 'role' "
+                           "AS app_role, current_user AS cu").fetchone()
+    assert row == {"uid": user, "role": "authenticated", "app_role": "doctor", "cu": "authenticated"}
+
+
+def test_patient_sees_only_own_rows(db, two_patients):
+    a, b = two_patients
+    with as_user(db, a) as conn:
+        assert visible_owners(conn) == {a}
+        assert conn.execute("SELECT count(*) AS n FROM health_metrics WHERE user_id = %s", (b,)).fetchone()["n"] == 0
+
+
+def test_patient_cannot_insert_for_another(db, two_patients):
+    a, b = two_patients
+    with pytest.raises(ForbiddenError):
+        with as_user(db, a) as conn:
+            add_metric(conn, b)
+    with db.session(*SERVICE) as conn:
+        assert visible_owners(conn) >= {a, b}
+        assert conn.execute("SELECT count(*) AS n FROM health_metrics WHERE user_id = %s", (b,)).fetchone()["n"] == 1
+
+
+def test_patient_cannot_update_or_delete_another_patients_rows(db, two_patients):
+    a, b = two_patients
+    with as_user(db, a) as conn:
+        cur = conn.execute("UPDATE health_metrics SET deleted = true WHERE user_id = %s", (b,))
+        assert cur.rowcount == 0
+    with pytest.raises(ForbiddenError):  # no DELETE privilege at all: tombstones, never deletes
+        with as_user(db, a) as conn:
+            conn.execute("DELETE FROM health_metrics WHERE user_id = %s", (a,))
+
+
+def test_observations_are_append_only_for_patients(db, two_patients):
+    a, _ = two_patients
+    with pytest.raises(ForbiddenError):  # only the tombstone and sync metadata columns are updatable
+        with as_user(db, a) as conn:
+            conn.execute("UPDATE health_metrics SET value = 99 WHERE user_id = %s", (a,))
+    with as_user(db, a) as conn:
+        before = conn.execute("SELECT change_seq FROM health_metrics WHERE user_id = %s", (a,)).fetchone()
+        conn.execute("UPDATE health_metrics SET deleted = true WHERE user_id = %s", (a,))
+        after = conn.execute("SELECT change_seq, deleted FROM health_metrics WHERE user_id = %s", (a,)).fetchone()
+    assert after["deleted"] is True
+    assert after["change_seq"] > before["change_seq"]  # the trigger bumps the pull cursor on UPDATE
+
+
+def test_doctor_sees_only_patients_with_an_appointment(db):
+    doctor_user, mine, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with db.session(*SERVICE) as conn:
+        add_metric(conn, mine)
+        add_metric(conn, other)
+    seed_doctor(db, doctor_user, [mine])
+    with as_user(db, doctor_user, "doctor") as conn:
+        owners = visible_owners(conn)
+        assert mine in owners and other not in owners
+        assert visible_owners(conn, "appointments", "patient_id") == {mine}
+    # The same user without the doctor claim is just a patient with no rows of their own.
+    with as_user(db, doctor_user, "patient") as conn:
+        assert visible_owners(conn) == set()
+
+
+def test_admin_sees_everyone(db, two_patients):
+    a, b = two_patients
+    with as_user(db, uuid.uuid4(), "admin") as conn:
+        assert {a, b} <= visible_owners(conn)
+
+
+def test_anon_has_no_access(db):
+    with pytest.raises(ForbiddenError):
+        with db.session("anon", {"role": "anon"}) as conn:
+            conn.execute("SELECT * FROM health_metrics")
+
+
+def test_doctor_directory_read_by_all_written_by_admin(db):
+    patient = uuid.uuid4()
+    seed_doctor(db, uuid.uuid4(), [])
+    with as_user(db, patient) as conn:
+        assert conn.execute("SELECT count(*) AS n FROM doctors").fetchone()["n"] >= 1
+    with pytest.raises(ForbiddenError):
+        with as_user(db, patient) as conn:
+            conn.execute("INSERT INTO doctors (id, full_name, specialty, hlc) VALUES (%s, 'X', 'y', 'h')",
+                         (uuid.uuid4(),))
+    with as_user(db, uuid.uuid4(), "admin") as conn:
+        conn.execute("INSERT INTO doctors (id, full_name, specialty, hlc) VALUES (%s, 'X', 'y', 'h')",
+                     (uuid.uuid4(),))
+
+
+def test_audit_log_is_append_only_and_admin_readable(db):
+    a = uuid.uuid4()
+    with as_user(db, a) as conn:
+        conn.execute("INSERT INTO audit_log (actor, role, action, table_name) VALUES (%s, 'patient', 'read', 't')",
+                     (a,))
+        assert conn.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"] == 0
+    with pytest.raises(ForbiddenError):  # nobody forges another actor's entry
+        with as_user(db, a) as conn:
+            conn.execute("INSERT INTO audit_log (actor, role, action, table_name) VALUES (%s, 'patient', 'read', "
+                         "'t')", (uuid.uuid4(),))
+    with pytest.raises(ForbiddenError):
+        with as_user(db, a) as conn:
+            conn.execute("UPDATE audit_log SET action = 'x'")
+    with as_user(db, uuid.uuid4(), "admin") as conn:
+        assert conn.execute("SELECT count(*) AS n FROM audit_log WHERE actor = %s", (a,)).fetchone()["n"] == 1
+
+
+def test_role_and_claims_do_not_leak_to_the_next_transaction(pg_url):
+    single = Database(pg_url, max_size=1)  # one connection, so the second session reuses it
+    try:
+        with single.session("authenticated", claims(uuid.uuid4())):
+            pass
+        with single.admin() as conn:
+            row = conn.execute("SELECT current_user AS cu, current_setting('request.jwt.claims', true) AS c").fetchone()
+        assert row["cu"] != "authenticated"
+        assert row["c"] in (None, "")
+    finally:
+        single.close()
+
+
+@pytest.mark.parametrize("metric", sorted(METRICS))
+def test_database_enforces_the_edge_bounds(db, metric):
+    spec = METRICS[metric]
+    owner = uuid.uuid4()
+    sql = ("INSERT INTO health_metrics (id, user_id, metric_type, unit, value, recorded_at, hlc) "
+           "VALUES (%s, %s, %s, %s, %s, now(), 'h')")
+    with db.session(*SERVICE) as conn:
+        conn.execute(sql, (uuid.uuid4(), owner, metric, spec.unit, spec.high))
+        conn.execute(sql, (uuid.uuid4(), owner, metric, spec.unit, spec.low))
+    for bad in (spec.high + abs(spec.high) * 0.01 + 0.01, spec.low - abs(spec.low) * 0.01 - 0.01):
+        with pytest.raises(ValidationError) as err:
+            with db.session(*SERVICE) as conn:
+                conn.execute(sql, (uuid.uuid4(), owner, metric, spec.unit, bad))
+        assert err.value.field == "value"
+
+
+def test_database_rejects_unknown_metric_type(db):
+    with pytest.raises(ValidationError) as err:
+        with db.session(*SERVICE) as conn:
+            conn.execute("INSERT INTO health_metrics (id, user_id, metric_type, value, recorded_at, hlc) "
+                         "VALUES (%s, %s, 'unicorn_level', 1, now(), 'h')", (uuid.uuid4(), uuid.uuid4()))
+    assert err.value.field == "metric_type"
