@@ -1,0 +1,147 @@
+"""Published risk equations checked against published worked examples and open implementations' test suites."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from edge.twin.equations import findrisc, framingham, pce
+
+WORKED = dict(age=55, total_cholesterol=213, hdl_cholesterol=50, bp_treated=False, smoker=False, diabetes=False)
+
+
+# Goff DC Jr et al., 2013 ACC/AHA Guideline on the Assessment of Cardiovascular Risk, Circulation 2014;129:S49,
+# Table A worked example: age 55, TC 213, HDL 50, untreated SBP 120, non-smoker, no diabetes.
+# (individual sum, 10-year risk % as printed; white men print 5.3% from rounded intermediates, 5.4% exactly)
+@pytest.mark.parametrize("sex,race,ind_sum,percent", [
+    ("female", "white", -29.67, 2.1),
+    ("female", "african_american", 86.16, 3.0),
+    ("male", "white", 60.69, 5.4),
+    ("male", "african_american", 18.97, 6.1),
+])
+def test_pce_guideline_worked_example(sex, race, ind_sum, percent):
+    r = pce.ascvd_10y(sex, race, systolic_bp=120, **WORKED)
+    assert r.applicable
+    assert r.details["individual_sum"] == pytest.approx(ind_sum, abs=0.01)
+    assert round(r.percent, 1) == percent
+
+
+def test_pce_white_men_guideline_rounding():
+    # The guideline prints 5.3% because it rounds the sum (60.69) and exp() before the last step.
+    rounded = 1 - 0.9144 ** round(math.exp(round(60.69 - 61.18, 2)), 4)
+    assert round(100 * rounded, 1) == 5.3
+    r = pce.ascvd_10y("male", "white", systolic_bp=120, **WORKED)
+    assert abs(r.percent - 100 * rounded) < 0.15
+
+
+# vcastro/CVrisk tests/testthat/test-ascvd_10y_accaha.R: same patient with untreated SBP 140.
+@pytest.mark.parametrize("sex,race,percent", [
+    ("male", "african_american", 7.95), ("female", "african_american", 5.08),
+    ("female", "white", 2.76), ("male", "white", 7.01), ("male", "other", 7.01),
+])
+def test_pce_cvrisk_vectors(sex, race, percent):
+    r = pce.ascvd_10y(sex, race, systolic_bp=140, **WORKED)
+    assert round(r.percent, 2) == percent
+
+
+@pytest.mark.parametrize("field,value,needle", [
+    ("age", 39, "age 39"), ("age", 80, "age 80"), ("total_cholesterol", 129, "total cholesterol"),
+    ("total_cholesterol", 321, "total cholesterol"), ("hdl_cholesterol", 19, "HDL"),
+    ("hdl_cholesterol", 101, "HDL"), ("systolic_bp", 89, "systolic"), ("systolic_bp", 201, "systolic"),
+])
+def test_pce_refuses_to_extrapolate(field, value, needle):
+    args = dict(WORKED, systolic_bp=120) | {field: value}
+    r = pce.ascvd_10y("female", "white", **args)
+    assert not r.applicable and r.probability is None
+    assert needle in r.reason and "validity range" in r.reason
+
+
+def test_pce_validity_edges_are_inside():
+    for age in (40, 79):
+        assert pce.ascvd_10y("male", "white", **(WORKED | {"age": age}), systolic_bp=120).applicable
+
+
+def test_pce_risk_factors_raise_risk():
+    base = pce.ascvd_10y("female", "white", systolic_bp=140, **WORKED).probability
+    for change in ({"smoker": True}, {"diabetes": True}, {"bp_treated": True}):
+        assert pce.ascvd_10y("female", "white", systolic_bp=140, **(WORKED | change)).probability > base
+
+
+# vcastro/CVrisk tests/testthat/test-ascvd_10y_frs.R ("FRS: 55yo male example"): D'Agostino 2008 general CVD,
+# male 55, TC 213, HDL 50, untreated SBP 140, non-smoker, no diabetes → 13.53%.
+def test_framingham_cvrisk_vector():
+    r = framingham.cvd_10y("male", 55, 213, 50, 140, False, False, False)
+    assert round(r.percent, 2) == 13.53
+
+
+# pharmaverse/admiral tests/testthat/test-compute_framingham.R: the paper's Table 2 formula written out by hand
+# (age 53, TC 216.16, HDL 54.91, SBP 133). Coefficients typed here from D'Agostino 2008, not imported.
+@pytest.mark.parametrize("sex,treated,smoker,diabetes,expected", [
+    ("male", False, False, False,
+     1 - 0.88936 ** math.exp(3.06117 * math.log(53) + 1.12370 * math.log(216.16) - 0.93263 * math.log(54.91)
+                             + 1.93303 * math.log(133) - 23.9802)),
+    ("male", True, False, False,
+     1 - 0.88936 ** math.exp(3.06117 * math.log(53) + 1.12370 * math.log(216.16) - 0.93263 * math.log(54.91)
+                             + 1.99881 * math.log(133) - 23.9802)),
+    ("female", False, True, False,
+     1 - 0.95012 ** math.exp(2.32888 * math.log(53) + 1.20904 * math.log(216.16) - 0.70833 * math.log(54.91)
+                             + 2.76157 * math.log(133) + 0.52873 - 26.1931)),
+    ("female", True, False, True,
+     1 - 0.95012 ** math.exp(2.32888 * math.log(53) + 1.20904 * math.log(216.16) - 0.70833 * math.log(54.91)
+                             + 2.82263 * math.log(133) + 0.69154 - 26.1931)),
+])
+def test_framingham_admiral_vectors(sex, treated, smoker, diabetes, expected):
+    r = framingham.cvd_10y(sex, 53, 216.16, 54.91, 133, treated, smoker, diabetes)
+    assert r.probability == pytest.approx(expected, rel=1e-9)
+
+
+def test_framingham_baseline_survival_by_sex():
+    # D'Agostino 2008 Table 2: S0(10) is 0.95012 for women and 0.88936 for men (men carry the higher baseline risk).
+    assert framingham.COEFFICIENTS["female"]["baseline_survival"] == 0.95012
+    assert framingham.COEFFICIENTS["male"]["baseline_survival"] == 0.88936
+
+
+@pytest.mark.parametrize("age", [29, 75])
+def test_framingham_outside_derivation_ages(age):
+    r = framingham.cvd_10y("female", age, 200, 50, 120, False, False, False)
+    assert not r.applicable and "30–74" in r.reason
+
+
+# FINDRISC form (Lindström & Tuomilehto, Diabetes Care 2003;26:725; Finnish Diabetes Association questionnaire):
+# points per answer and the five categories.
+def test_findrisc_lowest_and_highest_scores():
+    low = findrisc.t2d_10y("female", 30, 22, 70, True, True, False, False, "none")
+    assert (low.score, low.category, low.probability) == (0, "low", 0.01)
+    high = findrisc.t2d_10y("male", 70, 35, 110, False, False, True, True, "first_degree")
+    assert (high.score, high.category, high.probability) == (26, "very high", 0.5)
+
+
+@pytest.mark.parametrize("kwargs,expected", [
+    # age 45–54: 2; BMI 25–30: 1; men's waist 94–102: 3; no daily activity: 2 → 8
+    (dict(sex="male", age=50, bmi=27, waist_cm=98, physically_active=False, daily_vegetables=True,
+          bp_medication=False, high_glucose_history=False, family_diabetes="none"), 8),
+    # age 55–64: 3; BMI >30: 3; women's waist >88: 4; no daily vegetables: 1; grandparent/aunt/cousin: 3 → 14
+    (dict(sex="female", age=60, bmi=31, waist_cm=90, physically_active=True, daily_vegetables=False,
+          bp_medication=False, high_glucose_history=False, family_diabetes="second_degree"), 14),
+    # women's waist 80–88: 3; BP drugs: 2; high glucose: 5; parent/sibling/child: 5 → 15
+    (dict(sex="female", age=40, bmi=24, waist_cm=85, physically_active=True, daily_vegetables=True,
+          bp_medication=True, high_glucose_history=True, family_diabetes="first_degree"), 15),
+])
+def test_findrisc_form_points(kwargs, expected):
+    assert findrisc.t2d_10y(**kwargs).score == expected
+
+
+@pytest.mark.parametrize("score,category", [
+    (6, "low"), (7, "slightly elevated"), (11, "slightly elevated"), (12, "moderate"), (14, "moderate"),
+    (15, "high"), (20, "high"), (21, "very high"),
+])
+def test_findrisc_category_cutoffs(score, category):
+    assert findrisc.category(score)[0] == category
+
+
+def test_findrisc_boundaries_of_items():
+    # The form: BMI "25–30" scores 1, "higher than 30" 3; age "under 45" 0, "45–54" 2; men's waist "94–102" 3.
+    pts = findrisc.points("male", 44.9, 30.0, 102, True, True, False, False, "none")
+    assert (pts["age"], pts["bmi"], pts["waist"]) == (0, 1, 3)
+    pts = findrisc.points("male", 45, 30.1, 102.5, True, True, False, False, "none")
+    assert (pts["age"], pts["bmi"], pts["waist"]) == (2, 3, 4)
