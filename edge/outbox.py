@@ -1,0 +1,110 @@
+"""The edge outbox: changes captured by the store, batched into changesets, settled by the server's receipts.
+
+Accepted and duplicate changes leave the outbox; rejected ones move to the quarantine with the server's reason,
+so one bad change never blocks the rest of the queue (principle 5). The user lists, retries or discards them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from edge.changeset import Change
+from edge.errors import NotFoundError
+from edge.store import Store
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The server's verdict on one change: accepted, duplicate or rejected (with a stable code and a reason)."""
+
+    change_id: str
+    status: str
+    code: str | None = None
+    reason: str | None = None
+    row: dict[str, Any] | None = None  # the server's row, when the device's copy must be repaired (state machine)
+
+    @classmethod
+    def from_wire(cls, d: dict[str, Any]) -> Receipt:
+        return cls(str(d["change_id"]), d["status"], d.get("code"), d.get("reason"), d.get("row"))
+
+    def to_wire(self) -> dict[str, Any]:
+        out = {"change_id": self.change_id, "status": self.status, "code": self.code, "reason": self.reason}
+        if self.row is not None:
+            out["row"] = self.row
+        return out
+
+
+@dataclass(frozen=True)
+class QuarantinedChange:
+    """A change the server rejected, waiting for the user to retry or discard it."""
+
+    change_id: str
+    table: str
+    row_id: str
+    op: str
+    code: str
+    reason: str
+    quarantined_at: str
+
+
+def _columns(store: Store, table: str, row_id: str, sealed: bytes | None) -> dict[str, Any] | None:
+    return None if sealed is None else store.unseal(sealed, f"{table}|{row_id}")
+
+
+def pending(store: Store, limit: int = 5000) -> list[Change]:
+    """The oldest pending changes, in capture order, with their columns unsealed for the changeset."""
+    rows = store.query("SELECT change_id, tbl, row_id, op, columns, hlc FROM outbox ORDER BY seq LIMIT ?", (limit,))
+    return [Change(cid, tbl, rid, op, _columns(store, tbl, rid, cols), hlc) for cid, tbl, rid, op, cols, hlc in rows]
+
+
+def pending_count(store: Store) -> int:
+    """How many changes wait to be pushed."""
+    return store.query("SELECT count(*) FROM outbox")[0][0]
+
+
+def apply_receipts(store: Store, receipts: Iterable[Receipt]) -> dict[str, int]:
+    """Settle pushed changes in one transaction: drop accepted/duplicate, quarantine rejected; returns counts."""
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    now = dt.datetime.now(dt.UTC).isoformat()
+    with store.transaction() as conn:
+        for r in receipts:
+            if r.status == "rejected":
+                # Copy before delete: the change is never in neither place (crash-safe inside the transaction).
+                moved = conn.execute(
+                    "INSERT OR REPLACE INTO quarantine(change_id, tbl, row_id, op, columns, hlc, code, reason, "
+                    "quarantined_at) SELECT change_id, tbl, row_id, op, columns, hlc, ?, ?, ? FROM outbox "
+                    "WHERE change_id=?", (r.code or "REJECTED", r.reason or "", now, r.change_id)).rowcount
+            elif r.status in ("accepted", "duplicate"):
+                moved = 1
+            else:
+                continue  # an unknown status leaves the change queued rather than guessing
+            if moved:
+                counts[r.status] += conn.execute("DELETE FROM outbox WHERE change_id=?", (r.change_id,)).rowcount
+    return counts
+
+
+def quarantined(store: Store) -> list[QuarantinedChange]:
+    """Changes the server rejected, oldest first."""
+    rows = store.query("SELECT change_id, tbl, row_id, op, code, reason, quarantined_at FROM quarantine "
+                       "ORDER BY quarantined_at, change_id")
+    return [QuarantinedChange(*r) for r in rows]
+
+
+def retry(store: Store, change_id: str) -> None:
+    """Put a quarantined change back in the outbox (after the cause was fixed, e.g. on the server)."""
+    with store.transaction() as conn:
+        if not conn.execute(
+            "INSERT INTO outbox(change_id, tbl, row_id, op, columns, hlc) SELECT change_id, tbl, row_id, op, "
+            "columns, hlc FROM quarantine WHERE change_id=?", (change_id,)
+        ).rowcount:
+            raise NotFoundError(f"no quarantined change {change_id}")
+        conn.execute("DELETE FROM quarantine WHERE change_id=?", (change_id,))
+
+
+def discard(store: Store, change_id: str) -> None:
+    """Drop a quarantined change for good (the next pull brings the server's version of the row)."""
+    with store.transaction() as conn:
+        if not conn.execute("DELETE FROM quarantine WHERE change_id=?", (change_id,)).rowcount:
+            raise NotFoundError(f"no quarantined change {change_id}")

@@ -1,0 +1,244 @@
+"""The edge's sync client: push the outbox as changesets, settle receipts, pull pages by cursor, repair divergence.
+
+Every step is resumable: a change leaves the outbox only with its receipt, and the pull cursor is saved in the
+same transaction as the page it covers, so a cut at any point repeats work at most (the server answers
+duplicates) and never loses or doubles a row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from edge import changeset, merge, outbox
+from edge.device_keys import ServerPin, device_keys, pin_server, server_pin
+from edge.errors import AuthError, HealthSyncError
+from edge.outbox import Receipt
+from edge.schema import TABLES
+from edge.store import Store
+
+RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+
+
+class SyncUnavailableError(HealthSyncError):
+    """The server could not be reached (or kept failing) after the retries; nothing was lost."""
+
+    code = "SYNC_UNAVAILABLE"
+    recoverable = True
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """Batch sizes, retry policy and the wire format version this device writes."""
+
+    batch_size: int = 2000
+    page_size: int = 2000
+    attempts: int = 5
+    backoff_s: float = 0.5
+    backoff_max_s: float = 30.0
+    timeout_s: float = 30.0
+    format_version: int = changeset.FORMAT_VERSION
+
+
+@dataclass
+class SyncResult:
+    """What one sync round did."""
+
+    accepted: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    pulled: int = 0
+    cursor: int = 0
+    repaired: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _state(store: Store, key: str, default: str | None = None) -> str | None:
+    row = store.query("SELECT value FROM sync_state WHERE key=?", (key,))
+    return row[0][0] if row else default
+
+
+def _set_state(conn, key: str, value: str) -> None:
+    conn.execute("INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                 (key, value))
+
+
+def status(store: Store) -> dict[str, Any]:
+    """Pending, quarantined and last-synced figures for `sync status`."""
+    return {"pending": outbox.pending_count(store), "quarantined": len(outbox.quarantined(store)),
+            "last_synced_at": _state(store, "last_synced_at"), "cursor": int(_state(store, "cursor", "0") or 0),
+            "last_error": _state(store, "last_error"), "device_id": store.device_id}
+
+
+class SyncClient:
+    """Talks to one sync server for one store, as the user whose token it holds."""
+
+    def __init__(self, store: Store, token: str, *, http: httpx.Client | None = None,
+                 options: SyncOptions = SyncOptions(), server_url: str | None = None):
+        self.store = store
+        self.options = options
+        self._token = token
+        base = server_url or (server_pin(store).url if http is None else "")
+        self.http = http or httpx.Client(base_url=base, timeout=options.timeout_s)
+
+    # ------------------------------------------------------------------ transport
+
+    def _request(self, method: str, url: str, **kw) -> dict[str, Any]:
+        """One API call with exponential backoff and full jitter on network errors, 429 and 5xx."""
+        from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+        headers = {"Authorization": f"Bearer {self._token}", **kw.pop("headers", {})}
+        retrying = Retrying(stop=stop_after_attempt(self.options.attempts),
+                            wait=wait_random_exponential(multiplier=self.options.backoff_s,
+                                                         max=self.options.backoff_max_s),
+                            retry=retry_if_exception_type((httpx.TransportError, _Retryable)), reraise=False)
+        try:
+            for attempt in retrying:
+                with attempt:
+                    resp = self.http.request(method, url, headers=headers, **kw)
+                    if resp.status_code in RETRYABLE_STATUS:
+                        raise _Retryable(resp)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            raise SyncUnavailableError(f"sync server unavailable after {self.options.attempts} attempts: "
+                                       f"{_describe(last)}", hint="changes stay queued; sync again later") from None
+        return _answer(resp)
+
+    # ------------------------------------------------------------------ enrollment
+
+    def enroll(self, url: str, name: str | None = None) -> ServerPin:
+        """Register this device's public keys with the server and pin the server's key."""
+        keys = device_keys(self.store)
+        server = self._request("GET", "/v1/sync/server-key")["server_public_key"]
+        out = self._request("POST", "/v1/devices", json={
+            "device_id": self.store.device_id, "signing_key": keys.signing_public.hex(),
+            "agreement_key": keys.agreement_public.hex(), "name": name,
+            "format_version": self.options.format_version})
+        if out["server_public_key"] != server:
+            raise HealthSyncError("the server answered two different public keys; refusing to enroll")
+        return pin_server(self.store, url, bytes.fromhex(server), out["user_id"])
+
+    # ------------------------------------------------------------------ push
+
+    def push(self, result: SyncResult | None = None) -> SyncResult:
+        """Push the whole outbox in batches; each batch's receipts are settled before the next is sent."""
+        result = result or SyncResult()
+        pin = server_pin(self.store)
+        keys = device_keys(self.store)
+        while True:
+            changes = outbox.pending(self.store, self.options.batch_size)
+            if not changes:
+                return result
+            _, data = changeset.seal(changes, device_id=self.store.device_id, user_id=pin.user_id,
+                                     signing_key=keys.signing, server_public_key=pin.public_key,
+                                     format_version=self.options.format_version)
+            answer = self._request("POST", "/v1/sync/push", content=data,
+                                   headers={"Content-Type": "application/octet-stream"})
+            receipts = [Receipt.from_wire(r) for r in answer["receipts"]]
+            counts = outbox.apply_receipts(self.store, receipts)
+            repairs = [r.row for r in receipts if r.status == "rejected" and r.row]
+            if repairs:
+                merge.apply_pulled(self.store, repairs, server_wins=True)
+            result.accepted += counts["accepted"]
+            result.duplicate += counts["duplicate"]
+            result.rejected += counts["rejected"]
+            if sum(counts.values()) == 0:
+                raise HealthSyncError("the server settled none of the pushed changes; stopping to avoid a loop")
+
+    # ------------------------------------------------------------------ pull
+
+    def pull(self, result: SyncResult | None = None, *, tables: list[str] | None = None,
+             cursor: int | None = None) -> SyncResult:
+        """Pull pages since the saved cursor (or `cursor` for a repair), applying each page with its cursor."""
+        result = result or SyncResult()
+        repairing = cursor is not None
+        cursor = cursor if repairing else int(_state(self.store, "cursor", "0") or 0)
+        while True:
+            params: dict[str, Any] = {"cursor": cursor, "limit": self.options.page_size}
+            if tables:
+                params["table"] = tables
+            page = self._request("GET", "/v1/sync/pull", params=params)
+            with self.store.transaction() as conn:
+                result.pulled += merge.apply_pulled(self.store, page["changes"], server_wins=repairing)
+                cursor = int(page["cursor"])
+                if not repairing:
+                    _set_state(conn, "cursor", str(cursor))
+            if not page["has_more"]:
+                result.cursor = cursor
+                if not repairing:
+                    self._repair(page.get("checksums") or {}, result)
+                return result
+
+    def _repair(self, server_sums: dict[str, str], result: SyncResult) -> None:
+        """Re-pull the tables whose checksum differs from ours (rows with unsettled local changes excluded)."""
+        if outbox.pending_count(self.store):
+            return  # unpushed local changes make checksums differ by design; the next round checks again
+        ours = merge.local_checksums(self.store, server_sums)
+        diverged = [t for t, s in server_sums.items() if t in TABLES and ours.get(t) != s]
+        if diverged:
+            self.pull(result, tables=diverged, cursor=0)
+            result.repaired = diverged
+
+    # ------------------------------------------------------------------ rounds
+
+    def run(self) -> SyncResult:
+        """One round: push everything, then pull everything; records last-synced time or the error."""
+        result = SyncResult()
+        try:
+            self.push(result)
+            self.pull(result)
+        except HealthSyncError as exc:
+            with self.store.transaction() as conn:
+                _set_state(conn, "last_error", f"{exc.code}: {exc.message}")
+            raise
+        with self.store.transaction() as conn:
+            _set_state(conn, "last_synced_at", dt.datetime.now(dt.UTC).isoformat())
+            conn.execute("DELETE FROM sync_state WHERE key='last_error'")
+        return result
+
+    def watch(self, interval_s: float = 10.0, max_rounds: int | None = None, on_round=None) -> None:
+        """Sync whenever the server is reachable; back off (doubling, capped) while it is not."""
+        delay, rounds = interval_s, 0
+        while max_rounds is None or rounds < max_rounds:
+            rounds += 1
+            try:
+                result = self.run()
+                delay = interval_s
+                if on_round:
+                    on_round(result, None)
+            except SyncUnavailableError as exc:
+                delay = min(delay * 2, self.options.backoff_max_s * 10)
+                if on_round:
+                    on_round(None, exc)
+            time.sleep(delay)
+
+
+class _Retryable(Exception):
+    def __init__(self, resp: httpx.Response):
+        super().__init__(f"HTTP {resp.status_code}")
+        self.resp = resp
+
+
+def _describe(exc: BaseException | None) -> str:
+    return type(exc).__name__ if not isinstance(exc, _Retryable) else str(exc)
+
+
+def _answer(resp: httpx.Response) -> dict[str, Any]:
+    """The envelope's data, or the server's error as a HealthSyncError with its code."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = {}
+    if resp.is_success and body.get("success", True):
+        return body.get("data") or {}
+    error = body.get("error") or {"code": f"HTTP_{resp.status_code}", "message": resp.text[:200]}
+    cls = AuthError if resp.status_code == 401 else HealthSyncError
+    err = cls(f"server refused: {error.get('message')}", hint=error.get("hint"))
+    err.code = error.get("code", err.code)
+    err.http_status = resp.status_code
+    raise err

@@ -1,0 +1,84 @@
+"""The sync service: enrollment, revocation, push and pull over a database session, free of any HTTP framework."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from edge.changeset import Header, open_changeset, raw_public, read_header
+from edge.errors import ChangesetError, HealthSyncError, NotFoundError
+from sync_server import reconcile
+
+
+def _forbidden(message: str, code: str) -> ChangesetError:
+    err = ChangesetError(message, code=code)
+    err.http_status = 403
+    return err
+
+
+def server_public_key(server_key: X25519PrivateKey) -> str:
+    """The server's public key as hex, as devices pin it."""
+    return raw_public(server_key).hex()
+
+
+def enroll(conn, user_id: str, device_id: str, signing_key: bytes, agreement_key: bytes, name: str | None,
+           server_key: X25519PrivateKey, format_version: int = 2) -> dict[str, Any]:
+    """Register a device's public keys for the caller; enrolling the same keys again is a no-op."""
+    if len(signing_key) != 32 or len(agreement_key) != 32:
+        raise HealthSyncError("device public keys must be 32 bytes each (Ed25519, X25519)")
+    device_id = str(uuid.UUID(device_id))
+    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s", (device_id,)).fetchone()
+    if row is None:
+        conn.execute("INSERT INTO sync_devices (id, user_id, signing_key, agreement_key, name, format_version) "
+                     "VALUES (%s, %s, %s, %s, %s, %s)",
+                     (device_id, user_id, signing_key, agreement_key, name, format_version))
+    else:
+        row = tuple(row.values()) if isinstance(row, dict) else row
+        if bytes(row[0]) != signing_key or row[1] is not None:
+            err = HealthSyncError(f"device {device_id} is already enrolled with other keys or revoked",
+                                  hint="a revoked device must be re-initialised with a new store")
+            err.code, err.http_status = "DEVICE_EXISTS", 409
+            raise err
+    return {"device_id": device_id, "user_id": user_id, "server_public_key": server_public_key(server_key)}
+
+
+def revoke(conn, device_id: str) -> dict[str, Any]:
+    """Revoke one of the caller's devices: its changesets are refused from now on."""
+    rows = conn.execute("UPDATE sync_devices SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL "
+                        "RETURNING id", (str(uuid.UUID(device_id)),)).fetchall()
+    if not rows:
+        raise NotFoundError(f"no active device {device_id} for this user")
+    return {"device_id": device_id, "revoked": True}
+
+
+def _device_key(conn, header: Header) -> bytes:
+    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s",
+                       (header.device_id,)).fetchone()
+    if row is None:
+        raise _forbidden(f"device {header.device_id} is not enrolled for this user", "DEVICE_UNKNOWN")
+    row = tuple(row.values()) if isinstance(row, dict) else row
+    if row[1] is not None:
+        raise _forbidden(f"device {header.device_id} was revoked", "DEVICE_REVOKED")
+    return bytes(row[0])
+
+
+def push(conn, data: bytes, caller: reconcile.Caller, server_key: X25519PrivateKey,
+         *, doc_outbox: bool = False) -> dict[str, Any]:
+    """Open a changeset pushed by the caller and merge it; answers the receipts."""
+    header = read_header(data)[0]
+    if header.user_id != caller.user_id:
+        raise _forbidden("changeset belongs to another user than the token's", "CHANGESET_WRONG_USER")
+    cs = open_changeset(data, server_key, lambda h: _device_key(conn, h))
+    caller.device_id = header.device_id
+    receipts = reconcile.ingest(conn, cs, caller, doc_outbox=doc_outbox)
+    counts: dict[str, int] = {}
+    for r in receipts:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    return {"changeset_id": header.changeset_id, "upgraded_from": cs.upgraded_from, "counts": counts,
+            "receipts": [r.to_wire() for r in receipts]}
+
+
+def pull(conn, cursor: int, limit: int, tables: list[str] | None = None) -> dict[str, Any]:
+    """A page of changes visible to the caller since `cursor`."""
+    return reconcile.pull(conn, cursor, limit, tables)

@@ -1,0 +1,96 @@
+"""Sync fixtures: a migrated throwaway Postgres, the real app with the sync routers, and enrolled edge devices."""
+from __future__ import annotations
+
+import secrets
+import uuid
+
+import pytest
+
+from edge.keys import KeySource
+from edge.store import Store
+from edge.sync_client import SyncClient, SyncOptions
+from sync_server import testing
+from sync_server.app import create_app
+from sync_server.db import Database
+
+
+def build_app(pg_url: str, data_dir, **overrides):
+    """The real server app; the sync routers are mounted here in case ROUTERS does not list them yet."""
+    from sync_server.routes import ROUTERS
+    from sync_server.routes.devices import router as devices_router
+    from sync_server.routes.sync import router as sync_router
+
+    app = create_app(testing.settings_for(pg_url, data_dir=data_dir, **overrides))
+    for r in (sync_router, devices_router):
+        if r not in ROUTERS:
+            app.include_router(r)
+    return app
+
+
+@pytest.fixture(scope="session")
+def pg_base_url(tmp_path_factory) -> str:
+    return testing.base_url(tmp_path_factory.mktemp("pgdata"))
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_base_url):
+    url = testing.migrated_database(pg_base_url, prefix="hs_sync")
+    yield url
+    testing.drop_database(pg_base_url, url)
+
+
+@pytest.fixture(scope="session")
+def server_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("server")
+
+
+@pytest.fixture(scope="session")
+def sync_app(pg_url, server_dir):
+    app = build_app(pg_url, server_dir)
+    yield app
+    app.state.db.close()
+
+
+@pytest.fixture(scope="session")
+def http(sync_app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(sync_app) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def db(pg_url):
+    database = Database(pg_url, max_size=4)
+    yield database
+    database.close()
+
+
+class Devices:
+    """Makes edge stores enrolled with the test server, closed at the end of the test."""
+
+    def __init__(self, tmp_path, http):
+        self.tmp_path, self.http, self.stores = tmp_path, http, []
+
+    def new(self, user: uuid.UUID, *, format_version: int = 2, batch_size: int = 2000, page_size: int = 2000,
+            init_profile: bool = True) -> SyncClient:
+        store = Store.open(self.tmp_path / f"dev{len(self.stores)}.db", KeySource(raw_key=secrets.token_bytes(32)),
+                           create=True)
+        self.stores.append(store)
+        store.set_meta("user_id", str(user))
+        client = SyncClient(store, testing.token(user), http=self.http,
+                            options=SyncOptions(format_version=format_version, batch_size=batch_size,
+                                                page_size=page_size, attempts=2, backoff_s=0.01))
+        client.enroll("http://testserver")
+        return client
+
+    def close(self):
+        for s in self.stores:
+            s.close()
+
+
+@pytest.fixture
+def devices(tmp_path, http):
+    d = Devices(tmp_path, http)
+    yield d
+    d.close()

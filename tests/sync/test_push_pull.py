@@ -1,0 +1,97 @@
+"""Push and pull end to end: a real edge store, the real FastAPI app, a real Postgres with RLS."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from edge import outbox
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _now():
+    return dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+
+
+def test_symptom_travels_from_one_device_to_another(devices, db):
+    user = uuid.uuid4()
+    a, b = devices.new(user), devices.new(user)
+    s = a.store.symptoms.add({"user_id": user, "description": "dry cough", "severity": 4, "recorded_at": _now()})
+    res = a.run()
+    assert (res.accepted, res.rejected, outbox.pending_count(a.store)) == (1, 0, 0)
+    b.run()
+    got = b.store.symptoms.get(s.id)
+    assert got.description == "dry cough" and got.severity == 4
+    # Remote rows are not captured again on the receiving device.
+    assert outbox.pending_count(b.store) == 0
+    with db.session("service_role", {"role": "service_role"}) as conn:
+        row = conn.execute("SELECT description, origin_device FROM symptoms WHERE id=%s", (s.id,)).fetchone()
+        audit = conn.execute("SELECT count(*) AS n FROM audit_log WHERE row_id=%s AND action='sync_insert'",
+                             (s.id,)).fetchone()
+    assert row["description"] == "dry cough" and str(row["origin_device"]) == a.store.device_id
+    assert audit["n"] == 1
+
+
+def test_profile_columns_merge_last_writer_wins(devices):
+    user = uuid.uuid4()
+    a, b = devices.new(user), devices.new(user)
+    a.store.users.add({"id": user, "full_name": "Ann"})
+    a.run()
+    b.run()
+    b.store.users.update(user, phone="555-0100")   # offline on b
+    a.store.users.update(user, full_name="Ann Lee")  # offline on a, later clock
+    a.run(), b.run(), a.run()
+    for d in (a, b):
+        u = d.store.users.get(user)
+        assert (u.full_name, u.phone) == ("Ann Lee", "555-0100")
+
+
+def test_family_members_added_on_two_devices_both_survive(devices):
+    user = uuid.uuid4()
+    a, b = devices.new(user), devices.new(user)
+    g = a.store.family_graph.add({"user_id": user, "members": {"m1": {"relation": "mother"}}})
+    a.run(), b.run()
+    a.store.family_graph.update(g.id, members={"m2": {"relation": "father"}})
+    b.store.family_graph.update(g.id, members={"m3": {"relation": "sister"}, "m1": None})
+    a.run(), b.run(), a.run()
+    for d in (a, b):
+        assert set(d.store.family_graph.get(g.id).members) == {"m2", "m3"}
+
+
+def test_illegal_appointment_transition_is_quarantined_and_repaired(devices):
+    user = uuid.uuid4()
+    a, b = devices.new(user), devices.new(user)
+    appt = a.store.appointments.add({"patient_id": user, "doctor_id": uuid.uuid4(),
+                                     "scheduled_at": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)})
+    a.run(), b.run()
+    a.store.appointments.update(appt.id, status="cancelled")
+    b.store.appointments.update(appt.id, status="confirmed")
+    b.store.appointments.update(appt.id, status="completed")
+    a.run()
+    res = b.run()
+    # The server holds "cancelled" (a's change arrived first): neither of b's steps is legal from there.
+    assert (res.rejected, res.accepted) == (2, 0)
+    q = outbox.quarantined(b.store)
+    assert [x.code for x in q] == ["ILLEGAL_TRANSITION", "ILLEGAL_TRANSITION"]
+    assert "cancelled" in q[0].reason
+    assert b.store.appointments.get(appt.id).status == "cancelled"  # repaired from the receipt's server row
+    assert outbox.pending_count(b.store) == 0
+
+
+def test_replayed_changeset_gets_duplicate_receipts(devices, http):
+    from edge import changeset
+    from edge.device_keys import device_keys, server_pin
+    from sync_server import testing
+
+    user = uuid.uuid4()
+    a = devices.new(user)
+    a.store.symptoms.add({"user_id": user, "description": "x", "severity": 1, "recorded_at": _now()})
+    pin, keys = server_pin(a.store), device_keys(a.store)
+    _, data = changeset.seal(outbox.pending(a.store), device_id=a.store.device_id, user_id=pin.user_id,
+                             signing_key=keys.signing, server_public_key=pin.public_key)
+    first = http.post("/v1/sync/push", content=data, headers=testing.auth(user)).json()["data"]
+    again = http.post("/v1/sync/push", content=data, headers=testing.auth(user)).json()["data"]
+    assert [r["status"] for r in first["receipts"]] == ["accepted"]
+    assert [r["status"] for r in again["receipts"]] == ["duplicate"]
