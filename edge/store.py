@@ -326,24 +326,26 @@ class Repository(Generic[T]):
                     )
             if self.spec.policy is Policy.DOC_MEMBERS and "members" in changes:
                 members = dict(doc["members"])
+                changed_members = list(changes["members"])
                 for mid, member in changes.pop("members").items():
                     if member is None:
                         members.pop(mid, None)
                     else:
                         members[mid] = member
                 doc["members"] = members
-                changed_members = True
             else:
-                changed_members = False
+                changed_members = []
             doc.update(changes)
             record = validate(self.table, doc)
             hlc = self.store.clock.now().encode()
             wire = record.model_dump(mode="json")
             delta = {k: wire[k] for k in changes}
-            if changed_members:
-                delta["members"] = wire["members"]
             for k in delta:
                 clocks[k] = hlc
+            if changed_members:
+                # Per-member delta and clocks (None = removed), so relatives added on two devices both survive.
+                delta["members"] = {mid: wire["members"].get(mid) for mid in changed_members}
+                clocks.update({f"members.{mid}": hlc for mid in changed_members})
             self._write_row(conn, record, hlc, clocks)
             self.store.record_change(conn, self.table, row_id, "update", self.store.seal(delta, self._ctx(row_id)),
                                      hlc)
