@@ -1,0 +1,122 @@
+"""The voice WebSocket of the edge's local API: `voice_stream_start` → `voice_chunk`… → `voice_stream_end`, answered
+by `voice_partial_transcript` while speaking, `health_alert` for red flags and `voice_analysis_result`.
+
+Mount with `app.include_router(edge.voice.ws.router)`; the store and user come from the `voice_store` and
+`voice_user` dependencies, which an app may override (`app.dependency_overrides`)."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import uuid
+
+from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
+
+from edge.errors import HealthSyncError, InputError
+from edge.store import Store
+from edge.voice.stream import StreamFormat, VoiceStream
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["voice"])
+PATH = "/v1/voice/stream"
+
+
+@functools.lru_cache(maxsize=1)
+def _device_store() -> Store:
+    from edge.config import open_store
+
+    return open_store()
+
+
+def voice_store() -> Store:
+    """The store sessions write to (the device's store unless overridden)."""
+    return _device_store()
+
+
+def voice_user(store: Store = Depends(voice_store)) -> uuid.UUID:
+    """Whose voice this is: the device's primary user unless overridden."""
+    from edge.config import primary_user
+
+    return primary_user(store)
+
+
+async def _send(ws: WebSocket, event: str, data: dict | None = None) -> None:
+    await ws.send_text(json.dumps({"event": event, "data": data or {}}, default=str))
+
+
+async def _error(ws: WebSocket, exc: HealthSyncError) -> None:
+    await _send(ws, "error", exc.to_dict())
+
+
+@router.websocket(PATH)
+async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
+                       user_id: uuid.UUID = Depends(voice_user)) -> None:
+    """One utterance per stream start; many utterances per connection."""
+    await ws.accept()
+    stream: VoiceStream | None = None
+    partial_task: asyncio.Task | None = None
+
+    async def run_partial(s: VoiceStream) -> None:
+        try:
+            text = await asyncio.to_thread(s.partial_transcript)
+            if text:
+                await _send(ws, "voice_partial_transcript", {"text": text, "seconds": round(s.seconds, 2)})
+        except (HealthSyncError, RuntimeError, WebSocketDisconnect):
+            pass  # a partial is a courtesy: the final result is what counts
+
+    try:
+        while True:
+            msg = await ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(msg.get("code", 1000))
+            try:
+                if msg.get("bytes") is not None:
+                    event, data = "voice_chunk", {"audio": msg["bytes"]}
+                else:
+                    try:
+                        doc = json.loads(msg.get("text") or "")
+                        event, data = doc["event"], doc.get("data") or {}
+                    except (ValueError, KeyError, TypeError):
+                        raise InputError('messages are JSON {"event": …, "data": {…}} or binary PCM16') from None
+                if event == "voice_stream_start":
+                    stream = VoiceStream(store, user_id, StreamFormat.from_message(data))
+                    await _send(ws, "voice_stream_started", {"sample_rate": stream.fmt.sample_rate,
+                                                             "channels": stream.fmt.channels})
+                elif event == "voice_chunk":
+                    if stream is None:
+                        raise InputError("send voice_stream_start before voice_chunk")
+                    stream.add_chunk(data.get("audio") or b"")
+                    if stream.partial_due() and (partial_task is None or partial_task.done()):
+                        partial_task = asyncio.create_task(run_partial(stream))
+                elif event == "voice_stream_end":
+                    if stream is None:
+                        raise InputError("send voice_stream_start before voice_stream_end")
+                    if partial_task is not None:
+                        partial_task.cancel()  # its text would arrive after the final result: drop it
+                    current, stream = stream, None
+                    result = await asyncio.to_thread(current.finish)
+                    out = result.to_dict()
+                    if result.alert_id:
+                        await _send(ws, "health_alert", {"alert_id": out["alert_id"], "symptom_id":
+                                    out["symptom_id"], "urgency": out["triage"]["urgency"],
+                                    "red_flags": out["red_flags"], "advice": out["triage"]["advice"]})
+                    await _send(ws, "voice_analysis_result", out)
+                else:
+                    raise InputError(f"unknown event {event!r}")
+            except HealthSyncError as exc:
+                await _error(ws, exc)
+    except WebSocketDisconnect:
+        if partial_task is not None:
+            partial_task.cancel()
+        if stream is not None and stream.seconds > 0:
+            await asyncio.to_thread(_keep_partial, stream)
+
+
+def _keep_partial(stream: VoiceStream) -> None:
+    """The client went away mid-utterance: store what arrived, marked partial; too little or silence stores nothing."""
+    try:
+        result = stream.finish(partial=True)
+        log.info("stream broke off after %.1f s; partial result stored as %s", stream.seconds, result.symptom_id)
+    except HealthSyncError as exc:
+        log.info("stream broke off after %.1f s; nothing stored (%s)", stream.seconds, exc.code)
