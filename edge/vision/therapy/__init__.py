@@ -1,0 +1,1 @@
+"""Physiotherapy with pose tracking: frames → landmarks → joint angles → reps, faults and a score."""
