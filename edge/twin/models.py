@@ -41,9 +41,17 @@ def read_manifest(models_dir: Path | None = None) -> dict[str, Any]:
     """The models manifest, or ModelError when it is missing or unreadable."""
     path = Path(models_dir or default_models_dir()) / MANIFEST
     try:
-        manifest = json.loads(path.read_text())
+        st = path.stat()
     except FileNotFoundError:
         raise ModelError(f"no model manifest at {path}", hint="run `healthsync export risk-models`") from None
+    return _parse_manifest(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_manifest(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    # Keyed on the file's identity: re-read whenever the manifest is rewritten. Callers must not mutate it.
+    try:
+        manifest = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise ModelError(f"model manifest {path} is unreadable: {exc}") from None
     if not isinstance(manifest.get("models"), list):
@@ -116,6 +124,22 @@ def load_model(name: str, models_dir: Path | None = None) -> RiskModel:
 def load_all(models_dir: Path | None = None) -> list[RiskModel]:
     """Every model in the manifest, verified."""
     return [load_model(m["name"], models_dir) for m in read_manifest(models_dir)["models"]]
+
+
+def loaded_models(models_dir: Path | None = None) -> tuple[RiskModel, ...]:
+    """Every manifest model, verified once and kept in memory until the manifest changes (the hot path)."""
+    directory = Path(models_dir or default_models_dir())
+    try:
+        st = (directory / MANIFEST).stat()
+    except FileNotFoundError:
+        raise ModelError(f"no model manifest in {directory}", hint="run `healthsync export risk-models`") from None
+    # The sessions hold the verified bytes in memory, so a file changed on disk later never runs unverified.
+    return _load_all_cached(str(directory), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_all_cached(directory: str, mtime_ns: int, size: int) -> tuple[RiskModel, ...]:
+    return tuple(load_all(Path(directory)))
 
 
 def feature_row(model: RiskModel, inputs: Any) -> list[float] | None:

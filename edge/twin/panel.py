@@ -52,5 +52,5 @@ def risk_panel(inputs: PatientInputs, models_dir: Path | None = None, *, with_mo
     if with_models:
         from edge.twin import models
 
-        results.extend(models.predict(m, inputs) for m in models.load_all(models_dir))
+        results.extend(models.predict(m, inputs) for m in models.loaded_models(models_dir))
     return results
