@@ -210,6 +210,7 @@ def apply_pulled(store: Store, rows: Iterable[dict[str, Any]], *, server_wins: b
 
 
 def local_checksums(store: Store, tables: Iterable[str]) -> dict[str, str]:
-    """Per-table checksums of the edge's rows, comparable with the server's."""
-    return {t: scope_checksum((i, h, bool(d)) for i, h, d in store.query(f"SELECT id, hlc, deleted FROM {t}"))
-            for t in tables if t in TABLES}
+    """Per-table checksums of the edge's rows, comparable with the server's (quarantined rows left out: the
+    server never accepted them, and they wait for the user)."""
+    sql = "SELECT id, hlc, deleted FROM {} WHERE id NOT IN (SELECT row_id FROM quarantine)"
+    return {t: scope_checksum((i, h, bool(d)) for i, h, d in store.query(sql.format(t))) for t in tables if t in TABLES}

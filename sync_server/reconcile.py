@@ -247,7 +247,7 @@ def pull(conn, cursor: int, limit: int, tables: list[str] | None = None) -> dict
     names = [t for t in (tables or TABLES) if t in TABLES]
     parts = [f"(SELECT '{t}'::text, change_seq, id, to_jsonb(x) FROM {t} x WHERE change_seq > %(cursor)s "
              f"ORDER BY change_seq LIMIT %(limit)s)" for t in names]
-    sql = " UNION ALL ".join(parts) + " ORDER BY 2 LIMIT %(limit)s"
+    sql = "SELECT * FROM (" + " UNION ALL ".join(parts) + ") page ORDER BY 2 LIMIT %(limit)s"
     rows = _cursor(conn).execute(sql, {"cursor": cursor, "limit": limit + 1}).fetchall()
     has_more = len(rows) > limit
     rows = rows[:limit]
