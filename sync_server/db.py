@@ -74,12 +74,12 @@ class Database:
             raise
 
     @contextmanager
-    def admin(self) -> Iterator[Any]:
+    def admin(self, timeout_s: float | None = None) -> Iterator[Any]:
         """A transaction as the login role itself (migrations, health checks); never for user requests."""
         import psycopg
 
         try:
-            with self.pool.connection() as conn, conn.transaction():
+            with self.pool.connection(timeout=timeout_s) as conn, conn.transaction():
                 yield conn
         except psycopg.Error as exc:
             raise translate(exc) from exc

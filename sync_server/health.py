@@ -1,6 +1,8 @@
 """Live status of the server's dependencies for /health: Postgres, Redis and the on-device model manifests."""
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -15,7 +17,7 @@ def check_database(db) -> dict[str, Any]:
 
     started = time.perf_counter()
     try:
-        with db.admin() as conn:
+        with db.admin(timeout_s=2) as conn:
             conn.execute("SELECT 1")
             version = current_version(conn)
     except Exception as exc:
@@ -41,8 +43,23 @@ def check_redis(redis_url: str | None) -> dict[str, Any]:
     return {"status": "ok", "rate_limiter": "redis", "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
+def _sha256(path: Path) -> str:
+    stat = path.stat()
+    return _sha256_cached(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256_cached(path: str, mtime_ns: int, size: int) -> str:
+    # Keyed on the file's identity: /health stays cheap, and a replaced file is hashed again.
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def check_models(models_dir: Path) -> dict[str, Any]:
-    """Whether the model manifests under `models_dir` parse and the files they list are present."""
+    """Whether the model manifests under `models_dir` parse and list files that exist with matching sha256."""
     manifests = sorted(Path(models_dir).rglob("manifest.json")) if Path(models_dir).is_dir() else []
     if not manifests:
         return {"status": "not shipped", "manifests": []}
@@ -56,12 +73,22 @@ def check_models(models_dir: Path) -> dict[str, Any]:
             status = "degraded"
             found.append(entry)
             continue
-        models = data.get("models", data) if isinstance(data, dict) else data
-        items = list(models.values()) if isinstance(models, dict) else list(models or [])
-        files = [m.get("file") or m.get("path") for m in items if isinstance(m, dict)]
-        missing = [f for f in files if f and not (path.parent / f).exists()]
-        entry.update(status="ok" if not missing else "missing files", models=len(items), missing=missing)
-        if missing:
+        models = data.get("models", []) if isinstance(data, dict) else data
+        items = [m for m in (models if isinstance(models, list) else []) if isinstance(m, dict)]
+        missing, mismatched = [], []
+        for item in items:
+            name = item.get("file") or item.get("path")
+            if not name:
+                continue
+            target = path.parent / name
+            if not target.is_file():
+                missing.append(name)
+            elif item.get("sha256") and _sha256(target) != item["sha256"]:
+                mismatched.append(name)
+        ok = items and not missing and not mismatched
+        entry.update(status="ok" if ok else "degraded", models=[m.get("name") for m in items],
+                     missing=missing, hash_mismatch=mismatched)
+        if not ok:
             status = "degraded"
         found.append(entry)
     return {"status": status, "manifests": found}

@@ -1,0 +1,108 @@
+"""JWT verification: Supabase-shaped HS256 tokens and JWKS (served locally), with a clear 401 for each failure."""
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+import uuid
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi.testclient import TestClient
+
+from sync_server import testing
+from sync_server.app import create_app
+from sync_server.auth import mint_token
+
+URL = "/api/v1/health/metrics"
+
+
+def claims(**over):
+    now = int(time.time())
+    base = {"sub": str(uuid.uuid4()), "aud": "authenticated", "role": "authenticated", "iat": now, "exp": now + 600,
+            "app_metadata": {"role": "patient"}}
+    base.update(over)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def call(client, token):
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return client.get(URL, headers=headers)
+
+
+@pytest.mark.parametrize(("token", "code"), [
+    (None, "AUTH_MISSING"),
+    ("not-a-jwt", "AUTH_INVALID"),
+    (jwt.encode(claims(exp=int(time.time()) - 3600), testing.TEST_JWT_SECRET, algorithm="HS256"), "AUTH_EXPIRED"),
+    (jwt.encode(claims(), "some-other-project-secret-32-bytes-long", algorithm="HS256"), "AUTH_BAD_SIGNATURE"),
+    (jwt.encode(claims(aud="anon"), testing.TEST_JWT_SECRET, algorithm="HS256"), "AUTH_INVALID"),
+    (jwt.encode(claims(exp=None), testing.TEST_JWT_SECRET, algorithm="HS256"), "AUTH_INVALID"),
+    (jwt.encode(claims(sub="not-a-uuid"), testing.TEST_JWT_SECRET, algorithm="HS256"), "AUTH_INVALID"),
+    (jwt.encode(claims(app_metadata={"role": "superuser"}), testing.TEST_JWT_SECRET, algorithm="HS256"),
+     "AUTH_INVALID"),
+    (jwt.encode(claims(), testing.TEST_JWT_SECRET, algorithm="HS384"), "AUTH_INVALID"),
+])
+def test_bad_tokens_get_401_with_a_code(client, token, code):
+    r = call(client, token)
+    assert r.status_code == 401, r.text
+    assert r.json()["success"] is False and r.json()["error"]["code"] == code
+    assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_unsigned_token_is_refused(client):
+    token = jwt.encode(claims(), None, algorithm="none")
+    assert call(client, token).json()["error"]["code"] == "AUTH_INVALID"
+
+
+def test_valid_token_passes(client):
+    assert call(client, mint_token(testing.TEST_JWT_SECRET, uuid.uuid4())).status_code == 200
+
+
+class _JWKSHandler(http.server.BaseHTTPRequestHandler):
+    jwks: dict = {}
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        body = json.dumps(self.jwks).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def jwks_server():
+    """A local HTTP server publishing one RSA public key as a JWKS (the real PyJWKClient fetches it)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update(kid="test-kid", use="sig", alg="RS256")
+    handler = type("H", (_JWKSHandler,), {"jwks": {"keys": [jwk]}})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/auth/v1/.well-known/jwks.json", key
+    server.shutdown()
+    server.server_close()
+
+
+def test_jwks_tokens(pg_url, jwks_server):
+    url, key = jwks_server
+    app = create_app(testing.settings_for(pg_url, jwks_url=url))
+    try:
+        with TestClient(app) as c:
+            good = jwt.encode(claims(), key, algorithm="RS256", headers={"kid": "test-kid"})
+            assert call(c, good).status_code == 200
+            stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            forged = jwt.encode(claims(), stranger, algorithm="RS256", headers={"kid": "test-kid"})
+            assert call(c, forged).json()["error"]["code"] == "AUTH_BAD_SIGNATURE"
+            unknown = jwt.encode(claims(), key, algorithm="RS256", headers={"kid": "other-kid"})
+            assert call(c, unknown).json()["error"]["code"] == "AUTH_BAD_SIGNATURE"
+            # The project secret still works beside the JWKS (Supabase projects migrating keys use both).
+            assert call(c, mint_token(testing.TEST_JWT_SECRET, uuid.uuid4())).status_code == 200
+    finally:
+        app.state.db.close()
