@@ -100,14 +100,18 @@ def preprocess(rgb: np.ndarray, max_side: int = 1600, deskew: bool = True, clahe
     scale = max_side / max(rgb.shape[:2])
     if scale < 1:
         rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    steps["scale"] = round(min(scale, 1.0), 4)
+    s = min(scale, 1.0)
+    steps["scale"] = round(s, 4)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     angle = estimate_skew(gray) if deskew else 0.0
+    m = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     if angle:
         h, w = gray.shape
         m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
         rgb = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     steps["deskew_deg"] = angle
+    # Original pixels → working pixels (scale, then rotate): the overlay maps boxes back with its inverse.
+    steps["affine"] = (m @ np.diag([s, s, 1.0])).round(6).tolist()
     if clahe:
         lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
         lab[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(lab[..., 0])

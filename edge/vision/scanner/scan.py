@@ -53,7 +53,7 @@ def scan(source: bytes | str | os.PathLike, options: ScanOptions = ScanOptions()
     boxes = ocr.recognise(work)
     lines = parse.group_lines(boxes)
     labs, meds = parse.extract(lines)
-    data = overlay.overlay(boxes, labs, meds, (int(rgb.shape[1]), int(rgb.shape[0])), steps["scale"])
+    data = overlay.overlay(boxes, labs, meds, (int(rgb.shape[1]), int(rgb.shape[0])), steps["affine"])
     warnings = []
     if not boxes:
         warnings.append("no text found in the image")
