@@ -1,8 +1,12 @@
 """Every API router, listed in one place: add a router here and `create_app` mounts it."""
+from sync_server.routes.devices import router as devices_router
 from sync_server.routes.health import router as health_router
 from sync_server.routes.metrics import router as metrics_router
+from sync_server.routes.sync import router as sync_router
 
 ROUTERS = [
     health_router,
     metrics_router,
+    devices_router,
+    sync_router,
 ]
