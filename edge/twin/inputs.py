@@ -22,7 +22,7 @@ FACTOR_FIELDS = ("smoker", "diabetes", "bp_treated", "on_statin", "physically_ac
 METRIC_FIELDS = {
     "total_cholesterol": "total_cholesterol", "hdl_cholesterol": "hdl_cholesterol", "systolic_bp": "systolic_bp",
     "diastolic_bp": "diastolic_bp", "blood_glucose": "blood_glucose", "weight": "weight", "height": "height",
-    "bmi": "bmi", "waist_circumference": "waist_circumference",
+    "bmi": "bmi", "waist_circumference": "waist_circumference", "creatinine": "creatinine",
 }
 # Below these a value "in mg/dL" is almost surely mmol/L: 20 mg/dL total cholesterol or 10 mg/dL HDL is not
 # compatible with life, while 5.5 and 1.3 mmol/L are ordinary.
@@ -46,6 +46,7 @@ class PatientInputs:
     height: float | None = None
     bmi: float | None = None
     waist_circumference: float | None = None
+    creatinine: float | None = None
     smoker: bool | None = None
     diabetes: bool | None = None
     bp_treated: bool | None = None
@@ -68,11 +69,20 @@ class PatientInputs:
             return self.weight / (self.height / 100.0) ** 2
         return None
 
+    @property
+    def egfr(self) -> float | None:
+        """eGFR (CKD-EPI 2021, race-free) from serum creatinine, or None without one."""
+        if self.creatinine is None:
+            return None
+        from edge.twin.equations.egfr import ckd_epi_2021
+
+        return ckd_epi_2021(self.sex, self.age, self.creatinine)
+
     def missing(self, fields: tuple[str, ...]) -> tuple[str, ...]:
         """Which of these inputs are unknown."""
         out = []
         for name in fields:
-            value = self.body_mass_index if name == "bmi" else getattr(self, name)
+            value = self.body_mass_index if name == "bmi" else self.egfr if name == "egfr" else getattr(self, name)
             if value is None:
                 out.append(name)
         return tuple(out)

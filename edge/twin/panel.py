@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from edge.twin.equations import findrisc, framingham, pce
+from edge.twin.equations import findrisc, framingham, pce, prevent
 from edge.twin.equations.result import RiskResult, not_applicable
 from edge.twin.inputs import PatientInputs
 
@@ -34,6 +34,16 @@ EQUATIONS: dict[str, tuple[dict, tuple[str, ...], Callable[[PatientInputs], Risk
                                    i.daily_vegetables, i.bp_treated, i.high_glucose_history, i.family_diabetes),
     ),
 }
+for _outcome in ("cvd", "ascvd"):
+    _name = f"prevent_{_outcome}_10y"
+    EQUATIONS[_name] = (
+        {"name": _name, "disease": _outcome, "model_name": _name, "model_version": prevent.VERSION,
+         "horizon_years": 10},
+        (*CARDIO_INPUTS, "on_statin", "egfr"),
+        lambda i, o=_outcome: prevent.risk_10y(o, i.sex, i.age, i.total_cholesterol, i.hdl_cholesterol,
+                                               i.systolic_bp, i.egfr, i.bp_treated, i.on_statin, i.diabetes,
+                                               i.smoker),
+    )
 
 
 def run_equation(name: str, inputs: PatientInputs) -> RiskResult:

@@ -12,6 +12,8 @@ from edge.twin.equations.result import RiskResult
 TITLES = {
     "pce_ascvd_10y": "Heart attack or stroke in 10 years (ACC/AHA Pooled Cohort Equations)",
     "framingham_cvd_10y": "Any cardiovascular disease in 10 years (Framingham 2008)",
+    "prevent_cvd_10y": "Any cardiovascular disease in 10 years (AHA PREVENT 2023)",
+    "prevent_ascvd_10y": "Heart attack or stroke in 10 years (AHA PREVENT 2023)",
     "findrisc": "Type 2 diabetes in 10 years (FINDRISC questionnaire score)",
     "pima_diabetes_logreg": "Diabetes now (learned model: logistic regression, Pima data)",
     "pima_diabetes_gbm": "Diabetes now (learned model: gradient boosting, Pima data)",

@@ -57,7 +57,9 @@ def _lose(i: PatientInputs) -> PatientInputs | str:
 
 
 def _statin(i: PatientInputs) -> PatientInputs | str:
-    return "already taking a statin" if i.on_statin else i.replace(on_statin=True)
+    # Inputs stay as they are: PREVENT's statin term is an observed association, not the treatment effect, so
+    # the trial-based multiplier alone carries the benefit (no double counting).
+    return "already taking a statin" if i.on_statin else i
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (

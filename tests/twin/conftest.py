@@ -22,9 +22,10 @@ def patient(store, user_id):
     for metric, value, unit in (("total_cholesterol", 213, None), ("hdl_cholesterol", 50, None),
                                 ("systolic_bp", 120, None), ("diastolic_bp", 80, None), ("weight", 85, None),
                                 ("height", 180, None), ("waist_circumference", 98, None),
-                                ("blood_glucose", 140, None)):
+                                ("blood_glucose", 140, None), ("creatinine", 1.2, None)):
         store.health_metrics.add({"user_id": user_id, "metric_type": metric, "value": value, "unit": unit})
     store.health_events.add({"user_id": user_id, "event_type": RISK_FACTORS_EVENT, "data": {
-        "race": "white", "smoker": False, "diabetes": False, "bp_treated": False, "physically_active": True,
+        "race": "white", "smoker": False, "diabetes": False, "bp_treated": False, "on_statin": False,
+        "physically_active": True,
         "daily_vegetables": True, "high_glucose_history": False}})
     return user_id

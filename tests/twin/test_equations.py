@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from edge.twin.equations import findrisc, framingham, pce
+from edge.twin.equations import egfr, findrisc, framingham, pce, prevent
 
 WORKED = dict(age=55, total_cholesterol=213, hdl_cholesterol=50, bp_treated=False, smoker=False, diabetes=False)
 
@@ -145,3 +145,37 @@ def test_findrisc_boundaries_of_items():
     assert (pts["age"], pts["bmi"], pts["waist"]) == (0, 1, 3)
     pts = findrisc.points("male", 45, 30.1, 102.5, True, True, False, False, "none")
     assert (pts["age"], pts["bmi"], pts["waist"]) == (2, 3, 4)
+
+
+# Khan SS et al., Circulation 2024 (PREVENT), supplemental Table S12 worked example, base model, 10-year total CVD:
+# age 50, TC 200, HDL 45, SBP 160 treated, diabetes, non-smoker, eGFR 90, no statin → women 14.68%, men 16.32%
+# (also bcjaeger/PooledCohort tests/testthat/test-predict_10yr_cvd_risk.R).
+@pytest.mark.parametrize("sex,percent", [("female", 14.68), ("male", 16.32)])
+def test_prevent_cvd_supplement_example(sex, percent):
+    r = prevent.risk_10y("cvd", sex, 50, 200, 45, 160, 90, True, False, True, False)
+    assert round(r.percent, 2) == percent
+
+
+# vcastro/CVrisk tests/testthat/test-ascvd_10y_prevent.R (values from the preventr documentation and Table S12):
+# PREVENT base 10-year ASCVD.
+@pytest.mark.parametrize("args,percent", [
+    (("female", 50, 200, 45, 160, 90, True, False, True, False), 9.2),
+    (("male", 55, 213, 50, 140, 90, False, False, False, False), 3.9),
+])
+def test_prevent_ascvd_vectors(args, percent):
+    assert round(prevent.risk_10y("ascvd", *args).percent, 1) == percent
+
+
+@pytest.mark.parametrize("field,value", [(1, 29), (1, 80), (5, 14), (5, 141), (4, 201)])
+def test_prevent_validity(field, value):
+    args = ["male", 55, 213, 50, 140, 90, False, False, False, False]
+    args[field] = value
+    r = prevent.risk_10y("cvd", *args)
+    assert not r.applicable and "validity range" in r.reason
+
+
+# National Kidney Foundation CKD-EPI 2021 calculator (kidney.org): man aged 55, creatinine 1.2 mg/dL → 71.
+def test_ckd_epi_2021_reference():
+    assert round(egfr.ckd_epi_2021("male", 55, 1.2)) == 71
+    # Inker 2021: the female factor 1.012 and κ 0.7 — at Scr = κ the equation reduces to 142 × 0.9938^age × 1.012.
+    assert egfr.ckd_epi_2021("female", 40, 0.7) == pytest.approx(142 * 0.9938 ** 40 * 1.012)

@@ -13,9 +13,9 @@ from edge.twin.twin import assess
 
 def test_predictions_stored_then_cached(store, patient):
     first = assess(store, patient)
-    assert len(first.stored["written"]) == 5 and first.stored["cached"] == []
+    assert len(first.stored["written"]) == 7 and first.stored["cached"] == []
     rows = store.predictions.list(owner=patient, inputs_hash=first.inputs_hash)
-    assert len(rows) == 5
+    assert len(rows) == 7
     pce = next(r for r in rows if r.model_name == "pce_ascvd_10y")
     # Goff 2013 worked example, white man: 5.4% at full precision.
     assert round(100 * pce.probability, 1) == 5.4 and pce.disease == "ascvd"
@@ -24,18 +24,18 @@ def test_predictions_stored_then_cached(store, patient):
 
     second = assess(store, patient)
     assert second.stored == {"written": [], "cached": first.stored["written"]}
-    assert store.predictions.count(patient) == 5
+    assert store.predictions.count(patient) == 7
 
     store.health_metrics.add({"user_id": patient, "metric_type": "systolic_bp", "value": 140})
     third = assess(store, patient)
-    assert third.inputs_hash != first.inputs_hash and len(third.stored["written"]) == 5
-    assert store.predictions.count(patient) == 10
+    assert third.inputs_hash != first.inputs_hash and len(third.stored["written"]) == 7
+    assert store.predictions.count(patient) == 14
 
 
 def test_predictions_are_queued_for_sync(store, patient):
     before = store.query("SELECT count(*) FROM outbox")[0][0]
     assess(store, patient)
-    assert store.query("SELECT count(*) FROM outbox")[0][0] == before + 5
+    assert store.query("SELECT count(*) FROM outbox")[0][0] == before + 7
 
 
 def _risk(sim, scenario, name):
@@ -78,3 +78,14 @@ def test_html_report_is_self_contained(store, patient):
     img = page.split("data:image/png;base64,")[1].split("'")[0]
     assert base64.b64decode(img).startswith(b"\x89PNG")
     assert "5.4%" in page
+
+
+def test_prevent_from_store_uses_egfr(store, patient):
+    a = assess(store, patient, save=False)
+    r = next(x for x in a.results if x.name == "prevent_ascvd_10y")
+    # Creatinine 1.2 mg/dL at 55 (man) is eGFR 71 by CKD-EPI 2021 (kidney.org calculator).
+    assert round(r.details["egfr"]) == 71 and r.applicable
+    sim = simulate(a.inputs, ["as_is", "start_statin"])
+    base = _risk(sim, "as_is", "prevent_ascvd_10y")[0]["probability"]
+    # The statin effect is the CTT multiplier alone, not also PREVENT's observational statin term.
+    assert _risk(sim, "start_statin", "prevent_ascvd_10y")[0]["probability"] == pytest.approx(base * 0.75)
