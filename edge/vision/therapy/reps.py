@@ -161,7 +161,8 @@ class RepTracker:
                     if ch.counted and self.reps and self.reps[-1].side == ch.side:
                         self.reps[-1].faults.append(f.name)  # counted at its peak: the fault belongs to it
                     out.append(self._event("fault", t, f.message.format(value=worst), fault=f.name,
-                                           side=ch.side, rep=len(self.reps) + 1, value=round(worst, 1)))
+                                           side=ch.side, rep=len(self.reps) + (0 if ch.counted else 1),
+                                           value=round(worst, 1)))
             else:
                 ch.faults[f.name] = 0
         return out

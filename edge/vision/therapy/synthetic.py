@@ -9,7 +9,7 @@ import numpy as np
 from edge.vision.therapy.landmarks import COUNT, INDEX, Pose
 
 SHIN, THIGH, TRUNK, UPPER_ARM, FOREARM = 0.42, 0.43, 0.50, 0.30, 0.27
-HIP_W, SHOULDER_W, STANCE_W = 0.10, 0.18, 0.15
+HIP_W, SHOULDER_W, STANCE_W = 0.12, 0.18, 0.12  # feet hip-width apart
 FOOT_FLAT = (0.15, 0.07)  # toe forward of the ankle, ankle height, when the foot is flat
 
 
