@@ -104,6 +104,8 @@ def simulate(inputs: PatientInputs, scenarios: list[str] | None = None, horizons
             continue
         points: dict[str, list[dict[str, Any]]] = {}
         for years in horizons:
+            if changed.age + years > 120:
+                continue  # no equation or model reaches this age; leave the point out
             aged = changed.replace(age=changed.age + years)
             for r in risk_panel(aged, models_dir):
                 r = _apply_multiplier(r, sc.cv_multiplier)
