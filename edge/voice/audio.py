@@ -70,6 +70,11 @@ def _finish(samples: np.ndarray, rate: int, channels: int, fmt: str) -> Audio:
     return audio
 
 
+def _check_size(path: Path, size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"{path.name} is {size / 2**20:.0f} MiB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MiB")
+
+
 def load_file(path: str | os.PathLike) -> Audio:
     """Decode WAV/FLAC/OGG (libsndfile) or MP3 and other containers (PyAV); refuse bad or oversized input."""
     path = Path(path)
@@ -78,17 +83,17 @@ def load_file(path: str | os.PathLike) -> Audio:
     size = path.stat().st_size
     if size == 0:
         raise InputError(f"{path.name} is empty (0 bytes)")
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"{path.name} is {size / 2**20:.0f} MiB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MiB")
     sf = _soundfile()
     try:
         info = sf.info(str(path))
     except sf.LibsndfileError as exc:
+        _check_size(path, size)
         return _load_with_av(path, str(exc))
     # The header says how long it is: refuse a 2-hour file without reading its samples.
     if info.samplerate <= 0 or info.frames <= 0:
         raise InputError(f"{path.name} has no audio frames (header: {info.samplerate} Hz, {info.frames} frames)")
     _check_duration(info.frames / info.samplerate, path.name)
+    _check_size(path, size)
     try:
         samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as exc:
@@ -107,7 +112,7 @@ def _load_with_av(path: Path, sndfile_reason: str) -> Audio:
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.audio:
-                raise InputError(f"{path.name} holds no audio stream")
+                raise InputError(f"{path.name}: unsupported or corrupt audio (no audio stream in it)")
             stream = container.streams.audio[0]
             if container.duration is not None:
                 _check_duration(container.duration / 1_000_000, path.name)
