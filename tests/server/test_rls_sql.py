@@ -182,3 +182,57 @@ def test_database_rejects_unknown_metric_type(db):
             conn.execute("INSERT INTO health_metrics (id, user_id, metric_type, value, recorded_at, hlc) "
                          "VALUES (%s, %s, 'unicorn_level', 1, now(), 'h')", (uuid.uuid4(), uuid.uuid4()))
     assert err.value.field == "metric_type"
+
+
+# One minimal row per patient table, owned by `owner` (the owner column is filled in by `row_for`).
+_MINIMAL = {
+    "users": {},
+    "health_metrics": {"metric_type": "heart_rate", "value": 60, "recorded_at": "2026-01-01T00:00:00Z"},
+    "symptoms": {"description": "cough", "severity": 3, "recorded_at": "2026-01-01T00:00:00Z"},
+    "therapy_sessions": {"exercise": "squat", "reps": 5, "score": 80, "duration_s": 60,
+                         "started_at": "2026-01-01T00:00:00Z"},
+    "predictions": {"disease": "diabetes", "model_name": "m", "model_version": "1", "inputs_hash": "0" * 64,
+                    "created_at": "2026-01-01T00:00:00Z"},
+    "health_events": {"event_type": "note", "occurred_at": "2026-01-01T00:00:00Z"},
+    "family_graph": {},
+    "appointments": {"doctor_id": str(uuid.uuid4()), "scheduled_at": "2026-01-01T00:00:00Z"},
+}
+_OWNER = {"users": "id", "appointments": "patient_id"}
+
+
+def insert_row(conn, table: str, owner: uuid.UUID) -> None:
+    owner_col = _OWNER.get(table, "user_id")
+    row = {"hlc": "h", **_MINIMAL[table], owner_col: str(owner)}
+    if owner_col != "id":
+        row["id"] = str(uuid.uuid4())
+    cols = ", ".join(row)
+    conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(row))})", list(row.values()))
+
+
+@pytest.mark.parametrize("table", sorted(_MINIMAL))
+def test_every_patient_table_isolates_patients(db, table):
+    a, b = uuid.uuid4(), uuid.uuid4()
+    with as_user(db, a) as conn:
+        insert_row(conn, table, a)
+    with pytest.raises(ForbiddenError):
+        with as_user(db, a) as conn:
+            insert_row(conn, table, b)
+    with db.session(*SERVICE) as conn:
+        insert_row(conn, table, b)
+    owner_col = _OWNER.get(table, "user_id")
+    with as_user(db, a) as conn:
+        assert visible_owners(conn, table, owner_col) == {a}
+    with as_user(db, b) as conn:
+        assert visible_owners(conn, table, owner_col) == {b}
+
+
+def test_rls_is_enabled_and_forced_on_every_table_and_anon_has_no_grants(db):
+    with db.admin() as conn:
+        flags = {r["relname"]: (r["relrowsecurity"], r["relforcerowsecurity"]) for r in conn.execute(
+            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY(%s)",
+            ([*_MINIMAL, "doctors", "audit_log"],))}
+        anon = conn.execute("SELECT count(*) AS n FROM information_schema.role_table_grants "
+                            "WHERE grantee = 'anon' AND table_schema = 'public'").fetchone()["n"]
+    assert set(flags) == {*_MINIMAL, "doctors", "audit_log"}
+    assert all(f == (True, True) for f in flags.values()), flags
+    assert anon == 0
