@@ -125,7 +125,7 @@ class Observation(Record):
 class HealthMetric(Observation):
     """One measured value (heart rate, glucose, …) stored in its metric type's canonical unit."""
 
-    metric_type: str = Field(pattern=r"^[a-zA-Z_]+$", max_length=64)
+    metric_type: str = Field(pattern=r"^[a-zA-Z0-9_]+$", max_length=64)
     unit: str | None = None
     value: float
     recorded_at: dt.datetime = Field(default_factory=utcnow)
