@@ -104,16 +104,21 @@ def transcribe(samples: np.ndarray, options: TranscribeOptions | None = None, *,
     """Transcribe 16 kHz mono float32 samples; silence and noise give an empty transcript."""
     options = options or TranscribeOptions()
     model = load_model(model_dir)
-    segments, info = model.transcribe(
-        samples,
-        beam_size=options.beam_size,
-        language=options.language,
-        initial_prompt=options.initial_prompt,
-        vad_filter=options.vad_filter,
-        vad_parameters={"min_silence_duration_ms": options.min_silence_duration_ms} if options.vad_filter else None,
-        condition_on_previous_text=options.condition_on_previous_text,
-    )
-    segs = [Segment(s.start, s.end, s.text.strip(), s.avg_logprob, s.no_speech_prob) for s in segments]
+    try:
+        segments, info = model.transcribe(
+            samples,
+            beam_size=options.beam_size,
+            language=options.language,
+            initial_prompt=options.initial_prompt,
+            vad_filter=options.vad_filter,
+            vad_parameters={"min_silence_duration_ms": options.min_silence_duration_ms} if options.vad_filter
+            else None,
+            condition_on_previous_text=options.condition_on_previous_text,
+        )
+        # Segments are decoded lazily: runtime failures surface while iterating.
+        segs = [Segment(s.start, s.end, s.text.strip(), s.avg_logprob, s.no_speech_prob) for s in segments]
+    except (RuntimeError, ValueError) as exc:
+        raise ModelError(f"speech-to-text failed: {exc}") from None
     # Whisper invents text on noise; a segment it itself rates as probably not speech is dropped.
     segs = [s for s in segs if s.text and not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)]
     return Transcript(" ".join(s.text for s in segs).strip(), segs, info.duration, model_name(model_dir))

@@ -1,6 +1,5 @@
 """Decoding and input limits: formats, resampling, and every kind of bad file refused with a clear reason."""
 import struct
-import time
 import wave
 
 import numpy as np
@@ -74,7 +73,7 @@ def test_unsupported_format(tmp_path, payload, name):
         audio.load_file(tmp_path / name)
 
 
-def test_two_hour_file_refused_fast_from_its_header(tmp_path):
+def test_two_hour_file_refused_fast_from_its_header(tmp_path, monkeypatch):
     # A real 2-hour 16 kHz PCM16 WAV header over a sparse file: the limit is read from the header, no decoding.
     path = tmp_path / "long.wav"
     frames = 2 * 3600 * 16_000
@@ -83,11 +82,13 @@ def test_two_hour_file_refused_fast_from_its_header(tmp_path):
         f.write(b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 16_000, 32_000, 2, 16))
         f.write(b"data" + struct.pack("<I", frames * 2))
         f.truncate(44 + frames * 2)
-    start = time.process_time()
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the samples were read: the limit must come from the header")
+
+    monkeypatch.setattr(sf, "read", no_decoding)
     with pytest.raises(InputError, match=r"120\.0 min long; the limit is 10 min"):
         audio.load_file(path)
-    # CPU time, not wall time: refusing must not decode 230 MB (that alone takes seconds of CPU).
-    assert time.process_time() - start < 0.5
 
 
 def test_two_hour_array_refused():
