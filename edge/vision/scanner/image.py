@@ -79,11 +79,17 @@ def estimate_skew(gray: np.ndarray, max_angle: float = 8.0, step: float = 0.5) -
     ink = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 15, 10)
     ink = ink.astype(np.float32)
     h, w = ink.shape
-    best, best_score = 0.0, -1.0
-    for angle in np.arange(-max_angle, max_angle + 1e-9, step):
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), float(angle), 1.0)
+    if ink.sum() < 0.001 * ink.size:
+        return 0.0  # (nearly) blank: nothing to align
+
+    def sharpness(angle: float) -> float:
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
         rows = cv2.warpAffine(ink, m, (w, h), flags=cv2.INTER_NEAREST).sum(axis=1)
-        score = float(np.square(np.diff(rows)).sum())  # sharp row edges = text lines aligned with the axis
+        return float(np.square(np.diff(rows)).sum())  # sharp row edges = text lines aligned with the axis
+
+    best, best_score = 0.0, sharpness(0.0) * 1.02  # leave a straight page alone unless rotating clearly helps
+    for angle in np.arange(-max_angle, max_angle + 1e-9, step):
+        score = sharpness(float(angle))
         if score > best_score:
             best, best_score = float(angle), score
     return best
