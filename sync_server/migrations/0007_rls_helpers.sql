@@ -29,10 +29,20 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   )
 $$;
 
+-- The patients of the calling doctor (empty for anyone else). Policies use it as `owner IN (SELECT …)`, which
+-- Postgres runs once per statement as a hashed subplan instead of one lookup per row.
+CREATE OR REPLACE FUNCTION app.my_patients() RETURNS SETOF uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT DISTINCT a.patient_id FROM appointments a JOIN doctors d ON d.id = a.doctor_id
+  WHERE app.claim_role() = 'doctor' AND d.user_id = auth.uid() AND NOT a.deleted AND NOT d.deleted
+$$;
+
 GRANT CREATE ON SCHEMA app TO service_role;
 GRANT SELECT ON doctors, appointments TO service_role;
 ALTER FUNCTION app.is_doctor_row(uuid) OWNER TO service_role;
 ALTER FUNCTION app.is_doctor_of(uuid) OWNER TO service_role;
-REVOKE ALL ON FUNCTION app.is_doctor_row(uuid), app.is_doctor_of(uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION app.is_doctor_row(uuid), app.is_doctor_of(uuid) TO authenticated, service_role;
+ALTER FUNCTION app.my_patients() OWNER TO service_role;
+REVOKE ALL ON FUNCTION app.is_doctor_row(uuid), app.is_doctor_of(uuid), app.my_patients() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.is_doctor_row(uuid), app.is_doctor_of(uuid), app.my_patients()
+  TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION app.claim_role(), app.is_admin() TO authenticated, service_role;

@@ -3,8 +3,8 @@
 -- who have an appointment with them; an admin (app_metadata.role = 'admin') sees and writes all.
 -- service_role has BYPASSRLS, exactly as on Supabase.
 -- `(SELECT auth.uid())` rather than `auth.uid()`: Postgres then evaluates it once per statement (an InitPlan)
--- instead of once per row, Supabase's own advice for RLS performance. OR short-circuits left to right, so the
--- owner test runs first and the doctor lookup only for rows that are not the caller's.
+-- instead of once per row, Supabase's own advice for RLS performance; likewise the doctor's patient list is one
+-- hashed subplan per statement (app.my_patients), not a lookup per row.
 DO $$
 DECLARE
   t record;
@@ -18,7 +18,7 @@ BEGIN
     EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t.tbl);
     EXECUTE format(
       'CREATE POLICY %I ON %I FOR SELECT TO authenticated
-         USING (%I = (SELECT auth.uid()) OR (SELECT app.is_admin()) OR app.is_doctor_of(%I))',
+         USING (%I = (SELECT auth.uid()) OR (SELECT app.is_admin()) OR %I IN (SELECT app.my_patients()))',
       t.tbl || '_select', t.tbl, t.owner, t.owner);
     EXECUTE format(
       'CREATE POLICY %I ON %I FOR INSERT TO authenticated
