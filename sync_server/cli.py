@@ -1,6 +1,7 @@
 """`healthsync server …`: run the sync server, migrate its database, mint development tokens."""
 from __future__ import annotations
 
+import logging
 import uuid
 from enum import Enum
 from typing import Optional
@@ -34,12 +35,14 @@ def run(
 
     from sync_server.app import create_app
     from sync_server.config import Settings
-    from sync_server.logs import configure_logging
+    from sync_server.logs import configure_logging, log_event
     from sync_server.migrate import migrate
     from sync_server.pg import ensure_database
 
     configure_logging(log_level.upper())
     settings = Settings.from_env()
+    if not settings.jwt_secret and not settings.jwks_url:
+        log_event(logging.WARNING, "no SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL: every token will be refused")
     url = ensure_database(settings.database_url, settings.data_dir)
     if migrate_first:
         migrate(url)
