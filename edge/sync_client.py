@@ -6,6 +6,7 @@ duplicates) and never loses or doubles a row.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass, field
@@ -140,6 +141,10 @@ class SyncClient:
             answer = self._request("POST", "/v1/sync/push", content=data,
                                    headers={"Content-Type": "application/octet-stream"})
             receipts = [Receipt.from_wire(r) for r in answer["receipts"]]
+            if self.options.format_version < 2:
+                # v1 changesets carry no change ids (the server derives them): receipts match by position.
+                receipts = [dataclasses.replace(r, change_id=c.change_id)
+                            for r, c in zip(receipts, changes, strict=True)]
             counts = outbox.apply_receipts(self.store, receipts)
             repairs = [r.row for r in receipts if r.status == "rejected" and r.row]
             if repairs:
