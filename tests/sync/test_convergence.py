@@ -74,7 +74,8 @@ def _step(op, dev, arg, ctx, http):
     elif op == "phone":
         store.users.update(user, phone=f"555-{arg:04d}")
     elif op == "member_add":
-        store.family_graph.update(ctx["graph"], members={f"m{arg % 4}": {"relation": "aunt", "birth_year": 1950 + arg % 50}})
+        member = {"relation": "aunt", "birth_year": 1950 + arg % 50}
+        store.family_graph.update(ctx["graph"], members={f"m{arg % 4}": member})
     elif op == "member_del":
         store.family_graph.update(ctx["graph"], members={f"m{arg % 4}": None})
     elif op == "appt":
