@@ -29,7 +29,9 @@ def _open(store_path: Optional[Path], passphrase: Optional[str]):
 @therapy_app.command("run")
 @handle_errors
 def therapy_run(
-    video: Path = typer.Argument(..., help="Video file of the exercise (any format OpenCV reads)."),
+    video: Optional[Path] = typer.Argument(None, help="Video file of the exercise (any format OpenCV reads)."),
+    camera: Optional[int] = typer.Option(None, "--camera", help="Use this camera (OpenCV index) instead."),
+    seconds: float = typer.Option(60.0, "--seconds", help="How long to record from --camera."),
     exercise: str = typer.Option(..., "--exercise", "-e", help="squat, sit_to_stand, shoulder_abduction, "
                                  "elbow_flexion, knee_extension or heel_raise."),
     pain_before: Optional[int] = typer.Option(None, "--pain-before", min=0, max=10, help="Pain 0–10 before."),
@@ -39,11 +41,15 @@ def therapy_run(
     passphrase: Optional[str] = Passphrase,
     as_json: bool = JsonOut,
 ):
-    """Count reps, check form and score an exercise video; store the session."""
+    """Count reps, check form and score an exercise video (or camera); store the session."""
     from edge import config
+    from edge.errors import InputError
     from edge.vision.therapy import session
 
-    result = session.analyse_video(video, exercise)
+    if (video is None) == (camera is None):
+        raise InputError("give a VIDEO file or --camera INDEX (one of them)")
+    result = (session.analyse_video(video, exercise) if video is not None
+              else session.analyse_camera(camera, exercise, seconds))
     out = {k: v for k, v in result.to_dict().items() if k != "events"}
     out["feedback"] = [e for e in result.events if e["kind"] != "rep"]
     if save:

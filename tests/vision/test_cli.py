@@ -111,3 +111,8 @@ def test_therapy_run_on_a_video_stores_the_session(env):
     with config.open_store() as store:
         row = store.therapy_sessions.get(result["session_id"])
     assert (row.exercise, row.reps, row.pain_before, row.pain_after) == ("elbow_flexion", 0, 5, 4)
+
+
+def test_therapy_run_needs_exactly_one_source(env):
+    out = run("therapy", "run", "--exercise", "squat")
+    assert out.exit_code == 1 and "VIDEO file or --camera" in out.output

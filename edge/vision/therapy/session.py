@@ -99,17 +99,31 @@ def analyse_poses(exercise: str, poses: Iterable[tuple[float, Pose | None]]) -> 
     return live.result()
 
 
+def analyse_frames(exercise: str, frames: Iterable[tuple[float, np.ndarray]]) -> SessionResult:
+    """Run a session over (t, RGB frame) pairs through the pose model."""
+    from edge.vision.therapy.pose import PoseEstimator
+
+    with PoseEstimator(video=True) as est:
+        live = LiveSession(exercise, est)
+        for t, rgb in frames:
+            live.feed_frame(rgb, t)
+        return live.result()
+
+
 def analyse_video(path: str | os.PathLike, exercise: str) -> SessionResult:
     """Run a session over a video file."""
     from edge.vision.therapy.frames import video_frames
-    from edge.vision.therapy.pose import PoseEstimator
 
     exercises.get(exercise)  # an unknown exercise fails before the video is opened
-    with PoseEstimator(video=True) as est:
-        live = LiveSession(exercise, est)
-        for t, rgb in video_frames(path):
-            live.feed_frame(rgb, t)
-        return live.result()
+    return analyse_frames(exercise, video_frames(path))
+
+
+def analyse_camera(index: int, exercise: str, seconds: float) -> SessionResult:
+    """Run a session on a live camera for a number of seconds."""
+    from edge.vision.therapy.frames import camera_frames
+
+    exercises.get(exercise)
+    return analyse_frames(exercise, camera_frames(index, limit_s=seconds))
 
 
 def save(store, user_id: uuid.UUID, result: SessionResult, pain_before: int | None = None,
