@@ -34,10 +34,20 @@ def optional_principal(request: Request) -> Principal:
     return current_principal(request)
 
 
-def db_session(request: Request, principal: Principal = Depends(current_principal)) -> Iterator[Any]:
-    """One transaction for the request, running as the caller's Postgres role with their JWT claims (RLS)."""
+def _transaction(request: Request, principal: Principal = Depends(current_principal)) -> Iterator[Any]:
     with request.app.state.db.session(principal.db_role, principal.claims) as conn:
         yield conn
+
+
+def db_session(conn: Any = Depends(_transaction, scope="function")) -> Any:
+    """One transaction for the request, running as the caller's Postgres role with their JWT claims (RLS).
+
+    The transaction is function-scoped: it commits when the route returns and *before* the response is sent,
+    so a failed commit is answered as an error, never as a success. (FastAPI's default for `yield`
+    dependencies would commit after the response.) A plain function wrapping it keeps `Depends(db_session)`
+    correct wherever it is used.
+    """
+    return conn
 
 
 def _client_ip(request: Request) -> str:
