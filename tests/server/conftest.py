@@ -13,7 +13,11 @@ from sync_server.db import Database
 @pytest.fixture(scope="session")
 def pg_base_url(tmp_path_factory) -> str:
     """The Postgres cluster used for this test session (DATABASE_URL, local, or embedded)."""
-    return testing.base_url(tmp_path_factory.mktemp("pgdata"))
+    pgdata = tmp_path_factory.mktemp("pgdata")
+    yield testing.base_url(pgdata)
+    from sync_server.pg import release_embedded
+
+    release_embedded(pgdata)  # stops the embedded server if this session started one; no-op otherwise
 
 
 @pytest.fixture(scope="session")

@@ -83,3 +83,21 @@ def test_metric_specs_mirror_the_edge_schema(db):
     assert set(rows) == set(METRICS)
     for name, spec in METRICS.items():
         assert (rows[name]["unit"], rows[name]["low"], rows[name]["high"]) == (spec.unit, spec.low, spec.high)
+
+
+def test_every_edge_record_field_has_a_typed_column(db):
+    from edge.schema import TABLES
+
+    with db.admin() as conn:
+        rows = conn.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
+                            "WHERE table_schema = 'public'").fetchall()
+    columns: dict[str, dict[str, str]] = {}
+    for r in rows:
+        columns.setdefault(r["table_name"], {})[r["column_name"]] = r["data_type"]
+    for name, spec in TABLES.items():
+        missing = set(spec.model.model_fields) - set(columns.get(name, {}))
+        assert not missing, f"{name} lacks columns for {sorted(missing)}"
+        sync_meta = {"hlc": "text", "col_clocks": "jsonb", "deleted": "boolean", "origin_device": "uuid",
+                     "change_seq": "bigint"}
+        assert {c: columns[name][c] for c in sync_meta} == sync_meta
+        assert columns[name]["id"] == "uuid"
