@@ -115,3 +115,17 @@ def test_paging_and_filters(client, patient):
     assert too_big.status_code == 422 and too_big.json()["error"]["field"] == "limit"
     bad_date = client.get(URL, headers=hdr, params={"since": "yesterday"})
     assert bad_date.status_code == 422 and bad_date.json()["error"]["field"] == "since"
+
+
+def test_resending_the_same_id_is_a_409_not_a_second_row(client, patient):
+    body = {"id": str(uuid.uuid4()), "metric_type": "heart_rate", "value": 70}
+    assert post(client, patient, body).status_code == 201
+    again = post(client, patient, body)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "DUPLICATE"
+    assert client.get(URL, headers=auth(patient)).json()["data"]["total"] == 1
+
+
+def test_admin_may_record_for_a_patient(client, patient):
+    r = post(client, uuid.uuid4(), {"metric_type": "weight", "value": 70, "user_id": str(patient)}, role="admin")
+    assert r.status_code == 201 and r.json()["data"]["user_id"] == str(patient)
+    assert client.get(URL, headers=auth(patient)).json()["data"]["total"] == 1
