@@ -106,3 +106,13 @@ def test_run_serves_health_and_logs_json(pg_base_url, tmp_path):
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     access = [entry for entry in lines if entry.get("message") == "request" and entry.get("path") == "/health"]
     assert access and access[0]["request_id"] == "e2e-probe-1" and access[0]["status"] == 200
+
+
+def test_every_server_command_is_documented():
+    from sync_server.cli import app as server_app
+
+    docs = (ROOT / "docs" / "server.md").read_text()
+    names = [c.name or c.callback.__name__ for c in server_app.registered_commands]
+    assert set(names) == {"run", "migrate", "token"}
+    for name in names:
+        assert f"healthsync server {name}" in docs, f"`healthsync server {name}` is missing from docs/server.md"
