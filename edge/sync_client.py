@@ -85,7 +85,19 @@ class SyncClient:
         self.options = options
         self._token = token
         base = server_url or (server_pin(store).url if http is None else "")
+        self._owns_http = http is None
         self.http = http or httpx.Client(base_url=base, timeout=options.timeout_s)
+
+    def close(self) -> None:
+        """Close the HTTP connections this client opened."""
+        if self._owns_http:
+            self.http.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ transport
 

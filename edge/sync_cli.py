@@ -1,0 +1,147 @@
+"""`healthsync edge sync …`: enroll, run (once or --watch), status, and the quarantine of rejected changes."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from edge.cli_common import emit, handle_errors
+
+app = typer.Typer(help="Sync the local store with the sync server.", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Changes the server rejected: list, retry or discard them.", no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
+
+StorePath = typer.Option(None, "--store", help="Store file (default: $HEALTHSYNC_HOME/edge.db).")
+Passphrase = typer.Option(None, "--passphrase", envvar="HEALTHSYNC_PASSPHRASE", help="Store passphrase.",
+                          show_envvar=True)
+Token = typer.Option(None, "--token", envvar="HEALTHSYNC_TOKEN", help="The user's access token (Supabase JWT).",
+                     show_envvar=True)
+JsonOut = typer.Option(False, "--json", help="Machine-readable JSON output.")
+
+
+def _open(store_path: Optional[Path], passphrase: Optional[str]):
+    from edge import config
+    from edge.keys import KeySource
+
+    return config.open_store(store_path, KeySource(passphrase=passphrase) if passphrase else None)
+
+
+def _token(token: Optional[str]) -> str:
+    from edge.errors import AuthError
+
+    token = token or os.environ.get("HEALTHSYNC_TOKEN")
+    if not token:
+        raise AuthError("no access token", hint="pass --token or set HEALTHSYNC_TOKEN")
+    return token
+
+
+@app.command()
+@handle_errors
+def enroll(
+    server: str = typer.Option(..., "--server", help="Sync server URL, e.g. https://sync.example.org."),
+    name: Optional[str] = typer.Option(None, "--name", help="A name for this device."),
+    token: Optional[str] = Token,
+    store_path: Optional[Path] = StorePath,
+    passphrase: Optional[str] = Passphrase,
+    as_json: bool = JsonOut,
+):
+    """Register this device's keys with the server and pin the server's key."""
+    from edge.sync_client import SyncClient
+
+    with _open(store_path, passphrase) as store:
+        with SyncClient(store, _token(token), server_url=server) as client:
+            pin = client.enroll(server, name)
+        out = {"server": pin.url, "user_id": pin.user_id, "device_id": store.device_id,
+               "server_public_key": pin.public_key.hex()}
+    emit(out, as_json, lambda d: Console().print(f"enrolled device {d['device_id']} with {d['server']}"))
+
+
+@app.command()
+@handle_errors
+def run(
+    watch: bool = typer.Option(False, "--watch", help="Keep syncing; back off while the server is unreachable."),
+    interval: float = typer.Option(10.0, "--interval", help="Seconds between rounds in --watch mode."),
+    batch_size: int = typer.Option(2000, "--batch-size", min=1, max=50_000, help="Changes per pushed changeset."),
+    token: Optional[str] = Token,
+    store_path: Optional[Path] = StorePath,
+    passphrase: Optional[str] = Passphrase,
+    as_json: bool = JsonOut,
+):
+    """Push pending changes and pull the server's; with --watch, forever."""
+    from edge.sync_client import SyncClient, SyncOptions
+
+    def show(result, error):
+        if error is not None:
+            Console(stderr=True).print(f"[yellow]server unreachable[/yellow]: {error.message}; backing off")
+        else:
+            emit(result.to_dict(), as_json, lambda d: Console().print(
+                f"pushed {d['accepted']} accepted, {d['duplicate']} duplicate, {d['rejected']} rejected; "
+                f"pulled {d['pulled']}"))
+
+    with _open(store_path, passphrase) as store, \
+            SyncClient(store, _token(token), options=SyncOptions(batch_size=batch_size)) as client:
+        if watch:
+            client.watch(interval, on_round=show)
+        else:
+            show(client.run(), None)
+
+
+@app.command()
+@handle_errors
+def status(store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Passphrase, as_json: bool = JsonOut):
+    """Pending, quarantined and last-synced figures."""
+    from edge.sync_client import status as sync_status
+
+    with _open(store_path, passphrase) as store:
+        out = sync_status(store)
+    emit(out, as_json, lambda d: Console().print(
+        f"pending {d['pending']}, quarantined {d['quarantined']}, last synced {d['last_synced_at'] or 'never'}"
+        + (f" (last error: {d['last_error']})" if d["last_error"] else "")))
+
+
+@quarantine_app.command("list")
+@handle_errors
+def quarantine_list(store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Passphrase,
+                    as_json: bool = JsonOut):
+    """Rejected changes with the server's reason."""
+    from edge import outbox
+
+    with _open(store_path, passphrase) as store:
+        items = [q.__dict__ for q in outbox.quarantined(store)]
+
+    def human(rows):
+        for r in rows:
+            Console().print(f"{r['change_id']}  {r['table']} {r['op']} {r['row_id']}  [{r['code']}] {r['reason']}")
+        if not rows:
+            Console().print("quarantine is empty")
+
+    emit(items, as_json, human)
+
+
+@quarantine_app.command("retry")
+@handle_errors
+def quarantine_retry(change_id: str = typer.Argument(..., help="Change id from `quarantine list`."),
+                     store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Passphrase,
+                     as_json: bool = JsonOut):
+    """Put a rejected change back in the outbox for the next sync."""
+    from edge import outbox
+
+    with _open(store_path, passphrase) as store:
+        outbox.retry(store, change_id)
+    emit({"change_id": change_id, "retried": True}, as_json, lambda d: Console().print(f"requeued {change_id}"))
+
+
+@quarantine_app.command("discard")
+@handle_errors
+def quarantine_discard(change_id: str = typer.Argument(..., help="Change id from `quarantine list`."),
+                       store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Passphrase,
+                       as_json: bool = JsonOut):
+    """Drop a rejected change for good."""
+    from edge import outbox
+
+    with _open(store_path, passphrase) as store:
+        outbox.discard(store, change_id)
+    emit({"change_id": change_id, "discarded": True}, as_json, lambda d: Console().print(f"discarded {change_id}"))

@@ -1,0 +1,143 @@
+"""Faults: an edge process SIGKILLed mid-push, and a TCP proxy that cuts connections after the server committed.
+Afterwards everything converges and nothing is duplicated."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+
+from edge import outbox
+from edge.keys import KeySource
+from edge.store import Store
+from edge.sync_client import SyncClient, SyncOptions
+from sync_server import testing
+
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.heavy]
+
+
+def _server_state(db, user):
+    with db.session("service_role", {"role": "service_role"}) as conn:
+        ids = {str(r["id"]) for r in conn.execute("SELECT id FROM symptoms WHERE user_id=%s", (user,))}
+        audits = conn.execute("SELECT count(*) AS n FROM audit_log WHERE subject_id=%s AND action='sync_insert' "
+                              "AND table_name='symptoms'", (user,)).fetchone()["n"]
+    return ids, audits
+
+
+def _seed(path, key, url, user, n):
+    store = Store.open(path, KeySource(raw_key=key), create=True)
+    store.set_meta("user_id", str(user))
+    with SyncClient(store, testing.token(user), server_url=url) as client:
+        client.enroll(url)
+    when = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    ids = {str(s.id) for s in store.symptoms.add_many(
+        [{"user_id": user, "description": f"s{i}", "severity": i % 11, "recorded_at": when} for i in range(n)])}
+    store.close()
+    return ids
+
+
+def test_edge_killed_mid_push_resumes_without_loss_or_duplicates(tmp_path, live_url, db):
+    user, key = uuid.uuid4(), secrets.token_bytes(32)
+    path = tmp_path / "edge.db"
+    written = _seed(path, key, live_url, user, 3000)
+    env = {**os.environ, "HEALTHSYNC_KEY": key.hex(), "HEALTHSYNC_TOKEN": testing.token(user)}
+    cmd = [sys.executable, "-c", "from edge.sync_cli import app; app()", "run", "--store", str(path),
+           "--batch-size", "100", "--json"]
+    rng = random.Random(7)
+    killed = 0
+    for _ in range(3):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(rng.uniform(1.0, 2.5))  # interpreter start is ~1 s; then it is somewhere in the pushes
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode in (0, -signal.SIGKILL), err.decode()[-2000:]
+    assert killed >= 1
+    store = Store.open(path, KeySource(raw_key=key))
+    try:
+        with SyncClient(store, testing.token(user)) as client:
+            client.run()
+        assert outbox.pending_count(store) == 0 and outbox.quarantined(store) == []
+    finally:
+        store.close()
+    ids, audits = _server_state(db, user)
+    assert ids == written
+    assert audits == len(written)  # each change applied exactly once, however often it was sent
+
+
+class CuttingProxy:
+    """A loopback TCP proxy that forwards to the server but drops the connection instead of delivering the
+    responses whose numbers are in `cut` (so the server has committed and the client never hears of it)."""
+
+    def __init__(self, upstream: str, cut: set[int]):
+        host, port = upstream.removeprefix("http://").split(":")
+        self.upstream = (host, int(port))
+        self.cut, self.responses, self.cuts_done = cut, 0, 0
+        self.lock = threading.Lock()
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            threading.Thread(target=self._pump, args=(client, server, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
+
+    def _pump(self, src, dst, responses):
+        try:
+            while data := src.recv(65536):
+                if responses and data.startswith(b"HTTP/1.1"):
+                    with self.lock:
+                        self.responses += 1
+                        drop = self.responses in self.cut
+                    if drop:
+                        self.cuts_done += 1
+                        break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def test_connection_cut_after_commit_is_retried_without_duplicates(tmp_path, live_url, db):
+    user, key = uuid.uuid4(), secrets.token_bytes(32)
+    path = tmp_path / "edge.db"
+    written = _seed(path, key, live_url, user, 500)
+    proxy = CuttingProxy(live_url, cut={1, 3, 4})
+    store = Store.open(path, KeySource(raw_key=key))
+    try:
+        client = SyncClient(store, testing.token(user), server_url=proxy.url,
+                            options=SyncOptions(batch_size=100, attempts=6, backoff_s=0.01, backoff_max_s=0.05))
+        result = client.run()
+        assert proxy.cuts_done == 3
+        assert result.accepted + result.duplicate == len(written) and result.duplicate >= 100
+        assert outbox.pending_count(store) == 0
+    finally:
+        client.close()
+        store.close()
+        proxy.close()
+    ids, audits = _server_state(db, user)
+    assert ids == written and audits == len(written)
