@@ -132,7 +132,9 @@ def main() -> None:
     def verdict(ok: bool) -> str:
         return "PASS" if ok else "FAIL"
 
-    print(f"voice benchmark · {os.cpu_count()} CPUs · model {stt.model_name()} int8 · rounds {rounds}")
+    load = os.getloadavg()[0]
+    print(f"voice benchmark · {os.cpu_count()} CPUs (load average {load:.1f} at the end; other processes slow the "
+          f"absolute figures, not the ratio) · model {stt.model_name()} int8 · rounds {rounds}")
     print(f"audio: {len(UTTERANCES)} fixtures, {r['audio_s']:.1f} s of speech in total")
     print(f"bare WhisperModel.transcribe : {r['bare_s']:.2f} s  RTF {r['bare_rtf']:.3f}")
     print(f"full pipeline (decode→store): {r['pipeline_s']:.2f} s  RTF {r['rtf']:.3f}  "

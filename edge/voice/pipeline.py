@@ -141,8 +141,11 @@ def load_kept_audio(store: Store, symptom_id: uuid.UUID | str) -> audio_stage.Au
 
 
 def analyze_audio(store: Store, audio: audio_stage.Audio, user_id: uuid.UUID,
-                  options: AnalyzeOptions | None = None) -> AnalysisResult:
-    """Run every stage on decoded audio and store the result; silence or noise is refused and stores nothing."""
+                  options: AnalyzeOptions | None = None, transcript: stt.Transcript | None = None) -> AnalysisResult:
+    """Run every stage on decoded audio and store the result; silence or noise is refused and stores nothing.
+
+    `transcript`, when given, is this audio's transcript already made with the same options (a live stream's last
+    partial) and is used instead of transcribing again."""
     options = options or AnalyzeOptions()
     timings: dict[str, float] = {}
     if audio_stage.is_silent(audio):
@@ -154,7 +157,9 @@ def analyze_audio(store: Store, audio: audio_stage.Audio, user_id: uuid.UUID,
                              hint="set audio_opt_in on the user's profile, or run without --keep-audio")
 
     t = time.perf_counter()
-    transcript = stt.transcribe(audio.samples, options.transcribe, model_dir=options.model_dir)
+    reused = transcript is not None
+    if transcript is None:
+        transcript = stt.transcribe(audio.samples, options.transcribe, model_dir=options.model_dir)
     timings["transcribe"] = time.perf_counter() - t
     if not transcript.text:
         raise InputError("no speech was recognised in the audio (silence or noise only)",
@@ -176,7 +181,8 @@ def analyze_audio(store: Store, audio: audio_stage.Audio, user_id: uuid.UUID,
     audio_path = _keep_audio(store, audio, symptom_id) if keep else None
     triage_doc = result.to_dict()
     voice_analysis = {"markers": measured.to_dict(), "stress": stress, "partial": options.partial,
-                      "duration_s": round(audio.duration, 3), "speech_s": round(transcript.speech_seconds, 3)}
+                      "transcript_from_stream_partial": reused, "duration_s": round(audio.duration, 3),
+                      "speech_s": round(transcript.speech_seconds, 3)}
     alert_id = None
     try:
         with store.transaction():  # the symptom and its alert are stored together or not at all

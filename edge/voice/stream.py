@@ -55,7 +55,8 @@ class VoiceStream:
         self.options = options or AnalyzeOptions()
         self._chunks: list[np.ndarray] = []
         self._frames = 0
-        self._partial_at = 0  # frames covered by the last partial transcript
+        self._partial_at = 0  # frames the last partial transcript was started on
+        self._last_partial: tuple[int, stt.Transcript] | None = None  # (frames covered, its transcript)
         self._lock = threading.Lock()
 
     @property
@@ -90,14 +91,30 @@ class VoiceStream:
 
     def partial_transcript(self) -> str:
         """Transcribe what has arrived so far (blocking: run it off the event loop)."""
-        self._partial_at = self._frames
+        with self._lock:
+            covered = self._partial_at = self._frames
         samples = self.samples()
         if len(samples) < audio_stage.MIN_SECONDS * audio_stage.SAMPLE_RATE:
             return ""
-        return stt.transcribe(samples, self.options.transcribe, model_dir=self.options.model_dir).text
+        transcript = stt.transcribe(samples, self.options.transcribe, model_dir=self.options.model_dir)
+        self._last_partial = (covered, transcript)
+        return transcript.text
 
     def finish(self, *, partial: bool = False) -> AnalysisResult:
         """Analyse and store the whole utterance (partial=True when the stream broke off before its end)."""
         options = AnalyzeOptions(**{**self.options.__dict__, "partial": partial})
         decoded = audio_stage.from_array(self.samples(), audio_stage.SAMPLE_RATE, "pcm_s16le stream")
-        return analyze_audio(self.store, decoded, self.user_id, options)
+        return analyze_audio(self.store, decoded, self.user_id, options, self._reusable_transcript(decoded))
+
+    def _reusable_transcript(self, decoded: audio_stage.Audio) -> stt.Transcript | None:
+        """The last partial transcript, when everything that arrived after it is silence: transcribing the whole
+        utterance again would give the same words, and it is the slowest step between end of speech and result."""
+        if self._last_partial is None or not self._last_partial[1].text:
+            return None
+        covered, transcript = self._last_partial
+        tail_start = int(covered / self.fmt.sample_rate * audio_stage.SAMPLE_RATE)
+        tail = decoded.samples[tail_start:]
+        if stt.has_speech(tail):
+            return None
+        transcript.duration = decoded.duration
+        return transcript

@@ -99,6 +99,16 @@ def model_name(path: str | None = None) -> str:
         os.path.basename(p.rstrip("/")))
 
 
+def has_speech(samples: np.ndarray, threshold: float = 0.3) -> bool:
+    """Whether the bundled Silero VAD hears any speech in 16 kHz samples (a low threshold: doubt counts as speech)."""
+    if len(samples) == 0:
+        return False
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    return bool(get_speech_timestamps(samples, VadOptions(threshold=threshold, min_silence_duration_ms=100,
+                                                          speech_pad_ms=0)))
+
+
 def transcribe(samples: np.ndarray, options: TranscribeOptions | None = None, *, model_dir: str | None = None,
                ) -> Transcript:
     """Transcribe 16 kHz mono float32 samples; silence and noise give an empty transcript."""

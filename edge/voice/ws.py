@@ -93,7 +93,9 @@ async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
                     if stream is None:
                         raise InputError("send voice_stream_start before voice_stream_end")
                     if partial_task is not None:
-                        partial_task.cancel()  # its text would arrive after the final result: drop it
+                        # Let a running partial finish: the model is busy with it anyway, and when nothing but
+                        # silence followed it, it becomes the final transcript.
+                        await partial_task
                     current, stream = stream, None
                     result = await asyncio.to_thread(current.finish)
                     out = result.to_dict()
