@@ -45,10 +45,13 @@ class _Batch:
     audit: list[tuple[str, str, str, str | None]] = field(default_factory=list)  # (action, table, row, subject)
     docs: dict[tuple[str, str], RowState] = field(default_factory=dict)
 
-    def accept(self, change: Change, state: RowState | None, spec: TableSpec) -> None:
+    def accept(self, change: Change, state: RowState | None, spec: TableSpec, *, subject: str | None = None,
+               ledger: bool = True) -> None:
         self.receipts[change.change_id] = Receipt(change.change_id, "accepted")
-        self.applied.append((change.change_id, change.table, change.pk))
-        subject = None if state is None or spec.owner is None else state.doc.get(spec.owner)
+        if ledger:
+            self.applied.append((change.change_id, change.table, change.pk))
+        if subject is None and state is not None and spec.owner is not None:
+            subject = state.doc.get(spec.owner)
         self.audit.append((f"sync_{change.op}", change.table, change.pk, subject))
         if state is not None and change.table in DOC_COLLECTIONS:
             self.docs[(change.table, change.pk)] = state
@@ -110,46 +113,64 @@ def _is_observation_insert(c: Change) -> bool:
 
 
 def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
-    by_table: dict[str, list[tuple[Change, dict]]] = {}
+    by_table: dict[str, list[tuple[Change, Any]]] = {}
     for c in changes:
         spec = TABLES[c.table]
         try:
-            doc = validate(c.table, c.columns or {}).model_dump(mode="json")
+            record = validate(c.table, c.columns or {})
         except ValidationError as exc:
             batch.reject(c, exc.code, exc.message)
             continue
-        if doc["id"] != c.pk:
+        if str(record.id) != c.pk:
             batch.reject(c, "VALIDATION_FAILED", "the record's id does not match the change's primary key")
-        elif not _owner_ok(spec, doc, batch.caller):
+        elif not (batch.caller.is_admin or str(getattr(record, spec.owner)) == batch.caller.user_id):
             batch.reject(c, "SYNC_REJECTED_RLS", f"{c.table} rows may only be written for the signed-in user")
         else:
-            by_table.setdefault(c.table, []).append((c, doc))
+            by_table.setdefault(c.table, []).append((c, record))
     for table, items in by_table.items():
         spec = TABLES[table]
-        cols = ", ".join(_columns(spec) + list(SYNC_COLS))
-        rows = [{**doc, "hlc": c.hlc, "col_clocks": {}, "deleted": False, "origin_device": batch.caller.device_id}
-                for c, doc in items]
-        sql = (f"INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) "
-               f"ON CONFLICT (id) DO NOTHING RETURNING id")
         try:
             with conn.transaction():
-                inserted = {str(r[0]) for r in _cursor(conn).execute(sql, (json.dumps(rows),))}
+                inserted = _copy_insert(conn, spec, items, batch.caller.device_id)
         except Exception:
             # One row the database refuses must not sink the batch: retry row by row to find it.
             inserted = set()
-            for row, (c, _doc) in zip(rows, items, strict=True):
+            for c, record in items:
                 try:
                     with conn.transaction():
-                        inserted |= {str(r[0]) for r in _cursor(conn).execute(sql, (json.dumps([row]),))}
+                        inserted |= _copy_insert(conn, spec, [(c, record)], batch.caller.device_id)
                 except Exception as exc:  # noqa: BLE001 - becomes the receipt's reason
                     batch.reject(c, "SYNC_REJECTED_DB", _db_reason(exc))
-        for c, doc in items:
+        for c, record in items:
             if c.change_id in batch.receipts:
                 continue
             if c.pk in inserted:
-                batch.accept(c, RowState(doc, {}, c.hlc), spec)
+                # Observations need no change-id ledger: their primary key already makes a replay a duplicate.
+                state = RowState(record.model_dump(mode="json"), {}, c.hlc) if table in DOC_COLLECTIONS else None
+                batch.accept(c, state, spec, subject=str(getattr(record, spec.owner)), ledger=False)
             else:
                 batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
+
+
+def _copy_insert(conn, spec: TableSpec, items: list[tuple[Change, Any]], device: str | None) -> set[str]:
+    """COPY typed rows into a per-connection staging table (RLS does not allow COPY into the real one), then one
+    INSERT … SELECT … ON CONFLICT DO NOTHING, which RLS checks row by row; returns the ids inserted."""
+    from psycopg.types.json import Jsonb
+
+    table, cols = spec.name, _columns(spec) + list(SYNC_COLS)
+    stage = f"stage_{table}"
+    cur = _cursor(conn)
+    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                f"SELECT {', '.join(cols)} FROM {table} WITH NO DATA")
+    cur.execute(f"TRUNCATE {stage}")
+    with cur.copy(f"COPY {stage} ({', '.join(cols)}) FROM STDIN") as copy:
+        for c, record in items:
+            values = [getattr(record, k) for k in spec.model.model_fields]
+            values = [Jsonb(v) if isinstance(v, (dict, list)) else v for v in values]
+            copy.write_row([*values, c.hlc, Jsonb({}), False, device])
+    rows = cur.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {stage} "
+                       f"ON CONFLICT (id) DO NOTHING RETURNING id").fetchall()
+    return {str(r[0]) for r in rows}
 
 
 def _db_reason(exc: Exception) -> str:
@@ -220,13 +241,14 @@ def _write(conn, spec: TableSpec, pk: str, current: RowState | None, new: RowSta
 
 
 def _record(conn, batch: _Batch, doc_outbox: bool) -> None:
-    if not batch.applied:
+    if not batch.audit:
         return
     c, caller = _cursor(conn), batch.caller
-    change_ids, tables, rows = (list(x) for x in zip(*batch.applied, strict=True))
-    c.execute("INSERT INTO sync_applied (change_id, changeset_id, user_id, device_id, tbl, row_id) "
-              "SELECT u.c, %s, %s, %s, u.t, u.r FROM unnest(%s::uuid[], %s::text[], %s::uuid[]) AS u(c, t, r)",
-              (batch.changeset_id, caller.user_id, caller.device_id, change_ids, tables, rows))
+    if batch.applied:
+        change_ids, tables, rows = (list(x) for x in zip(*batch.applied, strict=True))
+        c.execute("INSERT INTO sync_applied (change_id, changeset_id, user_id, device_id, tbl, row_id) "
+                  "SELECT u.c, %s, %s, %s, u.t, u.r FROM unnest(%s::uuid[], %s::text[], %s::uuid[]) AS u(c, t, r)",
+                  (batch.changeset_id, caller.user_id, caller.device_id, change_ids, tables, rows))
     actions, atables, arows, subjects = (list(x) for x in zip(*batch.audit, strict=True))
     c.execute("INSERT INTO audit_log (actor, role, action, table_name, row_id, subject_id, device_id, request_id) "
               "SELECT %s, %s, u.a, u.t, u.r, u.s, %s, %s "

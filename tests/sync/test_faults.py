@@ -48,21 +48,26 @@ def _seed(path, key, url, user, n):
 def test_edge_killed_mid_push_resumes_without_loss_or_duplicates(tmp_path, live_url, db):
     user, key = uuid.uuid4(), secrets.token_bytes(32)
     path = tmp_path / "edge.db"
-    written = _seed(path, key, live_url, user, 3000)
+    written = _seed(path, key, live_url, user, 4000)
     env = {**os.environ, "HEALTHSYNC_KEY": key.hex(), "HEALTHSYNC_TOKEN": testing.token(user)}
     cmd = [sys.executable, "-c", "from edge.sync_cli import app; app()", "run", "--store", str(path),
-           "--batch-size", "100", "--json"]
+           "--batch-size", "50", "--json"]
     rng = random.Random(7)
     killed = 0
     for _ in range(3):
+        before = len(_server_state(db, user)[0])
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(1.0, 2.5))  # interpreter start is ~1 s; then it is somewhere in the pushes
+        # Kill only once this process has pushed something, at a random point after that.
+        deadline = time.monotonic() + 60
+        while len(_server_state(db, user)[0]) == before and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0, 0.3))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
         _, err = proc.communicate(timeout=30)
         assert proc.returncode in (0, -signal.SIGKILL), err.decode()[-2000:]
-    assert killed >= 1
+    assert killed >= 2
     store = Store.open(path, KeySource(raw_key=key))
     try:
         with SyncClient(store, testing.token(user)) as client:
