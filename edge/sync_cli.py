@@ -145,3 +145,49 @@ def quarantine_discard(change_id: str = typer.Argument(..., help="Change id from
     with _open(store_path, passphrase) as store:
         outbox.discard(store, change_id)
     emit({"change_id": change_id, "discarded": True}, as_json, lambda d: Console().print(f"discarded {change_id}"))
+
+
+# ---------------------------------------------------------------- backup / restore
+# Registered by edge/cli.py as `healthsync edge backup` and `healthsync edge restore`.
+
+
+@handle_errors
+def backup_command(
+    replica: Optional[str] = typer.Option(None, "--replica",
+                                          help="Replica directory or s3:// URL (default: $HEALTHSYNC_BACKUP)."),
+    watch: bool = typer.Option(False, "--watch", help="Replicate continuously instead of once."),
+    store_path: Optional[Path] = StorePath,
+    as_json: bool = JsonOut,
+):
+    """Back up the encrypted store with litestream (once, or continuously with --watch)."""
+    from edge import backup, config
+
+    path = store_path or config.store_path()
+    target = replica or str(backup.default_replica_dir())
+    cfg = path.parent / "litestream.yml"
+    if watch:
+        raise typer.Exit(backup.backup_forever(path, target, cfg))
+    backup.backup_once(path, target, cfg)
+    emit({"store": str(path), "replica": target}, as_json,
+         lambda d: Console().print(f"backed up {d['store']} to {d['replica']}"))
+
+
+@handle_errors
+def restore_command(
+    out: Path = typer.Argument(..., help="Where to write the restored store (must not exist)."),
+    replica: Optional[str] = typer.Option(None, "--replica",
+                                          help="Replica directory or s3:// URL (default: $HEALTHSYNC_BACKUP)."),
+    source: Optional[Path] = typer.Option(None, "--source", help="The store path the replica was made from."),
+    passphrase: Optional[str] = Passphrase,
+    as_json: bool = JsonOut,
+):
+    """Restore a store from its litestream replica, check its integrity and that it opens with your key."""
+    from edge import backup, config
+    from edge.keys import KeySource
+
+    keys = KeySource(passphrase=passphrase) if passphrase else KeySource.from_env()
+    target = replica or str(backup.default_replica_dir())
+    report = backup.restore(target, out, keys, out.parent / "litestream-restore.yml",
+                            source_path=source or config.store_path())
+    emit(report.__dict__, as_json, lambda d: Console().print(
+        f"restored {d['path']} (integrity {d['integrity']}, device {d['device_id']})"))

@@ -94,7 +94,7 @@ def _step(op, dev, arg, ctx, http):
         outbox.apply_receipts(store, receipts)
 
 
-@pytest.mark.heavy
+@pytest.mark.e2e
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(n=st.integers(2, 5), ops=st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 4), st.integers(0, 999)),
