@@ -97,3 +97,9 @@ def test_boxes_on_one_baseline_form_one_row_left_to_right():
     lines = group_lines([box("mg/dL", 500, 103), box("Glucose", 0, 100), box("126", 250, 98),
                          box("Creatinine", 0, 160)])
     assert [ln.text for ln in lines] == ["Glucose 126 mg/dL", "Creatinine"]
+
+
+def test_flag_after_an_unreadable_range_is_still_read():
+    r = parse_lab(row("HemoglobinAlc", "6.5", "%", "45.6", "H"))  # "4-5.6" lost its hyphen
+    assert r.flag.value == "H" and r.ref_low is None and r.ref_high is None
+    assert parse_lab(row("Glucose", "5.1", "mmol/L")).flag is None  # the L of mmol/L is no flag

@@ -130,6 +130,8 @@ _LAB_TAIL = re.compile(
     rf"(?:(?P<lo>{_NUM})\s*[-–~]\s*(?P<hi>{_NUM})|(?P<lt>[<≤])\s*(?P<lthi>{_NUM})|(?P<gt>[>≥])\s*(?P<gtlo>{_NUM}))?"
     r"\s*(?P<flag>\bhigh\b|\blow\b|\bH\b|\bL\b|H$|L$)?", re.I)
 
+_TRAILING_FLAG = re.compile(r"(?<![A-Za-z/])(HIGH|LOW|H|L)\s*$", re.I)
+
 
 def _num(text: str) -> float:
     return float(text.replace(",", "."))
@@ -174,11 +176,18 @@ def parse_lab(line: Line) -> LabResult | None:
         lo = Field(_num(t["gtlo"]), line.score(*t.span("gtlo")))
     flag = None
     printed = (t["flag"] or "").upper()[:1] or None
+    flag_span = t.span("flag")
+    if printed is None:
+        # The flag column may sit after something unreadable (a range that lost its hyphen): take a lone trailing
+        # H/L/HIGH/LOW from the row's end.
+        tail = _TRAILING_FLAG.search(text, t.end())
+        if tail:
+            printed, flag_span = tail.group(1).upper()[:1], tail.span(1)
     expected = ("H" if hi and value > hi.value else "L" if lo and value < lo.value else None)
     if printed or expected:
         # A printed flag that agrees with the range is near certain; disagreeing evidence lowers confidence.
         chosen = printed or expected
-        conf = (line.score(*t.span("flag")) if printed else 0.7) * (1.0 if printed == expected else 0.6)
+        conf = (line.score(*flag_span) if printed else 0.7) * (1.0 if printed == expected else 0.6)
         flag = Field(chosen, round(conf, 3))
     return LabResult(
         analyte=Field(metric, round(line.score(*m.span()), 3)), value=Field(value, round(val_conf, 3)),
