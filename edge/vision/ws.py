@@ -55,7 +55,11 @@ class _Conn:
     def handle(self, msg: dict[str, Any]) -> list[dict[str, Any]]:
         """Answer one JSON message with the events to send back."""
         kind = msg.get("type")
-        t = float(msg.get("t", time.monotonic() - self.t0))
+        try:
+            t = float(msg.get("t", time.monotonic() - self.t0))
+            aspect = float(msg.get("aspect", 4 / 3))
+        except (TypeError, ValueError):
+            raise InputError("t and aspect must be numbers") from None
         if kind == "start":
             if self.live is not None:
                 self.live.close()
@@ -64,7 +68,7 @@ class _Conn:
             ex = self.live.exercise
             return [{"type": "therapy_started", "exercise": ex.name, "title": ex.title, "cue": ex.cue}]
         if kind == "therapy_pose_data":
-            pose = None if msg.get("landmarks") is None else from_payload(msg, float(msg.get("aspect", 4 / 3)))
+            pose = None if msg.get("landmarks") is None else from_payload(msg, aspect)
             return self._need_live().feed_pose(pose, t)
         if kind == "frame":
             try:

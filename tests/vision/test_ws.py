@@ -68,6 +68,8 @@ def test_bad_messages_get_an_error_and_the_session_goes_on(client):
         assert "not a readable" in sock.receive_json()["message"]
         sock.send_json({"type": "frame", "image": "***"})
         assert "base64" in sock.receive_json()["message"]
+        sock.send_json({"type": "therapy_pose_data", "t": "soon", "landmarks": None})
+        assert "must be numbers" in sock.receive_json()["message"]
         for t, pose in generate(Script("elbow_flexion", reps=1, side="right")):
             sock.send_json({"type": "therapy_pose_data", "t": t, **pose.to_payload()})
         rep = sock.receive_json()
@@ -88,3 +90,25 @@ def test_a_person_leaving_the_frame_is_reported_once(client):
         first = sock.receive_json()
         assert first["kind"] == "visibility" and "whole body" in first["message"]
         assert sock.receive_json()["type"] == "therapy_summary"
+
+
+@pytest.mark.heavy
+def test_camera_frames_go_through_the_pose_model(client):
+    import base64
+
+    import cv2
+    from skimage import data
+
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    assert ok
+    with client.websocket_connect(ws.PATH) as sock:
+        sock.send_json({"type": "start", "exercise": "squat"})
+        sock.receive_json()
+        sock.send_bytes(jpeg.tobytes())
+        # the astronaut's legs are out of the picture: the squat is paused with a visibility warning
+        warning = sock.receive_json()
+        assert warning["kind"] == "visibility" and "hidden" in warning["message"]
+        sock.send_json({"type": "frame", "t": 0.1, "image": base64.b64encode(jpeg.tobytes()).decode()})
+        sock.send_json({"type": "end", "save": False})
+        summary = sock.receive_json()
+        assert summary["type"] == "therapy_summary" and summary["frames"] == 2 and summary["reps"] == 0
