@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.vision.scanner.ocr import TextBox
 from edge.vision.scanner.parse import Line, extract, fix_digits, group_lines, parse_lab
@@ -103,3 +105,28 @@ def test_flag_after_an_unreadable_range_is_still_read():
     r = parse_lab(row("HemoglobinAlc", "6.5", "%", "45.6", "H"))  # "4-5.6" lost its hyphen
     assert r.flag.value == "H" and r.ref_low is None and r.ref_high is None
     assert parse_lab(row("Glucose", "5.1", "mmol/L")).flag is None  # the L of mmol/L is no flag
+
+
+LABELS = {"blood_glucose": ("Glucose", "mg/dL"), "total_cholesterol": ("Total Cholesterol", "mg/dL"),
+          "triglycerides": ("Triglycerides", "mg/dL"), "creatinine": ("Creatinine", "mg/dL"),
+          "hemoglobin": ("Hemoglobin", "g/dL"), "hba1c": ("HbA1c", "%")}
+
+
+@settings(max_examples=150, deadline=None)
+@given(metric=st.sampled_from(sorted(LABELS)), value=st.decimals("0.5", "400", places=1),
+       lo=st.decimals("0.1", "50", places=1), width=st.decimals("0.5", "200", places=1),
+       flag=st.sampled_from(["", "H", "L"]), squash=st.booleans())
+def test_any_row_reads_the_same_with_or_without_spaces(metric, value, lo, width, flag, squash):
+    label, unit = LABELS[metric]
+    hi = lo + width
+    cells = [label, str(value), unit, f"{lo}-{hi}", flag]
+    text = "".join(cells) if squash else " ".join(c for c in cells if c)
+    r = parse_lab(row(text))
+    assert r is not None and r.analyte.value == metric
+    assert r.value.value == pytest.approx(float(value)) and r.unit.value == unit
+    assert r.ref_low.value == pytest.approx(float(lo)) and r.ref_high.value == pytest.approx(float(hi))
+    if flag:  # a printed flag is read as printed
+        assert r.flag.value == flag
+    else:  # none printed: inferred from the printed range
+        expected = "H" if value > hi else "L" if value < lo else None
+        assert (r.flag and r.flag.value) == expected
