@@ -6,7 +6,10 @@ from fastapi import FastAPI
 
 def create_app() -> FastAPI:
     """Build the local API app with every pipeline's router mounted."""
+    from edge.vision.ws import router as therapy_router
+
     app = FastAPI(title="HealthSync Edge local API")
+    app.include_router(therapy_router)
 
     @app.get("/health")
     def health() -> dict:

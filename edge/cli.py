@@ -18,7 +18,7 @@ from edge.cli_common import emit, handle_errors
 from edge.keys import KeySource
 from edge.schema import METRICS, TABLES, to_wire
 from edge.twin.cli import app as twin_app
-from edge.vision.cli import therapy_app
+from edge.vision.cli import scan, therapy_app
 from edge.voice.cli import app as voice_app
 
 app = typer.Typer(help="The edge runtime: local encrypted store, on-device pipelines, sync.", no_args_is_help=True)
@@ -27,6 +27,7 @@ app.add_typer(metrics_app, name="metrics")
 app.add_typer(voice_app, name="voice")
 app.add_typer(twin_app, name="twin")
 app.add_typer(therapy_app, name="therapy")
+app.command("scan")(scan)
 
 StorePath = typer.Option(None, "--store", help="Store file (default: $HEALTHSYNC_HOME/edge.db).")
 Passphrase = typer.Option(None, "--passphrase", envvar="HEALTHSYNC_PASSPHRASE", help="Store passphrase.",
@@ -182,49 +183,3 @@ def serve(
 
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
-
-ReplicaOpt = typer.Option(None, "--replica", help="Directory or s3://bucket/path (default: $HEALTHSYNC_HOME/backup).")
-
-
-def _backup(store_path: Optional[Path], replica: Optional[str]):
-    from edge.backup import Backup
-
-    return Backup(store_path or config.store_path(), replica or str(config.data_dir() / "backup"))
-
-
-@app.command()
-@handle_errors
-def backup(
-    replica: Optional[str] = ReplicaOpt,
-    watch: bool = typer.Option(False, "--watch", help="Keep replicating continuously (Ctrl-C to stop)."),
-    store_path: Optional[Path] = StorePath,
-    as_json: bool = JsonOut,
-):
-    """Back the store up with Litestream (replicas stay encrypted: PHI is sealed in the file)."""
-    job = _backup(store_path, replica)
-    if watch:
-        proc = job.replicate_forever()
-        try:
-            proc.wait()
-        except KeyboardInterrupt:
-            proc.terminate()
-        return
-    job.replicate_once()
-    emit({"store": str(job.db_path), "replica": job.replica, "config": str(job.config_path)}, as_json,
-         lambda d: Console().print(f"backed up {d['store']} to {d['replica']}"))
-
-
-@app.command()
-@handle_errors
-def restore(
-    output: Path = typer.Argument(..., help="Where to write the restored store (must not exist)."),
-    replica: Optional[str] = ReplicaOpt,
-    store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
-    as_json: bool = JsonOut,
-):
-    """Restore the store from its Litestream replica, run PRAGMA integrity_check and open it with its key."""
-    result = _backup(store_path, replica).restore(output, _keys(passphrase))
-    emit(result, as_json, lambda d: Console().print(
-        f"restored {d['restored']} (integrity {d['integrity_check']}, device {d['device_id']}, "
-        f"{d['outbox']} changes pending sync)"))

@@ -74,7 +74,7 @@ METRICS: dict[str, MetricSpec] = {
     "body_temperature": MetricSpec("C", 30, 44),
     "respiratory_rate": MetricSpec("breaths/min", 4, 70),
     "blood_glucose": MetricSpec("mg/dL", 20, 1000, (("mmol/L", 18.016),)),
-    "hba1c": MetricSpec("%", 3, 20),
+    "glycated_hemoglobin": MetricSpec("%", 3, 20),  # HbA1c; the spec's type pattern allows no digits
     "total_cholesterol": MetricSpec("mg/dL", 50, 600, (("mmol/L", 38.67),)),
     "hdl_cholesterol": MetricSpec("mg/dL", 5, 200, (("mmol/L", 38.67),)),
     "ldl_cholesterol": MetricSpec("mg/dL", 10, 500, (("mmol/L", 38.67),)),
@@ -125,7 +125,7 @@ class Observation(Record):
 class HealthMetric(Observation):
     """One measured value (heart rate, glucose, …) stored in its metric type's canonical unit."""
 
-    metric_type: str = Field(pattern=r"^[a-zA-Z0-9_]+$", max_length=64)
+    metric_type: str = Field(pattern=r"^[a-zA-Z_]+$", max_length=64)
     unit: str | None = None
     value: float
     recorded_at: dt.datetime = Field(default_factory=utcnow)

@@ -26,6 +26,7 @@ def test_ids_are_uuid_v7_and_time_ordered():
     "change, field",
     [
         ({"metric_type": "heart rate"}, "metric_type"),  # spec: ^[a-zA-Z_]+$
+        ({"metric_type": "hba1c"}, "metric_type"),  # no digits either: HbA1c is glycated_hemoglobin
         ({"metric_type": "unicorns"}, "metric_type"),
         ({"value": "fast"}, "value"),
         ({"value": 400}, "value"),  # heart rate above 250 bpm

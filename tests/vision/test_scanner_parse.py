@@ -22,8 +22,8 @@ def row(*cells: str, y: float = 0) -> Line:
     (("Glucose, Fasting", "126", "mg/dL", "70-99", "H"), "blood_glucose", 126, "mg/dL", 70, 99, "H"),
     (("HDL Cholesterol", "38", "mg/dl", "40-60", "L"), "hdl_cholesterol", 38, "mg/dL", 40, 60, "L"),
     (("LDLCholesterol134mg/dL<100H",), "ldl_cholesterol", 134, "mg/dL", None, 100, "H"),
-    (("Hemoglobin Alc", "6.4", "%", "4-5.6", "H"), "hba1c", 6.4, "%", 4, 5.6, "H"),
-    (("HbA1c 5.2%4.0-5.6",), "hba1c", 5.2, "%", 4.0, 5.6, None),
+    (("Hemoglobin Alc", "6.4", "%", "4-5.6", "H"), "glycated_hemoglobin", 6.4, "%", 4, 5.6, "H"),
+    (("HbA1c 5.2%4.0-5.6",), "glycated_hemoglobin", 5.2, "%", 4.0, 5.6, None),
     (("Hemoglobin", "13.5", "g/dL", "12.0-17.5"), "hemoglobin", 13.5, "g/dL", 12.0, 17.5, None),
     (("Triglycerides", "210", "mg/dL", "<150", "H"), "triglycerides", 210, "mg/dL", None, 150, "H"),
     (("Creatinine", "1.O6", "mg/dL", "0.6-1.3"), "creatinine", 1.06, "mg/dL", 0.6, 1.3, None),
@@ -109,7 +109,7 @@ def test_flag_after_an_unreadable_range_is_still_read():
 
 LABELS = {"blood_glucose": ("Glucose", "mg/dL"), "total_cholesterol": ("Total Cholesterol", "mg/dL"),
           "triglycerides": ("Triglycerides", "mg/dL"), "creatinine": ("Creatinine", "mg/dL"),
-          "hemoglobin": ("Hemoglobin", "g/dL"), "hba1c": ("HbA1c", "%")}
+          "hemoglobin": ("Hemoglobin", "g/dL"), "glycated_hemoglobin": ("HbA1c", "%")}
 
 
 @settings(max_examples=150, deadline=None)

@@ -112,7 +112,7 @@ class Medication:
 
 # Aliases are matched on the lower-cased row; OCR often reads "A1c" as "Alc"/"AIc". Order matters: specific first.
 ANALYTE_PATTERNS: list[tuple[str, str]] = [
-    ("hba1c", r"(?:h(?:a?e)?moglobin\s*a[1il]c|hb\s*a[1il]c|\ba[1il]c\b|glycated\s*h\w*)"),
+    ("glycated_hemoglobin", r"(?:h(?:a?e)?moglobin\s*a[1il]c|hb\s*a[1il]c|\ba[1il]c\b|glycated\s*h\w*)"),
     ("hdl_cholesterol", r"hdl[\s-]*(?:cholesterol|chol\.?|c\b)?"),
     ("ldl_cholesterol", r"ldl[\s-]*(?:cholesterol|chol\.?|c\b)?(?:\s*\(calc\w*\))?"),
     ("total_cholesterol", r"(?:total\s*)?cholesterol(?:\s*,?\s*total)?"),

@@ -29,7 +29,7 @@ ANALYTES: list[dict[str, Any]] = [
      "decimals": 2},
     {"label": "Hemoglobin", "metric": "hemoglobin", "unit": "g/dL", "ref": (12.0, 17.5), "range": (9.0, 18.5),
      "decimals": 1},
-    {"label": "Hemoglobin A1c", "metric": "hba1c", "unit": "%", "ref": (4.0, 5.6), "range": (4.5, 11.0),
+    {"label": "Hemoglobin A1c", "metric": "glycated_hemoglobin", "unit": "%", "ref": (4.0, 5.6), "range": (4.5, 11.0),
      "decimals": 1},
 ]
 
