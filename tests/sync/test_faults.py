@@ -146,3 +146,53 @@ def test_connection_cut_after_commit_is_retried_without_duplicates(tmp_path, liv
         proxy.close()
     ids, audits = _server_state(db, user)
     assert ids == written and audits == len(written)
+
+
+def _start_server(port, pg_url, data_dir):
+    env = {**os.environ, "DATABASE_URL": pg_url, "SUPABASE_JWT_SECRET": testing.TEST_JWT_SECRET,
+           "HEALTHSYNC_SERVER_DATA": str(data_dir), "RATE_LIMIT_REQUESTS": "100000"}
+    env.pop("REDIS_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "sync_server.sync_testing:app_from_env", "--factory",
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("server did not start")
+
+
+def test_server_killed_mid_request_converges_without_duplicates(tmp_path, pg_url, db):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server = _start_server(port, pg_url, tmp_path / "server")
+    try:
+        user, key = uuid.uuid4(), secrets.token_bytes(32)
+        written = _seed(tmp_path / "edge.db", key, url, user, 4000)
+        store = Store.open(tmp_path / "edge.db", KeySource(raw_key=key))
+        client = SyncClient(store, testing.token(user), options=SyncOptions(
+            batch_size=50, attempts=40, backoff_s=0.05, backoff_max_s=0.3))
+        outcome = {}
+        worker = threading.Thread(target=lambda: outcome.setdefault("result", client.run()))
+        worker.start()
+        deadline = time.monotonic() + 60
+        while not _server_state(db, user)[0] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.send_signal(signal.SIGKILL)  # mid-push: some batches committed, one possibly in flight
+        server.wait(10)
+        server = _start_server(port, pg_url, tmp_path / "server")
+        worker.join(120)
+        assert "result" in outcome and outbox.pending_count(store) == 0
+        client.close()
+        store.close()
+    finally:
+        server.kill()
+        server.wait(10)
+    ids, audits = _server_state(db, user)
+    assert ids == written and audits == len(written)
