@@ -137,13 +137,20 @@ def load_bytes(data: bytes, name: str = "upload") -> Audio:
     """Decode an uploaded audio file held in memory (WAV/FLAC/OGG)."""
     if not data:
         raise InputError(f"{name} is empty (0 bytes)")
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{name} is {len(data) / 2**20:.0f} MiB; the limit is {MAX_FILE_BYTES / 2**20:.0f} MiB")
     sf = _soundfile()
     try:
         info = sf.info(io.BytesIO(data))
-        _check_duration(info.frames / max(info.samplerate, 1), name)
-        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except sf.LibsndfileError as exc:
         raise InputError(f"{name}: unsupported or corrupt audio ({exc})") from None
+    if info.samplerate <= 0 or info.frames <= 0:
+        raise InputError(f"{name} has no audio frames")
+    _check_duration(info.frames / info.samplerate, name)
+    try:
+        samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise InputError(f"{name} is corrupt: {exc}") from None
     return _finish(samples, rate, info.channels, info.format)
 
 

@@ -1,5 +1,6 @@
-"""The voice WebSocket of the edge's local API: `voice_stream_start` → `voice_chunk`… → `voice_stream_end`, answered
-by `voice_partial_transcript` while speaking, `health_alert` for red flags and `voice_analysis_result`.
+"""The voice routes of the edge's local API: the WebSocket `voice_stream_start` → `voice_chunk`… →
+`voice_stream_end`, answered by `voice_partial_transcript` while speaking, `health_alert` for red flags and
+`voice_analysis_result`; and `POST /v1/voice/analyze` for a whole recording in the request body.
 
 Mount with `app.include_router(edge.voice.ws.router)`; the store and user come from the `voice_store` and
 `voice_user` dependencies, which an app may override (`app.dependency_overrides`)."""
@@ -11,15 +12,18 @@ import json
 import logging
 import uuid
 
-from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
 
 from edge.errors import HealthSyncError, InputError
 from edge.store import Store
+from edge.voice import audio as audio_stage
 from edge.voice.stream import StreamFormat, VoiceStream
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["voice"])
 PATH = "/v1/voice/stream"
+ANALYZE_PATH = "/v1/voice/analyze"
 
 
 @functools.lru_cache(maxsize=1)
@@ -113,6 +117,26 @@ async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
             partial_task.cancel()
         if stream is not None and stream.seconds > 0:
             await asyncio.to_thread(_keep_partial, stream)
+
+
+@router.post(ANALYZE_PATH)
+async def analyze_upload(request: Request, keep_audio: bool | None = None, store: Store = Depends(voice_store),
+                         user_id: uuid.UUID = Depends(voice_user)) -> JSONResponse:
+    """Analyse a recording sent as the raw request body (WAV, FLAC, OGG or MP3); answers in the JSON envelope."""
+    from edge.voice.pipeline import AnalyzeOptions, analyze_audio
+    from sync_server.envelope import fail, ok
+
+    try:
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > audio_stage.MAX_FILE_BYTES:
+            raise InputError(f"the upload is {declared / 2**20:.0f} MiB; the limit is "
+                             f"{audio_stage.MAX_FILE_BYTES / 2**20:.0f} MiB")
+        body = await request.body()
+        decoded = audio_stage.load_bytes(body)
+        result = await asyncio.to_thread(analyze_audio, store, decoded, user_id, AnalyzeOptions(keep_audio=keep_audio))
+    except HealthSyncError as exc:
+        return fail(exc.http_status, exc.to_dict())
+    return ok(result.to_dict(), message="stored", status_code=201)
 
 
 def _keep_partial(stream: VoiceStream) -> None:

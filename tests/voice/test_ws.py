@@ -137,3 +137,33 @@ def test_bad_chunk_is_refused_and_the_buffer_kept(client, store):
         reply = conn.receive_json()
         assert reply["event"] == "error" and "at least 0.3 s" in reply["data"]["message"]
     assert store.symptoms.count() == 0
+
+
+@pytest.mark.heavy
+def test_http_upload_analyses_and_stores(client, store):
+    body = (DATA / "u12_arm_weakness.wav").read_bytes()
+    resp = client.post(ws.ANALYZE_PATH, content=body, headers={"content-type": "audio/wav"})
+    assert resp.status_code == 201
+    doc = resp.json()
+    assert doc["success"] is True and set(doc) >= {"data", "message", "timestamp"}
+    assert [f["id"] for f in doc["data"]["red_flags"]] == ["stroke_fast"]
+    assert store.symptoms.get(doc["data"]["symptom_id"]).description == doc["data"]["transcript"]
+
+
+@pytest.mark.parametrize("body, status, message", [
+    (b"", 400, "empty"),
+    (b"RIFF\x00\x00\x00\x00WAVEjunk" * 4, 400, "unsupported or corrupt"),
+])
+def test_http_upload_bad_input(client, store, body, status, message):
+    resp = client.post(ws.ANALYZE_PATH, content=body)
+    assert resp.status_code == status
+    doc = resp.json()
+    assert doc["success"] is False and doc["error"]["code"] == "BAD_INPUT" and message in doc["error"]["message"]
+    assert store.symptoms.count() == 0
+
+
+def test_http_upload_without_opt_in_cannot_keep_audio(client, store):
+    resp = client.post(ws.ANALYZE_PATH, params={"keep_audio": "true"},
+                       content=(DATA / "u09_dizzy_nausea.wav").read_bytes())
+    assert resp.status_code == 403 and resp.json()["error"]["code"] == "FORBIDDEN"
+    assert store.symptoms.count() == 0
