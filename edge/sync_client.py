@@ -143,15 +143,22 @@ class SyncClient:
         result = result or SyncResult()
         pin = server_pin(self.store)
         keys = device_keys(self.store)
+        size = self.options.batch_size
         while True:
-            changes = outbox.pending(self.store, self.options.batch_size)
+            changes = outbox.pending(self.store, size)
             if not changes:
                 return result
             _, data = changeset.seal(changes, device_id=self.store.device_id, user_id=pin.user_id,
                                      signing_key=keys.signing, server_public_key=pin.public_key,
                                      format_version=self.options.format_version)
-            answer = self._request("POST", "/v1/sync/push", content=data,
-                                   headers={"Content-Type": "application/octet-stream"})
+            try:
+                answer = self._request("POST", "/v1/sync/push", content=data,
+                                       headers={"Content-Type": "application/octet-stream"})
+            except HealthSyncError as exc:
+                if exc.code in ("PAYLOAD_TOO_LARGE", "CHANGESET_TOO_LARGE") and size > 1:
+                    size = max(1, size // 2)  # big records: smaller changesets until the server's limit fits
+                    continue
+                raise
             receipts = [Receipt.from_wire(r) for r in answer["receipts"]]
             if self.options.format_version < 2:
                 # v1 changesets carry no change ids (the server derives them): receipts match by position.

@@ -95,3 +95,34 @@ def test_replayed_changeset_gets_duplicate_receipts(devices, http):
     again = http.post("/v1/sync/push", content=data, headers=testing.auth(user)).json()["data"]
     assert [r["status"] for r in first["receipts"]] == ["accepted"]
     assert [r["status"] for r in again["receipts"]] == ["duplicate"]
+
+
+def test_doctors_seeded_on_the_server_are_pulled_read_only(devices, db):
+    doctor = uuid.uuid4()
+    with db.session("service_role", {"role": "service_role"}) as conn:
+        conn.execute("INSERT INTO doctors (id, full_name, specialty, hlc) VALUES (%s, 'Dr Seed', 'cardiology', "
+                     "'seed')", (doctor,))
+    d = devices.new(uuid.uuid4())
+    d.run()
+    assert d.store.doctors.get(doctor).full_name == "Dr Seed"
+    assert outbox.pending_count(d.store) == 0
+
+
+def test_push_shrinks_changesets_that_exceed_the_body_limit(pg_url, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from .conftest import Devices, build_app
+
+    app = build_app(pg_url, tmp_path / "server", max_body_bytes=30_000)
+    user = uuid.uuid4()
+    with TestClient(app) as client:
+        devs = Devices(tmp_path, client)
+        try:
+            d = devs.new(user)
+            for i in range(60):  # ~1 KB of incompressible text each: one 60-change changeset is ~60 KB
+                d.store.symptoms.add({"user_id": user, "description": uuid.uuid4().hex * 30, "severity": 1,
+                                      "recorded_at": _now()})
+            assert d.run().accepted == 60
+        finally:
+            devs.close()
+    app.state.db.close()
