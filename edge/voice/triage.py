@@ -134,6 +134,7 @@ SEVERITY_WORDS = (
 DEFAULT_SEVERITY = 4  # symptoms reported without a stated severity
 RED_FLAG_SEVERITY = 8  # a red flag without a stated severity is recorded as severe
 
+MAX_DURATION_DAYS = 36_500  # the symptoms.duration_days bound
 _UNIT_DAYS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1, "night": 1, "week": 7, "fortnight": 14, "month": 30,
               "year": 365}
 _COUNT = r"(\d+(?:\.\d+)?|a|an|one|a few|few|several|a couple of|a couple|couple of)"
@@ -306,7 +307,8 @@ def duration_days(text: str) -> float | None:
     text = prepare(text)
     m = _DURATION_RE.search(text) or _AGO_RE.search(text)
     if m:
-        return round(_count(m.group(1)) * _UNIT_DAYS[m.group(2)], 4)
+        days = round(_count(m.group(1)) * _UNIT_DAYS[m.group(2)], 4)
+        return days if days <= MAX_DURATION_DAYS else None  # "for 500 years" is a figure of speech
     m = _SINCE_RE.search(text)
     return float(_SINCE[m.group(1)]) if m else None
 

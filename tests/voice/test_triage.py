@@ -3,6 +3,8 @@
 Red-flag expectations follow the public emergency lists the rules cite: NHS "When to call 999", AHA heart-attack
 warning signs, the FAST stroke test, NICE CKS anaphylaxis, 988 Lifeline; negation follows NegEx (Chapman 2001)."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.voice.triage import extract_findings, triage
 
@@ -155,3 +157,22 @@ def test_result_is_plain_data():
     assert doc["red_flags"][0]["evidence"] == ["chest pain", "short of breath"]
     assert doc["engine"] == "rules-v1"
     assert doc["duration_days"] == pytest.approx(2 / 24, rel=1e-3)
+
+
+def test_implausible_duration_is_dropped_not_stored():
+    assert triage("I've had this cough for 500 years.").duration_days is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
+def test_any_text_gives_a_storable_result(text):
+    from edge.schema import validate
+
+    result = triage(text)
+    assert 0 <= result.severity <= 10
+    assert result.urgency in {"emergency", "urgent", "routine", "self_care", "none"}
+    assert (result.urgency == "emergency") == bool(result.red_flags)
+    # Whatever was said, the result fits a symptoms row.
+    validate("symptoms", {"user_id": "00000000-0000-0000-0000-000000000001", "description": text.strip() or "x",
+                          "severity": result.severity, "duration_days": result.duration_days,
+                          "triage": result.to_dict()})
