@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import uuid
 
 import pytest
@@ -119,10 +120,14 @@ def test_push_shrinks_changesets_that_exceed_the_body_limit(pg_url, tmp_path):
         devs = Devices(tmp_path, client)
         try:
             d = devs.new(user)
-            for i in range(60):  # ~1 KB of incompressible text each: one 60-change changeset is ~60 KB
-                d.store.symptoms.add({"user_id": user, "description": uuid.uuid4().hex * 30, "severity": 1,
+            for _ in range(60):  # ~1 KB of incompressible text each: one 60-change changeset is ~60 KB
+                d.store.symptoms.add({"user_id": user, "description": secrets.token_hex(500), "severity": 1,
                                       "recorded_at": _now()})
+            statuses = []
+            send = d.http.request
+            d.http.request = lambda *a, **k: statuses.append((r := send(*a, **k)).status_code) or r
             assert d.run().accepted == 60
+            assert 413 in statuses and statuses[-1] == 200
         finally:
             devs.close()
     app.state.db.close()
