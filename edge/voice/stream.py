@@ -66,6 +66,8 @@ class VoiceStream:
 
     def add_chunk(self, chunk: bytes | str) -> None:
         """Append PCM16 bytes (or their base64 text); a bad chunk is refused whole and the buffer kept intact."""
+        if not isinstance(chunk, (bytes, str)):
+            raise InputError("voice_chunk audio must be base64 text or a binary frame of PCM16")
         if isinstance(chunk, str):
             try:
                 chunk = base64.b64decode(chunk, validate=True)

@@ -81,7 +81,9 @@ async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
                     try:
                         doc = json.loads(msg.get("text") or "")
                         event, data = doc["event"], doc.get("data") or {}
-                    except (ValueError, KeyError, TypeError):
+                        if not isinstance(event, str) or not isinstance(data, dict):
+                            raise TypeError
+                    except (ValueError, KeyError, TypeError, AttributeError):
                         raise InputError('messages are JSON {"event": …, "data": {…}} or binary PCM16') from None
                 if event == "voice_stream_start":
                     stream = VoiceStream(store, user_id, StreamFormat.from_message(data))

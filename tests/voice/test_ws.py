@@ -113,6 +113,9 @@ def test_disconnect_with_too_little_audio_stores_nothing(client, store, caplog):
     (lambda c: c.send_json({"event": "voice_stream_end"}), "voice_stream_start before"),
     (lambda c: c.send_json({"event": "dance"}), "unknown event"),
     (lambda c: c.send_text("not json"), "messages are JSON"),
+    (lambda c: c.send_text('["a", "list"]'), "messages are JSON"),
+    (lambda c: c.send_json({"event": "voice_stream_start", "data": [1, 2]}), "messages are JSON"),
+    (lambda c: c.send_json({"event": 7}), "messages are JSON"),
     (lambda c: c.send_json({"event": "voice_stream_start", "data": {"encoding": "mp3"}}), "not supported"),
 ])
 def test_bad_messages_get_error_events(client, send, message):
@@ -131,6 +134,8 @@ def test_bad_chunk_is_refused_and_the_buffer_kept(client, store):
         conn.receive_json()
         conn.send_json({"event": "voice_chunk", "data": {"audio": "%%% not base64"}})
         assert "base64" in conn.receive_json()["data"]["message"]
+        conn.send_json({"event": "voice_chunk", "data": {"audio": 12345}})
+        assert "base64 text or a binary frame" in conn.receive_json()["data"]["message"]
         conn.send_bytes(b"\x00\x01\x02")  # odd byte count: not whole PCM16 frames
         assert "whole number" in conn.receive_json()["data"]["message"]
         conn.send_json({"event": "voice_stream_end"})
