@@ -129,8 +129,10 @@ SEVERITY_WORDS = (
     (8, r"severe(?:ly)?|excruciating|unbearable|terrible|agoni[sz]ing|horrible|worst|crushing|really bad|very bad"
         r"|extreme(?:ly)?"),
     (5, r"moderate|quite bad|bad|pretty bad|getting worse"),
-    (2, r"mild(?:ly)?|slight(?:ly)?|a little|a bit|minor|not too bad"),
+    (2, r"mild(?:ly)?|slight(?:ly)?|a little|a bit|minor"),
 )
+_MILD_NEGATED_RE = re.compile(r"\b(?:not|isn'?t|wasn'?t|never) (?:too |that |so |very |really )?"
+                              r"(?:bad|severe|terrible|painful|serious)\b")
 DEFAULT_SEVERITY = 4  # symptoms reported without a stated severity
 RED_FLAG_SEVERITY = 8  # a red flag without a stated severity is recorded as severe
 
@@ -291,6 +293,8 @@ def _severity(text: str, present: bool) -> tuple[int, str]:
     score = _SCORE_RE.search(text)
     if score and 0 <= float(score.group(1)) <= 10:
         return round(float(score.group(1))), "stated"
+    if _MILD_NEGATED_RE.search(text):  # "not too bad", "not severe": said to play it down
+        return 2, "described"
     for value, words in SEVERITY_WORDS:
         if re.search(r"\b(?:" + words + r")\b", text):
             return value, "described"

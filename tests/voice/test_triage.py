@@ -113,6 +113,8 @@ def test_duration(text, days):
     ("I'd say 3 on a scale of 10.", 3, "stated"),
     ("I have a severe headache.", 8, "described"),
     ("I have a mild cough.", 2, "described"),
+    ("The headache is not too bad.", 2, "described"),
+    ("My back pain isn't severe.", 2, "described"),
     ("I have a headache.", 4, "default"),
     ("Nothing is wrong with me.", 0, "none"),
 ])
