@@ -185,30 +185,52 @@ def _local(store: Store, spec: TableSpec, conn, row_id: str) -> RowState | None:
     return RowState(store.unseal(row[0], f"{spec.name}|{row_id}"), json.loads(row[1]), row[2], bool(row[3]))
 
 
+def _known(conn, items: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[str, bool]]:
+    """(hlc, deleted) of the page's rows that already exist locally: one query per table and 500 ids."""
+    by_table: dict[str, list[str]] = {}
+    for it in items:
+        if it["table"] in TABLES:
+            by_table.setdefault(it["table"], []).append(it["pk"])
+    out = {}
+    for table, pks in by_table.items():
+        for i in range(0, len(pks), 500):
+            chunk = pks[i:i + 500]
+            sql = f"SELECT id, hlc, deleted FROM {table} WHERE id IN ({','.join('?' * len(chunk))})"
+            out.update({(table, r[0]): (r[1], bool(r[2])) for r in conn.execute(sql, chunk)})
+    return out
+
+
 def apply_pulled(store: Store, rows: Iterable[dict[str, Any]], *, server_wins: bool = False) -> int:
     """Apply server rows ({table, pk, doc, clocks, hlc, deleted}) in one transaction, without outbox capture.
 
     Rows with a pending local change merge per key (the push will settle them on the server); otherwise the
     server's state is taken as is, which also repairs rows a rejected change left diverged.
     """
+    items = list(rows)
     n = 0
     with store.transaction() as conn:
         pending = {r[0] for r in conn.execute("SELECT DISTINCT row_id FROM outbox")}
+        known = _known(conn, items)
+        repos: dict[str, Any] = {}
         latest = ""
-        for item in rows:
+        for item in items:
             spec = TABLES.get(item["table"])
             if spec is None:
                 continue  # a table from a newer server: ignored until this app knows it
             remote = RowState(item["doc"], dict(item.get("clocks") or {}), item["hlc"], bool(item["deleted"]))
-            local = _local(store, spec, conn, item["pk"])
-            if local is not None and item["pk"] in pending and not server_wins:
-                merged = merge_rows(spec, local, remote)
-            elif local is not None and spec.policy is Policy.APPEND_ONLY:
-                merged = merge_rows(spec, local, remote)
+            here = known.get((spec.name, item["pk"]))
+            if here is not None and spec.policy is Policy.APPEND_ONLY:
+                # Observations never change: only the tombstone can be news.
+                if here[1] or not remote.deleted:
+                    continue
+                merged = RowState(remote.doc, {}, max(here[0], remote.hlc), True)
+            elif here is not None and item["pk"] in pending and not server_wins:
+                merged = merge_rows(spec, _local(store, spec, conn, item["pk"]), remote)
             else:
                 merged = remote
             record = validate(spec.name, merged.doc)
-            store.repo(spec.name)._write_row(conn, record, merged.hlc, merged.clocks, deleted=merged.deleted)
+            repo = repos.get(spec.name) or repos.setdefault(spec.name, store.repo(spec.name))
+            repo._write_row(conn, record, merged.hlc, merged.clocks, deleted=merged.deleted)
             if _is_hlc(merged.hlc):  # rows written outside sync (seeds, admin tools) may carry another stamp
                 latest = max(latest, merged.hlc)
             n += 1

@@ -131,3 +131,32 @@ def test_push_shrinks_changesets_that_exceed_the_body_limit(pg_url, tmp_path):
         finally:
             devs.close()
     app.state.db.close()
+
+
+def test_watch_backs_off_while_unreachable_and_syncs_when_back(devices, http, monkeypatch):
+    import httpx
+
+    from edge import sync_client
+
+    user = uuid.uuid4()
+    d = devices.new(user)
+    d.store.symptoms.add({"user_id": user, "description": "queued", "severity": 1, "recorded_at": _now()})
+    real = d.http.request
+    calls = {"n": 0}
+
+    def flaky(*a, **k):  # the first 3 requests find no server
+        calls["n"] += 1
+        if calls["n"] <= 3:
+            raise httpx.ConnectError("connection refused")
+        return real(*a, **k)
+
+    d.http.request = flaky
+    sleeps, rounds = [], []
+    monkeypatch.setattr(sync_client.time, "sleep", sleeps.append)
+    d.watch(interval_s=1.0, max_rounds=3, on_round=lambda r, e: rounds.append((r, e)))
+    # attempts=2 per request: round 1 fails (2 refused); round 2's first try is refused, its retry goes through.
+    assert [e is not None for _, e in rounds] == [True, False, False]
+    # Between rounds (tenacity's sub-second retry naps aside): doubled after the failure, then back to 1 s.
+    assert [s for s in sleeps if s >= 1.0] == [2.0, 1.0, 1.0]
+    assert outbox.pending_count(d.store) == 0
+    assert sync_client.status(d.store)["last_synced_at"]
