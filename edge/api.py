@@ -7,8 +7,10 @@ from fastapi import FastAPI
 def create_app() -> FastAPI:
     """Build the local API app with every pipeline's router mounted."""
     from edge.vision.ws import router as therapy_router
+    from edge.voice.ws import router as voice_router
 
     app = FastAPI(title="HealthSync Edge local API")
+    app.include_router(voice_router)
     app.include_router(therapy_router)
 
     @app.get("/health")
