@@ -31,7 +31,9 @@ def demo_store(workdir: Path) -> tuple[Store, uuid.UUID]:
     console.print(f"store {store.path} device {store.device_id} schema v{store.schema_version}")
     for metric_type, value, unit in [("systolic_bp", 128, None), ("total_cholesterol", 5.5, "mmol/L"),
                                      ("hdl_cholesterol", 1.3, "mmol/L"), ("blood_glucose", 99, None),
-                                     ("weight", 72, None), ("height", 165, None), ("heart_rate", 66, None)]:
+                                     ("weight", 72, None), ("height", 165, None), ("heart_rate", 66, None),
+                                     ("diastolic_bp", 82, None), ("waist_circumference", 86, None),
+                                     ("creatinine", 0.8, None)]:
         m = store.health_metrics.add({"user_id": user.id, "metric_type": metric_type, "value": value, "unit": unit})
         console.print(f"  wrote {m.metric_type:<18} {m.value:>8g} {m.unit}")
     try:
@@ -44,6 +46,86 @@ def demo_store(workdir: Path) -> tuple[Store, uuid.UUID]:
     return store, user.id
 
 
+REPO = Path(__file__).resolve().parent
+VOICE_FIXTURE = REPO / "tests" / "data" / "voice" / "u02_chest_pain_breathless.wav"
+
+
+def demo_voice(store: Store, user_id: uuid.UUID) -> None:
+    """Speech → transcript → voice markers → triage → symptom record, offline."""
+    step("2. Voice AI doctor (faster-whisper tiny.en int8, Praat markers, offline triage rules)")
+    if not VOICE_FIXTURE.exists():
+        console.print(f"skipped: the sample utterance {VOICE_FIXTURE} is not in this checkout")
+        return
+    from edge.voice.pipeline import analyze_file
+
+    result = analyze_file(store, VOICE_FIXTURE, user_id).to_dict()
+    console.print(f"  transcript: {result['transcript']!r}")
+    triage = result["triage"]
+    console.print(f"  urgency {triage.get('urgency')}, see {triage.get('specialty')}")
+    for flag in result["red_flags"]:
+        console.print(f"  RED FLAG {flag['title']}: {flag['advice']}")
+    console.print(f"  stored symptom {result['symptom_id']}, health_alert {result['alert_id']}")
+
+
+def demo_twin(store: Store, user_id: uuid.UUID, workdir: Path) -> None:
+    """Risk equations and ONNX models over the stored record, cached predictions, HTML report."""
+    step("3. Health twin (Pooled Cohort Equations, Framingham, FINDRISC, PREVENT, ONNX models)")
+    from edge.twin import report as html_report
+    from edge.twin.inputs import RISK_FACTORS_EVENT
+    from edge.twin.simulate import simulate
+    from edge.twin.twin import assess
+
+    store.health_events.add({"user_id": user_id, "event_type": RISK_FACTORS_EVENT, "data": {
+        "race": "white", "smoker": True, "diabetes": False, "bp_treated": False, "on_statin": False,
+        "physically_active": True, "daily_vegetables": True, "high_glucose_history": False}})
+    store.family_graph.add({"user_id": user_id, "members": {
+        "mother": {"relation": "mother", "conditions": [{"name": "myocardial_infarction", "age_of_onset": 58}]},
+        "father": {"relation": "father", "conditions": [{"name": "type_2_diabetes", "age_of_onset": 61}]}}})
+    a = assess(store, user_id)
+    for r in a.results:
+        value = f"not applicable: {r.reason}" if r.probability is None else f"{100 * r.probability:.1f}%"
+        if r.probability is not None and r.score is not None:
+            value += f" (score {r.score:g}, {r.category})"
+        console.print(f"  {r.name:<42} {value}")
+    again = assess(store, user_id)
+    console.print(f"  stored {len(a.stored.get('written', []))} predictions; a second run with the same inputs "
+                  f"wrote {len(again.stored.get('written', []))} (cached)")
+    path = workdir / "twin-report.html"
+    html_report.save(path, a.results, simulate(a.inputs), a.family)
+    console.print(f"  report with 5/10/20-year scenarios: {path}")
+
+
+def demo_scanner(store: Store, user_id: uuid.UUID) -> None:
+    """OCR of a generated lab report photo → lab values stored as metrics."""
+    step("4. Medical scanner (RapidOCR ONNX, lab and medication extraction)")
+    from edge.vision.scanner import scan as scanner
+    from edge.vision.scanner.synth import lab_report
+
+    sample = lab_report(seed=7)
+    result, _ = scanner.scan(sample.image)
+    for lab in result.labs:
+        d = lab.to_dict()
+        console.print(f"  {d['analyte']['value']:<20} {d['value']['value']:>8g} {d['unit']['value']}")
+    saved = scanner.save(store, user_id, result)
+    console.print(f"  {len(saved.get('metric_ids', []))} lab values stored as health metrics "
+                  f"(source=scan) in {result.elapsed_s:.2f} s")
+
+
+def demo_therapy(store: Store, user_id: uuid.UUID) -> None:
+    """Rep counting, faults and score over a squat session, stored for sync."""
+    step("5. Physiotherapy (joint angles, reps with hysteresis, form faults, score)")
+    from edge.vision.therapy.session import analyse_poses, save
+    from edge.vision.therapy.synthetic import Script, generate
+
+    # Landmarks as a phone sends them (`therapy_pose_data`): 6 squats, knee valgus on the 4th.
+    result = analyse_poses("squat", generate(Script("squat", reps=6, faults={3: ["knee_valgus"]})))
+    console.print(f"  {result.reps} reps, score {result.score:.0f}/100, faults {result.faults}")
+    for reason in result.reasons[:3]:
+        console.print(f"    - {reason}")
+    session = save(store, user_id, result, pain_before=3, pain_after=2)
+    console.print(f"  stored therapy session {session.id}")
+
+
 def run_demo(workdir: str | None = None) -> None:
     """Run every demo stage in order."""
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="healthsync-demo-"))
@@ -51,7 +133,10 @@ def run_demo(workdir: str | None = None) -> None:
     os.environ.setdefault("NUMBA_CACHE_DIR", str(root / "numba-cache"))
     store, user_id = demo_store(root)
     try:
-        pass
+        demo_voice(store, user_id)
+        demo_twin(store, user_id, root)
+        demo_scanner(store, user_id)
+        demo_therapy(store, user_id)
     finally:
         store.close()
     console.rule("[green]demo finished")
