@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from edge import config
-from edge.cli_common import emit, handle_errors
-from edge.keys import KeySource
+from edge.cli_common import JsonOut, Passphrase, StorePath, UserOpt, emit, handle_errors, resolve_user
+from edge.cli_common import open_store as open_cli_store
 from edge.schema import METRICS, TABLES, to_wire
 from edge.twin.cli import app as twin_app
 from edge.vision.cli import scan, therapy_app
@@ -29,20 +29,6 @@ app.add_typer(twin_app, name="twin")
 app.add_typer(therapy_app, name="therapy")
 app.command("scan")(scan)
 
-StorePath = typer.Option(None, "--store", help="Store file (default: $HEALTHSYNC_HOME/edge.db).")
-Passphrase = typer.Option(None, "--passphrase", envvar="HEALTHSYNC_PASSPHRASE", help="Store passphrase.",
-                          show_envvar=True)
-JsonOut = typer.Option(False, "--json", help="Machine-readable JSON output.")
-UserOpt = typer.Option(None, "--user", help="User id (default: the store's primary user).")
-
-
-def _keys(passphrase: Optional[str]) -> KeySource | None:
-    return KeySource(passphrase=passphrase) if passphrase else None
-
-
-def open_cli_store(store_path: Optional[Path], passphrase: Optional[str], create: bool = False):
-    """Open the store for a command."""
-    return config.open_store(store_path, _keys(passphrase), create=create)
 
 
 @app.command()
@@ -86,7 +72,7 @@ def metrics_add(
 ):
     """Record one validated health metric."""
     with open_cli_store(store_path, passphrase) as store:
-        data = {"user_id": user or config.primary_user(store), "metric_type": metric_type, "value": value,
+        data = {"user_id": resolve_user(store, user), "metric_type": metric_type, "value": value,
                 "unit": unit, "notes": notes, "source": "manual"}
         if recorded_at:
             data["recorded_at"] = recorded_at
@@ -109,7 +95,7 @@ def metrics_list(
     """List health metrics, newest first."""
     filters = {"metric_type": metric_type} if metric_type else {}
     with open_cli_store(store_path, passphrase) as store:
-        rows = store.health_metrics.list(owner=user or config.primary_user(store), since=since, limit=limit,
+        rows = store.health_metrics.list(owner=resolve_user(store, user), since=since, limit=limit,
                                          **filters)
     data = [to_wire(r) for r in rows]
 

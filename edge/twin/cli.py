@@ -10,32 +10,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from edge.cli_common import emit, handle_errors
+from edge.cli_common import JsonOut, Passphrase, StorePath, UserOpt, emit, handle_errors, open_store, resolve_user
 
 app = typer.Typer(help="Health twin: risk equations, ONNX risk models, simulation.", no_args_is_help=True)
 family_app = typer.Typer(help="Family history: relatives, their conditions, the inherited-risk summary.",
                          no_args_is_help=True)
 app.add_typer(family_app, name="family")
 
-StorePath = typer.Option(None, "--store", help="Store file (default: $HEALTHSYNC_HOME/edge.db).")
-Passphrase = typer.Option(None, "--passphrase", envvar="HEALTHSYNC_PASSPHRASE", help="Store passphrase.",
-                          show_envvar=True)
-JsonOut = typer.Option(False, "--json", help="Machine-readable JSON output.")
-UserOpt = typer.Option(None, "--user", help="User id (default: the store's primary user).")
 ModelsDir = typer.Option(None, "--models-dir", help="Models folder with manifest.json (default: shipped models).")
 
 
-def _open(store_path: Optional[Path], passphrase: Optional[str]):
-    from edge import config
-    from edge.keys import KeySource
-
-    return config.open_store(store_path, KeySource(passphrase=passphrase) if passphrase else None)
-
-
-def _user(store, user: Optional[str]):
-    from edge import config
-
-    return user or config.primary_user(store)
 
 
 def _results_table(results: list[dict]) -> Table:
@@ -74,8 +58,8 @@ def factors(
     """Record profile and risk-factor answers the equations need (merged with earlier answers)."""
     from edge.twin.inputs import RACES, RISK_FACTORS_EVENT, latest_factors
 
-    with _open(store_path, passphrase) as store:
-        uid = _user(store, user)
+    with open_store(store_path, passphrase) as store:
+        uid = resolve_user(store, user)
         profile = {k: v for k, v in (("date_of_birth", dob.date() if dob else None), ("sex", sex)) if v is not None}
         if profile:
             store.users.update(uid, **profile)
@@ -106,8 +90,8 @@ def report(
     """Today's risk panel (equations + ONNX models), stored as predictions unless the inputs are unchanged."""
     from edge.twin.twin import assess
 
-    with _open(store_path, passphrase) as store:
-        a = assess(store, _user(store, user), models_dir=models_dir)
+    with open_store(store_path, passphrase) as store:
+        a = assess(store, resolve_user(store, user), models_dir=models_dir)
     data = a.to_dict()
     if html:
         from edge.twin import report as html_report
@@ -145,8 +129,8 @@ def simulate(
     from edge.twin import inputs as twin_inputs
     from edge.twin.simulate import simulate as run
 
-    with _open(store_path, passphrase) as store:
-        uid = _user(store, user)
+    with open_store(store_path, passphrase) as store:
+        uid = resolve_user(store, user)
         inputs = twin_inputs.from_store(store, uid)
         result = run(inputs, scenario or None, models_dir=models_dir)
         if html:
@@ -199,8 +183,8 @@ def family_add(
             raise InputError(f"age of onset in {item!r} must be whole years", field="condition")
         conditions.append({"name": cname.strip(), "age_of_onset": int(age) if age else None})
     member = {"relation": relation, "name": name, "conditions": conditions}
-    with _open(store_path, passphrase) as store:
-        uid = _user(store, user)
+    with open_store(store_path, passphrase) as store:
+        uid = resolve_user(store, user)
         graphs = store.family_graph.list(owner=uid, limit=1)
         mid = str(new_id())
         if graphs:
@@ -222,8 +206,8 @@ def family_show(
     """Show relatives and the inherited-risk summary (which relatives drive it)."""
     from edge.twin.family import inherited_risk
 
-    with _open(store_path, passphrase) as store:
-        uid = _user(store, user)
+    with open_store(store_path, passphrase) as store:
+        uid = resolve_user(store, user)
         graphs = store.family_graph.list(owner=uid, limit=1)
     members = graphs[0].members if graphs else {}
     data = {"members": {k: json.loads(v.model_dump_json()) for k, v in members.items()},

@@ -9,21 +9,10 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from edge.cli_common import emit, handle_errors
+from edge.cli_common import JsonOut, Passphrase, StorePath, emit, handle_errors, open_store
 
 therapy_app = typer.Typer(help="Physiotherapy with pose tracking.", no_args_is_help=True)
 
-StorePath = typer.Option(None, "--store", help="Store file (default: $HEALTHSYNC_HOME/edge.db).")
-Passphrase = typer.Option(None, "--passphrase", envvar="HEALTHSYNC_PASSPHRASE", help="Store passphrase.",
-                          show_envvar=True)
-JsonOut = typer.Option(False, "--json", help="Machine-readable JSON output.")
-
-
-def _open(store_path: Optional[Path], passphrase: Optional[str]):
-    from edge import config
-    from edge.keys import KeySource
-
-    return config.open_store(store_path, KeySource(passphrase=passphrase) if passphrase else None)
 
 
 @therapy_app.command("run")
@@ -53,7 +42,7 @@ def therapy_run(
     out = {k: v for k, v in result.to_dict().items() if k != "events"}
     out["feedback"] = [e for e in result.events if e["kind"] != "rep"]
     if save:
-        with _open(store_path, passphrase) as store:
+        with open_store(store_path, passphrase) as store:
             out["session_id"] = str(session.save(store, config.primary_user(store), result, pain_before,
                                                  pain_after).id)
 
@@ -80,7 +69,7 @@ def therapy_progress(
     from edge import config
     from edge.vision.therapy import gamification
 
-    with _open(store_path, passphrase) as store:
+    with open_store(store_path, passphrase) as store:
         data = gamification.load_progress(store, config.primary_user(store))
 
     def human(d):
@@ -115,7 +104,7 @@ def therapy_plan(
 
     plan = gamification.Plan(exercise, sets, reps, days_per_week,
                              (start or dt.datetime.now(dt.UTC)).date(), weeks)
-    with _open(store_path, passphrase) as store:
+    with open_store(store_path, passphrase) as store:
         ev = gamification.save_plan(store, config.primary_user(store), plan)
     emit({"id": str(ev.id), **ev.data}, as_json,
          lambda d: Console().print(f"plan set: {d['exercise']} {d['sets']}×{d['reps']}, {d['days_per_week']} "
@@ -151,7 +140,7 @@ def scan(
         rgb = decode(image)
         cv2.imwrite(str(annotated_out), cv2.cvtColor(overlay.annotate(rgb, result.overlay), cv2.COLOR_RGB2BGR))
     if save or describe:
-        with _open(store_path, passphrase) as store:
+        with open_store(store_path, passphrase) as store:
             user_id = config.primary_user(store)
             if describe:
                 from edge.vision.scanner.describe import describe as hosted

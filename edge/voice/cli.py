@@ -1,13 +1,12 @@
 """`healthsync edge voice …` commands."""
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from edge.cli_common import emit, handle_errors
+from edge.cli_common import JsonOut, Passphrase, StorePath, UserOpt, emit, handle_errors, open_store, resolve_user
 
 app = typer.Typer(help="Voice AI doctor: speech → transcript → voice markers → triage.", no_args_is_help=True)
 
@@ -44,27 +43,20 @@ def _human(d: dict) -> None:
 @handle_errors
 def analyze(
     file: Path = typer.Argument(..., help="Audio file: WAV, FLAC, OGG or MP3 (any rate, any channels, ≤ 10 min)."),
-    user: Optional[str] = typer.Option(None, "--user", help="User id (default: the store's primary user)."),
+    user: Optional[str] = UserOpt,
     keep_audio: Optional[bool] = typer.Option(
         None, "--keep-audio/--no-keep-audio",
         help="Keep the recording, encrypted (needs the user's audio opt-in). Default: follow the opt-in."),
     model: Optional[str] = typer.Option(None, "--model", envvar="HEALTHSYNC_WHISPER_MODEL",
                                         help="CTranslate2 Whisper model directory (default: bundled tiny.en)."),
-    store_path: Optional[Path] = typer.Option(None, "--store", help="Store file (default: $HEALTHSYNC_HOME/edge.db)."),
-    passphrase: Optional[str] = typer.Option(None, "--passphrase", envvar="HEALTHSYNC_PASSPHRASE",
-                                             help="Store passphrase.", show_envvar=True),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON output."),
+    store_path: Optional[Path] = StorePath,
+    passphrase: Optional[str] = Passphrase,
+    as_json: bool = JsonOut,
 ):
     """Transcribe a recording, measure voice markers, triage it and store a symptom record."""
-    from edge import config
-    from edge.cli import open_cli_store
-    from edge.errors import ValidationError
     from edge.voice.pipeline import AnalyzeOptions, analyze_file
 
-    with open_cli_store(store_path, passphrase) as store:
-        try:
-            user_id = uuid.UUID(user) if user else config.primary_user(store)
-        except ValueError:
-            raise ValidationError(f"--user {user!r} is not a UUID", field="user") from None
+    with open_store(store_path, passphrase) as store:
+        user_id = resolve_user(store, user)
         result = analyze_file(store, file, user_id, AnalyzeOptions(keep_audio=keep_audio, model_dir=model))
     emit(result.to_dict(), as_json, _human)
