@@ -160,3 +160,16 @@ def test_watch_backs_off_while_unreachable_and_syncs_when_back(devices, http, mo
     assert [s for s in sleeps if s >= 1.0] == [2.0, 1.0, 1.0]
     assert outbox.pending_count(d.store) == 0
     assert sync_client.status(d.store)["last_synced_at"]
+
+
+def test_awkward_text_survives_the_copy_path_unchanged(devices):
+    user = uuid.uuid4()
+    a, b = devices.new(user), devices.new(user)
+    text = 'tab\there\nnew line\r\\N back\\slash "quoted" naïve 痛み ✓'
+    s = a.store.symptoms.add({"user_id": user, "description": text, "severity": 3, "recorded_at": _now(),
+                              "duration_days": 0.1, "triage": {"note": text, "levels": [1, 2.5, None, True]}})
+    a.run()
+    b.run()
+    got = b.store.symptoms.get(s.id)
+    assert got.description == text and got.triage == {"note": text, "levels": [1, 2.5, None, True]}
+    assert got.duration_days == 0.1 and got.recorded_at == s.recorded_at
