@@ -14,8 +14,6 @@ from edge.device_keys import device_keys, server_pin
 from edge.schema import new_id
 from sync_server import testing
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 def _now():
     return dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)

@@ -22,8 +22,6 @@ from sync_server import testing
 
 from .conftest import Devices
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 OPS = ["symptom", "delete", "name", "phone", "member_add", "member_del", "appt", "push", "pull", "push_lost",
        "push_partial"]
 

@@ -22,7 +22,7 @@ from edge.store import Store
 from edge.sync_client import SyncClient, SyncOptions
 from sync_server import testing
 
-pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 
 def _server_state(db, user):

@@ -5,13 +5,10 @@ import datetime as dt
 import uuid
 
 import msgpack
-import pytest
 
 from edge import changeset, outbox
 from edge.device_keys import device_keys, server_pin
 from sync_server import testing
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def test_v1_and_v2_devices_sync_together(devices, http):

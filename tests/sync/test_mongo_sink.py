@@ -12,8 +12,6 @@ from sync_server.mongo_sink import MongoSink, drain
 
 from .conftest import Devices, build_app
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 @pytest.fixture
 def mongo_http(pg_url, tmp_path):

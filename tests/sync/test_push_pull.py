@@ -5,11 +5,7 @@ import datetime as dt
 import secrets
 import uuid
 
-import pytest
-
 from edge import outbox
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def _now():

@@ -14,8 +14,6 @@ from edge.store import Store
 from edge.sync_cli import app
 from sync_server import testing
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 @pytest.fixture
 def env(tmp_path, live_url):
