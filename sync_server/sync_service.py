@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from edge.changeset import Header, open_changeset, raw_public, read_header
 from edge.errors import ChangesetError, HealthSyncError, NotFoundError
+from edge.schema import SCHEMA_VERSION, TABLES
 from sync_server import reconcile
 
 
@@ -67,6 +68,10 @@ def push(conn, data: bytes, caller: reconcile.Caller, server_key: X25519PrivateK
          *, doc_outbox: bool = False) -> dict[str, Any]:
     """Open a changeset pushed by the caller and merge it; answers the receipts."""
     header = read_header(data)[0]
+    if header.schema_version > SCHEMA_VERSION:
+        raise ChangesetError(f"changeset written with record schema v{header.schema_version}; this server knows "
+                             f"v{SCHEMA_VERSION}", code="CHANGESET_SCHEMA_TOO_NEW",
+                             hint="upgrade the server before the devices")
     if header.user_id != caller.user_id:
         raise _forbidden("changeset belongs to another user than the token's", "CHANGESET_WRONG_USER")
     cs = open_changeset(data, server_key, lambda h: _device_key(conn, h))
@@ -79,6 +84,18 @@ def push(conn, data: bytes, caller: reconcile.Caller, server_key: X25519PrivateK
             "receipts": [r.to_wire() for r in receipts]}
 
 
-def pull(conn, cursor: int, limit: int, tables: list[str] | None = None) -> dict[str, Any]:
-    """A page of changes visible to the caller since `cursor`."""
-    return reconcile.pull(conn, cursor, limit, tables)
+def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, principal=None) -> dict[str, Any]:
+    """A page of changes visible to the caller since `cursor`; reads of patient data are audited per subject."""
+    page = reconcile.pull(conn, cursor, limit, tables)
+    if principal is not None and page["changes"]:
+        from sync_server import audit
+
+        seen: dict[tuple[str, str | None], int] = {}
+        for c in page["changes"]:
+            owner = TABLES[c["table"]].owner
+            key = (c["table"], c["doc"].get(owner) if owner else None)
+            seen[key] = seen.get(key, 0) + 1
+        for (table, subject), n in sorted(seen.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+            if subject is not None:  # the doctor directory is not patient data
+                audit.record(conn, principal, "sync_pull", table, subject_id=subject, detail={"rows": n})
+    return page

@@ -38,10 +38,11 @@ async def push(request: Request, principal: Principal = Depends(current_principa
 
 @router.get("/pull", dependencies=[Depends(rate_limit("sync:pull"))])
 def pull(
+    principal: Principal = Depends(current_principal),
     conn=Depends(db_session),
     cursor: int = Query(0, ge=0, description="The change_seq of the last change already applied."),
     limit: int = Query(1000, ge=1, le=MAX_PULL),
     table: list[str] | None = Query(None, description="Only these tables (divergence repair)."),
 ):
     """Changes visible to the caller after the cursor, oldest first; checksums per table on the last page."""
-    return ok(sync_service.pull(conn, cursor, limit, table))
+    return ok(sync_service.pull(conn, cursor, limit, table, principal))

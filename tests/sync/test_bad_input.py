@@ -177,3 +177,22 @@ def test_quarantined_rows_do_not_trigger_repairs_forever(dev):
     dev.store.symptoms.add({"user_id": uuid.uuid4(), "description": "forged", "severity": 1, "recorded_at": _now()})
     dev.run()
     assert dev.run().repaired == []
+
+
+def test_newer_record_schema_is_refused(dev, http, db):
+    from edge.schema import SCHEMA_VERSION
+
+    status, body = _push(http, dev.user, _seal(dev, _symptom(dev), schema_version=SCHEMA_VERSION + 1))
+    assert (status, body["error"]["code"]) == (400, "CHANGESET_SCHEMA_TOO_NEW")
+    assert _count(db, "symptoms", dev.user) == 0
+
+
+def test_pulls_of_patient_data_are_audited(dev, devices, db):
+    other = devices.new(dev.user)
+    _symptom(dev)
+    dev.run()
+    other.run()
+    with db.session("service_role", {"role": "service_role"}) as conn:
+        rows = conn.execute("SELECT table_name, detail FROM audit_log WHERE action='sync_pull' AND subject_id=%s",
+                            (dev.user,)).fetchall()
+    assert ("symptoms", {"rows": 1}) in [(r["table_name"], r["detail"]) for r in rows]
