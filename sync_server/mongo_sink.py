@@ -67,3 +67,31 @@ def drain(db, sink: DocumentSink, batch: int = 500, max_batches: int | None = No
             conn.execute("DELETE FROM sync_doc_outbox WHERE id = ANY(%s)", ([r["id"] for r in rows],))
             total += len(rows)
     return total
+
+
+def drain_forever(interval_s: float = 2.0, once: bool = False) -> int:
+    """Drain with settings from the environment (DATABASE_URL, MONGODB_URI); `python -m sync_server.mongo_sink`."""
+    import time
+
+    from edge.errors import HealthSyncError
+    from sync_server.config import Settings
+    from sync_server.db import Database
+
+    settings = Settings.from_env()
+    if not settings.database_url or not settings.mongodb_uri:
+        raise HealthSyncError("DATABASE_URL and MONGODB_URI must both be set to drain documents to MongoDB")
+    db, sink, total = Database(settings.database_url, max_size=2), MongoSink.from_uri(settings.mongodb_uri), 0
+    try:
+        while True:
+            total += drain(db, sink)
+            if once:
+                return total
+            time.sleep(interval_s)
+    finally:
+        db.close()
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(drain_forever(once="--once" in sys.argv))
