@@ -100,3 +100,13 @@ def test_an_older_version_never_overwrites_a_newer_one(mdb):
     sink.upsert("family_graph", [{"_id": "g", "_hlc": "002", "members": {"new": {}}}])
     assert mdb.family_graph.find_one({"_id": "g"})["members"] == {"new": {}}
     assert mdb.family_graph.count_documents({}) == 1
+
+
+def test_drain_entry_point_needs_both_urls(monkeypatch):
+    from edge.errors import HealthSyncError
+    from sync_server.mongo_sink import drain_forever
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nowhere/db")
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    with pytest.raises(HealthSyncError, match="MONGODB_URI"):
+        drain_forever(once=True)
