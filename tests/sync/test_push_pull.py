@@ -5,6 +5,8 @@ import datetime as dt
 import secrets
 import uuid
 
+import pytest
+
 from edge import outbox
 
 
@@ -169,3 +171,36 @@ def test_awkward_text_survives_the_copy_path_unchanged(devices):
     got = b.store.symptoms.get(s.id)
     assert got.description == text and got.triage == {"note": text, "levels": [1, 2.5, None, True]}
     assert got.duration_days == 0.1 and got.recorded_at == s.recorded_at
+
+
+def test_pull_cut_between_pages_resumes_from_the_saved_cursor(devices):
+    import httpx
+
+    from edge.sync_client import SyncUnavailableError, status
+
+    user = uuid.uuid4()
+    a = devices.new(user)
+    ids = {str(a.store.symptoms.add({"user_id": user, "description": f"s{i}", "severity": 1,
+                                     "recorded_at": _now()}).id) for i in range(7)}
+    a.run()
+    b = devices.new(user, page_size=2)
+    real, pulls = b.http.request, []
+
+    def cut_third_page(method, url, **kw):
+        if url.endswith("/pull"):
+            pulls.append(kw["params"]["cursor"])
+            if len(pulls) >= 3 and len(pulls) <= 4:  # both attempts of the third page fail
+                raise httpx.ReadTimeout("cut")
+        return real(method, url, **kw)
+
+    b.http.request = cut_third_page
+    with pytest.raises(SyncUnavailableError):
+        b.run()
+    saved = status(b.store)["cursor"]
+    assert saved == pulls[2] and saved > 0  # the two applied pages are kept, with their cursor
+    # Exactly two pages (4 rows, whatever tables other tests left visible, e.g. doctors) were applied.
+    applied = sum(b.store.query(f"SELECT count(*) FROM {t}")[0][0] for t in ("symptoms", "doctors"))
+    assert applied == 4
+    b.run()
+    assert pulls[4] == saved  # resumed where it stopped, not from zero
+    assert {str(s.id) for s in b.store.symptoms.list(limit=100)} >= ids
