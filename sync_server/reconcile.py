@@ -9,12 +9,14 @@ Each change gets a receipt; accepted ones are recorded in `sync_applied` (replay
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from edge.changeset import Change, Changeset
 from edge.errors import ValidationError
+from edge.hlc import MAX_DRIFT_MS
 from edge.merge import Rejected, RowState, apply_change
 from edge.outbox import Receipt
 from edge.schema import TABLES, Policy, TableSpec, validate
@@ -99,9 +101,14 @@ def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = Fal
         "SELECT change_id FROM sync_applied WHERE change_id = ANY(%s::uuid[])", ([c.change_id for c in others],))
     } if others else set()
     todo: list[Change] = []
+    horizon = f"{int(time.time() * 1000) + MAX_DRIFT_MS:015d}"
     for c in changes:
         if c.change_id in seen:
             batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
+        elif c.hlc[:15] > horizon:
+            # A device whose clock runs a day ahead would win every last-writer-wins merge from now on.
+            batch.reject(c, "CLOCK_SKEW", "the change is stamped more than 24 h ahead of the server's clock; "
+                                          "fix the device's clock and retry")
         else:
             seen.add(c.change_id)
             todo.append(c)

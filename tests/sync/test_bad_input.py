@@ -196,3 +196,14 @@ def test_pulls_of_patient_data_are_audited(dev, devices, db):
         rows = conn.execute("SELECT table_name, detail FROM audit_log WHERE action='sync_pull' AND subject_id=%s",
                             (dev.user,)).fetchall()
     assert ("symptoms", {"rows": 1}) in [(r["table_name"], r["detail"]) for r in rows]
+
+
+def test_change_stamped_far_in_the_future_is_rejected(dev, http, db):
+    import time
+
+    pk = str(new_id())
+    future = f"{int(time.time() * 1000) + 3 * 24 * 3600 * 1000:015d}:000000:{dev.store.device_id}"
+    doc = {"id": pk, "user_id": str(dev.user), "description": "x", "severity": 1, "recorded_at": _now().isoformat()}
+    r = _push(http, dev.user, _seal(dev, [Change(str(new_id()), "symptoms", pk, "insert", doc, future)]))[1]
+    assert r["data"]["receipts"][0]["code"] == "CLOCK_SKEW"
+    assert _count(db, "symptoms", dev.user) == 0
