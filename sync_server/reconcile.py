@@ -23,6 +23,7 @@ from edge.schema import TABLES, Policy, TableSpec, validate
 
 SYNC_COLS = ("hlc", "col_clocks", "deleted", "origin_device")
 DOC_COLLECTIONS = ("family_graph", "health_events")
+PUSH_LOCK_NAMESPACE = 0x5359  # "SY": the two-key advisory lock space, apart from the migration lock
 
 
 @dataclass
@@ -93,6 +94,9 @@ def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = Fal
     """Merge a changeset's changes inside the caller's transaction; one receipt per change, in order."""
     changes = changeset.changes
     batch = _Batch(caller, changeset.header.changeset_id)
+    # One push per user at a time: the change_seq values of a user's rows then become visible in order, so a pull
+    # by cursor cannot skip a row committed late (another user's concurrent pushes are invisible to this user).
+    _cursor(conn).execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (PUSH_LOCK_NAMESPACE, caller.user_id))
     observations, others = [], []
     for c in changes:
         (observations if _is_observation_insert(c) else others).append(c)

@@ -204,3 +204,23 @@ def test_pull_cut_between_pages_resumes_from_the_saved_cursor(devices):
     b.run()
     assert pulls[4] == saved  # resumed where it stopped, not from zero
     assert {str(s.id) for s in b.store.symptoms.list(limit=100)} >= ids
+
+
+def test_pushes_of_one_user_are_serialized(devices, db):
+    """While one push of a user holds the per-user lock, a second push of that user waits (so change_seq values
+    become visible in order and a pull by cursor cannot skip a late commit)."""
+    import threading
+
+    from sync_server.reconcile import PUSH_LOCK_NAMESPACE
+
+    user = uuid.uuid4()
+    a = devices.new(user)
+    a.store.symptoms.add({"user_id": user, "description": "x", "severity": 1, "recorded_at": _now()})
+    done = threading.Event()
+    with db.session("service_role", {"role": "service_role"}) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (PUSH_LOCK_NAMESPACE, str(user)))
+        worker = threading.Thread(target=lambda: (a.push(), done.set()))
+        worker.start()
+        assert not done.wait(0.5)  # blocked behind the held lock
+    worker.join(30)
+    assert done.is_set() and outbox.pending_count(a.store) == 0
