@@ -17,6 +17,8 @@ from edge import config
 from edge.cli_common import JsonOut, Passphrase, StorePath, UserOpt, emit, handle_errors, resolve_user
 from edge.cli_common import open_store as open_cli_store
 from edge.schema import METRICS, TABLES, to_wire
+from edge.sync_cli import app as sync_app
+from edge.sync_cli import backup_command, restore_command
 from edge.twin.cli import app as twin_app
 from edge.vision.cli import scan, therapy_app
 from edge.voice.cli import app as voice_app
@@ -28,6 +30,9 @@ app.add_typer(voice_app, name="voice")
 app.add_typer(twin_app, name="twin")
 app.add_typer(therapy_app, name="therapy")
 app.command("scan")(scan)
+app.add_typer(sync_app, name="sync")
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
 
 
 

@@ -8,25 +8,14 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from edge.cli_common import emit, handle_errors
+from edge.cli_common import JsonOut, Passphrase, StorePath, emit, handle_errors, open_store
 
 app = typer.Typer(help="Sync the local store with the sync server.", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Changes the server rejected: list, retry or discard them.", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
 
-StorePath = typer.Option(None, "--store", help="Store file (default: $HEALTHSYNC_HOME/edge.db).")
-Passphrase = typer.Option(None, "--passphrase", envvar="HEALTHSYNC_PASSPHRASE", help="Store passphrase.",
-                          show_envvar=True)
 Token = typer.Option(None, "--token", envvar="HEALTHSYNC_TOKEN", help="The user's access token (Supabase JWT).",
                      show_envvar=True)
-JsonOut = typer.Option(False, "--json", help="Machine-readable JSON output.")
-
-
-def _open(store_path: Optional[Path], passphrase: Optional[str]):
-    from edge import config
-    from edge.keys import KeySource
-
-    return config.open_store(store_path, KeySource(passphrase=passphrase) if passphrase else None)
 
 
 def _token(token: Optional[str]) -> str:
@@ -51,7 +40,7 @@ def enroll(
     """Register this device's keys with the server and pin the server's key."""
     from edge.sync_client import SyncClient
 
-    with _open(store_path, passphrase) as store:
+    with open_store(store_path, passphrase) as store:
         with SyncClient(store, _token(token), server_url=server) as client:
             pin = client.enroll(server, name)
         out = {"server": pin.url, "user_id": pin.user_id, "device_id": store.device_id,
@@ -81,7 +70,7 @@ def run(
                 f"pushed {d['accepted']} accepted, {d['duplicate']} duplicate, {d['rejected']} rejected; "
                 f"pulled {d['pulled']}"))
 
-    with _open(store_path, passphrase) as store, \
+    with open_store(store_path, passphrase) as store, \
             SyncClient(store, _token(token), options=SyncOptions(batch_size=batch_size)) as client:
         if watch:
             client.watch(interval, on_round=show)
@@ -95,7 +84,7 @@ def status(store_path: Optional[Path] = StorePath, passphrase: Optional[str] = P
     """Pending, quarantined and last-synced figures."""
     from edge.sync_client import status as sync_status
 
-    with _open(store_path, passphrase) as store:
+    with open_store(store_path, passphrase) as store:
         out = sync_status(store)
     emit(out, as_json, lambda d: Console().print(
         f"pending {d['pending']}, quarantined {d['quarantined']}, last synced {d['last_synced_at'] or 'never'}"
@@ -109,7 +98,7 @@ def quarantine_list(store_path: Optional[Path] = StorePath, passphrase: Optional
     """Rejected changes with the server's reason."""
     from edge import outbox
 
-    with _open(store_path, passphrase) as store:
+    with open_store(store_path, passphrase) as store:
         items = [q.__dict__ for q in outbox.quarantined(store)]
 
     def human(rows):
@@ -129,7 +118,7 @@ def quarantine_retry(change_id: str = typer.Argument(..., help="Change id from `
     """Put a rejected change back in the outbox for the next sync."""
     from edge import outbox
 
-    with _open(store_path, passphrase) as store:
+    with open_store(store_path, passphrase) as store:
         outbox.retry(store, change_id)
     emit({"change_id": change_id, "retried": True}, as_json, lambda d: Console().print(f"requeued {change_id}"))
 
@@ -142,7 +131,7 @@ def quarantine_discard(change_id: str = typer.Argument(..., help="Change id from
     """Drop a rejected change for good."""
     from edge import outbox
 
-    with _open(store_path, passphrase) as store:
+    with open_store(store_path, passphrase) as store:
         outbox.discard(store, change_id)
     emit({"change_id": change_id, "discarded": True}, as_json, lambda d: Console().print(f"discarded {change_id}"))
 

@@ -8,10 +8,9 @@ from typing import Optional
 
 import typer
 
-from edge.cli_common import emit, handle_errors
+from edge.cli_common import JsonOut, emit, handle_errors
 
 app = typer.Typer(help="The sync server (FastAPI on Postgres with Supabase-style RLS).", no_args_is_help=True)
-JsonOut = typer.Option(False, "--json", help="Machine-readable JSON output.")
 
 
 class RoleChoice(str, Enum):
@@ -90,3 +89,17 @@ def token(
     jwt = mint_token(secret, user_id, role.value, ttl)
     emit({"token": jwt, "user": str(user_id), "role": role.value, "ttl": ttl}, as_json,
          lambda d: typer.echo(d["token"]))
+
+
+@app.command("mongo-drain")
+@handle_errors
+def mongo_drain(
+    once: bool = typer.Option(False, "--once", help="Drain what is queued now and exit."),
+    interval: float = typer.Option(2.0, help="Seconds between drains when running continuously.", min=0.1),
+    as_json: bool = JsonOut,
+):
+    """Copy family_graph and health_events documents to MongoDB (MONGODB_URI) from the server-side outbox."""
+    from sync_server.mongo_sink import drain_forever
+
+    drained = drain_forever(interval_s=interval, once=once)
+    emit({"drained": drained}, as_json, lambda d: typer.echo(f"drained {d['drained']} documents"))
