@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 
 from edge.errors import HealthSyncError
@@ -126,6 +132,74 @@ def demo_therapy(store: Store, user_id: uuid.UUID) -> None:
     console.print(f"  stored therapy session {session.id}")
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(base: str, proc: subprocess.Popen, log: Path, timeout_s: float = 90) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise HealthSyncError(f"the sync server exited with {proc.returncode}; see {log}")
+        try:
+            return httpx.get(f"{base}/health", timeout=2).json()
+        except httpx.TransportError:
+            time.sleep(0.3)
+    raise HealthSyncError(f"the sync server did not answer /health within {timeout_s:.0f} s; see {log}")
+
+
+def demo_sync(store: Store, user_id: uuid.UUID, workdir: Path) -> None:
+    """Start the sync server on embedded (or configured) Postgres, check /health, sync two devices, stop."""
+    step("6. Sync server (FastAPI, Postgres RLS) and encrypted, signed sync of two devices")
+    from edge.sync_client import SyncClient
+    from edge.sync_client import status as sync_status
+    from sync_server.auth import mint_token
+    from sync_server.pg import ensure_database, release_embedded
+
+    configured = os.environ.get("DATABASE_URL")
+    pgdata = workdir / "postgres"
+    url = ensure_database(configured, pgdata)
+    console.print(f"Postgres: {'DATABASE_URL' if configured else f'embedded in {pgdata}'}")
+    secret = secrets.token_urlsafe(32)  # the demo's own JWT secret, standing in for the Supabase project's
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DATABASE_URL": url, "SUPABASE_JWT_SECRET": secret,
+           "HEALTHSYNC_SERVER_DATA": str(workdir / "server")}
+    log = workdir / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "healthsync_cli", "server", "run", "--port", str(port)],
+                                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+    try:
+        health = _wait_healthy(base, proc, log)["data"]
+        console.print(f"server {base} /health: {health['status']} (database {health['database']['status']}, "
+                      f"redis {health['redis']['status']}, models {health['models']['status']})")
+        token = mint_token(secret, user_id)
+        with SyncClient(store, token, server_url=base) as kiosk:
+            kiosk.enroll(base, "clinic kiosk")
+            pushed = kiosk.run().to_dict()
+        console.print(f"kiosk pushed: {pushed['accepted']} accepted, {pushed['duplicate']} duplicate, "
+                      f"{pushed['rejected']} rejected; outbox now {sync_status(store)['pending']} pending")
+        # The patient's phone: a second encrypted store enrolled for the same user pulls everything.
+        with Store.open(workdir / "phone.db", KeySource(raw_key=secrets.token_bytes(32)), create=True) as phone:
+            with SyncClient(phone, token, server_url=base) as client:
+                client.enroll(base, "patient phone")
+                pulled = client.run().to_dict()
+            metrics = phone.health_metrics.list(owner=user_id, limit=1000)
+            console.print(f"phone pulled {pulled['pulled']} rows: {len(metrics)} metrics, "
+                          f"{phone.symptoms.count()} symptoms, {phone.therapy_sessions.count()} therapy sessions")
+    finally:
+        proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown, as Ctrl-C
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        console.print(f"server stopped (exit {proc.returncode}); its JSON log is {log}")
+        if not configured:
+            release_embedded(pgdata)
+
+
 def run_demo(workdir: str | None = None) -> None:
     """Run every demo stage in order."""
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="healthsync-demo-"))
@@ -137,6 +211,7 @@ def run_demo(workdir: str | None = None) -> None:
         demo_twin(store, user_id, root)
         demo_scanner(store, user_id)
         demo_therapy(store, user_id)
+        demo_sync(store, user_id, root)
     finally:
         store.close()
     console.rule("[green]demo finished")
