@@ -113,6 +113,6 @@ def test_every_server_command_is_documented():
 
     docs = (ROOT / "docs" / "server.md").read_text()
     names = [c.name or c.callback.__name__ for c in server_app.registered_commands]
-    assert set(names) == {"run", "migrate", "token"}
+    assert {"run", "migrate", "token"} <= set(names)
     for name in names:
         assert f"healthsync server {name}" in docs, f"`healthsync server {name}` is missing from docs/server.md"
