@@ -290,7 +290,9 @@ class Repository(Generic[T]):
         row_id = str(record.id)
         with self.store.transaction() as conn:
             if self.spec.policy is Policy.APPEND_ONLY and record.supersedes is not None:
-                self._get_row(conn, str(record.supersedes))
+                original, _ = self._get_row(conn, str(record.supersedes))
+                if getattr(original, self.spec.owner) != getattr(record, self.spec.owner):
+                    raise ValidationError("a correction must supersede a row of the same patient", field="supersedes")
             hlc = self.store.clock.now().encode()
             # An insert sets every column, so every column starts at the insert's clock.
             lww = self.spec.policy is Policy.LWW_COLUMNS
@@ -409,7 +411,9 @@ class Repository(Generic[T]):
                 where.append(f"t.{time_col}{op}?")
                 params.append(_index_value(bound))
         if not include_superseded and self.spec.policy is Policy.APPEND_ONLY:
-            where.append(f"NOT EXISTS (SELECT 1 FROM {self.table} s WHERE s.supersedes=t.id AND s.deleted=0)")
+            # Only the owner's own correction hides a row: another patient's row cannot supersede it.
+            where.append(f"NOT EXISTS (SELECT 1 FROM {self.table} s WHERE s.supersedes=t.id AND s.owner IS t.owner "
+                         "AND s.deleted=0)")
         order = f"t.{time_col} DESC, t.id DESC" if time_col else "t.id DESC"
         sql = f"SELECT id, payload FROM {self.table} t WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"
         rows = self.store.query(sql, [*params, int(limit), int(offset)])

@@ -154,6 +154,15 @@ def test_observations_are_append_only(store, user_id):
     assert len(store.health_metrics.list(owner=user_id, include_superseded=True)) == 2
 
 
+def test_a_correction_cannot_hide_another_patients_row(store, user_id):
+    theirs = store.health_metrics.add({"user_id": uuid.uuid4(), "metric_type": "weight", "value": 80})
+    with pytest.raises(ValidationError) as err:
+        store.health_metrics.add({"user_id": user_id, "metric_type": "weight", "value": 81,
+                                  "supersedes": theirs.id})
+    assert err.value.field == "supersedes"
+    assert [m.id for m in store.health_metrics.list(owner=theirs.user_id)] == [theirs.id]
+
+
 def test_delete_is_a_captured_tombstone(store, user_id):
     m = store.health_metrics.add({"user_id": user_id, "metric_type": "weight", "value": 80})
     store.health_metrics.delete(m.id)
