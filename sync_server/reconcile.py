@@ -8,6 +8,7 @@ Each change gets a receipt; accepted ones are recorded in `sync_applied` (replay
 """
 from __future__ import annotations
 
+import functools
 import json
 import time
 import uuid
@@ -49,14 +50,14 @@ class _Batch:
     audit: list[tuple[str, str, str, str | None]] = field(default_factory=list)  # (action, table, row, subject)
     docs: dict[tuple[str, str], RowState] = field(default_factory=dict)
 
-    def accept(self, change: Change, state: RowState | None, spec: TableSpec, *, subject: str | None = None,
-               ledger: bool = True) -> None:
+    def accept(self, change: Change, state: RowState | None, spec: TableSpec, *, ledger: bool = True,
+               audited: bool = False) -> None:
         self.receipts[change.change_id] = Receipt(change.change_id, "accepted")
         if ledger:
             self.applied.append((change.change_id, change.table, change.pk))
-        if subject is None and state is not None and spec.owner is not None:
-            subject = state.doc.get(spec.owner)
-        self.audit.append((f"sync_{change.op}", change.table, change.pk, subject))
+        if not audited:
+            subject = state.doc.get(spec.owner) if state is not None and spec.owner is not None else None
+            self.audit.append((f"sync_{change.op}", change.table, change.pk, subject))
         if state is not None and change.table in DOC_COLLECTIONS:
             self.docs[(change.table, change.pk)] = state
 
@@ -129,70 +130,147 @@ def _is_observation_insert(c: Change) -> bool:
 
 
 def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
-    by_table: dict[str, list[tuple[Change, Any]]] = {}
+    by_table: dict[str, list[Change]] = {}
     for c in changes:
-        spec = TABLES[c.table]
-        try:
-            record = validate(c.table, c.columns or {})
-        except ValidationError as exc:
-            batch.reject(c, exc.code, exc.message)
-            continue
-        if str(record.id) != c.pk:
-            batch.reject(c, "VALIDATION_FAILED", "the record's id does not match the change's primary key")
-        elif not (batch.caller.is_admin or str(getattr(record, spec.owner)) == batch.caller.user_id):
-            batch.reject(c, "SYNC_REJECTED_RLS", f"{c.table} rows may only be written for the signed-in user")
-        else:
-            by_table.setdefault(c.table, []).append((c, record))
-    for table, items in by_table.items():
+        by_table.setdefault(c.table, []).append(c)
+    caller = uuid.UUID(batch.caller.user_id)
+    for table, group in by_table.items():
         spec = TABLES[table]
-        try:
-            with conn.transaction():
-                inserted = _copy_insert(conn, spec, items, batch.caller.device_id)
-        except Exception:
-            # One row the database refuses must not sink the batch: retry row by row to find it.
-            inserted = set()
-            for c, record in items:
-                try:
-                    with conn.transaction():
-                        inserted |= _copy_insert(conn, spec, [(c, record)], batch.caller.device_id)
-                except Exception as exc:  # noqa: BLE001 - becomes the receipt's reason
-                    batch.reject(c, "SYNC_REJECTED_DB", _db_reason(exc))
+        items = _checked(spec, group, batch, caller)
+        if not items:
+            continue
+        inserted, refused = _insert_chunk(conn, _stage(conn, spec), items, batch.caller)
         for c, record in items:
-            if c.change_id in batch.receipts:
-                continue
-            if c.pk in inserted:
-                # Observations need no change-id ledger: their primary key already makes a replay a duplicate.
+            if c.change_id in refused:
+                batch.reject(c, "SYNC_REJECTED_DB", refused[c.change_id])
+            elif c.pk in inserted:
+                # Audited by the insert statement itself; observations need no change-id ledger either: their
+                # primary key already makes a replay a duplicate.
                 state = RowState(record.model_dump(mode="json"), {}, c.hlc) if table in DOC_COLLECTIONS else None
-                batch.accept(c, state, spec, subject=str(getattr(record, spec.owner)), ledger=False)
+                batch.accept(c, state, spec, ledger=False, audited=True)
             else:
                 batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
 
 
-def _copy_insert(conn, spec: TableSpec, items: list[tuple[Change, Any]], device: str | None) -> set[str]:
-    """COPY typed rows into a per-connection staging table (RLS does not allow COPY into the real one), then one
-    INSERT … SELECT … ON CONFLICT DO NOTHING, which RLS checks row by row; returns the ids inserted."""
+def _checked(spec: TableSpec, changes: list[Change], batch: _Batch, caller: uuid.UUID) -> list[tuple[Change, Any]]:
+    """Validated records whose id matches the change and whose owner is the caller; the rest are rejected."""
+    items = []
+    for c, record in _validate_many(spec, changes, batch):
+        if str(record.id) != c.pk:
+            batch.reject(c, "VALIDATION_FAILED", "the record's id does not match the change's primary key")
+        elif not (batch.caller.is_admin or getattr(record, spec.owner) == caller):
+            batch.reject(c, "SYNC_REJECTED_RLS", f"{c.table} rows may only be written for the signed-in user")
+        else:
+            items.append((c, record))
+    return items
+
+
+def _insert_chunk(conn, stage: _Stage, items: list[tuple[Change, Any]], caller: Caller
+                  ) -> tuple[set[str], dict[str, str]]:
+    """Insert validated rows: the ids inserted, and the reason for each change the database refused."""
+    try:
+        with conn.transaction():
+            return _copy_insert(conn, stage, items, caller), {}
+    except Exception:
+        # One row the database refuses must not sink the chunk: retry row by row to find it.
+        inserted, refused = set(), {}
+        for c, record in items:
+            try:
+                with conn.transaction():
+                    _cursor(conn).execute(f"TRUNCATE {stage.name}")  # rows of the previous attempt
+                    inserted |= _copy_insert(conn, stage, [(c, record)], caller)
+            except Exception as exc:  # noqa: BLE001 - becomes the receipt's reason
+                refused[c.change_id] = _db_reason(exc)
+        return inserted, refused
+
+
+@functools.cache
+def _list_adapter(model: type) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(list[model])
+
+
+def _validate_many(spec: TableSpec, changes: list[Change], batch: _Batch) -> list[tuple[Change, Any]]:
+    """Validate a table's records in one pydantic call (the same validators as edge.schema.validate); only when
+    some record fails is each one validated on its own, so each rejection names its own field."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    try:
+        records = _list_adapter(spec.model).validate_python([c.columns or {} for c in changes])
+        return list(zip(changes, records, strict=True))
+    except PydanticValidationError:
+        pass
+    out = []
+    for c in changes:
+        try:
+            out.append((c, validate(c.table, c.columns or {})))
+        except ValidationError as exc:
+            batch.reject(c, exc.code, exc.message)
+    return out
+
+
+_JSON_OIDS = (114, 3802)  # json, jsonb
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """A per-connection staging table for one table's rows (RLS does not allow COPY into the real one)."""
+
+    spec: TableSpec
+    name: str
+    columns: list[str]
+    oids: list[int]
+    json_cols: list[int]
+
+
+def _stage(conn, spec: TableSpec) -> _Stage:
+    """Create (once per connection) and describe the staging table of a table; it empties at commit."""
+    columns = [*_columns(spec), "hlc"]
+    name = f"sync_stage_{spec.name}"
+    cur = _cursor(conn)
+    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ON COMMIT DELETE ROWS AS "
+                f"SELECT {', '.join(columns)} FROM {spec.name} WITH NO DATA")
+    cur.execute(f"TRUNCATE {name}")
+    oids = [d.type_code for d in cur.execute(f"SELECT {', '.join(columns)} FROM {name} LIMIT 0").description]
+    return _Stage(spec, name, columns, oids, [i for i, oid in enumerate(oids[:-1]) if oid in _JSON_OIDS])
+
+
+def _copy_insert(conn, stage: _Stage, items: list[tuple[Change, Any]], caller: Caller) -> set[str]:
+    """COPY typed rows into the staging table, then one statement that moves them into the table (INSERT … SELECT
+    … ON CONFLICT DO NOTHING, which RLS checks row by row) and writes an audit row for each row inserted; returns
+    the ids inserted."""
     from psycopg.types.json import Jsonb
 
-    table, cols = spec.name, _columns(spec) + list(SYNC_COLS)
-    stage = f"stage_{table}"
-    cur = _cursor(conn)
-    cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
-                f"SELECT {', '.join(cols)} FROM {table} WITH NO DATA")
-    cur.execute(f"TRUNCATE {stage}")
-    oids = [d.type_code for d in cur.execute(f"SELECT {', '.join(cols)} FROM {stage} LIMIT 0").description]
-    fields = list(spec.model.model_fields)
-    tail = [Jsonb({}), False, uuid.UUID(device) if device else None]
+    spec, fields, cur = stage.spec, _columns(stage.spec), _cursor(conn)
     # Binary COPY: no text formatting or escaping of PHI strings, and the fastest path psycopg has (measured
-    # faster than building COPY text in Python).
-    with cur.copy(f"COPY {stage} ({', '.join(cols)}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(oids)
+    # faster than building COPY text in Python). The sync columns that are the same for every row (no column
+    # clocks, not deleted, the pushing device) are constants of the INSERT instead of 3 values per row.
+    with cur.copy(f"COPY {stage.name} ({', '.join(stage.columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(stage.oids)
+        write = copy.write_row
         for c, record in items:
-            values = [getattr(record, k) for k in fields]
-            values = [Jsonb(v) if isinstance(v, (dict, list)) else v for v in values]
-            copy.write_row([*values, c.hlc, *tail])
-    rows = cur.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM {stage} "
-                       f"ON CONFLICT (id) DO NOTHING RETURNING id").fetchall()
-    return {str(r[0]) for r in rows}
+            values = record.__dict__  # the validated field values; __dict__ avoids a getattr per field
+            row = [values[k] for k in fields]
+            for i in stage.json_cols:
+                if row[i] is not None:
+                    row[i] = Jsonb(row[i])
+            row.append(c.hlc)
+            write(row)
+    cols = ", ".join(stage.columns)
+    # One statement, one round trip: it inserts and audits exactly the rows RLS let in (a data-modifying CTE runs
+    # once whether or not the outer query reads it).
+    rows = cur.execute(
+        f"WITH ins AS (INSERT INTO {spec.name} ({cols}, col_clocks, deleted, origin_device) "
+        f"SELECT {cols}, '{{}}'::jsonb, false, %(device)s::uuid FROM {stage.name} ON CONFLICT (id) DO NOTHING "
+        f"RETURNING id, {spec.owner}), "
+        f"aud AS (INSERT INTO audit_log (actor, role, action, table_name, row_id, subject_id, device_id, "
+        f"request_id) SELECT %(actor)s::uuid, %(role)s, 'sync_insert', %(table)s, id, {spec.owner}, "
+        f"%(device)s::uuid, %(request)s FROM ins) "
+        f"SELECT id::text FROM ins",
+        {"device": caller.device_id, "actor": caller.user_id, "role": caller.role, "table": spec.name,
+         "request": caller.request_id}).fetchall()
+    return {r[0] for r in rows}
 
 
 def _db_reason(exc: Exception) -> str:
@@ -263,23 +341,23 @@ def _write(conn, spec: TableSpec, pk: str, current: RowState | None, new: RowSta
 
 
 def _record(conn, batch: _Batch, doc_outbox: bool) -> None:
-    if not batch.audit:
-        return
     c, caller = _cursor(conn), batch.caller
     if batch.applied:
         change_ids, tables, rows = (list(x) for x in zip(*batch.applied, strict=True))
         c.execute("INSERT INTO sync_applied (change_id, changeset_id, user_id, device_id, tbl, row_id) "
                   "SELECT u.c, %s, %s, %s, u.t, u.r FROM unnest(%s::uuid[], %s::text[], %s::uuid[]) AS u(c, t, r)",
                   (batch.changeset_id, caller.user_id, caller.device_id, change_ids, tables, rows))
-    # Columns travel as one comma-joined string each (ids, table and action names hold no commas): adapting
-    # four 5,000-element Python lists costs more than the insert itself.
-    actions, atables, arows, subjects = (",".join("" if v is None else str(v) for v in x)
-                                         for x in zip(*batch.audit, strict=True))
-    c.execute("INSERT INTO audit_log (actor, role, action, table_name, row_id, subject_id, device_id, request_id) "
-              "SELECT %s, %s, u.a, u.t, u.r::uuid, nullif(u.s, '')::uuid, %s, %s "
-              "FROM unnest(string_to_array(%s, ','), string_to_array(%s, ','), string_to_array(%s, ','), "
-              "string_to_array(%s, ',')) AS u(a, t, r, s)",
-              (caller.user_id, caller.role, caller.device_id, caller.request_id, actions, atables, arows, subjects))
+    if batch.audit:
+        # Columns travel as one comma-joined string each (ids, table and action names hold no commas): adapting
+        # four 5,000-element Python lists costs more than the insert itself.
+        actions, atables, arows, subjects = (",".join("" if v is None else str(v) for v in x)
+                                             for x in zip(*batch.audit, strict=True))
+        c.execute("INSERT INTO audit_log (actor, role, action, table_name, row_id, subject_id, device_id, "
+                  "request_id) SELECT %s, %s, u.a, u.t, u.r::uuid, nullif(u.s, '')::uuid, %s, %s "
+                  "FROM unnest(string_to_array(%s, ','), string_to_array(%s, ','), string_to_array(%s, ','), "
+                  "string_to_array(%s, ',')) AS u(a, t, r, s)",
+                  (caller.user_id, caller.role, caller.device_id, caller.request_id, actions, atables, arows,
+                   subjects))
     if doc_outbox and batch.docs:
         c.executemany("INSERT INTO sync_doc_outbox (user_id, collection, doc_id, hlc, doc) VALUES (%s, %s, %s, %s, "
                       "%s::jsonb)",
