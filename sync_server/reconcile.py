@@ -1,8 +1,9 @@
 """Reconciliation on the server: merge an opened changeset into Postgres under the caller's role and claims.
 
 Every statement runs in the caller's transaction (sync_server.db.Database.session), so Postgres row-level
-security authorizes each row exactly as Supabase would. Observations (the bulk of traffic) go in one
-`INSERT … SELECT FROM jsonb_populate_recordset … ON CONFLICT DO NOTHING` per table; mutable rows are locked,
+security authorizes each row exactly as Supabase would. Observations (the bulk of traffic) are validated in one
+pydantic call per table, COPied into a staging table and moved by one `INSERT … SELECT … ON CONFLICT DO NOTHING`
+that also writes their audit rows; mutable rows are locked,
 merged with the same pure policies as the edge (edge.merge.apply_change) and written back column by column.
 Each change gets a receipt; accepted ones are recorded in `sync_applied` (replays answer duplicate) and audited.
 """
@@ -98,16 +99,15 @@ def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = Fal
     # One push per user at a time: the change_seq values of a user's rows then become visible in order, so a pull
     # by cursor cannot skip a row committed late (another user's concurrent pushes are invisible to this user).
     _cursor(conn).execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (PUSH_LOCK_NAMESPACE, caller.user_id))
-    observations, others = [], []
-    for c in changes:
-        (observations if _is_observation_insert(c) else others).append(c)
     # Observation inserts are deduplicated by their primary key; other changes by the ledger of change ids.
+    is_obs = [_is_observation_insert(c) for c in changes]
+    others = [c.change_id for c, obs in zip(changes, is_obs, strict=True) if not obs]
     seen = {str(r[0]) for r in _cursor(conn).execute(
-        "SELECT change_id FROM sync_applied WHERE change_id = ANY(%s::uuid[])", ([c.change_id for c in others],))
-    } if others else set()
-    todo: list[Change] = []
+        "SELECT change_id FROM sync_applied WHERE change_id = ANY(%s::uuid[])", (others,))} if others else set()
+    observations: list[Change] = []
+    mutable: list[Change] = []
     horizon = f"{int(time.time() * 1000) + MAX_DRIFT_MS:015d}"
-    for c in changes:
+    for c, obs in zip(changes, is_obs, strict=True):
         if c.change_id in seen:
             batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
         elif c.hlc[:15] > horizon:
@@ -116,9 +116,9 @@ def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = Fal
                                           "fix the device's clock and retry")
         else:
             seen.add(c.change_id)
-            todo.append(c)
-    _insert_observations(conn, batch, [c for c in todo if _is_observation_insert(c)])
-    _apply_mutable(conn, batch, [c for c in todo if not _is_observation_insert(c)])
+            (observations if obs else mutable).append(c)
+    _insert_observations(conn, batch, observations)
+    _apply_mutable(conn, batch, mutable)
     _record(conn, batch, doc_outbox)
     return [batch.receipts[c.change_id] if c.change_id in batch.receipts else Receipt(c.change_id, "duplicate")
             for c in changes]
