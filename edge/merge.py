@@ -9,9 +9,13 @@ A row's sync state is its record (wire form), a clock per column (per member for
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import hashlib
 import json
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +26,34 @@ from edge.schema import APPOINTMENT_TRANSITIONS, TABLES, Policy, TableSpec, vali
 from edge.store import Store
 
 MEMBER_PREFIX = "members."
+
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_was_enabled = True
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a bulk merge (a pushed changeset on the server, a pulled page on
+    the edge).
+
+    A 5,000-change push allocates some 100k short-lived acyclic objects (parsed changes, validated records), and
+    the collector's passes over a large heap cost up to a quarter of the time (measured); reference counting frees
+    them either way. Counted, so overlapping merges re-enable it only when the last one ends.
+    """
+    global _gc_holders, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_was_enabled = gc.isenabled()
+        _gc_holders += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 @dataclass
@@ -200,19 +232,49 @@ def _known(conn, items: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[str
     return out
 
 
+@functools.cache
+def _list_adapter(model: type) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(list[model])
+
+
+def _records(spec: TableSpec, docs: list[dict[str, Any]]) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Validate a page's rows of one table in one pydantic call (the validators of edge.schema.validate) and
+    return them with their JSON forms; if any fails, validate one by one so the error names the row's table and
+    field, as a single validate would."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    adapter = _list_adapter(spec.model)
+    try:
+        records = adapter.validate_python(docs)
+    except PydanticValidationError:
+        records = [validate(spec.name, d) for d in docs]  # raises on the first bad row
+    return records, adapter.dump_python(records, mode="json")
+
+
+def _latest_hlc(stamps: Iterable[str]) -> str:
+    """The newest well-formed HLC among the stamps ('' if none): rows written outside sync (seeds, admin tools)
+    may carry another stamp."""
+    for stamp in sorted(set(stamps), reverse=True):
+        if _is_hlc(stamp):
+            return stamp
+    return ""
+
+
 def apply_pulled(store: Store, rows: Iterable[dict[str, Any]], *, server_wins: bool = False) -> int:
     """Apply server rows ({table, pk, doc, clocks, hlc, deleted}) in one transaction, without outbox capture.
 
     Rows with a pending local change merge per key (the push will settle them on the server); otherwise the
-    server's state is taken as is, which also repairs rows a rejected change left diverged.
+    server's state is taken as is, which also repairs rows a rejected change left diverged. Every row is validated
+    with the shared schema before it is written: a malformed row from a server fails the page and writes nothing.
     """
     items = list(rows)
     n = 0
-    with store.transaction() as conn:
+    with gc_paused(), store.transaction() as conn:
         pending = {r[0] for r in conn.execute("SELECT DISTINCT row_id FROM outbox")}
         known = _known(conn, items)
-        repos: dict[str, Any] = {}
-        latest = ""
+        by_table: dict[str, list[RowState]] = {}
         for item in items:
             spec = TABLES.get(item["table"])
             if spec is None:
@@ -228,12 +290,14 @@ def apply_pulled(store: Store, rows: Iterable[dict[str, Any]], *, server_wins: b
                 merged = merge_rows(spec, _local(store, spec, conn, item["pk"]), remote)
             else:
                 merged = remote
-            record = validate(spec.name, merged.doc)
-            repo = repos.get(spec.name) or repos.setdefault(spec.name, store.repo(spec.name))
-            repo._write_row(conn, record, merged.hlc, merged.clocks, deleted=merged.deleted)
-            if _is_hlc(merged.hlc):  # rows written outside sync (seeds, admin tools) may carry another stamp
-                latest = max(latest, merged.hlc)
-            n += 1
+            by_table.setdefault(spec.name, []).append(merged)
+        for table, states in by_table.items():
+            # One bulk write per table and page: validate all, then one executemany (edge.store.write_pulled).
+            records, docs = _records(TABLES[table], [st.doc for st in states])
+            store.repo(table).write_pulled(conn, [(rec, doc, st.hlc, st.clocks, st.deleted)
+                                                  for rec, doc, st in zip(records, docs, states, strict=True)])
+            n += len(states)
+        latest = _latest_hlc(st.hlc for states in by_table.values() for st in states)
         if latest:
             # Local writes after a pull must order after what was pulled (causality across devices).
             try:

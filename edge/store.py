@@ -33,6 +33,8 @@ from edge.schema import (
 
 T = TypeVar("T", bound=Record)
 MAGIC = b"healthsync-edge-store"
+# One encoder for every sealed payload: json.dumps builds a new encoder per call when given options.
+_JSON = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 def _index_value(value: Any) -> str | None:
@@ -42,7 +44,11 @@ def _index_value(value: Any) -> str | None:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        value = value.astimezone(dt.UTC)
+        if value.year >= 1000:
+            # The same text as the strftime below, about 3x faster (bulk pulls format 100k of these).
+            return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return str(value)
 
 
@@ -194,7 +200,7 @@ class Store:
             return cur.fetchall()
 
     def seal(self, obj: Any, context: str) -> bytes:
-        return self._cipher.seal(json.dumps(obj, separators=(",", ":"), default=str).encode(), context.encode())
+        return self._cipher.seal(_JSON.encode(obj).encode(), context.encode())
 
     def unseal(self, blob: bytes, context: str) -> Any:
         return json.loads(self._cipher.open(blob, context.encode()))
@@ -282,6 +288,30 @@ class Repository(Generic[T]):
                 list(values.values()),
             )
         return payload
+
+    def write_pulled(self, conn: sqlite3.Connection, rows: list[tuple[Record, dict[str, Any], str, dict[str, str],
+                                                                      bool]]) -> None:
+        """Upsert rows pulled from the server — (validated record, its JSON form, hlc, clocks, deleted) — in one
+        executemany, sealed as `_write_row` seals them and not captured in the outbox (they are the server's)."""
+        if not rows:
+            return
+        owner, index, table = self.spec.owner, self.spec.index, self.table
+        has_supersedes = "supersedes" in self.spec.model.model_fields
+        cols = ["id", "owner", *index, "supersedes", "payload", "hlc", "clocks", "deleted"]
+        updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c != "id")
+        seal = self.store._cipher.seal
+        params = []
+        for record, doc, hlc, clocks, deleted in rows:
+            values = record.__dict__
+            row_id = doc["id"]  # the JSON form holds the ids as text already: no str(UUID) per row
+            params.append((
+                row_id, doc[owner] if owner else None,
+                *(v if type(v) is str else _index_value(v) for v in (values[c] for c in index)),
+                _index_value(values["supersedes"]) if has_supersedes else None,
+                seal(_JSON.encode(doc).encode(), f"{table}|{row_id}".encode()),  # as Store.seal, inlined
+                hlc, json.dumps(clocks) if clocks else "{}", int(deleted)))
+        conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+                         f"ON CONFLICT(id) DO UPDATE SET {updates}", params)
 
     def add(self, data: T | dict[str, Any]) -> T:
         """Validate and insert a new record; its change is captured in the same transaction."""

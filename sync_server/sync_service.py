@@ -1,46 +1,16 @@
 """The sync service: enrollment, revocation, push and pull over a database session, free of any HTTP framework."""
 from __future__ import annotations
 
-import contextlib
-import gc
-import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from edge.changeset import Header, open_changeset, raw_public, read_header
 from edge.errors import ChangesetError, HealthSyncError, NotFoundError
+from edge.merge import gc_paused
 from edge.schema import SCHEMA_VERSION, TABLES
 from sync_server import reconcile
-
-_gc_lock = threading.Lock()
-_gc_holders = 0
-_gc_was_enabled = True
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a changeset is opened and merged.
-
-    A 5,000-change push allocates some 100k short-lived acyclic objects (parsed changes, validated records), and
-    the collector's passes over a large heap cost a quarter of the ingest time (measured); reference counting frees
-    them either way. Counted, so concurrent requests re-enable it only when the last one ends.
-    """
-    global _gc_holders, _gc_was_enabled
-    with _gc_lock:
-        if _gc_holders == 0:
-            _gc_was_enabled = gc.isenabled()
-        _gc_holders += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_holders -= 1
-            if _gc_holders == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 def _forbidden(message: str, code: str) -> ChangesetError:

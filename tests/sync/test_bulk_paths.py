@@ -7,7 +7,7 @@ import uuid
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from edge import changeset
+from edge import changeset, merge
 from edge.changeset import Change
 from edge.errors import ChangesetError
 from edge.schema import new_id
@@ -96,9 +96,9 @@ def test_gc_pause_is_undone_by_the_last_of_overlapping_pushes():
     import gc
 
     assert gc.isenabled()
-    outer = sync_service.gc_paused()
+    outer = merge.gc_paused()
     outer.__enter__()
-    with sync_service.gc_paused():
+    with merge.gc_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()  # the outer push is still running
     outer.__exit__(None, None, None)
