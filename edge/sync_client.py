@@ -179,24 +179,38 @@ class SyncClient:
     def pull(self, result: SyncResult | None = None, *, tables: list[str] | None = None,
              cursor: int | None = None) -> SyncResult:
         """Pull pages since the saved cursor (or `cursor` for a repair), applying each page with its cursor."""
+        from concurrent.futures import ThreadPoolExecutor
+
         result = result or SyncResult()
         repairing = cursor is not None
         cursor = cursor if repairing else int(_state(self.store, "cursor", "0") or 0)
-        while True:
-            params: dict[str, Any] = {"cursor": cursor, "limit": self.options.page_size}
+
+        def fetch(after: int) -> dict[str, Any]:
+            params: dict[str, Any] = {"cursor": after, "limit": self.options.page_size}
             if tables:
                 params["table"] = tables
-            page = self._request("GET", "/v1/sync/pull", params=params)
-            with self.store.transaction() as conn:
-                result.pulled += merge.apply_pulled(self.store, page["changes"], server_wins=repairing)
-                cursor = int(page["cursor"])
-                if not repairing:
-                    _set_state(conn, "cursor", str(cursor))
-            if not page["has_more"]:
-                result.cursor = cursor
-                if not repairing:
-                    self._repair(page.get("checksums") or {}, result)
-                return result
+            return self._request("GET", "/v1/sync/pull", params=params)
+
+        # The next page is fetched while this one is applied: the server's work (query, encode) and the network
+        # overlap the device's (validate, seal, write). A page is applied only after the one before it, and each
+        # with its cursor, so a failure anywhere still resumes from the last page applied.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as prefetch:
+            upcoming = prefetch.submit(fetch, cursor)
+            while True:
+                page = upcoming.result()
+                if page["has_more"]:
+                    upcoming = prefetch.submit(fetch, int(page["cursor"]))
+                with self.store.transaction() as conn:
+                    result.pulled += merge.apply_pulled(self.store, page["changes"], server_wins=repairing)
+                    cursor = int(page["cursor"])
+                    if not repairing:
+                        _set_state(conn, "cursor", str(cursor))
+                if not page["has_more"]:
+                    break
+        result.cursor = cursor
+        if not repairing:
+            self._repair(page.get("checksums") or {}, result)
+        return result
 
     def _repair(self, server_sums: dict[str, str], result: SyncResult) -> None:
         """Re-pull the tables whose checksum differs from ours (rows with unsettled local changes excluded)."""

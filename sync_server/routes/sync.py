@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 
 from sync_server import sync_service
 from sync_server.auth import Principal
 from sync_server.deps import current_principal, db_session, rate_limit
-from sync_server.envelope import current_request_id, ok
+from sync_server.envelope import current_request_id, envelope, ok
 from sync_server.reconcile import Caller
 from sync_server.sync_keys import load_server_key
 
@@ -45,4 +46,9 @@ def pull(
     table: list[str] | None = Query(None, description="Only these tables (divergence repair)."),
 ):
     """Changes visible to the caller after the cursor, oldest first; checksums per table on the last page."""
-    return ok(sync_service.pull(conn, cursor, limit, table, principal))
+    page = sync_service.pull(conn, cursor, limit, table, principal)
+    # The page is JSON-ready already (strings, numbers, lists and maps from Postgres' JSON): fastapi's
+    # jsonable_encoder would walk every value of thousands of rows again, for nothing.
+    body = envelope(None, message=f"{len(page['changes'])} changes")
+    body["data"] = page
+    return JSONResponse(body)
