@@ -47,7 +47,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="10k changes instead of 100k")
     ap.add_argument("--batch", type=int, default=5000, help="changes per changeset")
-    ap.add_argument("--repeat", type=int, default=2, help="interleaved runs of each side")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved runs of each side")
     args = ap.parse_args()
     n = 10_000 if args.quick else 100_000
     base = testing.base_url()

@@ -140,7 +140,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="10k rows instead of 100k")
     ap.add_argument("--page", type=int, default=SyncOptions.page_size, help="rows per pull page")
-    ap.add_argument("--repeat", type=int, default=2, help="interleaved runs of each side")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved runs of each side")
     ap.add_argument("--in-process", action="store_true",
                     help="serve the app in this process (fastapi TestClient) instead of a uvicorn child process")
     args = ap.parse_args()
