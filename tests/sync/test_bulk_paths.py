@@ -113,3 +113,35 @@ def test_gc_pause_is_undone_when_the_push_fails(device):
         device.push([device.change()])
     assert err.value.code == "CHANGESET_BAD_SIGNATURE"
     assert gc.isenabled()
+
+
+def test_row_refused_by_the_insert_itself_sinks_only_that_row(device, db, monkeypatch):
+    # A constraint pydantic does not know makes the pipelined INSERT of a later chunk fail mid-way.
+    monkeypatch.setattr(reconcile, "INSERT_CHUNK", 2)
+    with db.admin() as conn:
+        conn.execute("ALTER TABLE health_metrics ADD CONSTRAINT test_refuse CHECK (notes IS DISTINCT FROM "
+                     "'refuse-me') NOT VALID")
+    try:
+        changes = [device.change(value=60.0 + i) for i in range(5)]
+        changes.insert(3, device.change(notes="refuse-me"))
+        out = device.push(changes)
+    finally:
+        with db.admin() as conn:
+            conn.execute("ALTER TABLE health_metrics DROP CONSTRAINT test_refuse")
+    statuses = [(r["status"], r["code"]) for r in out["receipts"]]
+    assert statuses == [("accepted", None)] * 3 + [("rejected", "SYNC_REJECTED_DB")] + [("accepted", None)] * 2
+    assert "test_refuse" in out["receipts"][3]["reason"] or "constraint" in out["receipts"][3]["reason"]
+    good = [c.pk for c in changes if c.columns["notes"] != "refuse-me"]
+    assert sorted(a["row_id"] for a in _audits(db, [c.pk for c in changes])) == sorted(good)
+    with db.session("service_role", {"role": "service_role"}) as conn:
+        assert conn.execute("SELECT count(*) AS n FROM health_metrics WHERE id = ANY(%s::uuid[])",
+                            ([c.pk for c in changes],)).fetchone()["n"] == 5
+
+
+def test_chunks_are_each_inserted_once(device, db, monkeypatch):
+    monkeypatch.setattr(reconcile, "INSERT_CHUNK", 3)
+    changes = [device.change(value=50.0 + i) for i in range(8)]
+    changes[4] = device.change(value=999.0)  # a rejected row inside the second chunk
+    out = device.push(changes)
+    assert out["counts"] == {"accepted": 7, "rejected": 1}
+    assert len(_audits(db, [c.pk for c in changes])) == 7
