@@ -18,7 +18,8 @@ from edge.twin.panel import EQUATIONS, risk_panel, run_equation  # noqa: E402
 
 PATIENT = PatientInputs(age=52, sex="female", race="white", total_cholesterol=210, hdl_cholesterol=48,
                         systolic_bp=138, diastolic_bp=84, blood_glucose=150, weight=82, height=165,
-                        waist_circumference=91, creatinine=0.9, smoker=True, diabetes=False, bp_treated=False, on_statin=False,
+                        waist_circumference=91, creatinine=0.9, smoker=True, diabetes=False, bp_treated=False,
+                        on_statin=False,
                         physically_active=False, daily_vegetables=True, high_glucose_history=False)
 
 
