@@ -30,3 +30,14 @@ def store(tmp_path, store_key):
 @pytest.fixture
 def user_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+@pytest.fixture(scope="session")
+def pg_base_url(tmp_path_factory) -> str:
+    """The Postgres cluster for this test session: DATABASE_URL, else 127.0.0.1:5432, else an embedded server."""
+    from sync_server import testing
+    from sync_server.pg import release_embedded
+
+    pgdata = tmp_path_factory.mktemp("pgdata")
+    yield testing.base_url(pgdata)
+    release_embedded(pgdata)  # stops the embedded server if this session started one; no-op otherwise

@@ -5,18 +5,17 @@ import re
 
 import pytest
 
-from sync_server.testing import base_url, create_database, drop_database
+from sync_server.testing import create_database, drop_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.heavy]
 
 
 @pytest.fixture
-def fresh_database(monkeypatch):
-    base = base_url()
-    url = create_database(base, prefix="hs_demo")
+def fresh_database(pg_base_url, monkeypatch):
+    url = create_database(pg_base_url, prefix="hs_demo")
     monkeypatch.setenv("DATABASE_URL", url)
     yield url
-    drop_database(base, url)
+    drop_database(pg_base_url, url)
 
 
 def test_demo_runs_every_stage(fresh_database, tmp_path, capsys, monkeypatch):

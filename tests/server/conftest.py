@@ -11,16 +11,6 @@ from sync_server.db import Database
 
 
 @pytest.fixture(scope="session")
-def pg_base_url(tmp_path_factory) -> str:
-    """The Postgres cluster used for this test session (DATABASE_URL, local, or embedded)."""
-    pgdata = tmp_path_factory.mktemp("pgdata")
-    yield testing.base_url(pgdata)
-    from sync_server.pg import release_embedded
-
-    release_embedded(pgdata)  # stops the embedded server if this session started one; no-op otherwise
-
-
-@pytest.fixture(scope="session")
 def pg_url(pg_base_url) -> str:
     """A fresh, migrated database for the session, dropped at the end."""
     url = testing.migrated_database(pg_base_url)

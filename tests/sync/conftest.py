@@ -15,21 +15,15 @@ from sync_server.db import Database
 
 
 def build_app(pg_url: str, data_dir, **overrides):
-    """The real server app; the sync routers are mounted here in case ROUTERS does not list them yet."""
-    from sync_server.routes import ROUTERS
-    from sync_server.routes.devices import router as devices_router
-    from sync_server.routes.sync import router as sync_router
-
-    app = create_app(testing.settings_for(pg_url, data_dir=data_dir, **overrides))
-    for r in (sync_router, devices_router):
-        if r not in ROUTERS:
-            app.include_router(r)
-    return app
+    """The real server app (the sync and device routers are in ROUTERS)."""
+    return create_app(testing.settings_for(pg_url, data_dir=data_dir, **overrides))
 
 
 @pytest.fixture(scope="session")
-def pg_base_url(tmp_path_factory) -> str:
-    return testing.base_url(tmp_path_factory.mktemp("pgdata"))
+def db(pg_url):
+    database = Database(pg_url, max_size=4)
+    yield database
+    database.close()
 
 
 @pytest.fixture(scope="session")
@@ -57,13 +51,6 @@ def http(sync_app):
 
     with TestClient(sync_app) as c:
         yield c
-
-
-@pytest.fixture(scope="session")
-def db(pg_url):
-    database = Database(pg_url, max_size=4)
-    yield database
-    database.close()
 
 
 class Devices:
