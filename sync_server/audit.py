@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from edge.envelope import current_request_id
 from sync_server.auth import Principal
-from sync_server.envelope import current_request_id
 
 _INSERT = (
     "INSERT INTO audit_log (actor, role, action, table_name, row_id, subject_id, device_id, request_id, detail) "

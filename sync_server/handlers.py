@@ -7,8 +7,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from edge.envelope import fail
 from edge.errors import AuthError, HealthSyncError, RateLimitedError
-from sync_server.envelope import fail
 from sync_server.logs import log_event
 
 

@@ -7,8 +7,8 @@ import re
 import time
 import uuid
 
+from edge.envelope import envelope, request_id_var
 from edge.errors import HealthSyncError
-from sync_server.envelope import envelope, request_id_var
 from sync_server.logs import log_event
 
 # Accept a caller's id only if it is short and plain, so it cannot inject anything into logs or headers.

@@ -125,8 +125,8 @@ async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
 async def analyze_upload(request: Request, keep_audio: bool | None = None, store: Store = Depends(voice_store),
                          user_id: uuid.UUID = Depends(voice_user)) -> JSONResponse:
     """Analyse a recording sent as the raw request body (WAV, FLAC, OGG or MP3); answers in the JSON envelope."""
+    from edge.envelope import fail, ok
     from edge.voice.pipeline import AnalyzeOptions, analyze_audio
-    from sync_server.envelope import fail, ok
 
     try:
         declared = int(request.headers.get("content-length") or 0)

@@ -1,4 +1,7 @@
-"""The JSON envelope every HTTP answer is wrapped in: {success, data, message, timestamp, request_id}."""
+"""The JSON envelope every HTTP answer is wrapped in, sync server and edge local API alike.
+
+Shape: {success, data, message, timestamp, request_id}.
+"""
 from __future__ import annotations
 
 import contextvars
