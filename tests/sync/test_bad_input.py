@@ -207,3 +207,24 @@ def test_change_stamped_far_in_the_future_is_rejected(dev, http, db):
     r = _push(http, dev.user, _seal(dev, [Change(str(new_id()), "symptoms", pk, "insert", doc, future)]))[1]
     assert r["data"]["receipts"][0]["code"] == "CLOCK_SKEW"
     assert _count(db, "symptoms", dev.user) == 0
+
+
+def test_correction_cannot_supersede_another_patients_row(dev, devices, http, db):
+    victim = uuid.uuid4()
+    dv = devices.new(victim)
+    original = dv.store.symptoms.add({"user_id": victim, "description": "real", "severity": 5, "recorded_at": _now()})
+    assert dv.run().accepted == 1
+    own = dev.store.symptoms.add({"user_id": dev.user, "description": "mine", "severity": 2, "recorded_at": _now()})
+    assert dev.run().accepted == 1
+    hlc = dev.store.clock.now().encode()
+    forged, fixed = str(new_id()), str(new_id())
+    doc = {"user_id": str(dev.user), "description": "forged", "severity": 1, "recorded_at": _now().isoformat()}
+    changes = [Change(str(new_id()), "symptoms", forged, "insert",
+                      {**doc, "id": forged, "supersedes": str(original.id)}, hlc),
+               Change(str(new_id()), "symptoms", fixed, "insert", {**doc, "id": fixed, "supersedes": str(own.id)},
+                      hlc)]
+    status, body = _push(http, dev.user, _seal(dev, changes))
+    receipts = body["data"]["receipts"]
+    assert status == 200 and [r["status"] for r in receipts] == ["rejected", "accepted"]
+    assert "supersedes" in receipts[0]["reason"]
+    assert _count(db, "symptoms", victim) == 1 and _count(db, "symptoms", dev.user) == 2
