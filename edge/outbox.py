@@ -1,7 +1,7 @@
 """The edge outbox: changes captured by the store, batched into changesets, settled by the server's receipts.
 
 Accepted and duplicate changes leave the outbox; rejected ones move to the quarantine with the server's reason,
-so one bad change never blocks the rest of the queue (principle 5). The user lists, retries or discards them.
+so one bad change never blocks the rest of the queue (principle 5). The user lists, fixes, retries or discards them.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge.changeset import Change
-from edge.errors import NotFoundError
+from edge.errors import NotFoundError, ValidationError
+from edge.schema import validate
 from edge.store import Store
 
 
@@ -101,6 +102,32 @@ def retry(store: Store, change_id: str) -> None:
         ).rowcount:
             raise NotFoundError(f"no quarantined change {change_id}")
         conn.execute("DELETE FROM quarantine WHERE change_id=?", (change_id,))
+
+
+def fix(store: Store, change_id: str, changes: dict[str, Any]) -> str:
+    """Correct a quarantined insert or update with new values, validated like any write, and queue it again.
+
+    The local row takes the corrected values too, so the device and the server agree once it is accepted; the
+    corrected change goes out under a new change id and clock. Returns the new change id."""
+    found = store.query("SELECT tbl, row_id, op, columns FROM quarantine WHERE change_id=?", (change_id,))
+    if not found:
+        raise NotFoundError(f"no quarantined change {change_id}")
+    table, row_id, op, sealed = found[0]
+    if op == "delete":
+        raise ValidationError("a delete has nothing to fix: retry or discard it", field="op")
+    if "id" in changes:
+        raise ValidationError("id cannot change", field="id")
+    sent = _columns(store, table, row_id, sealed) or {}
+    repo = store.repo(table)
+    with store.transaction() as conn:
+        base = sent if op == "insert" else {**repo.get(row_id).model_dump(mode="json"), **sent}
+        record = validate(table, {**base, **changes})
+        wire = record.model_dump(mode="json")
+        delta = wire if op == "insert" else {k: wire[k] for k in {*sent, *changes}}
+        hlc = repo.rewrite(conn, record, delta)
+        new_change = store.record_change(conn, table, row_id, op, store.seal(delta, f"{table}|{row_id}"), hlc)
+        conn.execute("DELETE FROM quarantine WHERE change_id=?", (change_id,))
+    return new_change
 
 
 def discard(store: Store, change_id: str) -> None:

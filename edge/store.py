@@ -13,7 +13,7 @@ import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -225,13 +225,16 @@ class Store:
         return best
 
     def record_change(self, conn: sqlite3.Connection, table: str, row_id: str, op: str, columns: bytes | None,
-                      hlc: str) -> None:
-        """Append a change to the outbox inside the caller's transaction."""
-        if self.capture:
-            conn.execute(
-                "INSERT INTO outbox(change_id, tbl, row_id, op, columns, hlc) VALUES (?, ?, ?, ?, ?, ?)",
-                (str(new_id()), table, row_id, op, columns, hlc),
-            )
+                      hlc: str) -> str | None:
+        """Append a change to the outbox inside the caller's transaction; returns its id (None with capture off)."""
+        if not self.capture:
+            return None
+        change_id = str(new_id())
+        conn.execute(
+            "INSERT INTO outbox(change_id, tbl, row_id, op, columns, hlc) VALUES (?, ?, ?, ?, ?, ?)",
+            (change_id, table, row_id, op, columns, hlc),
+        )
+        return change_id
 
     def repo(self, table: str) -> Repository:
         """The repository of a table."""
@@ -389,6 +392,20 @@ class Repository(Generic[T]):
         doc = current.model_dump()
         doc.update(changes, id=new_id(), supersedes=current.id)
         return self.add(doc)
+
+    def rewrite(self, conn: sqlite3.Connection, record: Record, columns: Iterable[str]) -> str:
+        """Overwrite a local row with a corrected record (inside the caller's transaction), advancing the clocks of
+        `columns`; returns the new HLC. For repairing a change the server rejected, never for ordinary writes."""
+        row_id = str(record.id)
+        row = conn.execute(f"SELECT clocks FROM {self.table} WHERE id=?", (row_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"{self.table} {row_id} not found")
+        clocks = json.loads(row[0])
+        hlc = self.store.clock.now().encode()
+        if clocks:  # tables merged per column keep per-column clocks; append-only tables keep none
+            clocks.update(dict.fromkeys(columns, hlc))
+        self._write_row(conn, record, hlc, clocks)
+        return hlc
 
     def delete(self, row_id: uuid.UUID | str) -> None:
         """Delete as a tombstone: the row stays (sealed) so the delete can sync, and reads hide it."""

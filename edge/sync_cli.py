@@ -123,6 +123,33 @@ def quarantine_retry(change_id: str = typer.Argument(..., help="Change id from `
     emit({"change_id": change_id, "retried": True}, as_json, lambda d: Console().print(f"requeued {change_id}"))
 
 
+@quarantine_app.command("fix")
+@handle_errors
+def quarantine_fix(change_id: str = typer.Argument(..., help="Change id from `quarantine list`."),
+                   assignments: list[str] = typer.Option(..., "--set", help="FIELD=VALUE (JSON or text); repeatable."),
+                   store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Passphrase,
+                   as_json: bool = JsonOut):
+    """Correct a rejected change (validated like any write) and queue it for the next sync."""
+    import json
+
+    from edge import outbox
+    from edge.errors import ValidationError
+
+    changes = {}
+    for item in assignments:
+        field, sep, raw = item.partition("=")
+        if not sep or not field:
+            raise ValidationError(f"--set {item!r} is not FIELD=VALUE", field="set")
+        try:
+            changes[field] = json.loads(raw)
+        except json.JSONDecodeError:
+            changes[field] = raw
+    with open_store(store_path, passphrase) as store:
+        new_id = outbox.fix(store, change_id, changes)
+    emit({"change_id": change_id, "fixed": True, "new_change_id": new_id}, as_json,
+         lambda d: Console().print(f"fixed {change_id}; queued as {d['new_change_id']}"))
+
+
 @quarantine_app.command("discard")
 @handle_errors
 def quarantine_discard(change_id: str = typer.Argument(..., help="Change id from `quarantine list`."),

@@ -9,7 +9,7 @@ import pytest
 from edge import outbox
 from edge.changeset import raw_private
 from edge.device_keys import device_keys, pin_server, server_pin
-from edge.errors import HealthSyncError, NotFoundError
+from edge.errors import HealthSyncError, NotFoundError, ValidationError
 from edge.outbox import Receipt
 from edge.store import Store
 
@@ -72,3 +72,21 @@ def test_retry_and_discard(store, user_id):
         outbox.discard(store, str(uuid.uuid4()))
     with pytest.raises(NotFoundError):
         outbox.retry(store, str(uuid.uuid4()))
+
+
+def test_fix_an_update_and_refuse_to_fix_a_delete(store, user_id):
+    store.users.add({"id": user_id, "full_name": "A"})
+    store.users.update(user_id, phone="+44 1")
+    m = store.health_metrics.add({"user_id": user_id, "metric_type": "weight", "value": 70})
+    store.health_metrics.delete(m.id)
+    changes = outbox.pending(store)
+    update, delete = changes[1], changes[3]
+    outbox.apply_receipts(store, [Receipt(c.change_id, "rejected", "X", "r") for c in changes[1:]])
+    new_id = outbox.fix(store, update.change_id, {"phone": "+44 2"})
+    [sent] = [c for c in outbox.pending(store) if c.change_id == new_id]
+    assert (sent.op, sent.columns) == ("update", {"phone": "+44 2"})
+    assert store.users.get(user_id).phone == "+44 2" and store.users.get(user_id).full_name == "A"
+    with pytest.raises(ValidationError, match="nothing to fix"):
+        outbox.fix(store, delete.change_id, {"value": 71})
+    with pytest.raises(NotFoundError):
+        outbox.fix(store, str(uuid.uuid4()), {"phone": "x"})

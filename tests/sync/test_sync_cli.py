@@ -59,3 +59,28 @@ def test_errors_are_one_clean_line(env):
     assert r.exit_code == 1 and "NOT_FOUND" in r.output and "Traceback" not in r.output
     r = _cli(env, "run")
     assert r.exit_code == 1 and "not enrolled" in r.output
+
+
+def test_quarantine_fix_corrects_the_change_and_it_syncs(env):
+    """A kiosk filed a symptom under the wrong patient: the server refused it; the user fixes the owner."""
+    assert _cli(env, "enroll", "--server", env["url"]).exit_code == 0
+    when = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    with Store.open(env["path"], KeySource(raw_key=env["key"])) as store:
+        wrong = store.symptoms.add({"user_id": uuid.uuid4(), "description": "dizzy", "severity": 4,
+                                    "recorded_at": when})
+    assert json.loads(_cli(env, "run", "--json").stdout)["rejected"] == 1
+    [item] = json.loads(_cli(env, "quarantine", "list", "--json").stdout)
+
+    bad = _cli(env, "quarantine", "fix", item["change_id"], "--set", "severity=11")
+    assert bad.exit_code == 1 and "severity" in bad.output  # validated like any write; nothing changed
+    assert len(json.loads(_cli(env, "quarantine", "list", "--json").stdout)) == 1
+    assert _cli(env, "quarantine", "fix", item["change_id"], "--set", "bogus").exit_code == 1
+
+    fixed = _cli(env, "quarantine", "fix", item["change_id"], "--set", f"user_id={env['user']}", "--json")
+    assert fixed.exit_code == 0, fixed.output
+    assert json.loads(fixed.stdout)["new_change_id"] != item["change_id"]
+    assert json.loads(_cli(env, "quarantine", "list", "--json").stdout) == []
+    result = json.loads(_cli(env, "run", "--json").stdout)
+    assert (result["accepted"], result["rejected"]) == (1, 0)
+    with Store.open(env["path"], KeySource(raw_key=env["key"])) as store:
+        assert store.symptoms.get(wrong.id).user_id == env["user"]  # the local row took the fix too
