@@ -14,8 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.errors import HealthSyncError, MissingDependencyError, StoreCorruptError
 from edge.keys import KeySource
+from protocol.errors import HealthSyncError, MissingDependencyError, StoreCorruptError
 
 
 class BackupError(HealthSyncError):

@@ -10,31 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from edge.changeset import Change
-from edge.errors import NotFoundError, ValidationError
-from edge.schema import validate
 from edge.store import Store
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """The server's verdict on one change: accepted, duplicate or rejected (with a stable code and a reason)."""
-
-    change_id: str
-    status: str
-    code: str | None = None
-    reason: str | None = None
-    row: dict[str, Any] | None = None  # the server's row, when the device's copy must be repaired (state machine)
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Receipt:
-        return cls(str(d["change_id"]), d["status"], d.get("code"), d.get("reason"), d.get("row"))
-
-    def to_wire(self) -> dict[str, Any]:
-        out = {"change_id": self.change_id, "status": self.status, "code": self.code, "reason": self.reason}
-        if self.row is not None:
-            out["row"] = self.row
-        return out
+from protocol.changeset import Change
+from protocol.errors import NotFoundError, ValidationError
+from protocol.receipts import Receipt
+from protocol.schema import validate
 
 
 @dataclass(frozen=True)

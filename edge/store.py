@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from edge import migrations
-from edge.errors import HealthSyncError, NotFoundError, SchemaVersionError, StoreCorruptError, ValidationError
-from edge.hlc import HybridLogicalClock, Timestamp
 from edge.keys import FieldCipher, KdfParams, KeySource, unwrap_data_key, wrap_data_key
-from edge.schema import (
+from protocol.errors import HealthSyncError, NotFoundError, SchemaVersionError, StoreCorruptError, ValidationError
+from protocol.hlc import HybridLogicalClock, Timestamp
+from protocol.schema import (
     APPOINTMENT_TRANSITIONS,
     Policy,
     Record,

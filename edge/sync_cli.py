@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from edge.cli_common import JsonOut, Passphrase, StorePath, emit, handle_errors, open_store
+from edge.cli_common import Passphrase, StorePath, open_store
+from protocol.cli_output import JsonOut, emit, handle_errors
 
 app = typer.Typer(help="Sync the local store with the sync server.", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Changes the server rejected: list, retry or discard them.", no_args_is_help=True)
@@ -19,7 +20,7 @@ Token = typer.Option(None, "--token", envvar="HEALTHSYNC_TOKEN", help="The user'
 
 
 def _token(token: Optional[str]) -> str:
-    from edge.errors import AuthError
+    from protocol.errors import AuthError
 
     token = token or os.environ.get("HEALTHSYNC_TOKEN")
     if not token:
@@ -133,7 +134,7 @@ def quarantine_fix(change_id: str = typer.Argument(..., help="Change id from `qu
     import json
 
     from edge import outbox
-    from edge.errors import ValidationError
+    from protocol.errors import ValidationError
 
     changes = {}
     for item in assignments:

@@ -14,12 +14,13 @@ from typing import Any
 
 import httpx
 
-from edge import changeset, merge, outbox
+from edge import outbox, pull
 from edge.device_keys import ServerPin, device_keys, pin_server, server_pin
-from edge.errors import AuthError, HealthSyncError
-from edge.outbox import Receipt
-from edge.schema import TABLES
 from edge.store import Store
+from protocol import changeset
+from protocol.errors import AuthError, HealthSyncError
+from protocol.receipts import Receipt
+from protocol.schema import TABLES
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
@@ -167,7 +168,7 @@ class SyncClient:
             counts = outbox.apply_receipts(self.store, receipts)
             repairs = [r.row for r in receipts if r.status == "rejected" and r.row]
             if repairs:
-                merge.apply_pulled(self.store, repairs, server_wins=True)
+                pull.apply_pulled(self.store, repairs, server_wins=True)
             result.accepted += counts["accepted"]
             result.duplicate += counts["duplicate"]
             result.rejected += counts["rejected"]
@@ -201,7 +202,7 @@ class SyncClient:
                 if page["has_more"]:
                     upcoming = prefetch.submit(fetch, int(page["cursor"]))
                 with self.store.transaction() as conn:
-                    result.pulled += merge.apply_pulled(self.store, page["changes"], server_wins=repairing)
+                    result.pulled += pull.apply_pulled(self.store, page["changes"], server_wins=repairing)
                     cursor = int(page["cursor"])
                     if not repairing:
                         _set_state(conn, "cursor", str(cursor))
@@ -216,7 +217,7 @@ class SyncClient:
         """Re-pull the tables whose checksum differs from ours (rows with unsettled local changes excluded)."""
         if outbox.pending_count(self.store):
             return  # unpushed local changes make checksums differ by design; the next round checks again
-        ours = merge.local_checksums(self.store, server_sums)
+        ours = pull.local_checksums(self.store, server_sums)
         diverged = [t for t, s in server_sums.items() if t in TABLES and ours.get(t) != s]
         if diverged:
             self.pull(result, tables=diverged, cursor=0)

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge.errors import AuthError
+from protocol.errors import AuthError
 
 ROLES = ("patient", "doctor", "admin")
 ASYMMETRIC_ALGS = ["RS256", "ES256", "EdDSA"]

@@ -6,9 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge.errors import InputError
+from protocol.errors import InputError
 
 _DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+def default_home() -> Path:
+    """The server's data directory when none is configured: $HEALTHSYNC_HOME (where earlier versions kept the
+    embedded Postgres and the key file), else ~/.healthsync. Read from the environment, not from the edge."""
+    return Path(os.environ.get("HEALTHSYNC_HOME") or Path.home() / ".healthsync")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

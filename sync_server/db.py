@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from edge.errors import ForbiddenError, HealthSyncError, ValidationError
+from protocol.errors import ForbiddenError, HealthSyncError, ValidationError
 from sync_server.pg import DatabaseUnavailableError
 
 API_ROLES = ("anon", "authenticated", "service_role")

@@ -7,9 +7,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from edge.envelope import fail
-from edge.errors import AuthError, HealthSyncError, RateLimitedError
+from protocol.errors import AuthError, HealthSyncError, RateLimitedError
 from sync_server.logs import log_event
+from sync_server.responses import fail
 
 
 async def on_healthsync_error(request: Request, exc: HealthSyncError):
@@ -30,7 +30,7 @@ def _field(loc) -> str:
 
 
 async def on_request_validation(request: Request, exc: RequestValidationError):
-    """FastAPI's own parameter validation, reshaped like edge.schema.validate's errors (field + message)."""
+    """FastAPI's own parameter validation, reshaped like protocol.schema.validate's errors (field + message)."""
     errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors()]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
     return fail(422, {"code": "VALIDATION_FAILED", "message": f"{first['field']}: {first['message']}",

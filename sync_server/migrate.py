@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.errors import HealthSyncError
+from protocol.errors import HealthSyncError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant works; it only has to be the same for every instance migrating the same database.
@@ -99,8 +99,8 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
 
 
 def sync_metric_specs(conn) -> None:
-    """Mirror edge.schema.METRICS into metric_specs so the database bounds check equals the pydantic one."""
-    from edge.schema import METRICS
+    """Mirror protocol.schema.METRICS into metric_specs so the database bounds check equals the pydantic one."""
+    from protocol.schema import METRICS
 
     exists = conn.execute("SELECT to_regclass('public.metric_specs') IS NOT NULL").fetchone()[0]
     if not exists:

@@ -5,7 +5,7 @@ import threading
 import warnings
 from pathlib import Path
 
-from edge.errors import HealthSyncError, MissingDependencyError
+from protocol.errors import HealthSyncError, MissingDependencyError
 
 
 class DatabaseUnavailableError(HealthSyncError):
@@ -17,9 +17,9 @@ class DatabaseUnavailableError(HealthSyncError):
 
 def default_data_dir() -> Path:
     """Where the embedded Postgres keeps its files (under the HealthSync data directory)."""
-    from edge.config import data_dir
+    from sync_server.config import default_home
 
-    return Path(data_dir()) / "pgdata"
+    return default_home() / "pgdata"
 
 
 _SERVERS: dict[str, object] = {}

@@ -4,7 +4,7 @@ Every statement runs in the caller's transaction (sync_server.db.Database.sessio
 security authorizes each row exactly as Supabase would. Observations (the bulk of traffic) are validated in one
 pydantic call per table, COPied into a staging table and moved by one `INSERT … SELECT … ON CONFLICT DO NOTHING`
 that also writes their audit rows; mutable rows are locked,
-merged with the same pure policies as the edge (edge.merge.apply_change) and written back column by column.
+merged with the same pure policies as the edge (protocol.merge.apply_change) and written back column by column.
 Each change gets a receipt; accepted ones are recorded in `sync_applied` (replays answer duplicate) and audited.
 """
 from __future__ import annotations
@@ -16,12 +16,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge.changeset import Change, Changeset
-from edge.errors import ValidationError
-from edge.hlc import MAX_DRIFT_MS
-from edge.merge import Rejected, RowState, apply_change
-from edge.outbox import Receipt
-from edge.schema import TABLES, Policy, TableSpec, validate
+from protocol.changeset import Change, Changeset
+from protocol.errors import ValidationError
+from protocol.hlc import MAX_DRIFT_MS
+from protocol.merge import Rejected, RowState, apply_change
+from protocol.receipts import Receipt
+from protocol.schema import TABLES, Policy, TableSpec, validate
 
 SYNC_COLS = ("hlc", "col_clocks", "deleted", "origin_device")
 DOC_COLLECTIONS = ("family_graph", "health_events")
@@ -232,7 +232,7 @@ def _list_adapter(model: type) -> Any:
 
 
 def _validate_many(spec: TableSpec, changes: list[Change], batch: _Batch) -> list[tuple[Change, Any]]:
-    """Validate a table's records in one pydantic call (the same validators as edge.schema.validate); only when
+    """Validate a table's records in one pydantic call (the same validators as protocol.schema.validate); only when
     some record fails is each one validated on its own, so each rejection names its own field."""
     from pydantic import ValidationError as PydanticValidationError
 
@@ -471,7 +471,7 @@ def _pulled_rows(conn, keys: list[tuple[str, int, str]]) -> list[dict[str, Any]]
 
 
 def checksums(conn, tables: list[str]) -> dict[str, str]:
-    """Per-table checksum of the caller's visible rows (same text and order as edge.merge.scope_checksum)."""
+    """Per-table checksum of the caller's visible rows (same text and order as protocol.merge.scope_checksum)."""
     c = _cursor(conn)
     out = {}
     for t in tables:

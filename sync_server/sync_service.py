@@ -6,10 +6,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from edge.changeset import Header, open_changeset, raw_public, read_header
-from edge.errors import ChangesetError, HealthSyncError, NotFoundError
-from edge.merge import gc_paused
-from edge.schema import SCHEMA_VERSION, TABLES
+from protocol.changeset import Header, open_changeset, raw_public, read_header
+from protocol.errors import ChangesetError, HealthSyncError, NotFoundError
+from protocol.merge import gc_paused
+from protocol.schema import SCHEMA_VERSION, TABLES
 from sync_server import reconcile
 
 

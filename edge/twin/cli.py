@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from edge.cli_common import JsonOut, Passphrase, StorePath, UserOpt, emit, handle_errors, open_store, resolve_user
+from edge.cli_common import Passphrase, StorePath, UserOpt, open_store, resolve_user
+from protocol.cli_output import JsonOut, emit, handle_errors
 
 app = typer.Typer(help="Health twin: risk equations, ONNX risk models, simulation.", no_args_is_help=True)
 family_app = typer.Typer(help="Family history: relatives, their conditions, the inherited-risk summary.",
@@ -67,7 +68,7 @@ def factors(
                    "on_statin": statin, "physically_active": active, "daily_vegetables": vegetables,
                    "high_glucose_history": high_glucose}
         if race is not None and race not in RACES:
-            from edge.errors import InputError
+            from protocol.errors import InputError
 
             raise InputError(f"race must be one of {', '.join(RACES)}", field="race")
         merged = latest_factors(store, uid) | {k: v for k, v in answers.items() if v is not None}
@@ -173,8 +174,8 @@ def family_add(
     as_json: bool = JsonOut,
 ):
     """Add a relative to the family graph."""
-    from edge.errors import InputError
-    from edge.schema import new_id
+    from protocol.errors import InputError
+    from protocol.schema import new_id
 
     conditions = []
     for item in condition or []:

@@ -9,9 +9,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from edge.errors import InputError
-from edge.schema import METRICS
 from edge.twin.family import inherited_risk
+from protocol.errors import InputError
+from protocol.schema import METRICS
 
 RACES = ("white", "african_american", "other")
 RISK_FACTORS_EVENT = "risk_factors"

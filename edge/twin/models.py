@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from edge.errors import MissingDependencyError, ModelError
 from edge.twin.equations.result import RiskResult, not_applicable
+from protocol.errors import MissingDependencyError, ModelError
 
 ENV_MODELS_DIR = "HEALTHSYNC_MODELS_DIR"
 MANIFEST = "manifest.json"

@@ -92,7 +92,7 @@ def simulate(inputs: PatientInputs, scenarios: list[str] | None = None, horizons
     out: dict[str, Any] = {"horizons": list(horizons), "scenarios": {}}
     for name in scenarios or list(SCENARIOS):
         if name not in SCENARIOS:
-            from edge.errors import InputError
+            from protocol.errors import InputError
 
             raise InputError(f"unknown scenario {name!r} (known: {', '.join(SCENARIOS)})")
         sc = SCENARIOS[name]

@@ -4,11 +4,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from edge.envelope import current_request_id, envelope, ok
+from protocol.envelope import current_request_id, envelope
 from sync_server import sync_service
 from sync_server.auth import Principal
 from sync_server.deps import current_principal, db_session, rate_limit
 from sync_server.reconcile import Caller
+from sync_server.responses import ok
 from sync_server.sync_keys import load_server_key
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"])

@@ -12,12 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edge import changeset, outbox
-from edge.changeset import Change
+from edge import outbox
 from edge.device_keys import device_keys, server_pin
-from edge.merge import apply_change
-from edge.outbox import Receipt
-from edge.schema import APPOINTMENT_TRANSITIONS, TABLES
+from protocol import changeset
+from protocol.changeset import Change
+from protocol.merge import apply_change
+from protocol.receipts import Receipt
+from protocol.schema import APPOINTMENT_TRANSITIONS, TABLES
 from sync_server import testing
 
 from .conftest import Devices

@@ -7,11 +7,11 @@ import uuid
 import pytest
 
 from edge import outbox
-from edge.changeset import raw_private
 from edge.device_keys import device_keys, pin_server, server_pin
-from edge.errors import HealthSyncError, NotFoundError, ValidationError
-from edge.outbox import Receipt
 from edge.store import Store
+from protocol.changeset import raw_private
+from protocol.errors import HealthSyncError, NotFoundError, ValidationError
+from protocol.receipts import Receipt
 
 
 def test_keys_are_made_once_and_survive_reopening(tmp_path, store_key):

@@ -93,7 +93,7 @@ def test_export_whisper_packages_tiny_en(tmp_path):
     assert verify(tmp_path / "tiny.en")["name"] == "tiny.en"
     with open(tmp_path / "tiny.en" / "config.json", "a") as fh:
         fh.write(" ")
-    from edge.errors import ModelError
+    from protocol.errors import ModelError
 
     with pytest.raises(ModelError, match="config.json does not match"):
         verify(tmp_path / "tiny.en")

@@ -75,7 +75,7 @@ def save(store, user_id: uuid.UUID, result: ScanResult, options: ScanOptions = S
         flag = f", flag {r.flag.value}" if r.flag else ""
         rows.append({"user_id": user_id, "metric_type": r.analyte.value, "value": r.value.value,
                      "unit": r.unit.value, "source": "scan", "notes": f"scanned: {r.label}{flag}"})
-    from edge.errors import ValidationError
+    from protocol.errors import ValidationError
 
     with store.transaction():
         for row in rows:

@@ -11,7 +11,7 @@ import uuid6
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from edge.errors import ValidationError
+from protocol.errors import ValidationError
 
 SCHEMA_VERSION = 2
 # Writes stamped a little ahead of our clock are tolerated: device clocks drift.
