@@ -18,7 +18,8 @@ from edge import outbox, pull
 from edge.device_keys import ServerPin, device_keys, pin_server, server_pin
 from edge.store import Store
 from protocol import changeset
-from protocol.errors import AuthError, HealthSyncError
+from protocol.codes import ErrorCode
+from protocol.errors import HealthSyncError, RemoteAuthError, RemoteError
 from protocol.receipts import Receipt
 from protocol.schema import TABLES
 
@@ -28,7 +29,7 @@ RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 class SyncUnavailableError(HealthSyncError):
     """The server could not be reached (or kept failing) after the retries; nothing was lost."""
 
-    code = "SYNC_UNAVAILABLE"
+    code = ErrorCode.SYNC_UNAVAILABLE
     recoverable = True
 
 
@@ -275,9 +276,9 @@ def _answer(resp: httpx.Response) -> dict[str, Any]:
         body = {}
     if resp.is_success and body.get("success", True):
         return body.get("data") or {}
-    error = body.get("error") or {"code": f"HTTP_{resp.status_code}", "message": resp.text[:200]}
-    cls = AuthError if resp.status_code == 401 else HealthSyncError
-    err = cls(f"server refused: {error.get('message')}", hint=error.get("hint"))
-    err.code = error.get("code", err.code)
-    err.http_status = resp.status_code
-    raise err
+    # A refusal without our envelope (a proxy in between, say) still gets a registered code.
+    fallback = ErrorCode.SYNC_UNAVAILABLE if resp.status_code >= 500 else ErrorCode.HEALTHSYNC_ERROR
+    error = body.get("error") or {"code": fallback, "message": resp.text[:200]}
+    cls = RemoteAuthError if resp.status_code == 401 else RemoteError
+    raise cls(f"server refused: {error.get('message')}", remote_code=str(error.get("code") or fallback),
+              http_status=resp.status_code, hint=error.get("hint"))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from protocol.changeset import Change
+from protocol.codes import ErrorCode
 from protocol.errors import HealthSyncError, ValidationError
 from protocol.hlc import Timestamp
 from protocol.schema import APPOINTMENT_TRANSITIONS, TABLES, Policy, TableSpec, validate
@@ -73,9 +74,9 @@ class RowState:
 class Rejected(HealthSyncError):
     """A change the merge refuses; becomes a rejected receipt carrying `code` and the message."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: ErrorCode | str, message: str):
         super().__init__(message)
-        self.code = code
+        self.code = ErrorCode(code)  # a receipt's code: from the registry, or this raises
 
 
 def _wire(table: str, doc: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from protocol.errors import ForbiddenError, HealthSyncError, ValidationError
+from protocol.errors import DuplicateError, ForbiddenError, HealthSyncError, ValidationError
 from sync_server.pg import DatabaseUnavailableError
 
 API_ROLES = ("anon", "authenticated", "service_role")
@@ -100,10 +100,7 @@ def translate(exc: Exception) -> HealthSyncError:
     if isinstance(exc, (pe.NotNullViolation, pe.InvalidTextRepresentation, pe.DatetimeFieldOverflow)):
         return ValidationError(f"invalid or missing value for {column or 'a column'}", field=column)
     if isinstance(exc, pe.UniqueViolation):
-        err = ValidationError(f"duplicate key ({constraint or 'unique constraint'})", field=column)
-        err.code = "DUPLICATE"
-        err.http_status = 409
-        return err
+        return DuplicateError(f"duplicate key ({constraint or 'unique constraint'})", field=column)
     if isinstance(exc, pe.OperationalError):
         return DatabaseUnavailableError(f"database unavailable: {type(exc).__name__}")
     return HealthSyncError(f"database error: {type(exc).__name__}")

@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 
+from protocol.codes import ErrorCode
 from protocol.envelope import failure, request_id_var
 from protocol.errors import HealthSyncError
 from sync_server.logs import log_event
@@ -18,7 +19,7 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 class PayloadTooLargeError(HealthSyncError):
     """The request body exceeds MAX_BODY_BYTES."""
 
-    code = "PAYLOAD_TOO_LARGE"
+    code = ErrorCode.PAYLOAD_TOO_LARGE
     http_status = 413
 
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol.codes import ErrorCode
 from protocol.errors import HealthSyncError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -17,7 +18,7 @@ _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 class MigrationError(HealthSyncError):
     """A migration file is malformed, was edited after being applied, or failed to apply."""
 
-    code = "MIGRATION_FAILED"
+    code = ErrorCode.MIGRATION_FAILED
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,14 @@ import threading
 import warnings
 from pathlib import Path
 
+from protocol.codes import ErrorCode
 from protocol.errors import HealthSyncError, MissingDependencyError
 
 
 class DatabaseUnavailableError(HealthSyncError):
     """Postgres could not be reached or started."""
 
-    code = "DATABASE_UNAVAILABLE"
+    code = ErrorCode.DATABASE_UNAVAILABLE
     http_status = 503
 
 

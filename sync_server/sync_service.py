@@ -7,7 +7,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from protocol.changeset import Header, open_changeset, raw_public, read_header
-from protocol.errors import ChangesetError, HealthSyncError, NotFoundError
+from protocol.errors import ChangesetError, DeviceExistsError, HealthSyncError, NotFoundError
 from protocol.merge import gc_paused
 from protocol.schema import SCHEMA_VERSION, TABLES
 from sync_server import reconcile
@@ -38,10 +38,8 @@ def enroll(conn, user_id: str, device_id: str, signing_key: bytes, agreement_key
     else:
         row = tuple(row.values()) if isinstance(row, dict) else row
         if bytes(row[0]) != signing_key or row[1] is not None:
-            err = HealthSyncError(f"device {device_id} is already enrolled with other keys or revoked",
-                                  hint="a revoked device must be re-initialised with a new store")
-            err.code, err.http_status = "DEVICE_EXISTS", 409
-            raise err
+            raise DeviceExistsError(f"device {device_id} is already enrolled with other keys or revoked",
+                                    hint="a revoked device must be re-initialised with a new store")
     return {"device_id": device_id, "user_id": user_id, "server_public_key": server_public_key(server_key)}
 
 
