@@ -370,6 +370,9 @@ class Repository(Generic[T]):
         record = validate(self.table, data)
         self._refuse_server_owned()
         row_id = str(record.id)
+        if self.spec.id_from and (wrong_id := self.spec.id_error({"id": row_id, self.spec.id_from:
+                                                                   getattr(record, self.spec.id_from)})):
+            raise ValidationError(wrong_id, field="id")
         with self.store.transaction() as conn:
             if self.spec.policy is Policy.APPEND_ONLY and record.supersedes is not None:
                 original, _ = self._get_row(conn, str(record.supersedes))

@@ -151,6 +151,8 @@ def apply_change(table: str, current: RowState | None, change: Change) -> RowSta
         if str(columns.get("id")) != change.pk:
             raise Rejected("VALIDATION_FAILED", "the record's id does not match the change's primary key")
         doc = _wire(table, columns)
+        if wrong_id := spec.id_error(doc):
+            raise Rejected("VALIDATION_FAILED", wrong_id)
         incoming = RowState(doc, dict.fromkeys(insert_clock_keys(spec, columns, doc), change.hlc), change.hlc)
         if current is None:
             return incoming
