@@ -183,3 +183,18 @@ def test_a_change_refused_again_after_its_restamp_is_quarantined(devices, http, 
     res = a.push()
     assert (res.restamped, res.rejected) == (1, 1)
     assert [q.code for q in outbox.quarantined(a.store)] == ["CLOCK_SKEW"]
+
+
+def test_apps_on_the_v1_format_read_a_lost_merge_as_a_duplicate(devices, http):
+    """v1 apps know no `superseded` and would keep such a change queued for ever: to them it is a duplicate."""
+    user = uuid.uuid4()
+    new, old = devices.new(user), devices.new(user, format_version=1)
+    new.store.users.add({"id": user, "full_name": "Ann"})
+    new.run(), old.run()
+    old.store.users.update(user, phone="555-0001")
+    new.store.wall_ms = _skewed(2_000)
+    new.store.users.update(user, phone="555-0002")
+    new.run()
+    res = old.run()
+    assert (res.duplicate, res.superseded, res.rejected) == (1, 0, 0)
+    assert old.store.users.get(user).phone == "555-0002"
