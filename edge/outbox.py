@@ -135,7 +135,9 @@ def fix(store: Store, change_id: str, changes: dict[str, Any]) -> str:
         base = sent if op == "insert" else {**repo.get(row_id).model_dump(mode="json"), **sent}
         record = validate(table, {**base, **changes})
         wire = record.model_dump(mode="json")
-        delta = wire if op == "insert" else {k: wire[k] for k in {*sent, *changes}}
+        # What was sent plus the corrections: an insert of a profile carries only the columns it set (see
+        # protocol.merge.insert_clock_keys), so its defaults stay out of the merge here too.
+        delta = {k: wire[k] for k in {*sent, *changes}}
         hlc = repo.rewrite(conn, record, delta)
         new_change = store.record_change(conn, table, row_id, op, store.seal(delta, f"{table}|{row_id}"), hlc)
         conn.execute("DELETE FROM quarantine WHERE change_id=?", (change_id,))
