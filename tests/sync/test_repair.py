@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 
 import httpx
-import psycopg
 import pytest
 
 from edge import pull
@@ -35,7 +34,7 @@ def _server_checksums(http, user) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("repair", [True, False], ids=["repair on", "repair off"])
-def test_a_row_committed_behind_the_cursor_is_repaired(devices, pg_url, monkeypatch, repair):
+def test_a_row_committed_behind_the_cursor_is_repaired(devices, db, monkeypatch, repair):
     """A server write whose change_seq the device's cursor has already passed (a transaction that committed late,
     or a row written by another route): no pull by cursor brings it, only the checksum shows it."""
     user = uuid.uuid4()
@@ -43,11 +42,14 @@ def test_a_row_committed_behind_the_cursor_is_repaired(devices, pg_url, monkeypa
     a.store.users.add({"id": user, "full_name": "Ann", "phone": "555-0000"})
     a.run()
     stamp = f"{int(_now().timestamp() * 1000) + 30_000:015d}:000000:{uuid.uuid4()}"
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("SET session_replication_role = replica")  # the change_seq trigger does not fire
-        conn.execute("UPDATE users SET phone = '555-9999', hlc = %s, "
-                     "col_clocks = col_clocks || jsonb_build_object('phone', %s::text) WHERE id = %s",
-                     (stamp, stamp, user))
+    with db.session("service_role", {"role": "service_role"}) as conn:
+        seq = conn.execute("UPDATE users SET phone = '555-9999', hlc = %s, "
+                           "col_clocks = col_clocks || jsonb_build_object('phone', %s::text) WHERE id = %s "
+                           "RETURNING change_seq", (stamp, stamp, user)).fetchone()["change_seq"]
+    # The device's cursor is already past that sequence value, as when the row's transaction committed after a
+    # later one had been pulled.
+    with a.store.transaction() as conn:
+        conn.execute("UPDATE sync_state SET value=? WHERE key='cursor'", (str(seq),))
     _switch(monkeypatch, repair)
     res = a.run()
     if repair:
