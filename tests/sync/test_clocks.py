@@ -81,7 +81,9 @@ def test_device_a_minute_behind_that_restarts_wins_with_its_later_write(devices,
     a.run()
     b.run()
     assert b.store.users.get(user).full_name == "v1"
+    assert abs(b.store.clock_offset_ms - MIN) < 5_000  # it learned the server's clock is a minute ahead of its own
     b = devices.restart(b, user)
+    assert b.store.clock_offset_ms == status(b.store)["clock_offset_ms"] and b.store.clock_offset_ms > 0
     b.store.users.update(user, full_name="v2")
     res = b.run()
     assert (res.accepted, res.duplicate, res.superseded) == (1, 0, 0)
