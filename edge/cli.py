@@ -54,8 +54,10 @@ def init(
 
         raise HealthSyncError(f"a store already exists at {path}", hint="use --store for another file")
     with open_cli_store(path, passphrase, create=True) as store:
-        user = store.users.add({"id": user_id, "email": email, "full_name": name} if user_id
-                               else {"email": email, "full_name": name})
+        # Only the values given: a device joining an existing user (--user-id, no name) sets nothing, so its
+        # first sync takes the profile the server has instead of pushing nulls over it.
+        given = {"id": user_id, "email": email, "full_name": name}
+        user = store.users.add({k: v for k, v in given.items() if v is not None})
         store.set_meta("user_id", str(user.id))
         out = {"store": str(path), "device_id": store.device_id, "user_id": str(user.id),
                "schema_version": store.schema_version}

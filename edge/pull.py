@@ -103,7 +103,7 @@ def apply_pulled(store: Store, rows: Iterable[dict[str, Any]], *, server_wins: b
         if latest:
             # Local writes after a pull must order after what was pulled (causality across devices).
             try:
-                store.clock.receive(Timestamp.decode(latest))
+                store.saw_server_clock(conn, Timestamp.decode(latest))
             except ValueError:
                 pass  # more than the drift guard ahead of us: applied, but our clock does not jump with it
     return n

@@ -68,7 +68,8 @@ def run(
             Console(stderr=True).print(f"[yellow]server unreachable[/yellow]: {error.message}; backing off")
         else:
             emit(result.to_dict(), as_json, lambda d: Console().print(
-                f"pushed {d['accepted']} accepted, {d['duplicate']} duplicate, {d['rejected']} rejected; "
+                f"pushed {d['accepted']} accepted, {d['duplicate']} duplicate, {d['superseded']} superseded, "
+                f"{d['rejected']} rejected; "
                 f"pulled {d['pulled']}"))
 
     with open_store(store_path, passphrase) as store, \
@@ -88,7 +89,8 @@ def status(store_path: Optional[Path] = StorePath, passphrase: Optional[str] = P
     with open_store(store_path, passphrase) as store:
         out = sync_status(store)
     emit(out, as_json, lambda d: Console().print(
-        f"pending {d['pending']}, quarantined {d['quarantined']}, last synced {d['last_synced_at'] or 'never'}"
+        f"pending {d['pending']}, quarantined {d['quarantined']}, superseded {d['superseded']}, "
+        f"last synced {d['last_synced_at'] or 'never'}"
         + (f" (last error: {d['last_error']})" if d["last_error"] else "")))
 
 

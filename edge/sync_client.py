@@ -24,6 +24,7 @@ from protocol.receipts import Receipt
 from protocol.schema import TABLES
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+OFFSET_TOLERANCE_MS = 500
 
 
 class SyncUnavailableError(HealthSyncError):
@@ -53,6 +54,8 @@ class SyncResult:
     accepted: int = 0
     duplicate: int = 0
     rejected: int = 0
+    superseded: int = 0  # lost a merge to a later write: left the outbox, the row took the winner
+    restamped: int = 0  # refused as stamped too far ahead, sent again under the corrected clock
     pulled: int = 0
     cursor: int = 0
     repaired: list[str] = field(default_factory=list)
@@ -75,7 +78,8 @@ def status(store: Store) -> dict[str, Any]:
     """Pending, quarantined and last-synced figures for `sync status`."""
     return {"pending": outbox.pending_count(store), "quarantined": len(outbox.quarantined(store)),
             "last_synced_at": _state(store, "last_synced_at"), "cursor": int(_state(store, "cursor", "0") or 0),
-            "last_error": _state(store, "last_error"), "device_id": store.device_id}
+            "last_error": _state(store, "last_error"), "device_id": store.device_id,
+            "superseded": outbox.superseded_total(store), "clock_offset_ms": store.clock_offset_ms}
 
 
 class SyncClient:
@@ -146,6 +150,7 @@ class SyncClient:
         pin = server_pin(self.store)
         keys = device_keys(self.store)
         size = self.options.batch_size
+        restamped: set[str] = set()  # re-stamped once this push; refused again, they go to quarantine
         while True:
             changes = outbox.pending(self.store, size)
             if not changes:
@@ -154,8 +159,10 @@ class SyncClient:
                                      signing_key=keys.signing, server_public_key=pin.public_key,
                                      format_version=self.options.format_version)
             try:
+                sent = self.store.wall_ms()
                 answer = self._request("POST", "/v1/sync/push", content=data,
                                        headers={"Content-Type": "application/octet-stream"})
+                self._learn_offset(answer, sent, self.store.wall_ms())
             except HealthSyncError as exc:
                 if exc.code in ("PAYLOAD_TOO_LARGE", "CHANGESET_TOO_LARGE") and size > 1:
                     size = max(1, size // 2)  # big records: smaller changesets until the server's limit fits
@@ -166,15 +173,36 @@ class SyncClient:
                 # v1 changesets carry no change ids (the server derives them): receipts match by position.
                 receipts = [dataclasses.replace(r, change_id=c.change_id)
                             for r, c in zip(receipts, changes, strict=True)]
-            counts = outbox.apply_receipts(self.store, receipts)
+            restamp = self._restamp_skewed(receipts, restamped)
+            counts = outbox.apply_receipts(self.store, receipts, restamp=restamp)
+            restamped |= restamp
             repairs = [r.row for r in receipts if r.status == "rejected" and r.row]
             if repairs:
                 pull.apply_pulled(self.store, repairs, server_wins=True)
-            result.accepted += counts["accepted"]
-            result.duplicate += counts["duplicate"]
-            result.rejected += counts["rejected"]
+            # A change that lost a merge: its row takes the winner (merged per key with any later local change).
+            winners = [r.row for r in receipts if r.status == "superseded" and r.row]
+            if winners:
+                pull.apply_pulled(self.store, winners)
+            for key in ("accepted", "duplicate", "rejected", "superseded", "restamped"):
+                setattr(result, key, getattr(result, key) + counts[key])
             if sum(counts.values()) == 0:
                 raise HealthSyncError("the server settled none of the pushed changes; stopping to avoid a loop")
+
+    def _learn_offset(self, answer: dict[str, Any], sent_ms: int, got_ms: int) -> None:
+        """Learn the server's clock from an answer (its time against the middle of our request), so stamps follow
+        the server's time; kept unless it moved by more than the half-second a round trip blurs."""
+        server = answer.get("server_time_ms")
+        if isinstance(server, int) and not isinstance(server, bool):
+            offset = server - (sent_ms + got_ms) // 2
+            if abs(offset - self.store.clock_offset_ms) > OFFSET_TOLERANCE_MS:
+                self.store.set_clock_offset(offset)
+
+    def _restamp_skewed(self, receipts: list[Receipt], done: set[str]) -> set[str]:
+        """The changes refused as stamped too far ahead that may be re-stamped (once each); rewinds the clock."""
+        skewed = {r.change_id for r in receipts if r.status == "rejected" and r.code == "CLOCK_SKEW"} - done
+        if skewed:
+            self.store.rewind_clock()
+        return skewed
 
     # ------------------------------------------------------------------ pull
 
@@ -187,11 +215,12 @@ class SyncClient:
         repairing = cursor is not None
         cursor = cursor if repairing else int(_state(self.store, "cursor", "0") or 0)
 
-        def fetch(after: int) -> dict[str, Any]:
+        def fetch(after: int) -> tuple[dict[str, Any], int, int]:
             params: dict[str, Any] = {"cursor": after, "limit": self.options.page_size}
             if tables:
                 params["table"] = tables
-            return self._request("GET", "/v1/sync/pull", params=params)
+            sent = self.store.wall_ms()
+            return self._request("GET", "/v1/sync/pull", params=params), sent, self.store.wall_ms()
 
         # The next page is fetched while this one is applied: the server's work (query, encode) and the network
         # overlap the device's (validate, seal, write). A page is applied only after the one before it, and each
@@ -199,7 +228,8 @@ class SyncClient:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as prefetch:
             upcoming = prefetch.submit(fetch, cursor)
             while True:
-                page = upcoming.result()
+                page, sent, got = upcoming.result()
+                self._learn_offset(page, sent, got)
                 if page["has_more"]:
                     upcoming = prefetch.submit(fetch, int(page["cursor"]))
                 with self.store.transaction() as conn:

@@ -93,6 +93,18 @@ def _keys_of(spec: TableSpec, doc: dict[str, Any]) -> list[str]:
     return keys
 
 
+def insert_clock_keys(spec: TableSpec, columns: dict[str, Any], doc: dict[str, Any]) -> list[str]:
+    """The keys an insert stamps with its clock (the same rule on the edge and the server).
+
+    For a profile (last-writer-wins per column) only the columns the writer set to a value: a device that creates
+    the row it joins (a second device of a user) must not win with the nulls and defaults it never chose. An
+    insert's null sets nothing; an explicit clear is an update naming the column. Other tables stamp every key.
+    """
+    if spec.policy is Policy.LWW_COLUMNS:
+        return [k for k, v in columns.items() if v is not None and k in doc]
+    return _keys_of(spec, doc)
+
+
 def _get(doc: dict[str, Any], key: str) -> Any:
     if key.startswith(MEMBER_PREFIX):
         return (doc.get("members") or {}).get(key[len(MEMBER_PREFIX):])
@@ -140,13 +152,19 @@ def apply_change(table: str, current: RowState | None, change: Change) -> RowSta
         if str(columns.get("id")) != change.pk:
             raise Rejected("VALIDATION_FAILED", "the record's id does not match the change's primary key")
         doc = _wire(table, columns)
-        incoming = RowState(doc, {k: change.hlc for k in _keys_of(spec, doc)}, change.hlc)
+        if wrong_id := spec.id_error(doc):
+            raise Rejected("VALIDATION_FAILED", wrong_id)
+        incoming = RowState(doc, dict.fromkeys(insert_clock_keys(spec, columns, doc), change.hlc), change.hlc)
         if current is None:
             return incoming
         if spec.policy is Policy.APPEND_ONLY:
             return current  # observations never change: a second insert of the same id is a duplicate
         if spec.policy is Policy.STATE_MACHINE:
             _check_transition(current.doc.get("status"), doc.get("status"), change)
+        if spec.policy is Policy.LWW_COLUMNS:
+            # Only what the insert set takes part in the merge: the defaults of the columns it left out were never
+            # chosen by anyone, so they must not replace the row's values.
+            incoming = RowState({k: doc[k] for k in incoming.clocks}, incoming.clocks, change.hlc)
         return merge_rows(spec, current, incoming)
     # update
     if spec.policy is Policy.APPEND_ONLY:
@@ -184,7 +202,9 @@ def merge_rows(spec: TableSpec, a: RowState, b: RowState) -> RowState:
     doc, clocks = dict(a.doc), dict(a.clocks)
     for key in set(_keys_of(spec, b.doc)) | set(b.clocks):
         theirs, ours = b.clocks.get(key, ""), clocks.get(key, "")
-        if theirs > ours or (not theirs and not ours and key in b.doc):
+        # Unclocked on both sides (rows written outside sync): b's value, unless b holds nothing there, since a
+        # value nobody set must not erase one.
+        if theirs > ours or (not theirs and not ours and key in b.doc and _get(b.doc, key) is not None):
             _put(doc, key, _get(b.doc, key))
             if theirs:
                 clocks[key] = theirs

@@ -7,13 +7,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Receipt:
-    """The server's verdict on one change: accepted, duplicate or rejected (with a stable code and a reason)."""
+    """The server's verdict on one change: accepted, duplicate (this change id was applied before), superseded
+    (it lost the merge to a later write; `row` is the winner) or rejected (with a stable code and a reason)."""
 
     change_id: str
     status: str
     code: str | None = None
     reason: str | None = None
-    row: dict[str, Any] | None = None  # the server's row, when the device's copy must be repaired (state machine)
+    row: dict[str, Any] | None = None  # the server's row, when the device's copy must be repaired
 
     @classmethod
     def from_wire(cls, d: dict[str, Any]) -> Receipt:

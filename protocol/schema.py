@@ -23,6 +23,16 @@ def new_id() -> uuid.UUID:
     return uuid.UUID(int=uuid6.uuid7().int)
 
 
+# Namespace of ids derived from another column (one row per value: a user's family graph).
+DERIVED_ID_NAMESPACE = uuid.UUID("6f1d3c2a-9b7e-5d40-8a61-2c9f0e4b7d15")
+
+
+def derived_id(table: str, value: Any) -> uuid.UUID:
+    """The id of the one row of `table` for `value` (uuid5): every device that creates it picks the same id, so
+    two devices' offline copies are one row, merged, not two."""
+    return uuid.uuid5(DERIVED_ID_NAMESPACE, f"{table}:{uuid.UUID(str(value))}")
+
+
 def utcnow() -> dt.datetime:
     """Timezone-aware current UTC time."""
     return dt.datetime.now(dt.UTC)
@@ -298,10 +308,21 @@ class FamilyMember(BaseModel):
 
 
 class FamilyGraph(Record):
-    """A patient's relatives as a document keyed by member id; merged per member."""
+    """A patient's relatives as a document keyed by member id; merged per member. One per user: its id derives
+    from the user's (`derived_id`), filled in when a new graph is made without one."""
 
     user_id: uuid.UUID
     members: dict[str, FamilyMember] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_per_user(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("id") is None and data.get("user_id") is not None:
+            try:
+                return {**data, "id": derived_id("family_graph", data["user_id"])}
+            except (ValueError, TypeError, AttributeError):
+                return data  # the user_id error is reported on its own field
+        return data
 
 
 class HealthEvent(Observation):
@@ -326,6 +347,16 @@ class TableSpec:
     policy: Policy
     owner: str | None
     index: tuple[str, ...] = ()
+    id_from: str | None = None  # one row per value of this column: the id must be derived_id(name, value)
+
+    def id_error(self, doc: dict[str, Any]) -> str | None:
+        """Why a new row's id is not the one derived for it (None when it is, or when ids are free)."""
+        if self.id_from is None:
+            return None
+        if str(doc.get("id")) != str(derived_id(self.name, doc.get(self.id_from))):
+            return (f"a {self.name} id is derived from its {self.id_from} (one per {self.id_from}): expected "
+                    f"{derived_id(self.name, doc.get(self.id_from))}")
+        return None
 
 
 TABLES: dict[str, TableSpec] = {
@@ -339,7 +370,7 @@ TABLES: dict[str, TableSpec] = {
                   ("doctor_id", "status", "scheduled_at")),
         TableSpec("therapy_sessions", TherapySession, Policy.APPEND_ONLY, "user_id", ("exercise", "started_at")),
         TableSpec("predictions", Prediction, Policy.APPEND_ONLY, "user_id", ("disease", "inputs_hash")),
-        TableSpec("family_graph", FamilyGraph, Policy.DOC_MEMBERS, "user_id"),
+        TableSpec("family_graph", FamilyGraph, Policy.DOC_MEMBERS, "user_id", id_from="user_id"),
         TableSpec("health_events", HealthEvent, Policy.APPEND_ONLY, "user_id", ("event_type", "occurred_at")),
     )
 }

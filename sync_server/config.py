@@ -52,6 +52,7 @@ class Settings:
     models_dir: Path = _DEFAULT_MODELS_DIR
     pool_max_size: int = 10
     data_dir: Path | None = None
+    max_skew_s: int = 300  # a change stamped further ahead of the server's clock is refused (CLOCK_SKEW)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -74,4 +75,5 @@ class Settings:
             models_dir=Path(env.get("HEALTHSYNC_MODELS_DIR") or _DEFAULT_MODELS_DIR),
             pool_max_size=_int(env, "DB_POOL_MAX_SIZE", 10),
             data_dir=Path(data_dir) if data_dir else None,
+            max_skew_s=_int(env, "HEALTHSYNC_MAX_SKEW_S", 300),
         )

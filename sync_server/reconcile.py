@@ -18,7 +18,6 @@ from typing import Any
 
 from protocol.changeset import Change, Changeset
 from protocol.errors import ValidationError
-from protocol.hlc import MAX_DRIFT_MS
 from protocol.merge import Rejected, RowState, apply_change
 from protocol.receipts import Receipt
 from protocol.schema import TABLES, Policy, TableSpec, validate
@@ -92,8 +91,16 @@ def _owner_ok(spec: TableSpec, doc: dict[str, Any], caller: Caller) -> bool:
     return caller.is_admin or (spec.owner is not None and str(doc.get(spec.owner)) == caller.user_id)
 
 
-def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = False) -> list[Receipt]:
-    """Merge a changeset's changes inside the caller's transaction; one receipt per change, in order."""
+DEFAULT_MAX_SKEW_S = 300
+
+
+def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = False,
+           max_skew_s: int = DEFAULT_MAX_SKEW_S) -> list[Receipt]:
+    """Merge a changeset's changes inside the caller's transaction; one receipt per change, in order.
+
+    A change stamped more than `max_skew_s` ahead of the server's clock is refused (CLOCK_SKEW): it would win
+    every last-writer-wins merge until the world caught up. Devices stamp with the server's time (learned on each
+    sync) and re-stamp a refused change, so only a device that ignores the server's time stays refused."""
     changes = changeset.changes
     batch = _Batch(caller, changeset.header.changeset_id)
     # One push per user at a time: the change_seq values of a user's rows then become visible in order, so a pull
@@ -106,14 +113,14 @@ def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = Fal
         "SELECT change_id FROM sync_applied WHERE change_id = ANY(%s::uuid[])", (others,))} if others else set()
     observations: list[Change] = []
     mutable: list[Change] = []
-    horizon = f"{int(time.time() * 1000) + MAX_DRIFT_MS:015d}"
+    horizon = f"{int(time.time() * 1000) + max_skew_s * 1000:015d}"
     for c, obs in zip(changes, is_obs, strict=True):
         if c.change_id in seen:
             batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
         elif c.hlc[:15] > horizon:
             # A device whose clock runs a day ahead would win every last-writer-wins merge from now on.
-            batch.reject(c, "CLOCK_SKEW", "the change is stamped more than 24 h ahead of the server's clock; "
-                                          "fix the device's clock and retry")
+            batch.reject(c, "CLOCK_SKEW", f"the change is stamped more than {max_skew_s} s ahead of the server's "
+                                          "clock; sync again to stamp with the server's time")
         else:
             seen.add(c.change_id)
             (observations if obs else mutable).append(c)
@@ -356,7 +363,8 @@ def _apply_mutable(conn, batch: _Batch, changes: list[Change]) -> None:
             batch.reject(c, "SYNC_REJECTED_RLS", f"{c.table} rows may only be written for the signed-in user")
             continue
         if new == current:
-            batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
+            # Not a replay (those are found by change id above): the change lost every key to a later write.
+            batch.receipts[c.change_id] = _superseded(c, current)
             continue
         try:
             with conn.transaction():
@@ -369,6 +377,12 @@ def _apply_mutable(conn, batch: _Batch, changes: list[Change]) -> None:
             continue
         states[(c.table, c.pk)] = new
         batch.accept(c, new, spec)
+
+
+def _superseded(change: Change, winner: RowState | None) -> Receipt:
+    """The receipt of a change that lost its merge: the winning row goes back so the device can take it."""
+    return Receipt(change.change_id, "superseded", reason=f"a later write to {change.table} {change.pk} won the merge",
+                   row=None if winner is None else _wire_row(change.table, change.pk, winner))
 
 
 def _write(conn, spec: TableSpec, pk: str, current: RowState | None, new: RowState, device: str | None) -> bool:

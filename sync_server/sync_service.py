@@ -1,6 +1,7 @@
 """The sync service: enrollment, revocation, push and pull over a database session, free of any HTTP framework."""
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -9,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from protocol.changeset import Header, open_changeset, raw_public, read_header
 from protocol.errors import ChangesetError, DeviceExistsError, HealthSyncError, NotFoundError
 from protocol.merge import gc_paused
+from protocol.receipts import Receipt
 from protocol.schema import SCHEMA_VERSION, TABLES
 from sync_server import reconcile
 
@@ -63,9 +65,14 @@ def _device_key(conn, header: Header) -> bytes:
     return bytes(row[0])
 
 
+def server_time_ms() -> int:
+    """The server's wall clock, sent with every push and pull answer: devices stamp their changes by it."""
+    return int(time.time() * 1000)
+
+
 def push(conn, data: bytes, caller: reconcile.Caller, server_key: X25519PrivateKey,
-         *, doc_outbox: bool = False) -> dict[str, Any]:
-    """Open a changeset pushed by the caller and merge it; answers the receipts."""
+         *, doc_outbox: bool = False, max_skew_s: int = reconcile.DEFAULT_MAX_SKEW_S) -> dict[str, Any]:
+    """Open a changeset pushed by the caller and merge it; answers the receipts and the server's time."""
     header = read_header(data)[0]
     if header.schema_version > SCHEMA_VERSION:
         raise ChangesetError(f"changeset written with record schema v{header.schema_version}; this server knows "
@@ -76,17 +83,21 @@ def push(conn, data: bytes, caller: reconcile.Caller, server_key: X25519PrivateK
     with gc_paused():
         cs = open_changeset(data, server_key, lambda h: _device_key(conn, h))
         caller.device_id = header.device_id
-        receipts = reconcile.ingest(conn, cs, caller, doc_outbox=doc_outbox)
+        receipts = reconcile.ingest(conn, cs, caller, doc_outbox=doc_outbox, max_skew_s=max_skew_s)
+    if cs.upgraded_from:
+        # Apps on the v1 format know no `superseded`: to them a change that lost its merge is settled, a duplicate.
+        receipts = [Receipt(r.change_id, "duplicate") if r.status == "superseded" else r for r in receipts]
     counts: dict[str, int] = {}
     for r in receipts:
         counts[r.status] = counts.get(r.status, 0) + 1
     return {"changeset_id": header.changeset_id, "upgraded_from": cs.upgraded_from, "counts": counts,
-            "receipts": [r.to_wire() for r in receipts]}
+            "receipts": [r.to_wire() for r in receipts], "server_time_ms": server_time_ms()}
 
 
 def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, principal=None) -> dict[str, Any]:
     """A page of changes visible to the caller since `cursor`; reads of patient data are audited per subject."""
     page = reconcile.pull(conn, cursor, limit, tables)
+    page["server_time_ms"] = server_time_ms()
     if principal is not None and page["changes"]:
         from sync_server import audit
 

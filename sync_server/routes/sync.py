@@ -33,8 +33,9 @@ async def push(request: Request, principal: Principal = Depends(current_principa
     """Merge a signed, encrypted changeset; one receipt per change (accepted / duplicate / rejected + reason)."""
     data = await request.body()
     caller = Caller(str(principal.user_id), principal.role, request_id=current_request_id())
-    result = sync_service.push(conn, data, caller, _server_key(request),
-                               doc_outbox=bool(request.app.state.settings.mongodb_uri))
+    settings = request.app.state.settings
+    result = sync_service.push(conn, data, caller, _server_key(request), doc_outbox=bool(settings.mongodb_uri),
+                               max_skew_s=settings.max_skew_s)
     return ok(result, message=f"{len(result['receipts'])} receipts")
 
 

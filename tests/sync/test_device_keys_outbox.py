@@ -47,7 +47,7 @@ def test_receipts_settle_the_outbox(store, user_id):
     counts = outbox.apply_receipts(store, [Receipt(a.change_id, "accepted"), Receipt(b.change_id, "duplicate"),
                                            Receipt(c.change_id, "rejected", "VALIDATION_FAILED", "bad"),
                                            Receipt(d.change_id, "weird-status")])
-    assert counts == {"accepted": 1, "duplicate": 1, "rejected": 1}
+    assert counts == {"accepted": 1, "duplicate": 1, "superseded": 0, "rejected": 1, "restamped": 0}
     assert [x.change_id for x in outbox.pending(store)] == [d.change_id]  # unknown status: kept, not guessed
     q = outbox.quarantined(store)
     assert [(x.change_id, x.code, x.reason) for x in q] == [(c.change_id, "VALIDATION_FAILED", "bad")]
