@@ -228,7 +228,7 @@ def latest_factors(store: Any, user_id: uuid.UUID | str) -> dict[str, Any]:
 
 def sbp_variability(store: Any, user_id: uuid.UUID | str, on: dt.date) -> float | None:
     """SD of the systolic readings of the last five years (QRISK3's SBP variability), or None with fewer than 2."""
-    since = dt.datetime.combine(on, dt.time(), dt.timezone.utc) - dt.timedelta(days=round(365.25 * SBP_SD_YEARS))
+    since = dt.datetime.combine(on, dt.time(), dt.UTC) - dt.timedelta(days=round(365.25 * SBP_SD_YEARS))
     rows = store.health_metrics.list(owner=user_id, metric_type="systolic_bp", since=since, limit=1000)
     values = [r.value for r in rows]
     sd = statistics.stdev(values) if len(values) >= 2 else None
