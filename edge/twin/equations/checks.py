@@ -24,6 +24,9 @@ def sex(value: object) -> str:
     return SEXES[key]
 
 
+_sex = sex  # for functions whose `sex` parameter hides this one
+
+
 def number(field: str, value: object, *, positive: bool = False) -> float:
     """A finite real number (bools refused); `positive` also refuses zero and below."""
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
@@ -48,3 +51,13 @@ def choice(field: str, value: object, allowed: Iterable[str]) -> str:
     if value not in allowed:
         raise InputError(f"{field} must be one of {', '.join(allowed)}, not {value!r}", field=field)
     return str(value)
+
+
+def cardio(sex: object, age: object, total_cholesterol: object, hdl_cholesterol: object, systolic_bp: object,
+           bp_treated: object, smoker: object, diabetes: object) -> tuple:
+    """The inputs the cardiovascular equations share, checked and normalised, in the same order."""
+    numbers = (number(f, v, positive=True) for f, v in (("age", age), ("total_cholesterol", total_cholesterol),
+                                                         ("hdl_cholesterol", hdl_cholesterol),
+                                                         ("systolic_bp", systolic_bp)))
+    flags = (flag(f, v) for f, v in (("bp_treated", bp_treated), ("smoker", smoker), ("diabetes", diabetes)))
+    return (_sex(sex), *numbers, *flags)

@@ -33,13 +33,8 @@ LAB_RANGES = {"total_cholesterol": (100, 405), "hdl_cholesterol": (10, 100), "sy
 def cvd_10y(sex: str, age: float, total_cholesterol: float, hdl_cholesterol: float, systolic_bp: float,
             bp_treated: bool, smoker: bool, diabetes: bool) -> RiskResult:
     """10-year general CVD risk (D'Agostino 2008), or not-applicable outside its age range."""
-    sex = checks.sex(sex)
-    age, total_cholesterol, hdl_cholesterol, systolic_bp = (
-        checks.number(f, v, positive=True) for f, v in (("age", age), ("total_cholesterol", total_cholesterol),
-                                                        ("hdl_cholesterol", hdl_cholesterol),
-                                                        ("systolic_bp", systolic_bp)))
-    bp_treated, smoker, diabetes = (checks.flag(f, v) for f, v in (("bp_treated", bp_treated), ("smoker", smoker),
-                                                                    ("diabetes", diabetes)))
+    sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes = checks.cardio(
+        sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes)
     template = {"name": NAME, "disease": "cvd", "model_name": NAME, "model_version": VERSION,
                 "horizon_years": 10, "confidence": C_STATISTIC[sex]}
     reason = out_of_range([

@@ -90,13 +90,9 @@ def individual_sum(sex: str, race: str, age: float, total_cholesterol: float, hd
 def ascvd_10y(sex: str, race: str, age: float, total_cholesterol: float, hdl_cholesterol: float,
               systolic_bp: float, bp_treated: bool, smoker: bool, diabetes: bool) -> RiskResult:
     """10-year ASCVD risk by the Pooled Cohort Equations, or not-applicable outside the validity ranges."""
-    sex, group = checks.sex(sex), race_group(race)
-    age, total_cholesterol, hdl_cholesterol, systolic_bp = (
-        checks.number(f, v, positive=True) for f, v in (("age", age), ("total_cholesterol", total_cholesterol),
-                                                        ("hdl_cholesterol", hdl_cholesterol),
-                                                        ("systolic_bp", systolic_bp)))
-    bp_treated, smoker, diabetes = (checks.flag(f, v) for f, v in (("bp_treated", bp_treated), ("smoker", smoker),
-                                                                    ("diabetes", diabetes)))
+    group = race_group(race)
+    sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes = checks.cardio(
+        sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes)
     template = {"name": NAME, "disease": "ascvd", "model_name": NAME, "model_version": VERSION,
                 "horizon_years": 10, "confidence": C_STATISTIC}
     reason = out_of_range([

@@ -82,13 +82,9 @@ def risk(outcome: str, horizon: int, sex: str, age: float, total_cholesterol: fl
     outcome = checks.choice("outcome", outcome, OUTCOMES)
     if horizon not in HORIZONS:
         checks.choice("horizon", str(horizon), [str(h) for h in HORIZONS])
-    sex = checks.sex(sex)
-    age, total_cholesterol, hdl_cholesterol, systolic_bp, egfr = (
-        checks.number(f, v, positive=True) for f, v in (
-            ("age", age), ("total_cholesterol", total_cholesterol), ("hdl_cholesterol", hdl_cholesterol),
-            ("systolic_bp", systolic_bp), ("egfr", egfr)))
-    bp_treated, on_statin, diabetes, smoker = (checks.flag(f, v) for f, v in (
-        ("bp_treated", bp_treated), ("on_statin", on_statin), ("diabetes", diabetes), ("smoker", smoker)))
+    sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes = checks.cardio(
+        sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes)
+    egfr, on_statin = checks.number("egfr", egfr, positive=True), checks.flag("on_statin", on_statin)
     bmi, hba1c, uacr = _optional("bmi", bmi), _optional("hba1c", hba1c), _optional("uacr", uacr)
     if sdi_decile is not None and (isinstance(sdi_decile, bool) or sdi_decile not in range(1, 11)):
         checks.choice("sdi_decile", str(sdi_decile), [str(d) for d in range(1, 11)])
