@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -106,9 +107,9 @@ class PatientInputs:
             return self.weight / (self.height / 100.0) ** 2
         return None
 
-    @property
+    @functools.cached_property
     def egfr(self) -> float | None:
-        """eGFR (CKD-EPI 2021, race-free) from serum creatinine, or None without one."""
+        """eGFR (CKD-EPI 2021, race-free) from serum creatinine, or None without one (computed once)."""
         if self.creatinine is None:
             return None
         from edge.twin.equations.egfr import ckd_epi_2021

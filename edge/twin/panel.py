@@ -1,7 +1,6 @@
 """The risk panel: every published equation and every manifest model for one patient."""
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,9 +38,8 @@ def _qrisk3_needs(i: PatientInputs) -> tuple[str, ...]:
 
 
 def _qrisk3(i: PatientInputs) -> RiskResult:
-    asked = (*QRISK3_CONDITIONS, *(("erectile_dysfunction",) if i.sex == "male" else ()))
-    conditions = {c: getattr(i, c) for c in asked} | {"treated_hypertension": i.bp_treated,
-                                                      "family_chd": i.family_chd_under_60}
+    conditions = {c: i.bp_treated if c == "treated_hypertension" else i.family_chd_under_60 if c == "family_chd"
+                  else getattr(i, c) for c in qrisk3.ASKED[i.sex]}
     return qrisk3.cvd_10y(i.sex, i.age, i.ethnicity, i.townsend, i.body_mass_index,
                           i.total_cholesterol / i.hdl_cholesterol, i.systolic_bp, i.sbp_sd,
                           qrisk3.smoking_category(i.smoker, bool(i.ex_smoker), i.cigarettes_per_day),
@@ -98,7 +96,8 @@ def run_equation(name: str, inputs: PatientInputs) -> RiskResult:
     missing = inputs.missing(needs(inputs) if callable(needs) else needs)
     result = not_applicable(template, f"missing inputs: {', '.join(missing)}", missing=missing) if missing \
         else fn(inputs)
-    return dataclasses.replace(result, details={**result.details, "validity": NOTES[name]})
+    result.details["validity"] = NOTES[name]  # each result owns its details dict
+    return result
 
 
 def risk_panel(inputs: PatientInputs, models_dir: Path | None = None, *, with_models: bool = True

@@ -75,7 +75,14 @@ def race_group(race: object) -> str:
 def individual_sum(sex: str, race: str, age: float, total_cholesterol: float, hdl_cholesterol: float,
                    systolic_bp: float, bp_treated: bool, smoker: bool, diabetes: bool) -> float:
     """The equation's individual sum (Σ coefficient × value) for one sex/race group."""
-    c = COEFFICIENTS[(checks.sex(sex), race_group(race))]
+    sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes = checks.cardio(
+        sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes)
+    return _sum(COEFFICIENTS[(sex, race_group(race))], age, total_cholesterol, hdl_cholesterol, systolic_bp,
+                bp_treated, smoker, diabetes)
+
+
+def _sum(c: dict[str, float], age: float, total_cholesterol: float, hdl_cholesterol: float, systolic_bp: float,
+         bp_treated: bool, smoker: bool, diabetes: bool) -> float:
     ln_age, ln_tc, ln_hdl, ln_sbp = (math.log(v) for v in (age, total_cholesterol, hdl_cholesterol, systolic_bp))
     treated = "treated" if bp_treated else "untreated"
     terms = {
@@ -104,8 +111,7 @@ def ascvd_10y(sex: str, race: str, age: float, total_cholesterol: float, hdl_cho
     if reason:
         return not_applicable(template, reason)
     c = COEFFICIENTS[(sex, group)]
-    s = individual_sum(sex, group, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker,
-                       diabetes)
+    s = _sum(c, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes)
     probability = 1.0 - c["baseline_survival"] ** math.exp(s - c["mean"])
     return RiskResult(**template, probability=probability,
                       details={"group": f"{group} {sex}", "individual_sum": s})

@@ -12,6 +12,7 @@ UACR 0.1–25000 mg/g, SDI decile 1–10.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 from edge.twin.equations import checks
@@ -74,6 +75,23 @@ def _optional(field: str, value: float | None) -> float | None:
     return None if value is None else checks.number(field, value, positive=True)
 
 
+# The panel asks for six PREVENT risks of one patient: check the inputs and transform them once. typed=True keeps
+# True apart from 1 (a bool age must still be refused); NaN never equals itself, so it is never a cache hit.
+@functools.lru_cache(maxsize=64, typed=True)
+def _checked(sex: str, age: float, total_cholesterol: float, hdl_cholesterol: float, systolic_bp: float,
+             egfr: float, bp_treated: bool, on_statin: bool, diabetes: bool, smoker: bool, bmi: float | None,
+             hba1c: float | None, uacr: float | None, sdi_decile: int | None) -> tuple[tuple, dict[str, float]]:
+    sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes = checks.cardio(
+        sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes)
+    egfr, on_statin = checks.number("egfr", egfr, positive=True), checks.flag("on_statin", on_statin)
+    bmi, hba1c, uacr = _optional("bmi", bmi), _optional("hba1c", hba1c), _optional("uacr", uacr)
+    if sdi_decile is not None and (isinstance(sdi_decile, bool) or sdi_decile not in range(1, 11)):
+        checks.choice("sdi_decile", str(sdi_decile), [str(d) for d in range(1, 11)])
+    x = features(age, total_cholesterol, hdl_cholesterol, systolic_bp, egfr, bmi, bp_treated, on_statin, diabetes,
+                 smoker, hba1c, uacr, sdi_decile)
+    return (sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, egfr, bmi, hba1c, uacr), x
+
+
 def risk(outcome: str, horizon: int, sex: str, age: float, total_cholesterol: float, hdl_cholesterol: float,
          systolic_bp: float, egfr: float, bp_treated: bool, on_statin: bool, diabetes: bool, smoker: bool,
          bmi: float | None = None, hba1c: float | None = None, uacr: float | None = None,
@@ -82,12 +100,9 @@ def risk(outcome: str, horizon: int, sex: str, age: float, total_cholesterol: fl
     outcome = checks.choice("outcome", outcome, OUTCOMES)
     if horizon not in HORIZONS:
         checks.choice("horizon", str(horizon), [str(h) for h in HORIZONS])
-    sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes = checks.cardio(
-        sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes)
-    egfr, on_statin = checks.number("egfr", egfr, positive=True), checks.flag("on_statin", on_statin)
-    bmi, hba1c, uacr = _optional("bmi", bmi), _optional("hba1c", hba1c), _optional("uacr", uacr)
-    if sdi_decile is not None and (isinstance(sdi_decile, bool) or sdi_decile not in range(1, 11)):
-        checks.choice("sdi_decile", str(sdi_decile), [str(d) for d in range(1, 11)])
+    (sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, egfr, bmi, hba1c, uacr), x = _checked(
+        sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, egfr, bp_treated, on_statin, diabetes, smoker,
+        bmi, hba1c, uacr, sdi_decile)
     model = model_for(hba1c, uacr, sdi_decile)
     result_name = name(outcome, horizon)
     template = {"name": result_name, "disease": outcome, "model_name": result_name,
@@ -106,8 +121,6 @@ def risk(outcome: str, horizon: int, sex: str, age: float, total_cholesterol: fl
     reason = out_of_range(checks_)
     if reason:
         return not_applicable(template, reason)
-    x = features(age, total_cholesterol, hdl_cholesterol, systolic_bp, egfr, bmi, bp_treated, on_statin, diabetes,
-                 smoker, hba1c, uacr, sdi_decile)
     logit = sum(c * x[term] for term, c in COEFFICIENTS[(model, horizon)][(outcome, sex)].items())
     return RiskResult(**template, probability=1.0 / (1.0 + math.exp(-logit)),
                       details={"model": model, "egfr": egfr})

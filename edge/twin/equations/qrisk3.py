@@ -31,6 +31,9 @@ DIABETES = ("none", "type1", "type2")
 CONDITIONS = ("atrial_fibrillation", "atypical_antipsychotics", "corticosteroids", "erectile_dysfunction",
               "migraine", "rheumatoid_arthritis", "ckd_3_5", "severe_mental_illness", "sle", "treated_hypertension",
               "type1", "type2", "family_chd")
+# What each sex is asked (diabetes type comes from `diabetes`; erectile dysfunction is a men's question).
+ASKED = {sex: tuple(c for c in CONDITIONS if c not in ("type1", "type2")
+                    and (c != "erectile_dysfunction" or sex == "male")) for sex in ("female", "male")}
 VALIDITY = {"age": (25, 84), "bmi": (20, 40), "chol_hdl_ratio": (1, 12), "systolic_bp": (70, 210),
             "sbp_sd": (0, 50), "townsend": (-7, 11)}
 
@@ -131,10 +134,10 @@ def cvd_10y(sex: str, age: float, ethnicity: str, townsend: float, bmi: float, c
     eth = ETHNICITIES.index(checks.choice("ethnicity", ethnicity, ETHNICITIES))
     smoke = SMOKING.index(checks.choice("smoking", smoking, SMOKING))
     diabetes = checks.choice("diabetes", diabetes, DIABETES)
-    asked = [c for c in CONDITIONS if c not in ("type1", "type2") and (c != "erectile_dysfunction" or sex == "male")]
-    unknown = sorted(set(conditions) - set(asked))
+    asked = ASKED[sex]
+    unknown = [c for c in conditions if c not in asked]
     if unknown:
-        checks.choice("condition", unknown[0], asked)
+        checks.choice("condition", sorted(unknown)[0], asked)
     flags = {c: checks.flag(c, conditions.get(c)) for c in asked}
     flags |= {"type1": diabetes == "type1", "type2": diabetes == "type2"}
     template = {"name": NAME, "disease": "cvd", "model_name": NAME, "model_version": VERSION,
