@@ -128,3 +128,12 @@ def test_patient_inputs_refuse_bad_qrisk3_and_prevent_answers(change, field):
     with pytest.raises(InputError) as e:
         PatientInputs(**({"age": 55, "sex": "male"} | change))
     assert e.value.field == field
+
+
+def test_prevent_input_cache_never_lets_a_refused_value_through():
+    # PREVENT checks a patient once for its six risks (a cache); True == 1 in Python, so an untyped cache would
+    # answer a bool age with the result of age 1 instead of refusing it.
+    args = dict(sex="female", total_cholesterol=200, hdl_cholesterol=45, systolic_bp=160, egfr=90,
+                bp_treated=True, on_statin=False, diabetes=True, smoker=False)
+    assert not prevent.risk("cvd", 10, age=1, **args).applicable
+    _refused(prevent.risk, "age", outcome="cvd", horizon=10, age=True, **args)
