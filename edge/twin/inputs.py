@@ -216,6 +216,27 @@ def _check_answers(inputs: PatientInputs) -> None:
         raise InputError("erectile dysfunction is asked of men only", field="erectile_dysfunction")
 
 
+def parse_answer(name: str, text: str) -> Any:
+    """One QRISK3/PREVENT answer typed as NAME=VALUE on the CLI, converted and checked (yes/no, number, category)."""
+    if name in CONDITION_FIELDS:
+        value: Any = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}.get(text.lower())
+        if value is None:
+            raise InputError(f"{name} must be yes or no, not {text!r}", field=name)
+    elif name in ("townsend", "sbp_sd", "cigarettes_per_day", "uacr", "sdi_decile"):
+        try:
+            value = int(text) if name == "sdi_decile" else float(text)
+        except ValueError:
+            raise InputError(f"{name} must be a number, not {text!r}", field=name) from None
+    elif name in ("ethnicity", "diabetes_type"):
+        value = text
+    else:
+        raise InputError(f"unknown answer {name!r}", field=name,
+                         hint=f"known: {', '.join((*CONDITION_FIELDS, *ANSWER_FIELDS))}")
+    # The answer alone, on a neutral profile (a man, so every question may be asked): ranges and categories.
+    PatientInputs(age=50.0, sex="male", **{name: value})
+    return value
+
+
 def age_on(born: dt.date, on: dt.date) -> int:
     """Age in whole years on a date."""
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
