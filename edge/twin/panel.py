@@ -29,11 +29,18 @@ NOTES = {
 }
 
 
+def _ex_smoker(i: PatientInputs) -> bool | None:
+    # A non-smoker with a recorded number of cigarettes a day smoked once: an ex-smoker for QRISK3 (this is also
+    # how the "quit smoking" scenario, which only clears `smoker`, reaches QRISK3's ex-smoker category).
+    return i.ex_smoker if i.ex_smoker is not None else True if i.cigarettes_per_day is not None else None
+
+
 def _qrisk3_needs(i: PatientInputs) -> tuple[str, ...]:
     # Asked only of some people: cigarettes a day of a smoker, ex-smoking of a non-smoker, the diabetes type of a
     # diabetic, erectile dysfunction of a man.
-    extra = [("cigarettes_per_day" if i.smoker else "ex_smoker") if i.smoker is not None else None,
-             "diabetes_type" if i.diabetes else None, "erectile_dysfunction" if i.sex == "male" else None]
+    smoking = None if i.smoker is None else "cigarettes_per_day" if i.smoker else \
+        "ex_smoker" if _ex_smoker(i) is None else None
+    extra = (smoking, "diabetes_type" if i.diabetes else None, "erectile_dysfunction" if i.sex == "male" else None)
     return (*QRISK3_INPUTS, *(e for e in extra if e))
 
 
@@ -42,7 +49,7 @@ def _qrisk3(i: PatientInputs) -> RiskResult:
                   else getattr(i, c) for c in qrisk3.ASKED[i.sex]}
     return qrisk3.cvd_10y(i.sex, i.age, i.ethnicity, i.townsend, i.body_mass_index,
                           i.total_cholesterol / i.hdl_cholesterol, i.systolic_bp, i.sbp_sd,
-                          qrisk3.smoking_category(i.smoker, bool(i.ex_smoker), i.cigarettes_per_day),
+                          qrisk3.smoking_category(i.smoker, bool(_ex_smoker(i)), i.cigarettes_per_day),
                           i.diabetes_type if i.diabetes else "none", conditions)
 
 

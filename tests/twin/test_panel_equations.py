@@ -77,3 +77,13 @@ def test_qrisk3_and_prevent_add_ons_from_the_store(store, patient):
     for name in ("prevent_cvd_10y", "prevent_ascvd_30y", "prevent_heart_failure_10y"):
         # HbA1c, UACR and SDI all known → PREVENT's full model.
         assert by_name[name].applicable and by_name[name].model_version == "khan2023-full"
+
+
+def test_a_quitter_is_an_ex_smoker_for_qrisk3():
+    # The "quit smoking" scenario only clears `smoker`: cigarettes a day on record make QRISK3 score an ex-smoker
+    # (C-algorithm row 48: the same man as an ex-smoker → 29.9 %), never a lifelong non-smoker.
+    smoker = PatientInputs(**(QRISK3_MAN | {"smoker": True, "ex_smoker": None, "cigarettes_per_day": 5}))
+    quit_ = smoker.replace(smoker=False)
+    r = run_equation("qrisk3_cvd_10y", quit_)
+    assert r.details["smoking"] == "ex_smoker" and r.percent == pytest.approx(29.9, abs=0.05 + 1e-9)
+    assert run_equation("qrisk3_cvd_10y", smoker).probability > r.probability
