@@ -22,7 +22,8 @@ NOTES = {
     framingham.NAME: "adults 30–74 without CVD (Framingham Heart Study, mostly white US)",
     findrisc.NAME: "adults (derived in Finns aged 35–64); a screening score, not a diagnosis",
     qrisk3.NAME: "UK adults 25–84 without CVD (QResearch, England); BMI 20–40, cholesterol/HDL ratio 1–12, "
-                 "SBP 70–210, Townsend −7 to 11; not for people already on a statin",
+                 "SBP 70–210, Townsend −7 to 11; not for people already on a statin; ClinRisk's open-source "
+                 "QRISK3-2017, not the qrisk.org calculator (check against qrisk.org)",
     **{prevent.name(o, h): "US adults 30–79 without CVD, no race term; TC 130–320, HDL 20–100 mg/dL, SBP 90–180, "
                            "eGFR 15–140" + ("" if h == 10 else "; 30-year risk for ages 30–59 only")
        for o in prevent.OUTCOMES for h in prevent.HORIZONS},

@@ -153,3 +153,9 @@ def test_qrisk3_every_condition_must_be_answered():
 def test_qrisk3_smoking_categories(smoker, ex, cigs, category):
     # QRISK3: light < 10, moderate 10–19, heavy ≥ 20 cigarettes a day.
     assert qrisk3.smoking_category(smoker, ex, cigs) == category
+
+
+def test_qrisk3_smoker_without_cigarettes_is_refused():
+    with pytest.raises(InputError) as e:
+        qrisk3.smoking_category(True, False, None)
+    assert e.value.field == "cigarettes_per_day"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from edge.errors import InputError
 from edge.twin.equations import checks
 from edge.twin.equations.result import RiskResult, not_applicable, out_of_range
 
@@ -118,7 +119,8 @@ def smoking_category(smoker: bool, ex_smoker: bool, cigarettes_per_day: float | 
     if not smoker:
         return "ex_smoker" if ex_smoker else "non_smoker"
     if cigarettes_per_day is None:
-        raise ValueError("a current smoker's cigarettes per day are needed")
+        raise InputError("a current smoker's cigarettes per day are needed", field="cigarettes_per_day")
+    checks.number("cigarettes_per_day", cigarettes_per_day)
     return "light" if cigarettes_per_day < 10 else "moderate" if cigarettes_per_day < 20 else "heavy"
 
 
