@@ -137,3 +137,4 @@ def test_prevent_input_cache_never_lets_a_refused_value_through():
                 bp_treated=True, on_statin=False, diabetes=True, smoker=False)
     assert not prevent.risk("cvd", 10, age=1, **args).applicable
     _refused(prevent.risk, "age", outcome="cvd", horizon=10, age=True, **args)
+    _refused(prevent.risk, "age", outcome="cvd", horizon=10, age=[50], **args)  # unhashable: not a TypeError

@@ -100,9 +100,13 @@ def risk(outcome: str, horizon: int, sex: str, age: float, total_cholesterol: fl
     outcome = checks.choice("outcome", outcome, OUTCOMES)
     if horizon not in HORIZONS:
         checks.choice("horizon", str(horizon), [str(h) for h in HORIZONS])
-    (sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, egfr, bmi, hba1c, uacr), x = _checked(
-        sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, egfr, bp_treated, on_statin, diabetes, smoker,
-        bmi, hba1c, uacr, sdi_decile)
+    args = (sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, egfr, bp_treated, on_statin, diabetes, smoker,
+            bmi, hba1c, uacr, sdi_decile)
+    try:
+        hash(args)
+    except TypeError:  # a list or dict where a value belongs: the uncached checks name the field
+        _checked.__wrapped__(*args)
+    (sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, egfr, bmi, hba1c, uacr), x = _checked(*args)
     model = model_for(hba1c, uacr, sdi_decile)
     result_name = name(outcome, horizon)
     template = {"name": result_name, "disease": outcome, "model_name": result_name,
