@@ -61,10 +61,15 @@ def test_prevent_full_model_with_sdi_missing_matches_aha_calculator():
     assert [round(r.probability, 3) for r in got] == [0.150, 0.162]
 
 
-# vcastro/CVrisk tests/testthat/test-ascvd_10y_prevent.R (values from the preventr documentation): base ASCVD.
-def test_prevent_cvrisk_ascvd_vector():
-    r = prevent.risk("ascvd", 10, "male", 55, 213, 50, 140, 90, False, False, False, False)
-    assert round(r.percent, 1) == 3.9
+# vcastro/CVrisk tests/testthat/test-ascvd_10y_prevent.R (values from the preventr documentation and the
+# supplement's Excel Tables S12B/S12C): 10-year ASCVD of a 55-year-old, TC 213, HDL 50, SBP 140 untreated, eGFR 90,
+# BMI 30: base model (man), HbA1c 6.5 % without diabetes (man), UACR 25 mg/g (woman); one decimal.
+@pytest.mark.parametrize("sex,add_ons,percent", [
+    ("male", {}, 3.9), ("male", {"hba1c": 6.5}, 4.3), ("female", {"uacr": 25}, 3.1),
+])
+def test_prevent_cvrisk_ascvd_vectors(sex, add_ons, percent):
+    r = prevent.risk("ascvd", 10, sex, 55, 213, 50, 140, 90, False, False, False, False, bmi=30, **add_ons)
+    assert r.percent == pytest.approx(percent, abs=0.05 + 1e-9)
 
 
 @pytest.mark.parametrize("hba1c,uacr,sdi,model", [
@@ -100,3 +105,36 @@ def test_prevent_heart_failure_needs_bmi_in_range():
     assert prevent.risk("cvd", 10, "female", **no_bmi).applicable  # BMI is not a CVD/ASCVD predictor
     r = prevent.risk("heart_failure", 10, "female", **(S12 | {"bmi": 41}))
     assert not r.applicable and "BMI" in r.reason
+
+
+# martingmayer/preventr tests/testthat/_snaps/estimate_risk.md (snapshots of preventr 0.12.0, probabilities rounded
+# to 0.1 %): the Table S12 patient with one input changed ("BP treatment validation works", "Diabetes mellitus
+# validation works", valid values) and "Additional checks of results, for good measure" (statin, older ages, add-on
+# models, an untreated SBP 145, age 35). ZIP 49507 is SDI decile 10 in preventr's SDI table. Values: 10-year
+# total CVD, ASCVD, heart failure, each (women, men), in %.
+PREVENTR_SNAPSHOTS = [
+    ({"bp_treated": False}, {}, (12.2, 13.6, 7.9, 8.9, 6.7, 8.7)),
+    ({"diabetes": False}, {}, (5.9, 7.5, 3.7, 4.8, 2.5, 3.9)),
+    ({"age": 67}, {"hba1c": 9}, (26.6, 30.9, 16.3, 19.4, 20.1, 24.6)),
+    ({"age": 67, "on_statin": True}, {"uacr": 1000}, (35.3, 39.8, 22.2, 26.0, 28.9, 34.9)),
+    ({"age": 71, "on_statin": True}, {"hba1c": 9, "uacr": 1000}, (41.4, 47.8, 26.1, 30.4, 38.4, 44.7)),
+    ({"age": 71, "on_statin": True}, {"hba1c": 9, "uacr": 1000, "sdi_decile": 10},
+     (42.5, 51.1, 27.4, 33.2, 39.5, 48.9)),
+    ({"age": 71, "systolic_bp": 145, "bp_treated": False}, {"hba1c": 6.7, "uacr": 10},
+     (16.3, 20.3, 10.0, 13.4, 11.1, 14.1)),
+    ({"age": 35, "systolic_bp": 145}, {"uacr": 10}, (6.0, 6.1, 3.9, 4.0, 2.8, 3.1)),
+]
+
+
+@pytest.mark.parametrize("change,add_ons,percents", PREVENTR_SNAPSHOTS)
+def test_prevent_preventr_snapshots(change, add_ons, percents):
+    got = [prevent.risk(o, 10, s, **(S12 | change), **add_ons).percent
+           for o in ("cvd", "ascvd", "heart_failure") for s in ("female", "male")]
+    assert got == pytest.approx(percents, abs=0.05 + 1e-9)
+
+
+def test_prevent_preventr_snapshot_30_years_at_35():
+    # Same source, age 35, SBP 145 treated, UACR 10: 30-year total CVD, ASCVD, heart failure (women, men).
+    got = [prevent.risk(o, 30, s, **(S12 | {"age": 35, "systolic_bp": 145}), uacr=10).percent
+           for o in ("cvd", "ascvd", "heart_failure") for s in ("female", "male")]
+    assert got == pytest.approx((32.5, 30.5, 19.9, 19.7, 20.2, 20.7), abs=0.05 + 1e-9)
