@@ -127,8 +127,10 @@ def smoking_category(smoker: bool, ex_smoker: bool, cigarettes_per_day: float | 
 def cvd_10y(sex: str, age: float, ethnicity: str, townsend: float, bmi: float, chol_hdl_ratio: float,
             systolic_bp: float, sbp_sd: float, smoking: str, diabetes: str, conditions: dict[str, bool]
             ) -> RiskResult:
-    """10-year CVD risk by QRISK3-2017; `conditions` answers every name in CONDITIONS except type1/type2
-    (from `diabetes`), erectile_dysfunction being asked of men only."""
+    """10-year CVD risk by QRISK3-2017; `conditions` answers ASKED[sex] (diabetes type comes from `diabetes`).
+
+    ClinRisk's code takes age in whole years: pass whole years for its exact results.
+    """
     sex = checks.sex(sex)
     age, bmi, chol_hdl_ratio, systolic_bp = (checks.number(f, v, positive=True) for f, v in (
         ("age", age), ("bmi", bmi), ("chol_hdl_ratio", chol_hdl_ratio), ("systolic_bp", systolic_bp)))
