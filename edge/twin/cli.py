@@ -62,7 +62,7 @@ def factors(
     """Record profile and risk-factor answers the equations need (merged with earlier answers)."""
     from edge.errors import InputError
     from edge.twin.equations.pce import race_answer
-    from edge.twin.inputs import RISK_FACTORS_EVENT, latest_factors, parse_answer
+    from edge.twin.inputs import RISK_FACTORS_EVENT, PatientInputs, latest_factors, parse_answer
 
     # Every answer is checked before anything is written.
     answers = {"race": race_answer(race) if race is not None else None,  # "Black" → african_american
@@ -75,10 +75,12 @@ def factors(
         answers[name.strip()] = parse_answer(name.strip(), text.strip())
     with open_store(store_path, passphrase) as store:
         uid = resolve_user(store, user)
+        merged = latest_factors(store, uid) | {k: v for k, v in answers.items() if v is not None}
+        # The merged answers must agree with each other and with the sex (age is irrelevant to that check).
+        PatientInputs(age=50.0, sex=sex or store.users.get(uid).sex or "male", **merged)
         profile = {k: v for k, v in (("date_of_birth", dob.date() if dob else None), ("sex", sex)) if v is not None}
         if profile:
             store.users.update(uid, **profile)
-        merged = latest_factors(store, uid) | {k: v for k, v in answers.items() if v is not None}
         if any(v is not None for v in answers.values()):
             store.health_events.add({"user_id": uid, "event_type": RISK_FACTORS_EVENT, "data": merged})
     emit({"user_id": str(uid), "profile": {k: str(v) for k, v in profile.items()}, "risk_factors": merged},

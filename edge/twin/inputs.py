@@ -42,6 +42,7 @@ METRIC_FIELDS = {
 # Below these a value "in mg/dL" is almost surely mmol/L: 20 mg/dL total cholesterol or 10 mg/dL HDL is not
 # compatible with life, while 5.5 and 1.3 mmol/L are ordinary.
 MMOL_SUSPECT = {"total_cholesterol": 20.0, "hdl_cholesterol": 10.0, "blood_glucose": 30.0}
+FIX_HINT = "correct the answer with `healthsync edge twin factors --answer {field}={example}`"
 HINT_METRIC = "record it with `healthsync edge metrics add {metric} VALUE` (add --unit for other units)"
 
 
@@ -209,11 +210,14 @@ def _check_answers(inputs: PatientInputs) -> None:
     if inputs.diabetes_type is not None:
         checks.choice("diabetes_type", inputs.diabetes_type, ("type1", "type2"))
         if inputs.diabetes is False:
-            raise InputError("a diabetes type was given for someone without diabetes", field="diabetes_type")
+            raise InputError("a diabetes type was given for someone without diabetes", field="diabetes_type",
+                             hint=FIX_HINT.format(field="diabetes_type", example="type2"))
     if inputs.smoker and inputs.ex_smoker:
-        raise InputError("a current smoker cannot also be an ex-smoker", field="ex_smoker")
+        raise InputError("a current smoker cannot also be an ex-smoker", field="ex_smoker",
+                         hint=FIX_HINT.format(field="ex_smoker", example="no"))
     if inputs.erectile_dysfunction and inputs.sex == "female":
-        raise InputError("erectile dysfunction is asked of men only", field="erectile_dysfunction")
+        raise InputError("erectile dysfunction is asked of men only", field="erectile_dysfunction",
+                         hint=FIX_HINT.format(field="erectile_dysfunction", example="no"))
 
 
 def parse_answer(name: str, text: str) -> Any:

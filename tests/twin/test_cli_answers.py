@@ -69,3 +69,13 @@ def test_race_spellings_are_normalised(home):
     assert r.exit_code == 0 and json.loads(r.stdout)["risk_factors"]["race"] == "african_american"
     r = factors(race="asian")
     assert r.exit_code == 1 and "race" in r.output
+
+
+def test_contradicting_answers_are_refused_before_they_are_stored(home):
+    assert factors("ex_smoker=yes", dob="1970-01-01", sex="female").exit_code == 0
+    r = run("edge", "twin", "factors", "--smoker")  # now a smoker and an ex-smoker at once
+    assert r.exit_code == 1 and "ex-smoker" in r.output and "ex_smoker=no" in r.output
+    r = factors("erectile_dysfunction=yes")  # a woman's profile
+    assert r.exit_code == 1 and "men only" in r.output
+    risk_factors = json.loads(factors("townsend=1").stdout)["risk_factors"]
+    assert risk_factors.get("smoker") is None and "erectile_dysfunction" not in risk_factors
