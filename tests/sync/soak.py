@@ -236,7 +236,7 @@ def run_schedule(seed: int, tmp: Path, app_http, db, report: SoakReport, live_ur
             elif op == "restart":
                 dev.restart()
             elif op == "skew":
-                dev.skew_ms = rng.choice([-90_000, -5_000, 0, 3_000, 60_000])
+                dev.skew_ms = rng.choice([-7_200_000, -90_000, -5_000, 0, 3_000, 60_000, 82_800_000])
                 dev._apply_skew()
             else:
                 dev.sync(op)
