@@ -195,12 +195,16 @@ class SyncClient:
         # The next page is fetched while this one is applied: the server's work (query, encode) and the network
         # overlap the device's (validate, seal, write). A page is applied only after the one before it, and each
         # with its cursor, so a failure anywhere still resumes from the last page applied.
+        full_repair = repairing and cursor == 0 and bool(tables)
+        seen: set[tuple[str, str]] = set()  # a repair from cursor 0 sees every row still in scope
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as prefetch:
             upcoming = prefetch.submit(fetch, cursor)
             while True:
                 page = upcoming.result()
                 if page["has_more"]:
                     upcoming = prefetch.submit(fetch, int(page["cursor"]))
+                if full_repair:
+                    seen.update((c["table"], c["pk"]) for c in page["changes"])
                 with self.store.transaction() as conn:
                     result.pulled += pull.apply_pulled(self.store, page["changes"], server_wins=repairing)
                     cursor = int(page["cursor"])
@@ -211,6 +215,9 @@ class SyncClient:
         result.cursor = cursor
         if not repairing:
             self._repair(page.get("checksums") or {}, result)
+        elif full_repair:
+            # Rows the server no longer shows this device (they left its scope) go, unless a local change waits.
+            pull.purge_out_of_scope(self.store, tables, seen)
         return result
 
     def _repair(self, server_sums: dict[str, str], result: SyncResult) -> None:
