@@ -11,6 +11,7 @@ from protocol.errors import ForbiddenError, HealthSyncError, ValidationError
 from sync_server.pg import DatabaseUnavailableError
 
 API_ROLES = ("anon", "authenticated", "service_role")
+ILLEGAL_TRANSITION_SQLSTATE = "HS409"  # raised by the appointment trigger (migration 0016)
 
 
 class Database:
@@ -92,6 +93,12 @@ def translate(exc: Exception) -> HealthSyncError:
     diag = getattr(exc, "diag", None)
     column = getattr(diag, "column_name", None) if diag else None
     constraint = getattr(diag, "constraint_name", None) if diag else None
+    if getattr(exc, "sqlstate", None) == ILLEGAL_TRANSITION_SQLSTATE:
+        # The trigger's message says who may make the move (protocol.appointments.explain); it names no values.
+        err = HealthSyncError(getattr(diag, "message_primary", None) or "illegal appointment transition",
+                              field="status")
+        err.code, err.http_status = "ILLEGAL_TRANSITION", 409
+        return err
     if isinstance(exc, pe.InsufficientPrivilege):
         return ForbiddenError("row-level security refused this row for the caller")
     if isinstance(exc, pe.CheckViolation):

@@ -362,13 +362,25 @@ def _apply_mutable(conn, batch: _Batch, changes: list[Change]) -> None:
             with conn.transaction():
                 ok = _write(conn, spec, c.pk, current, new, batch.caller.device_id)
         except Exception as exc:  # noqa: BLE001 - becomes the receipt's reason
-            batch.reject(c, "SYNC_REJECTED_DB", _db_reason(exc))
+            _reject_db(batch, c, current, exc)
             continue
         if not ok:
             batch.reject(c, "SYNC_REJECTED_RLS", f"row-level security refused this {c.table} row for the caller")
             continue
         states[(c.table, c.pk)] = new
         batch.accept(c, new, spec)
+
+
+def _reject_db(batch: _Batch, c: Change, current: RowState | None, exc: Exception) -> None:
+    """A write the database refused: the appointment trigger's refusal keeps its own code and carries the server's
+    row (the device repairs its copy at once), anything else is SYNC_REJECTED_DB."""
+    from sync_server.db import translate
+
+    err = translate(exc)
+    if err.code == "ILLEGAL_TRANSITION":
+        batch.reject(c, err.code, err.message, _wire_row(c.table, c.pk, current) if current is not None else None)
+    else:
+        batch.reject(c, "SYNC_REJECTED_DB", err.message)
 
 
 def _write(conn, spec: TableSpec, pk: str, current: RowState | None, new: RowState, device: str | None) -> bool:

@@ -3,39 +3,14 @@ and the checksums of a doctor's device agree with the server's (no repair every 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import uuid
 
-from edge.keys import KeySource
-from edge.store import Store
-from edge.sync_client import SyncClient, SyncOptions
-from sync_server import testing
-
-SERVICE = ("service_role", {"role": "service_role"})
+from tests.sync.doctor_devices import doctor_device as _doctor_device
+from tests.sync.doctor_devices import seed_doctor as _seed_doctor
 
 
 def _now():
     return dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-
-
-def _doctor_device(devices, doctor_user: uuid.UUID) -> SyncClient:
-    """An edge store enrolled with a doctor's token (the Devices fixture makes patients)."""
-    store = Store.open(devices.tmp_path / f"doctor{len(devices.stores)}.db",
-                       KeySource(raw_key=secrets.token_bytes(32)), create=True)
-    devices.stores.append(store)
-    store.set_meta("user_id", str(doctor_user))
-    client = SyncClient(store, testing.token(doctor_user, "doctor"), http=devices.http,
-                        options=SyncOptions(attempts=2, backoff_s=0.01))
-    client.enroll("http://testserver")
-    return client
-
-
-def _seed_doctor(db, user: uuid.UUID, specialty: str = "cardiology") -> uuid.UUID:
-    doctor_id = uuid.uuid4()
-    with db.session(*SERVICE) as conn:
-        conn.execute("INSERT INTO doctors (id, user_id, full_name, specialty, hlc) VALUES (%s, %s, 'Dr', %s, 'seed')",
-                     (doctor_id, user, specialty))
-    return doctor_id
 
 
 def _patient_with_data(devices, db, doctors: dict[uuid.UUID, str]):
