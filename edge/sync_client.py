@@ -14,15 +14,26 @@ from typing import Any
 
 import httpx
 
-from edge import outbox, pull
+from edge import outbox, pull, shred
 from edge.device_keys import ServerPin, device_keys, pin_server, server_pin
 from edge.store import Store
-from protocol import changeset
+from protocol import changeset, request_auth
 from protocol.errors import AuthError, HealthSyncError
 from protocol.receipts import Receipt
 from protocol.schema import TABLES
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+
+
+class DeviceRevokedError(HealthSyncError):
+    """The server revoked this device; `shredded` says whether the store key was destroyed as it ordered."""
+
+    code = "DEVICE_REVOKED"
+    http_status = 403
+
+    def __init__(self, message: str, *, shredded: bool, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.shredded = shredded
 
 
 class SyncUnavailableError(HealthSyncError):
@@ -87,6 +98,7 @@ class SyncClient:
         self._token = token
         base = server_url or (server_pin(store).url if http is None else "")
         self._owns_http = http is None
+        self._offset_ms = 0  # server clock minus ours, learnt when a signed request was refused as stale
         self.http = http or httpx.Client(base_url=base, timeout=options.timeout_s)
 
     def close(self) -> None:
@@ -102,8 +114,9 @@ class SyncClient:
 
     # ------------------------------------------------------------------ transport
 
-    def _request(self, method: str, url: str, **kw) -> dict[str, Any]:
-        """One API call with exponential backoff and full jitter on network errors, 429 and 5xx."""
+    def _request(self, method: str, url: str, *, sign: bool = False, **kw) -> dict[str, Any]:
+        """One API call with exponential backoff and full jitter on network errors, 429 and 5xx; with `sign`, each
+        attempt carries a fresh proof of this device (protocol.request_auth)."""
         from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
         headers = {"Authorization": f"Bearer {self._token}", **kw.pop("headers", {})}
@@ -114,7 +127,7 @@ class SyncClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    resp = self.http.request(method, url, headers=headers, **kw)
+                    resp = self._send(method, url, headers, sign, kw)
                     if resp.status_code in RETRYABLE_STATUS:
                         raise _Retryable(resp)
         except RetryError as exc:
@@ -122,6 +135,56 @@ class SyncClient:
             raise SyncUnavailableError(f"sync server unavailable after {self.options.attempts} attempts: "
                                        f"{_describe(last)}", hint="changes stay queued; sync again later") from None
         return _answer(resp)
+
+    def _send(self, method: str, url: str, headers: dict[str, str], sign: bool, kw: dict) -> httpx.Response:
+        if not sign:
+            return self.http.request(method, url, headers=headers, **kw)
+        request = self.http.build_request(method, url, headers=headers, **kw)
+        request.headers.update(request_auth.sign_request(
+            device_keys(self.store).signing, self.store.device_id, method, request.url.path, request.url.query,
+            request.content, now_ms=self._now_ms()))
+        return self.http.send(request)
+
+    def _now_ms(self) -> int:
+        return int(time.time() * 1000) + self._offset_ms
+
+    def _signed(self, method: str, url: str, **kw) -> dict[str, Any]:
+        """A device-proven call: retried once on the server's time when our clock is off; a revoked device
+        destroys its store key when the server's order verifies (and says so)."""
+        try:
+            try:
+                return self._request(method, url, sign=True, **kw)
+            except HealthSyncError as exc:
+                if exc.code != "DEVICE_PROOF_STALE" or not self._learn_offset(exc):
+                    raise
+                return self._request(method, url, sign=True, **kw)
+        except HealthSyncError as exc:
+            if exc.code == "DEVICE_REVOKED":
+                self._revoked(exc)
+            raise
+
+    def _learn_offset(self, exc: HealthSyncError) -> bool:
+        try:
+            server = dt.datetime.fromisoformat(str(getattr(exc, "server_time", None)))
+        except ValueError:
+            return False
+        self._offset_ms = int(server.timestamp() * 1000 - time.time() * 1000)
+        return True
+
+    def _revoked(self, exc: HealthSyncError) -> None:
+        """Crypto-shred the store if the server's order is authentic (made with the pinned server key for this
+        device); raise DeviceRevokedError either way."""
+        keys, pin = device_keys(self.store), server_pin(self.store)
+        order = (getattr(exc, "detail", None) or {}).get("shred")
+        if not request_auth.verify_shred(order, keys.agreement, pin.public_key, self.store.device_id,
+                                         now_ms=self._now_ms()):
+            raise DeviceRevokedError("this device was revoked by the server, but its order to destroy the store "
+                                     "key did not verify; nothing was destroyed", shredded=False,
+                                     hint="check the server URL and its pinned key") from None
+        shred.crypto_shred(self.store)
+        raise DeviceRevokedError("this device was revoked by the server: as it ordered, the store key was destroyed "
+                                 "(crypto-shred) and the data on this device can no longer be read", shredded=True,
+                                 hint="initialise a new store (healthsync edge init) and enroll it") from None
 
     # ------------------------------------------------------------------ enrollment
 
@@ -159,6 +222,8 @@ class SyncClient:
                 if exc.code in ("PAYLOAD_TOO_LARGE", "CHANGESET_TOO_LARGE") and size > 1:
                     size = max(1, size // 2)  # big records: smaller changesets until the server's limit fits
                     continue
+                if exc.code == "DEVICE_REVOKED":  # the push refusal carries no order; a signed call gets it
+                    self._signed("GET", "/v1/sync/pull", params={"cursor": 0, "limit": 1})
                 raise
             receipts = [Receipt.from_wire(r) for r in answer["receipts"]]
             if self.options.format_version < 2:
@@ -190,7 +255,7 @@ class SyncClient:
             params: dict[str, Any] = {"cursor": after, "limit": self.options.page_size}
             if tables:
                 params["table"] = tables
-            return self._request("GET", "/v1/sync/pull", params=params)
+            return self._signed("GET", "/v1/sync/pull", params=params)
 
         # The next page is fetched while this one is applied: the server's work (query, encode) and the network
         # overlap the device's (validate, seal, write). A page is applied only after the one before it, and each
@@ -287,4 +352,5 @@ def _answer(resp: httpx.Response) -> dict[str, Any]:
     err = cls(f"server refused: {error.get('message')}", hint=error.get("hint"))
     err.code = error.get("code", err.code)
     err.http_status = resp.status_code
+    err.detail, err.server_time = error, body.get("timestamp")  # a revocation's order; the server's clock
     raise err

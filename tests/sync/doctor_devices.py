@@ -12,10 +12,11 @@ from sync_server import testing
 SERVICE = ("service_role", {"role": "service_role"})
 
 
-def doctor_device(devices, doctor_user: uuid.UUID, role: str = "doctor") -> SyncClient:
-    """An edge store enrolled with a doctor's (or another role's) token; the Devices fixture makes patients."""
+def doctor_device(devices, doctor_user: uuid.UUID, role: str = "doctor", key: KeySource | None = None) -> SyncClient:
+    """An edge store enrolled with a doctor's (or another role's) token, opened with `key` (default: a random
+    raw key); the Devices fixture makes patients."""
     store = Store.open(devices.tmp_path / f"doctor{len(devices.stores)}.db",
-                       KeySource(raw_key=secrets.token_bytes(32)), create=True)
+                       key or KeySource(raw_key=secrets.token_bytes(32)), create=True)
     devices.stores.append(store)
     store.set_meta("user_id", str(doctor_user))
     client = SyncClient(store, testing.token(doctor_user, role), http=devices.http,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from edge import outbox
 from edge.device_keys import device_keys, server_pin
-from protocol import changeset
+from protocol import changeset, request_auth
 from protocol.changeset import Change
 from protocol.merge import apply_change
 from protocol.receipts import Receipt
@@ -47,11 +47,14 @@ def _rows(store):
     return out
 
 
-def _server_rows(http, user):
+def _server_rows(http, dev):
+    """The server's rows for the device's user, pulled with the device's proof (protocol.request_auth)."""
     out, cursor = {}, 0
+    signing, user = device_keys(dev.store).signing, server_pin(dev.store).user_id
     while True:
-        page = http.get("/v1/sync/pull", params={"cursor": cursor, "limit": 5000},
-                        headers=testing.auth(user)).json()["data"]
+        query = f"cursor={cursor}&limit=5000".encode()
+        proof = request_auth.sign_request(signing, dev.store.device_id, "GET", "/v1/sync/pull", query)
+        page = http.get("/v1/sync/pull?" + query.decode(), headers={**testing.auth(user), **proof}).json()["data"]
         out.update({(c["table"], c["pk"]): (c["doc"], c["deleted"]) for c in page["changes"]})
         cursor = page["cursor"]
         if not page["has_more"]:
@@ -116,7 +119,7 @@ def test_replicas_and_server_converge(http, n, ops):
             for _ in range(2):
                 for dev in d:
                     dev.run()
-            server = _server_rows(http, user)
+            server = _server_rows(http, d[0])
             for dev in d:
                 assert outbox.pending_count(dev.store) == 0
                 assert _rows(dev.store) == server
