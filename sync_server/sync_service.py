@@ -30,7 +30,9 @@ def enroll(conn, user_id: str, device_id: str, signing_key: bytes, agreement_key
     if len(signing_key) != 32 or len(agreement_key) != 32:
         raise HealthSyncError("device public keys must be 32 bytes each (Ed25519, X25519)")
     device_id = str(uuid.UUID(device_id))
-    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s", (device_id,)).fetchone()
+    # Device ids are per user (0017): only the caller's own devices are looked at, so another user's id is free.
+    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s AND user_id = %s",
+                       (device_id, user_id)).fetchone()
     if row is None:
         conn.execute("INSERT INTO sync_devices (id, user_id, signing_key, agreement_key, name, format_version) "
                      "VALUES (%s, %s, %s, %s, %s, %s)",
@@ -55,8 +57,8 @@ def revoke(conn, device_id: str) -> dict[str, Any]:
 
 
 def _device_key(conn, header: Header) -> bytes:
-    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s",
-                       (header.device_id,)).fetchone()
+    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s AND user_id = %s",
+                       (header.device_id, header.user_id)).fetchone()
     if row is None:
         raise _forbidden(f"device {header.device_id} is not enrolled for this user", "DEVICE_UNKNOWN")
     row = tuple(row.values()) if isinstance(row, dict) else row
