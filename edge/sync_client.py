@@ -137,13 +137,14 @@ class SyncClient:
         return _answer(resp)
 
     def _send(self, method: str, url: str, headers: dict[str, str], sign: bool, kw: dict) -> httpx.Response:
-        if not sign:
-            return self.http.request(method, url, headers=headers, **kw)
-        request = self.http.build_request(method, url, headers=headers, **kw)
-        request.headers.update(request_auth.sign_request(
-            device_keys(self.store).signing, self.store.device_id, method, request.url.path, request.url.query,
-            request.content, now_ms=self._now_ms()))
-        return self.http.send(request)
+        if sign:
+            # Built once only to learn the exact path, query and body httpx will send (the same arguments encode
+            # the same bytes again below).
+            request = self.http.build_request(method, url, headers=headers, **kw)
+            headers = {**headers, **request_auth.sign_request(
+                device_keys(self.store).signing, self.store.device_id, method, request.url.path, request.url.query,
+                request.content, now_ms=self._now_ms())}
+        return self.http.request(method, url, headers=headers, **kw)
 
     def _now_ms(self) -> int:
         return int(time.time() * 1000) + self._offset_ms
