@@ -137,3 +137,29 @@ def test_a_device_clock_minutes_off_learns_the_servers_time_and_pulls(devices):
     d._offset_ms = -10 * 60 * 1000  # as if the device's clock ran 10 minutes behind
     d.run()
     assert abs(d._offset_ms) < 60_000
+
+
+def test_the_cli_says_clearly_that_the_store_was_shredded(tmp_path, live_url):
+    """`sync run` on a revoked device: one line with the code saying the key was destroyed; later commands say the
+    store is shredded (no traceback)."""
+    import httpx
+    from typer.testing import CliRunner
+
+    from edge.sync_cli import app
+
+    user, key = uuid.uuid4(), secrets.token_bytes(32)
+    path = tmp_path / "edge.db"
+    with Store.open(path, KeySource(raw_key=key), create=True) as store:
+        device = store.device_id
+    env = {"HEALTHSYNC_KEY": key.hex(), "HEALTHSYNC_TOKEN": testing.token(user)}
+
+    def cli(*args):
+        return CliRunner().invoke(app, [*args, "--store", str(path)], env=env)
+
+    assert cli("enroll", "--server", live_url).exit_code == 0
+    assert httpx.post(f"{live_url}/v1/devices/{device}/revoke", headers=testing.auth(user)).status_code == 200
+    r = cli("run")
+    assert r.exit_code == 1 and "DEVICE_REVOKED" in r.output and "destroyed" in r.output
+    assert "Traceback" not in r.output
+    r = cli("status")
+    assert r.exit_code == 1 and "STORE_SHREDDED" in r.output and "Traceback" not in r.output
