@@ -88,8 +88,10 @@ def push(conn, data: bytes, caller: reconcile.Caller, server_key: X25519PrivateK
             "receipts": [r.to_wire() for r in receipts]}
 
 
-def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, principal=None) -> dict[str, Any]:
-    """A page of changes visible to the caller since `cursor`; reads of patient data are audited per subject."""
+def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, principal=None,
+         device_id: str | None = None) -> dict[str, Any]:
+    """A page of changes visible to the caller since `cursor`; reads of patient data are audited per subject (and
+    the proven device that read them)."""
     page = reconcile.pull(conn, cursor, limit, tables)
     if principal is not None and page["changes"]:
         from sync_server import audit
@@ -101,5 +103,6 @@ def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, princip
             seen[key] = seen.get(key, 0) + 1
         for (table, subject), n in sorted(seen.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
             if subject is not None:  # the doctor directory is not patient data
-                audit.record(conn, principal, "sync_pull", table, subject_id=subject, detail={"rows": n})
+                audit.record(conn, principal, "sync_pull", table, subject_id=subject, device_id=device_id,
+                             detail={"rows": n})
     return page

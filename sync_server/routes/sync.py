@@ -49,7 +49,7 @@ def pull(
     table: list[str] | None = Query(None, description="Only these tables (divergence repair)."),
 ):
     """Changes visible to the caller after the cursor, oldest first; checksums per table on the last page."""
-    page = sync_service.pull(conn, cursor, limit, table, principal)
+    page = sync_service.pull(conn, cursor, limit, table, principal, device_id=device)
     # The page is JSON-ready already (strings, numbers, lists and maps from Postgres' JSON): fastapi's
     # jsonable_encoder would walk every value of thousands of rows again, for nothing.
     body = envelope(None, message=f"{len(page['changes'])} changes")

@@ -41,11 +41,18 @@ def _revoke(http, dev):
     assert resp.status_code == 200
 
 
-def test_a_signed_pull_from_the_enrolled_device_is_served(devices):
+def test_a_signed_pull_from_the_enrolled_device_is_served_and_audited_with_the_device(devices, db):
     user = uuid.uuid4()
     d = devices.new(user)
+    d.store.symptoms.add({"user_id": user, "description": "x", "severity": 1,
+                          "recorded_at": dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)})
+    d.run()
     status, body = _pull(devices.http, user, _proof(d))
-    assert status == 200 and body["data"]["has_more"] is False
+    assert status == 200 and body["data"]["has_more"] is False and len(body["data"]["changes"]) >= 1
+    with db.session("service_role", {"role": "service_role"}) as conn:
+        rows = conn.execute("SELECT device_id::text AS d FROM audit_log WHERE actor = %s AND action = 'sync_pull'",
+                            (user,)).fetchall()
+    assert rows and {r["d"] for r in rows} == {d.store.device_id}
 
 
 def test_an_unsigned_pull_is_refused(devices):
