@@ -99,6 +99,7 @@ class SyncClient:
         base = server_url or (server_pin(store).url if http is None else "")
         self._owns_http = http is None
         self._offset_ms = 0  # server clock minus ours, learnt when a signed request was refused as stale
+        self._signing_key = None  # the device's Ed25519 key, unsealed once
         self.http = http or httpx.Client(base_url=base, timeout=options.timeout_s)
 
     def close(self) -> None:
@@ -141,8 +142,12 @@ class SyncClient:
             # Built once only to learn the exact path, query and body httpx will send (the same arguments encode
             # the same bytes again below).
             request = self.http.build_request(method, url, headers=headers, **kw)
+            if self._signing_key is None:
+                # Cached: unsealing takes the store's lock, which a page being applied holds, and the next page is
+                # fetched (and signed) meanwhile on the prefetch thread.
+                self._signing_key = device_keys(self.store).signing
             headers = {**headers, **request_auth.sign_request(
-                device_keys(self.store).signing, self.store.device_id, method, request.url.path, request.url.query,
+                self._signing_key, self.store.device_id, method, request.url.path, request.url.query,
                 request.content, now_ms=self._now_ms())}
         return self.http.request(method, url, headers=headers, **kw)
 
