@@ -288,7 +288,7 @@ class SyncClient:
             self._repair(page.get("checksums") or {}, result)
         elif full_repair:
             # Rows the server no longer shows this device (they left its scope) go, unless a local change waits.
-            pull.purge_out_of_scope(self.store, tables, seen)
+            pull.purge_out_of_scope(self.store, tables, seen, keep_owner=server_pin(self.store).user_id)
         return result
 
     def _repair(self, server_sums: dict[str, str], result: SyncResult) -> None:

@@ -98,3 +98,16 @@ def test_a_patient_entering_the_scope_later_is_pulled_whole_and_checksums_then_a
     doc.run()
     assert doc.store.health_metrics.get(old.id).value == 88
     assert doc.run().repaired == []
+
+
+def test_a_users_own_rows_are_never_purged_even_when_the_server_lost_them(devices, db):
+    """Safety net: the device may hold the last copy of its user's own rows; only others' rows leave a scope."""
+    user = uuid.uuid4()
+    d = devices.new(user)
+    mine = d.store.health_metrics.add({"user_id": user, "metric_type": "heart_rate", "value": 61, "unit": "bpm",
+                                       "recorded_at": _now()})
+    d.run()
+    with db.session("service_role", {"role": "service_role"}) as conn:  # a server restored from an old backup
+        conn.execute("DELETE FROM health_metrics WHERE id = %s", (mine.id,))
+    assert "health_metrics" in d.run().repaired
+    assert d.store.health_metrics.get(mine.id).value == 61
