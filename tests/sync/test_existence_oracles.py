@@ -8,8 +8,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from edge import outbox
-from protocol import request_auth
-from protocol.changeset import raw_public
+from edge.device_keys import device_keys, server_pin
+from protocol import changeset, request_auth
+from protocol.changeset import Change, raw_public
 from sync_server import testing
 
 
@@ -60,6 +61,34 @@ def test_a_true_replay_of_ones_own_row_is_still_a_duplicate(devices, http):
     other.store.health_metrics.add(_metric(user, id=m.id))
     res = other.run()
     assert (res.duplicate, res.rejected) == (1, 0)
+
+
+def _push(http, dev, changes):
+    pin, keys = server_pin(dev.store), device_keys(dev.store)
+    data = changeset.seal(changes, device_id=dev.store.device_id, user_id=pin.user_id, signing_key=keys.signing,
+                          server_public_key=pin.public_key)[1]
+    receipts = http.post("/v1/sync/push", content=data, headers=testing.auth(pin.user_id)).json()["data"]["receipts"]
+    return [(r["status"], r["code"], r["reason"].replace(c.pk, "<id>") if r["reason"] else None)
+            for r, c in zip(receipts, changes, strict=True)]
+
+
+def test_updates_and_deletes_of_another_patients_row_answer_as_for_a_missing_row(devices, http):
+    """An update or a tombstone naming someone else's existing id gets the answer a non-existing id gets."""
+    victim, attacker = uuid.uuid4(), uuid.uuid4()
+    v, a = devices.new(victim), devices.new(attacker)
+    graph = v.store.family_graph.add({"user_id": victim, "members": {}})
+    v.store.users.add({"id": victim, "full_name": "Vic Tim"})
+    v.run()
+    hlc = a.store.clock.now().encode()
+
+    def probe(table, pk):
+        return _push(http, a, [Change(str(uuid.uuid4()), table, str(pk), "update", {"members": {}} if
+                                      table == "family_graph" else {"full_name": "x"}, hlc),
+                               Change(str(uuid.uuid4()), table, str(pk), "delete", None, hlc)])
+
+    for table, existing in (("family_graph", graph.id), ("users", victim)):
+        assert probe(table, existing) == probe(table, uuid.uuid4())
+        assert probe(table, existing)[0][:2] == ("rejected", "NOT_FOUND")
 
 
 def _enroll(http, user, device_id):
