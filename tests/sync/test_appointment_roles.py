@@ -11,6 +11,8 @@ from edge import outbox
 from protocol import appointments
 from protocol.errors import HealthSyncError
 from protocol.schema import AppointmentStatus
+from sync_server import auth
+from sync_server.cli import RoleChoice
 from tests.sync.doctor_devices import SERVICE, doctor_device, seed_doctor
 
 STATUSES = list(AppointmentStatus.__args__)
@@ -38,6 +40,8 @@ def test_the_database_holds_exactly_the_python_table(db):
     assert sorted((r["from_status"] or "", r["to_status"], r["role"]) for r in rows) == \
         sorted((o or "", n, r) for o, n, r in appointments.sql_rows())
     assert set(appointments.ROLES) == {"patient", "doctor", "staff", "admin"}
+    # Every role the table names can sign in, and the dev token command can mint it.
+    assert set(auth.ROLES) == set(appointments.ROLES) == {r.value for r in RoleChoice}
     assert {s for pair in appointments.TRANSITIONS for s in pair if s} <= set(STATUSES)
 
 
