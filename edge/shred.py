@@ -30,12 +30,19 @@ class _ShreddedCipher:
 
 
 def crypto_shred(store: Store) -> str:
-    """Delete the wrapped data key and the sealed device keys (bytes zeroed in the file, WAL truncated) and mark
-    the store shredded; returns the time. Every sealed value in the store is then unreadable for good."""
+    """Delete the wrapped data key and the sealed device keys, and every row (whose index columns are in clear),
+    with the bytes zeroed in the file and the WAL truncated; mark the store shredded and return the time. Nothing
+    the store held can be read again."""
+    from protocol.schema import TABLES
+
     when = dt.datetime.now(dt.UTC).isoformat()
     store.query("PRAGMA secure_delete=ON")  # deleted cells are overwritten with zeros, not just unlinked
     with store.transaction() as conn:
         conn.execute("DELETE FROM meta WHERE key IN ('wrapped_key', 'device_keys')")
+        # Sealed payloads are already unreadable without the key; the plaintext index columns (owner, metric
+        # type, times) are not, so the rows go too.
+        for table in (*TABLES, "outbox", "quarantine", "sync_state"):
+            conn.execute(f"DELETE FROM {table}")
         conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                      (SHREDDED_META, when))
     store.query("PRAGMA wal_checkpoint(TRUNCATE)")  # no copy of the old page is left in the WAL file

@@ -105,9 +105,11 @@ def test_revoked_device_destroys_its_store_key_and_the_store_becomes_unreadable(
     d = doctor_device(devices, user, role="patient", key=key)
     d.store.symptoms.add({"user_id": user, "description": "private", "severity": 2,
                           "recorded_at": dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)})
+    d.store.health_events.add({"user_id": user, "event_type": "psychiatry_referral_note", "data": {}})
     d.run()
     wrapped = d.store.meta("wrapped_key")
     assert wrapped and wrapped in _file_bytes(d.store.path)
+    assert b"psychiatry_referral_note" in _file_bytes(d.store.path)  # an index column, in clear
     _revoke(devices.http, d)
     if pending:  # the push is refused first; the client then asks for (and verifies) the order
         d.store.symptoms.add({"user_id": user, "description": "later", "severity": 1,
@@ -115,10 +117,13 @@ def test_revoked_device_destroys_its_store_key_and_the_store_becomes_unreadable(
     with pytest.raises(DeviceRevokedError) as err:
         d.run()
     assert err.value.shredded is True and "destroyed" in err.value.message
-    with pytest.raises(StoreShreddedError):
-        d.store.symptoms.list()  # the open object has forgotten the key as well
+    assert d.store.symptoms.list() == [] and d.store.health_events.count() == 0  # the rows are gone
+    with pytest.raises(StoreShreddedError):  # and the open object has forgotten the key
+        d.store.symptoms.add({"user_id": user, "description": "after", "severity": 1,
+                              "recorded_at": dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)})
     path = d.store.path
     assert wrapped not in _file_bytes(path)  # zeroed in the file, nothing left in the WAL
+    assert b"psychiatry_referral_note" not in _file_bytes(path)
     with pytest.raises(StoreShreddedError) as opened:
         Store.open(path, key)  # the right key: nothing left for it to unwrap
     assert opened.value.code == "STORE_SHREDDED" and "revoked" in opened.value.message
