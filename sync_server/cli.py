@@ -16,6 +16,7 @@ app = typer.Typer(help="The sync server (FastAPI on Postgres with Supabase-style
 class RoleChoice(str, Enum):
     patient = "patient"
     doctor = "doctor"
+    staff = "staff"
     admin = "admin"
 
 

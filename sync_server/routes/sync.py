@@ -8,6 +8,7 @@ from protocol.envelope import current_request_id, envelope
 from sync_server import sync_service
 from sync_server.auth import Principal
 from sync_server.deps import current_principal, db_session, rate_limit
+from sync_server.device_auth import proven_device
 from sync_server.reconcile import Caller
 from sync_server.responses import ok
 from sync_server.sync_keys import load_server_key
@@ -43,12 +44,13 @@ async def push(request: Request, principal: Principal = Depends(current_principa
 def pull(
     principal: Principal = Depends(current_principal),
     conn=Depends(db_session),
+    device: str = Depends(proven_device),  # every pull names and proves its device; revoked ones are refused
     cursor: int = Query(0, ge=0, description="The change_seq of the last change already applied."),
     limit: int = Query(1000, ge=1, le=MAX_PULL),
     table: list[str] | None = Query(None, description="Only these tables (divergence repair)."),
 ):
     """Changes visible to the caller after the cursor, oldest first; checksums per table on the last page."""
-    page = sync_service.pull(conn, cursor, limit, table, principal)
+    page = sync_service.pull(conn, cursor, limit, table, principal, device_id=device)
     # The page is JSON-ready already (strings, numbers, lists and maps from Postgres' JSON): fastapi's
     # jsonable_encoder would walk every value of thousands of rows again, for nothing.
     body = envelope(None, message=f"{len(page['changes'])} changes")
