@@ -92,7 +92,9 @@ async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
                 elif event == "voice_chunk":
                     if stream is None:
                         raise InputError("send voice_stream_start before voice_chunk")
-                    stream.add_chunk(data.get("audio") or b"")
+                    # Decoding (base64, PCM16 to float) is on a worker thread: a large chunk never stalls the loop.
+                    # The frames are appended here, in arrival order, once decoded.
+                    stream.add_frames(await asyncio.to_thread(stream.decode_chunk, data.get("audio") or b""))
                     if stream.partial_due() and (partial_task is None or partial_task.done()):
                         partial_task = asyncio.create_task(run_partial(stream))
                 elif event == "voice_stream_end":
@@ -114,11 +116,16 @@ async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
                     raise InputError(f"unknown event {event!r}")
             except HealthSyncError as exc:
                 await _error(ws, exc)
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, asyncio.CancelledError) as exc:
+        # The client went away, or the server cancelled this connection (shutting down) while a chunk was decoding.
         if partial_task is not None:
             partial_task.cancel()
         if stream is not None and stream.seconds > 0:
-            await asyncio.to_thread(_keep_partial, stream)
+            # Submitted at once: it runs to the end on its thread even when this task is being cancelled.
+            kept = asyncio.get_running_loop().run_in_executor(None, _keep_partial, stream)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            await kept
 
 
 @router.post(ANALYZE_PATH)
@@ -134,7 +141,7 @@ async def analyze_upload(request: Request, keep_audio: bool | None = None, store
             raise InputError(f"the upload is {declared / 2**20:.0f} MiB; the limit is "
                              f"{audio_stage.MAX_FILE_BYTES / 2**20:.0f} MiB")
         body = await request.body()
-        decoded = audio_stage.load_bytes(body)
+        decoded = await asyncio.to_thread(audio_stage.load_bytes, body)  # a whole file: decoded off the loop
         result = await asyncio.to_thread(analyze_audio, store, decoded, user_id, AnalyzeOptions(keep_audio=keep_audio))
     except HealthSyncError as exc:
         return JSONResponse(failure(exc.to_dict()), status_code=exc.http_status)
