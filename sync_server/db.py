@@ -11,7 +11,7 @@ from protocol.errors import DuplicateError, ForbiddenError, HealthSyncError, Ill
 from sync_server.pg import DatabaseUnavailableError
 
 API_ROLES = ("anon", "authenticated", "service_role")
-ILLEGAL_TRANSITION_SQLSTATE = "HS409"  # raised by the appointment trigger (migration 0016)
+ILLEGAL_TRANSITION_SQLSTATE = "23H09"  # raised by the appointment trigger (migration 0016)
 
 
 class Database:

@@ -163,7 +163,7 @@ def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
         try:
             with conn.transaction():
                 inserted, refused = _pipelined_insert(conn, stage, len(chunks), check, batch.caller), {}
-        except Exception:
+        except _row_refusals():
             # A row the database refuses undid the fast path (the savepoint above): insert again with a savepoint
             # per attempt, row by row if need be, so that only that row is rejected.
             inserted, refused = _insert_chunk(conn, stage, [it for k in range(len(chunks)) for it in check(k)],
@@ -236,7 +236,7 @@ def _insert_chunk(conn, stage: _Stage, items: list[tuple[Change, Any]], caller: 
     try:
         with conn.transaction():
             return _copy_insert(conn, stage, items, caller), {}
-    except Exception:
+    except _row_refusals():
         # One row the database refuses must not sink the chunk: retry row by row to find it.
         inserted, refused = set(), {}
         for c, record in items:
@@ -244,7 +244,7 @@ def _insert_chunk(conn, stage: _Stage, items: list[tuple[Change, Any]], caller: 
                 with conn.transaction():
                     _cursor(conn).execute(f"TRUNCATE {stage.name}")  # rows of the previous attempt
                     inserted |= _copy_insert(conn, stage, [(c, record)], caller)
-            except Exception as exc:  # noqa: BLE001 - becomes the receipt's reason
+            except _row_refusals() as exc:
                 refused[c.change_id] = _db_reason(exc)
         return inserted, refused
 
@@ -345,6 +345,15 @@ def _copy_insert(conn, stage: _Stage, items: list[tuple[Change, Any]], caller: C
     return {r[0] for r in cur.execute(*_insert_statement(stage, caller)).fetchall()}
 
 
+@functools.cache
+def _row_refusals() -> tuple[type[Exception], ...]:
+    """The database errors that mean Postgres refused a row (a constraint, a type, RLS, a trigger): they become that
+    change's rejection receipt. Anything else (a lost connection, a bug in our SQL or Python) fails the request."""
+    from psycopg import errors as pe
+
+    return pe.IntegrityError, pe.DataError, pe.InsufficientPrivilege, pe.RaiseException
+
+
 def _db_reason(exc: Exception) -> str:
     from sync_server.db import translate
 
@@ -387,7 +396,7 @@ def _apply_mutable(conn, batch: _Batch, changes: list[Change]) -> None:
         try:
             with conn.transaction():
                 ok = _write(conn, spec, c.pk, current, new, batch.caller.device_id)
-        except Exception as exc:  # noqa: BLE001 - becomes the receipt's reason
+        except _row_refusals() as exc:
             _reject_db(batch, c, current, exc)
             continue
         if not ok:

@@ -12,7 +12,7 @@ GRANT SELECT ON app.appointment_transitions TO authenticated, service_role;
 
 -- Checks API callers only (the `authenticated` role, whose application role is app_metadata.role in the JWT);
 -- service_role and the server's own login role (seeds, maintenance) are trusted, as everywhere else.
--- SQLSTATE HS409 is mapped to the ILLEGAL_TRANSITION code by sync_server.db.translate; the message is
+-- SQLSTATE 23H09 (class 23, integrity constraint violation, so drivers treat it as a row refusal) is mapped to the ILLEGAL_TRANSITION code by sync_server.db.translate; the message is
 -- protocol.appointments.explain()'s text.
 CREATE OR REPLACE FUNCTION app.check_appointment_transition() RETURNS trigger
 LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
@@ -37,7 +37,7 @@ BEGIN
   END IF;
   SELECT string_agg(t.role, ', ' ORDER BY t.role) INTO allowed FROM app.appointment_transitions t
    WHERE t.from_status IS NOT DISTINCT FROM before AND t.to_status = NEW.status;
-  RAISE EXCEPTION USING ERRCODE = 'HS409', COLUMN = 'status', MESSAGE = format('a %s may not %s; allowed for: %s',
+  RAISE EXCEPTION USING ERRCODE = '23H09', COLUMN = 'status', MESSAGE = format('a %s may not %s; allowed for: %s',
     actor,
     CASE WHEN before IS NULL THEN format('create an appointment as %s', NEW.status)
          ELSE format('move an appointment from %s to %s', before, NEW.status) END,

@@ -3,19 +3,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from edge.device_keys import device_keys, server_pin
 from protocol import request_auth
 from sync_server import testing
 
 
+def signed_pull(http, store, params: dict[str, Any]):
+    """GET /v1/sync/pull with these query parameters, signed by the store's device as a real pull is."""
+    query = urlencode(params, doseq=True)
+    proof = request_auth.sign_request(device_keys(store).signing, store.device_id, "GET", "/v1/sync/pull",
+                                      query.encode())
+    return http.get("/v1/sync/pull?" + query, headers={**testing.auth(server_pin(store).user_id), **proof})
+
+
 def pull_pages(http, store) -> Iterator[dict[str, Any]]:
-    """Every pull page from cursor 0, signed by the store's device as a real pull is."""
-    cursor, signing, user = 0, device_keys(store).signing, server_pin(store).user_id
+    """Every pull page from cursor 0, signed by the store's device."""
+    cursor = 0
     while True:
-        query = f"cursor={cursor}&limit=5000".encode()
-        proof = request_auth.sign_request(signing, store.device_id, "GET", "/v1/sync/pull", query)
-        page = http.get("/v1/sync/pull?" + query.decode(), headers={**testing.auth(user), **proof}).json()["data"]
+        page = signed_pull(http, store, {"cursor": cursor, "limit": 5000}).json()["data"]
         yield page
         cursor = page["cursor"]
         if not page["has_more"]:
