@@ -25,6 +25,7 @@ from protocol.hlc import HybridLogicalClock, Timestamp
 from protocol.merge import insert_clock_keys
 from protocol.schema import (
     APPOINTMENT_TRANSITIONS,
+    STORED,
     Policy,
     Record,
     TableSpec,
@@ -494,7 +495,8 @@ class Repository(Generic[T]):
         if row is None:
             raise NotFoundError(f"{self.table} {row_id} not found")
         doc = self.store.unseal(row[0], self._ctx(row_id))
-        return self.spec.model.model_validate(doc), json.loads(row[1])  # type: ignore[return-value]
+        # Stored rows skip the size caps (they govern new writes): a row kept from before them still reads.
+        return self.spec.model.model_validate(doc, context=STORED), json.loads(row[1])  # type: ignore[return-value]
 
     def list(
         self,
@@ -531,7 +533,8 @@ class Repository(Generic[T]):
         order = f"t.{time_col} DESC, t.id DESC" if time_col else "t.id DESC"
         sql = f"SELECT id, payload FROM {self.table} t WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"
         rows = self.store.query(sql, [*params, int(limit), int(offset)])
-        return [self.spec.model.model_validate(self.store.unseal(p, self._ctx(i))) for i, p in rows]  # type: ignore
+        return [self.spec.model.model_validate(self.store.unseal(p, self._ctx(i)), context=STORED)  # type: ignore
+                for i, p in rows]
 
     def count(self, owner: uuid.UUID | str | None = None) -> int:
         sql = f"SELECT count(*) FROM {self.table} WHERE deleted=0" + (" AND owner=?" if owner else "")

@@ -66,18 +66,25 @@ def run(
     def show(result, error):
         if error is not None:
             Console(stderr=True).print(f"[yellow]server unreachable[/yellow]: {error.message}; backing off")
-        else:
-            emit(result.to_dict(), as_json, lambda d: Console().print(
-                f"pushed {d['accepted']} accepted, {d['duplicate']} duplicate, {d['superseded']} superseded, "
-                f"{d['rejected']} rejected; "
-                f"pulled {d['pulled']}"))
+            return
+        emit(result.to_dict(), as_json, lambda d: Console().print(
+            f"pushed {d['accepted']} accepted, {d['duplicate']} duplicate, {d['superseded']} superseded, "
+            f"{d['rejected']} rejected; "
+            f"pulled {d['pulled']}"))
+        if result.push_error:
+            err = result.push_error
+            Console(stderr=True).print(f"[red]push failed[/red] [{err['code']}] {err['message']} (the pull ran)"
+                                       + (f"\nhint: {err['hint']}" if err.get("hint") else ""))
 
     with open_store(store_path, passphrase) as store, \
             SyncClient(store, _token(token), options=SyncOptions(batch_size=batch_size)) as client:
         if watch:
             client.watch(interval, on_round=show)
         else:
-            show(client.run(), None)
+            result = client.run()
+            show(result, None)
+            if result.push_error:
+                raise typer.Exit(1)
 
 
 @app.command()

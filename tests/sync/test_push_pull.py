@@ -142,9 +142,9 @@ def test_watch_backs_off_while_unreachable_and_syncs_when_back(devices, http, mo
     real = d.http.request
     calls = {"n": 0}
 
-    def flaky(*a, **k):  # the first 3 requests find no server
+    def flaky(*a, **k):  # the first 4 requests find no server
         calls["n"] += 1
-        if calls["n"] <= 3:
+        if calls["n"] <= 4:
             raise httpx.ConnectError("connection refused")
         return real(*a, **k)
 
@@ -152,7 +152,8 @@ def test_watch_backs_off_while_unreachable_and_syncs_when_back(devices, http, mo
     sleeps, rounds = [], []
     monkeypatch.setattr(sync_client.time, "sleep", sleeps.append)
     d.watch(interval_s=1.0, max_rounds=3, on_round=lambda r, e: rounds.append((r, e)))
-    # attempts=2 per request: round 1 fails (2 refused); round 2's first try is refused, its retry goes through.
+    # attempts=2 per request: round 1's push and its pull (which runs even though the push failed) are refused
+    # twice each; round 2 goes through.
     assert [e is not None for _, e in rounds] == [True, False, False]
     # Between rounds (tenacity's sub-second retry naps aside): doubled after the failure, then back to 1 s.
     assert [s for s in sleeps if s >= 1.0] == [2.0, 1.0, 1.0]
