@@ -29,11 +29,11 @@ def _noise(n: int) -> str:
     return base64.b64encode(secrets.token_bytes(n)).decode()[:n]
 
 
-def _queue_pre_cap_event(store, user, size: int) -> str:
+def _queue_pre_cap_event(store, user, image: str) -> str:
     """Write a health_event as a version without the size caps did (same row and outbox change as
     Repository.add, validated without the caps): what a device upgraded with such a change still queued holds."""
     record = HealthEvent.model_validate({"user_id": user, "event_type": "scan", "occurred_at": _now(),
-                                         "data": {"image": _noise(size)}}, context=STORED)
+                                         "data": {"image": image}}, context=STORED)
     repo = store.repo("health_events")
     with store.transaction() as conn:
         hlc = store.clock.now().encode()
@@ -61,7 +61,7 @@ def test_the_reported_scenario_on_a_live_server(live_url, tmp_path):
                                            "data": {"image": _noise(2_600_000)}})
             assert err.value.field == "data" and "limit" in err.value.message
             # One queued before the caps existed still cannot block the queue.
-            big = _queue_pre_cap_event(a.store, user, 2_600_000)
+            big = _queue_pre_cap_event(a.store, user, _noise(2_600_000))
             metric = _metric(a.store, user)
             elsewhere = b.store.symptoms.add({"user_id": user, "description": "from b", "severity": 2,
                                               "recorded_at": _now()})
@@ -198,3 +198,14 @@ def test_a_row_stored_before_the_caps_still_pulls(devices, db):
     result = d.run()
     assert result.push_error is None and result.pulled >= 1
     assert len(d.store.health_events.get(row_id).data["image"]) == 2_600_000
+
+
+def test_the_server_refuses_an_over_cap_record_with_the_same_rule(devices):
+    """Both sides apply one cap: an over-cap record that compresses well enough to pass the body limit (queued by
+    a version before the caps) is refused by the server's validation, naming the field, and quarantined."""
+    user = uuid.uuid4()
+    d = devices.new(user)
+    _queue_pre_cap_event(d.store, user, "A" * 500_000)
+    assert d.run().rejected == 1
+    [q] = outbox.quarantined(d.store)
+    assert q.code == "VALIDATION_FAILED" and "data" in q.reason and "limit" in q.reason
