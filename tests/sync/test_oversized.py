@@ -17,7 +17,7 @@ from protocol.errors import ValidationError
 from protocol.schema import MAX_DETAIL_BYTES, MAX_RECORD_BYTES, STORED, HealthEvent
 from sync_server.config import Settings
 
-from .conftest import Devices, build_app
+from .conftest import Devices, devices_on_own_server
 
 
 def _now():
@@ -85,28 +85,20 @@ def test_change_too_large_for_the_server_alone_is_quarantined_and_fixable(pg_url
     """A server configured with a small body limit refuses a valid record even alone: it goes to quarantine with
     its own code, the rest of the queue is accepted, and `quarantine fix` shrinks it so it syncs. Removing the
     quarantine path makes run() raise PAYLOAD_TOO_LARGE here."""
-    from fastapi.testclient import TestClient
-
-    app = build_app(pg_url, tmp_path / "server", max_body_bytes=20_000)
     user = uuid.uuid4()
-    with TestClient(app) as client:
-        devs = Devices(tmp_path, client)
-        try:
-            d = devs.new(user)
-            event = d.store.health_events.add({"user_id": user, "event_type": "scan", "occurred_at": _now(),
-                                               "data": {"image": _noise(MAX_DETAIL_BYTES - 100)}})
-            metrics = [_metric(d.store, user) for _ in range(3)]
-            result = d.run()
-            assert (result.accepted, result.rejected) == (3, 1)
-            [q] = outbox.quarantined(d.store)
-            assert (q.row_id, q.code) == (str(event.id), "CHANGE_TOO_LARGE")
-            assert outbox.pending_count(d.store) == 0
-            outbox.fix(d.store, q.change_id, {"data": {"image": "thumbnail only"}})
-            assert d.run().accepted == 1 and outbox.quarantined(d.store) == []
-            assert {str(m.id) for m in metrics} <= {str(m.id) for m in d.store.health_metrics.list()}
-        finally:
-            devs.close()
-    app.state.db.close()
+    with devices_on_own_server(pg_url, tmp_path, max_body_bytes=20_000) as devs:
+        d = devs.new(user)
+        event = d.store.health_events.add({"user_id": user, "event_type": "scan", "occurred_at": _now(),
+                                           "data": {"image": _noise(MAX_DETAIL_BYTES - 100)}})
+        metrics = [_metric(d.store, user) for _ in range(3)]
+        result = d.run()
+        assert (result.accepted, result.rejected) == (3, 1)
+        [q] = outbox.quarantined(d.store)
+        assert (q.row_id, q.code) == (str(event.id), "CHANGE_TOO_LARGE")
+        assert outbox.pending_count(d.store) == 0
+        outbox.fix(d.store, q.change_id, {"data": {"image": "thumbnail only"}})
+        assert d.run().accepted == 1 and outbox.quarantined(d.store) == []
+        assert {str(m.id) for m in metrics} <= {str(m.id) for m in d.store.health_metrics.list()}
 
 
 def test_changesets_are_sized_by_bytes(devices):

@@ -108,27 +108,19 @@ def test_doctors_seeded_on_the_server_are_pulled_read_only(devices, db):
 
 
 def test_push_shrinks_changesets_that_exceed_the_body_limit(pg_url, tmp_path):
-    from fastapi.testclient import TestClient
+    from .conftest import devices_on_own_server
 
-    from .conftest import Devices, build_app
-
-    app = build_app(pg_url, tmp_path / "server", max_body_bytes=30_000)
     user = uuid.uuid4()
-    with TestClient(app) as client:
-        devs = Devices(tmp_path, client)
-        try:
-            d = devs.new(user)
-            for _ in range(60):  # ~1 KB of incompressible text each: one 60-change changeset is ~60 KB
-                d.store.symptoms.add({"user_id": user, "description": secrets.token_hex(500), "severity": 1,
-                                      "recorded_at": _now()})
-            statuses = []
-            send = d.http.request
-            d.http.request = lambda *a, **k: statuses.append((r := send(*a, **k)).status_code) or r
-            assert d.run().accepted == 60
-            assert 413 in statuses and statuses[-1] == 200
-        finally:
-            devs.close()
-    app.state.db.close()
+    with devices_on_own_server(pg_url, tmp_path, max_body_bytes=30_000) as devs:
+        d = devs.new(user)
+        for _ in range(60):  # ~1 KB of incompressible text each: one 60-change changeset is ~60 KB
+            d.store.symptoms.add({"user_id": user, "description": secrets.token_hex(500), "severity": 1,
+                                  "recorded_at": _now()})
+        statuses = []
+        send = d.http.request
+        d.http.request = lambda *a, **k: statuses.append((r := send(*a, **k)).status_code) or r
+        assert d.run().accepted == 60
+        assert 413 in statuses and statuses[-1] == 200
 
 
 def test_watch_backs_off_while_unreachable_and_syncs_when_back(devices, http, monkeypatch):
