@@ -12,12 +12,10 @@ from typing import Any
 
 from edge.store import Store
 from protocol.changeset import Change
+from protocol.codes import ErrorCode
 from protocol.errors import NotFoundError, ValidationError
 from protocol.receipts import Receipt
 from protocol.schema import validate
-
-# Quarantine code of a change too large for the server even in a changeset of its own (set on the device).
-CHANGE_TOO_LARGE = "CHANGE_TOO_LARGE"
 
 
 @dataclass(frozen=True)
@@ -115,7 +113,7 @@ def quarantine_unsendable(store: Store, change: Change, size: int, refusal: str)
     """Quarantine a change the server refused as too large even alone (CHANGE_TOO_LARGE), so the rest flows."""
     reason = (f"this change alone seals to {size:,} bytes and the server refused it ({refusal}); hint: shorten the "
               f"record with `healthsync edge sync quarantine fix {change.change_id} --set FIELD=VALUE`, or discard it")
-    apply_receipts(store, [Receipt(change.change_id, "rejected", CHANGE_TOO_LARGE, reason)])
+    apply_receipts(store, [Receipt(change.change_id, "rejected", ErrorCode.CHANGE_TOO_LARGE, reason)])
 
 
 def quarantined(store: Store) -> list[QuarantinedChange]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from protocol.codes import ErrorCode
 from protocol.errors import ValidationError
 
 MIN_LENGTH = 12
@@ -20,7 +21,7 @@ MIN_SCORE = 4  # zxcvbn 0-4
 class WeakPassphraseError(ValidationError):
     """A new passphrase is too short or too guessable to protect the store."""
 
-    code = "WEAK_PASSPHRASE"
+    code = ErrorCode.WEAK_PASSPHRASE
 
 
 def check_strength(passphrase: str, user_inputs: Iterable[str | None] = ()) -> None:

@@ -26,7 +26,7 @@ from protocol.schema import MAX_RECORD_BYTES, TABLES
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 OFFSET_TOLERANCE_MS = 500
 # The server's answers to a changeset over its body limit (middleware) or its envelope cap.
-TOO_LARGE = ("PAYLOAD_TOO_LARGE", "CHANGESET_TOO_LARGE")
+TOO_LARGE = (ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.CHANGESET_TOO_LARGE)
 
 
 class SyncUnavailableError(HealthSyncError):
