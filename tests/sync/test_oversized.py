@@ -201,3 +201,46 @@ def test_the_server_refuses_an_over_cap_record_with_the_same_rule(devices):
     assert d.run().rejected == 1
     [q] = outbox.quarantined(d.store)
     assert q.code == "VALIDATION_FAILED" and "data" in q.reason and "limit" in q.reason
+
+
+def test_sync_run_reports_a_failed_push_and_still_pulls(live_url, tmp_path):
+    """`healthsync edge sync run` when the push is refused (here the pinned server key is not the server's, so the
+    server cannot open the changeset): the pull still runs, the JSON says both, the push error is printed with its
+    code, and the exit status is 1."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from edge.device_keys import pin_server, server_pin
+    from edge.keys import KeySource
+    from edge.store import Store
+    from edge.sync_cli import app
+    from sync_server import testing
+
+    user, key = uuid.uuid4(), secrets.token_bytes(32)
+    with httpx.Client(base_url=live_url, timeout=30) as http:
+        devs = Devices(tmp_path, http)
+        try:
+            other = devs.new(user)
+            s = other.store.symptoms.add({"user_id": user, "description": "from the other device", "severity": 1,
+                                          "recorded_at": _now()})
+            other.run()
+        finally:
+            devs.close()
+    path = tmp_path / "edge.db"
+    env = {"HEALTHSYNC_KEY": key.hex(), "HEALTHSYNC_TOKEN": testing.token(user)}
+    Store.open(path, KeySource(raw_key=key), create=True).close()
+    runner = CliRunner()
+    assert runner.invoke(app, ["enroll", "--server", live_url, "--store", str(path)], env=env).exit_code == 0
+    with Store.open(path, KeySource(raw_key=key)) as store:
+        pin = server_pin(store)
+        pin_server(store, pin.url, changeset.raw_public(changeset.new_server_key()), pin.user_id)
+        _metric(store, user)
+    r = runner.invoke(app, ["run", "--json", "--store", str(path)], env=env)
+    assert r.exit_code == 1
+    out = json.loads(r.stdout)
+    assert out["push_error"]["code"] == "CHANGESET_TAMPERED" and out["pulled"] >= 1
+    assert "push failed" in r.stderr and "CHANGESET_TAMPERED" in r.stderr and "Traceback" not in r.output
+    with Store.open(path, KeySource(raw_key=key)) as store:
+        assert store.symptoms.get(s.id).description == "from the other device"
+        assert outbox.pending_count(store) == 1  # the metric stays queued
