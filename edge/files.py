@@ -48,10 +48,11 @@ def write_private(path: str | os.PathLike, data: bytes | str) -> Path:
     return path
 
 
-def tighten(path: str | os.PathLike) -> None:
-    """Make an existing PHI file owner-only (stores and their -wal/-shm made by versions before 0600)."""
+def tighten(path: str | os.PathLike, mode: int = FILE_MODE) -> None:
+    """Make an existing PHI file (or, with DIR_MODE, our own directory) owner-only: what versions before this
+    left readable to others."""
     try:
         if os.stat(path).st_mode & 0o077:
-            os.chmod(path, FILE_MODE)
+            os.chmod(path, mode)
     except FileNotFoundError:
         pass

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edge.files import write_private
+from edge.keys import KeySource
 from edge.store import Store
 
 
@@ -48,6 +49,16 @@ def test_a_store_made_before_is_narrowed_on_open(tmp_path, store_key):
     with Store.open(path, store_key) as store:
         _write_some(store, uuid.uuid4())
         assert mode(path) == 0o600 and mode(path.with_name("edge.db-wal")) == 0o600
+
+
+def test_the_data_directory_an_older_version_made_is_narrowed(tmp_path, monkeypatch):
+    from edge import config
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    monkeypatch.setenv("HEALTHSYNC_HOME", str(home))
+    config.open_store(keys=KeySource(raw_key=bytes(32)), create=True).close()
+    assert mode(home) == 0o700 and mode(home / "edge.db") == 0o600
 
 
 def test_write_private_is_0600_atomic_and_narrows_an_existing_file(tmp_path):
