@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge.files import PRIVATE_UMASK, private_dir, write_private
 from edge.keys import KeySource
 from protocol.codes import ErrorCode
 from protocol.errors import HealthSyncError, MissingDependencyError, StoreCorruptError
@@ -54,14 +55,12 @@ def write_config(db_path: Path, replica: str, config_path: Path, sync_interval: 
     # JSON strings are valid YAML scalars: paths with spaces or colons stay intact.
     text = (f"dbs:\n  - path: {json.dumps(str(db_path))}\n    replicas:\n      -\n{target}"
             f"        sync-interval: {sync_interval}\n")
-    config_path.parent.mkdir(parents=True, exist_ok=True)
-    config_path.write_text(text)
-    return config_path
+    return write_private(config_path, text)
 
 
 def _run(args: list[str], timeout: float | None) -> None:
     try:
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False, umask=PRIVATE_UMASK)
     except subprocess.TimeoutExpired:
         raise BackupError(f"litestream did not finish within {timeout} s") from None
     if proc.returncode != 0:
@@ -74,13 +73,21 @@ def backup_once(db_path: Path, replica: str, config_path: Path, timeout: float =
     if not Path(db_path).exists():
         raise BackupError(f"no store at {db_path}")
     cfg = write_config(db_path, replica, config_path)
+    _private_replica(replica)
     _run([litestream_binary(), "replicate", "-config", str(cfg), "-once", "-force-snapshot"], timeout)
 
 
 def backup_forever(db_path: Path, replica: str, config_path: Path) -> int:
     """Replicate continuously (the kiosk's mode) until interrupted; returns litestream's exit status."""
     cfg = write_config(db_path, replica, config_path)
-    return subprocess.call([litestream_binary(), "replicate", "-config", str(cfg)])
+    _private_replica(replica)
+    return subprocess.call([litestream_binary(), "replicate", "-config", str(cfg)], umask=PRIVATE_UMASK)
+
+
+def _private_replica(replica: str) -> None:
+    # Litestream runs under umask 077 (its files are owner-only); a new local replica folder is made 0700 here.
+    if "://" not in replica:
+        private_dir(replica)
 
 
 def restore(replica: str, out_path: Path, keys: KeySource, config_path: Path, timeout: float = 120,

@@ -16,6 +16,7 @@ from rich.table import Table
 from edge import config
 from edge.cli_common import Passphrase, StorePath, UserOpt, resolve_user
 from edge.cli_common import open_store as open_cli_store
+from edge.passphrase_cli import app as passphrase_app
 from edge.sync_cli import app as sync_app
 from edge.sync_cli import backup_command, restore_command
 from edge.twin.cli import app as twin_app
@@ -34,7 +35,7 @@ app.command("scan")(scan)
 app.add_typer(sync_app, name="sync")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
-
+app.add_typer(passphrase_app, name="passphrase")
 
 
 @app.command()
@@ -44,7 +45,7 @@ def init(
     email: Optional[str] = typer.Option(None, help="Primary user's email."),
     name: Optional[str] = typer.Option(None, help="Primary user's full name."),
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Create an encrypted edge store and its primary user."""
@@ -53,7 +54,7 @@ def init(
         from protocol.errors import HealthSyncError
 
         raise HealthSyncError(f"a store already exists at {path}", hint="use --store for another file")
-    with open_cli_store(path, passphrase, create=True) as store:
+    with open_cli_store(path, passphrase, create=True, user_inputs=(name, email)) as store:
         # Only the values given: a device joining an existing user (--user-id, no name) sets nothing, so its
         # first sync takes the profile the server has instead of pushing nulls over it.
         given = {"id": user_id, "email": email, "full_name": name}
@@ -75,7 +76,7 @@ def metrics_add(
     notes: Optional[str] = typer.Option(None),
     user: Optional[str] = UserOpt,
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Record one validated health metric."""
@@ -97,7 +98,7 @@ def metrics_list(
     limit: int = typer.Option(50, min=1, max=10_000),
     user: Optional[str] = UserOpt,
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """List health metrics, newest first."""
@@ -124,7 +125,7 @@ def export(
                                                     "for csv)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default: stdout)."),
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
 ):
     """Export decrypted records (contains PHI: handle the output accordingly)."""
     from protocol.errors import ValidationError
@@ -146,7 +147,9 @@ def export(
             writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in r.items()})
         text = buf.getvalue()
     if output:
-        output.write_text(text)
+        from edge.files import write_private
+
+        write_private(output, text)  # 0600 from the start: it holds decrypted PHI
         Console(stderr=True).print(f"wrote {sum(len(v) for v in data.values())} records to {output}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -154,7 +157,7 @@ def export(
 
 @app.command()
 @handle_errors
-def info(store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Passphrase, as_json: bool = JsonOut):
+def info(store_path: Optional[Path] = StorePath, passphrase: bool = Passphrase, as_json: bool = JsonOut):
     """Show the store's path, device, schema version and record counts."""
     with open_cli_store(store_path, passphrase) as store:
         data = {"store": str(store.path), "device_id": store.device_id, "schema_version": store.schema_version,

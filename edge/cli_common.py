@@ -1,21 +1,80 @@
-"""Options and helpers shared by the edge CLI commands (the store, its passphrase, the user)."""
+"""Options and helpers shared by the edge CLI commands (the store, its passphrase, the user).
+
+The store's passphrase never travels on the command line (where any local user reads it in the process list): it
+comes from HEALTHSYNC_KEY / HEALTHSYNC_PASSPHRASE, from standard input with --passphrase-stdin (scripts), or from a
+hidden prompt.
+"""
 from __future__ import annotations
+
+import sys
 
 import typer
 
 # Options every edge command shares, declared once.
 StorePath = typer.Option(None, "--store", help="Store file (default: $HEALTHSYNC_HOME/edge.db).")
-Passphrase = typer.Option(None, "--passphrase", envvar="HEALTHSYNC_PASSPHRASE", help="Store passphrase.",
-                          show_envvar=True)
+Passphrase = typer.Option(False, "--passphrase-stdin",
+                          help="Read the store passphrase from the first line of standard input (for scripts); "
+                               "otherwise HEALTHSYNC_PASSPHRASE / HEALTHSYNC_KEY, else a hidden prompt.")
 UserOpt = typer.Option(None, "--user", help="User id (default: the store's primary user).")
 
+_NO_KEY_HINT = "set HEALTHSYNC_PASSPHRASE (or HEALTHSYNC_KEY), pipe it with --passphrase-stdin, or run in a terminal"
 
-def open_store(store_path, passphrase: str | None, create: bool = False):
-    """Open the store for a command: --passphrase if given, else the key from the environment."""
+
+def read_stdin_line(what: str = "passphrase") -> str:
+    """One line of standard input without its line ending; an empty one is an error."""
+    from protocol.errors import StoreLockedError
+
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise StoreLockedError(f"--passphrase-stdin: no {what} on standard input", hint=_NO_KEY_HINT)
+    return line
+
+
+def prompt_secret(label: str, *, confirm: bool = False) -> str:
+    """A hidden prompt (twice when `confirm`); no input at all is a clean error, not a hang or a traceback."""
+    from protocol.errors import StoreLockedError
+
+    try:
+        # Two entries that differ are asked again; end of input (or Ctrl-C) ends here.
+        return typer.prompt(label, hide_input=True, confirmation_prompt=confirm, err=True)  # stdout stays data
+    except typer.Abort:
+        raise StoreLockedError(f"no {label.lower()} given", hint=_NO_KEY_HINT) from None
+
+
+def key_source(from_stdin: bool, *, new: bool = False, user_inputs: tuple[str | None, ...] = ()):
+    """The key for a command: --passphrase-stdin, else the environment, else a hidden prompt. With `new` (a store
+    being created) a prompt asks twice and a passphrase from anywhere must pass the strength check."""
+    from edge.keys import ENV_KEY, ENV_PASSPHRASE, KeySource
+    from edge.passphrase import check_strength
+
+    if from_stdin:
+        keys = KeySource(passphrase=read_stdin_line())
+    elif _env(ENV_KEY) or _env(ENV_PASSPHRASE):
+        keys = KeySource.from_env()
+    else:
+        keys = KeySource(passphrase=prompt_secret("New store passphrase" if new else "Store passphrase",
+                                                  confirm=new))
+    if new and keys.passphrase is not None:
+        check_strength(keys.passphrase, user_inputs)
+    return keys
+
+
+def _env(name: str) -> str | None:
+    import os
+
+    return os.environ.get(name) or None
+
+
+def open_store(store_path, passphrase_stdin: bool, create: bool = False, user_inputs: tuple[str | None, ...] = ()):
+    """Open the store for a command, with the key from key_source()."""
     from edge import config
-    from edge.keys import KeySource
+    from protocol.errors import NotFoundError
 
-    return config.open_store(store_path, KeySource(passphrase=passphrase) if passphrase else None, create=create)
+    path = store_path or config.store_path()
+    if not create and not path.exists():  # say so before asking for a passphrase
+        raise NotFoundError(f"no store at {path}", hint="run `healthsync edge init` first")
+    keys = key_source(passphrase_stdin, new=create, user_inputs=user_inputs)
+    return config.open_store(path, keys, create=create)
 
 
 def resolve_user(store, user: str | None):

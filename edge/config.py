@@ -5,6 +5,7 @@ import os
 import uuid
 from pathlib import Path
 
+from edge import files
 from edge.keys import KeySource
 from edge.store import Store
 
@@ -23,7 +24,10 @@ def store_path() -> Path:
 
 def open_store(path: Path | None = None, keys: KeySource | None = None, *, create: bool = False) -> Store:
     """Open the device's store (key from the environment unless given)."""
-    return Store.open(path or store_path(), keys, create=create)
+    path = path or store_path()
+    if path.parent == data_dir():
+        files.tighten(path.parent, files.DIR_MODE)  # our own home is owner-only, even one an older version made
+    return Store.open(path, keys, create=create)
 
 
 def primary_user(store: Store) -> uuid.UUID:

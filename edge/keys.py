@@ -54,7 +54,7 @@ class KeySource:
         if phrase:
             return cls(passphrase=phrase)
         raise StoreLockedError(
-            "no key for the encrypted store", hint=f"set {ENV_PASSPHRASE} (or {ENV_KEY}) or pass --passphrase"
+            "no key for the encrypted store", hint=f"set {ENV_PASSPHRASE} (or {ENV_KEY}), or use --passphrase-stdin"
         )
 
     def kek(self, salt: bytes, params: KdfParams) -> bytes:

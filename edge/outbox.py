@@ -12,6 +12,7 @@ from typing import Any
 
 from edge.store import Store
 from protocol.changeset import Change
+from protocol.codes import ErrorCode
 from protocol.errors import NotFoundError, ValidationError
 from protocol.receipts import Receipt
 from protocol.schema import validate
@@ -34,9 +35,19 @@ def _columns(store: Store, table: str, row_id: str, sealed: bytes | None) -> dic
     return None if sealed is None else store.unseal(sealed, f"{table}|{row_id}")
 
 
-def pending(store: Store, limit: int = 5000) -> list[Change]:
-    """The oldest pending changes, in capture order, with their columns unsealed for the changeset."""
-    rows = store.query("SELECT change_id, tbl, row_id, op, columns, hlc FROM outbox ORDER BY seq LIMIT ?", (limit,))
+def pending(store: Store, limit: int = 5000, max_bytes: int | None = None) -> list[Change]:
+    """The oldest pending changes, in capture order, with their columns unsealed for the changeset; with `max_bytes`,
+    only as many as fit in that many sealed bytes (always at least one, so a big change is still tried alone)."""
+    if max_bytes is None:
+        rows = store.query("SELECT change_id, tbl, row_id, op, columns, hlc FROM outbox ORDER BY seq LIMIT ?",
+                           (limit,))
+    else:
+        # Running size from length() alone (no blob is read for it); only the rows that fit are fetched.
+        rows = store.query(
+            "WITH sized AS (SELECT seq, row_number() OVER w AS n, sum(coalesce(length(columns), 0)) OVER w AS total "
+            "FROM outbox WINDOW w AS (ORDER BY seq) ORDER BY seq LIMIT ?) "
+            "SELECT o.change_id, o.tbl, o.row_id, o.op, o.columns, o.hlc FROM sized JOIN outbox o ON o.seq = sized.seq "
+            "WHERE sized.n = 1 OR sized.total <= ? ORDER BY o.seq", (limit, max_bytes))
     return [Change(cid, tbl, rid, op, _columns(store, tbl, rid, cols), hlc) for cid, tbl, rid, op, cols, hlc in rows]
 
 
@@ -96,6 +107,13 @@ def superseded_total(store: Store) -> int:
     """How many of this device's changes lost a merge to a later write (their rows took the winner)."""
     row = store.query("SELECT value FROM sync_state WHERE key=?", (SUPERSEDED_TOTAL,))
     return int(row[0][0]) if row else 0
+
+
+def quarantine_unsendable(store: Store, change: Change, size: int, refusal: str) -> None:
+    """Quarantine a change the server refused as too large even alone (CHANGE_TOO_LARGE), so the rest flows."""
+    reason = (f"this change alone seals to {size:,} bytes and the server refused it ({refusal}); hint: shorten the "
+              f"record with `healthsync edge sync quarantine fix {change.change_id} --set FIELD=VALUE`, or discard it")
+    apply_receipts(store, [Receipt(change.change_id, "rejected", ErrorCode.CHANGE_TOO_LARGE, reason)])
 
 
 def quarantined(store: Store) -> list[QuarantinedChange]:

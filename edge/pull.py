@@ -9,7 +9,7 @@ from typing import Any
 from edge.store import Store
 from protocol.hlc import Timestamp
 from protocol.merge import RowState, gc_paused, is_hlc, merge_rows, scope_checksum
-from protocol.schema import TABLES, Policy, TableSpec, validate
+from protocol.schema import STORED, TABLES, Policy, TableSpec, validate
 
 
 def _local(store: Store, spec: TableSpec, conn, row_id: str) -> RowState | None:
@@ -49,9 +49,9 @@ def _records(spec: TableSpec, docs: list[dict[str, Any]]) -> tuple[list[Any], li
 
     adapter = _list_adapter(spec.model)
     try:
-        records = adapter.validate_python(docs)
+        records = adapter.validate_python(docs, context=STORED)  # the server's rows: size caps are for new writes
     except PydanticValidationError:
-        records = [validate(spec.name, d) for d in docs]  # raises on the first bad row
+        records = [validate(spec.name, d, stored=True) for d in docs]  # raises on the first bad row
     return records, adapter.dump_python(records, mode="json")
 
 

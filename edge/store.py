@@ -18,13 +18,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from edge import migrations
+from edge import files, migrations
 from edge.keys import FieldCipher, KdfParams, KeySource, unwrap_data_key, wrap_data_key
 from protocol.errors import HealthSyncError, NotFoundError, SchemaVersionError, StoreCorruptError, ValidationError
 from protocol.hlc import HybridLogicalClock, Timestamp
 from protocol.merge import insert_clock_keys
 from protocol.schema import (
     APPOINTMENT_TRANSITIONS,
+    STORED,
     Policy,
     Record,
     TableSpec,
@@ -101,7 +102,7 @@ class Store:
         keys = keys or KeySource.from_env()
         if not path.exists() and not create:
             raise NotFoundError(f"no store at {path}", hint="run `healthsync edge init` first")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_files(path)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -135,20 +136,10 @@ class Store:
     @staticmethod
     def _initialise(conn: sqlite3.Connection, keys: KeySource, kdf: KdfParams) -> bytes:
         data_key = secrets.token_bytes(32)
-        salt = secrets.token_bytes(16)
         conn.execute("BEGIN IMMEDIATE")
         for stmt in _split(migrations.MIGRATIONS[0]):
             conn.execute(stmt)
-        meta = {
-            "magic": MAGIC,
-            "kdf": json.dumps(
-                {"alg": "argon2id" if keys.raw_key is None else "raw", "m": kdf.memory_kib, "t": kdf.iterations,
-                 "p": kdf.lanes}
-            ),
-            "salt": salt,
-            "wrapped_key": wrap_data_key(data_key, keys.kek(salt, kdf)),
-            "device_id": str(new_id()),
-        }
+        meta = {"magic": MAGIC, **_wrapped_key_meta(data_key, keys, kdf), "device_id": str(new_id())}
         conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
         conn.execute("PRAGMA user_version=1")
         conn.execute("COMMIT")
@@ -169,6 +160,32 @@ class Store:
             raise HealthSyncError("this store is protected by a raw key", hint="set HEALTHSYNC_KEY")
         kdf = KdfParams(memory_kib=params["m"], iterations=params["t"], lanes=params["p"])
         return unwrap_data_key(meta["wrapped_key"], keys.kek(meta["salt"], kdf))
+
+    @classmethod
+    def change_key(cls, path: str | os.PathLike, old: KeySource, new: KeySource, kdf: KdfParams = KdfParams()
+                   ) -> None:
+        """Re-wrap the data key under a new passphrase or key: the old one is verified first, the swap is one
+        transaction (a crash leaves the old or the new wrap, never neither), and no record is re-encrypted."""
+        path = Path(path)
+        if not path.exists():
+            raise NotFoundError(f"no store at {path}", hint="run `healthsync edge init` first")
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                data_key = cls._unlock(conn, old)
+                conn.executemany("UPDATE meta SET value=? WHERE key=?",
+                                 [(v, k) for k, v in _wrapped_key_meta(data_key, new, kdf).items()])
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise HealthSyncError(f"{path} could not be re-keyed ({exc}); nothing was changed",
+                                  hint="close other programs using the store and try again") from None
+        finally:
+            conn.close()
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection, version: int) -> None:
@@ -301,6 +318,28 @@ class Store:
             return self.repo(name)
         except ValidationError:
             raise AttributeError(name) from None
+
+
+def _wrapped_key_meta(data_key: bytes, keys: KeySource, kdf: KdfParams) -> dict[str, Any]:
+    """The meta rows that hold the data key wrapped under `keys` (a fresh salt each time)."""
+    salt = secrets.token_bytes(16)
+    params = {"alg": "argon2id" if keys.raw_key is None else "raw", "m": kdf.memory_kib, "t": kdf.iterations,
+              "p": kdf.lanes}
+    return {"kdf": json.dumps(params), "salt": salt, "wrapped_key": wrap_data_key(data_key, keys.kek(salt, kdf))}
+
+
+def _private_files(path: Path) -> None:
+    """The store file is created 0600 before SQLite opens it (its -wal and -shm take the main file's mode), in a
+    0700 directory when the directory is new; a store made before this is narrowed to 0600."""
+    if path.exists():
+        for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            files.tighten(p)
+        return
+    files.private_dir(path.parent)
+    try:
+        files.create_private(path)  # SQLite takes an empty file as a new database
+    except FileExistsError:
+        pass  # created meanwhile by another opener: SQLite's own locking takes it from here
 
 
 def _split(script: str) -> list[str]:
@@ -499,7 +538,8 @@ class Repository(Generic[T]):
         if row is None:
             raise NotFoundError(f"{self.table} {row_id} not found")
         doc = self.store.unseal(row[0], self._ctx(row_id))
-        return self.spec.model.model_validate(doc), json.loads(row[1])  # type: ignore[return-value]
+        # Stored rows skip the size caps (they govern new writes): a row kept from before them still reads.
+        return self.spec.model.model_validate(doc, context=STORED), json.loads(row[1])  # type: ignore[return-value]
 
     def list(
         self,
@@ -536,7 +576,8 @@ class Repository(Generic[T]):
         order = f"t.{time_col} DESC, t.id DESC" if time_col else "t.id DESC"
         sql = f"SELECT id, payload FROM {self.table} t WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ? OFFSET ?"
         rows = self.store.query(sql, [*params, int(limit), int(offset)])
-        return [self.spec.model.model_validate(self.store.unseal(p, self._ctx(i))) for i, p in rows]  # type: ignore
+        return [self.spec.model.model_validate(self.store.unseal(p, self._ctx(i)), context=STORED)  # type: ignore
+                for i, p in rows]
 
     def count(self, owner: uuid.UUID | str | None = None) -> int:
         sql = f"SELECT count(*) FROM {self.table} WHERE deleted=0" + (" AND owner=?" if owner else "")

@@ -35,7 +35,7 @@ def enroll(
     name: Optional[str] = typer.Option(None, "--name", help="A name for this device."),
     token: Optional[str] = Token,
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Register this device's keys with the server and pin the server's key."""
@@ -57,7 +57,7 @@ def run(
     batch_size: int = typer.Option(2000, "--batch-size", min=1, max=50_000, help="Changes per pushed changeset."),
     token: Optional[str] = Token,
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Push pending changes and pull the server's; with --watch, forever."""
@@ -66,23 +66,30 @@ def run(
     def show(result, error):
         if error is not None:
             Console(stderr=True).print(f"[yellow]server unreachable[/yellow]: {error.message}; backing off")
-        else:
-            emit(result.to_dict(), as_json, lambda d: Console().print(
-                f"pushed {d['accepted']} accepted, {d['duplicate']} duplicate, {d['superseded']} superseded, "
-                f"{d['rejected']} rejected; "
-                f"pulled {d['pulled']}"))
+            return
+        emit(result.to_dict(), as_json, lambda d: Console().print(
+            f"pushed {d['accepted']} accepted, {d['duplicate']} duplicate, {d['superseded']} superseded, "
+            f"{d['rejected']} rejected; "
+            f"pulled {d['pulled']}"))
+        if result.push_error:
+            err = result.push_error
+            Console(stderr=True).print(f"[red]push failed[/red] [{err['code']}] {err['message']} (the pull ran)"
+                                       + (f"\nhint: {err['hint']}" if err.get("hint") else ""))
 
     with open_store(store_path, passphrase) as store, \
             SyncClient(store, _token(token), options=SyncOptions(batch_size=batch_size)) as client:
         if watch:
             client.watch(interval, on_round=show)
         else:
-            show(client.run(), None)
+            result = client.run()
+            show(result, None)
+            if result.push_error:
+                raise typer.Exit(1)
 
 
 @app.command()
 @handle_errors
-def status(store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Passphrase, as_json: bool = JsonOut):
+def status(store_path: Optional[Path] = StorePath, passphrase: bool = Passphrase, as_json: bool = JsonOut):
     """Pending, quarantined and last-synced figures."""
     from edge.sync_client import status as sync_status
 
@@ -96,7 +103,7 @@ def status(store_path: Optional[Path] = StorePath, passphrase: Optional[str] = P
 
 @quarantine_app.command("list")
 @handle_errors
-def quarantine_list(store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Passphrase,
+def quarantine_list(store_path: Optional[Path] = StorePath, passphrase: bool = Passphrase,
                     as_json: bool = JsonOut):
     """Rejected changes with the server's reason."""
     from edge import outbox
@@ -116,7 +123,7 @@ def quarantine_list(store_path: Optional[Path] = StorePath, passphrase: Optional
 @quarantine_app.command("retry")
 @handle_errors
 def quarantine_retry(change_id: str = typer.Argument(..., help="Change id from `quarantine list`."),
-                     store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Passphrase,
+                     store_path: Optional[Path] = StorePath, passphrase: bool = Passphrase,
                      as_json: bool = JsonOut):
     """Put a rejected change back in the outbox for the next sync."""
     from edge import outbox
@@ -130,7 +137,7 @@ def quarantine_retry(change_id: str = typer.Argument(..., help="Change id from `
 @handle_errors
 def quarantine_fix(change_id: str = typer.Argument(..., help="Change id from `quarantine list`."),
                    assignments: list[str] = typer.Option(..., "--set", help="FIELD=VALUE (JSON or text); repeatable."),
-                   store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Passphrase,
+                   store_path: Optional[Path] = StorePath, passphrase: bool = Passphrase,
                    as_json: bool = JsonOut):
     """Correct a rejected change (validated like any write) and queue it for the next sync."""
     import json
@@ -156,7 +163,7 @@ def quarantine_fix(change_id: str = typer.Argument(..., help="Change id from `qu
 @quarantine_app.command("discard")
 @handle_errors
 def quarantine_discard(change_id: str = typer.Argument(..., help="Change id from `quarantine list`."),
-                       store_path: Optional[Path] = StorePath, passphrase: Optional[str] = Passphrase,
+                       store_path: Optional[Path] = StorePath, passphrase: bool = Passphrase,
                        as_json: bool = JsonOut):
     """Drop a rejected change for good."""
     from edge import outbox
@@ -197,14 +204,14 @@ def restore_command(
     replica: Optional[str] = typer.Option(None, "--replica",
                                           help="Replica directory or s3:// URL (default: $HEALTHSYNC_BACKUP)."),
     source: Optional[Path] = typer.Option(None, "--source", help="The store path the replica was made from."),
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Restore a store from its litestream replica, check its integrity and that it opens with your key."""
     from edge import backup, config
-    from edge.keys import KeySource
+    from edge.cli_common import key_source
 
-    keys = KeySource(passphrase=passphrase) if passphrase else KeySource.from_env()
+    keys = key_source(passphrase)
     target = replica or str(backup.default_replica_dir())
     report = backup.restore(target, out, keys, out.parent / "litestream-restore.yml",
                             source_path=source or config.store_path())

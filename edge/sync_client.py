@@ -21,10 +21,12 @@ from protocol import changeset, request_auth
 from protocol.codes import ErrorCode
 from protocol.errors import HealthSyncError, RemoteAuthError, RemoteError
 from protocol.receipts import Receipt
-from protocol.schema import TABLES
+from protocol.schema import MAX_RECORD_BYTES, TABLES
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 OFFSET_TOLERANCE_MS = 500
+# The server's answers to a changeset over its body limit (middleware) or its envelope cap.
+TOO_LARGE = (ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.CHANGESET_TOO_LARGE)
 
 
 class DeviceRevokedError(HealthSyncError):
@@ -50,6 +52,7 @@ class SyncOptions:
     """Batch sizes, retry policy and the wire format version this device writes."""
 
     batch_size: int = 2000
+    batch_bytes: int = 2 * MAX_RECORD_BYTES  # sealed bytes per changeset: half the server's default body limit
     page_size: int = 2000
     attempts: int = 5
     backoff_s: float = 0.5
@@ -70,6 +73,7 @@ class SyncResult:
     pulled: int = 0
     cursor: int = 0
     repaired: list[str] = field(default_factory=list)
+    push_error: dict[str, Any] | None = None  # the push failed (the pull still ran): its code, message, hint
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -222,7 +226,7 @@ class SyncClient:
         size = self.options.batch_size
         restamped: set[str] = set()  # re-stamped once this push; refused again, they go to quarantine
         while True:
-            changes = outbox.pending(self.store, size)
+            changes = outbox.pending(self.store, size, self.options.batch_bytes)
             if not changes:
                 return result
             _, data = changeset.seal(changes, device_id=self.store.device_id, user_id=pin.user_id,
@@ -234,12 +238,18 @@ class SyncClient:
                                        headers={"Content-Type": "application/octet-stream"})
                 self._learn_offset(answer, sent, self.store.wall_ms())
             except HealthSyncError as exc:
-                if exc.code in ("PAYLOAD_TOO_LARGE", "CHANGESET_TOO_LARGE") and size > 1:
-                    size = max(1, size // 2)  # big records: smaller changesets until the server's limit fits
-                    continue
-                if exc.code == "DEVICE_REVOKED":  # the push refusal carries no order; a signed call gets it
+                if exc.code == ErrorCode.DEVICE_REVOKED:  # the push refusal carries no order; a signed call gets it
                     self._signed("GET", "/v1/sync/pull", params={"cursor": 0, "limit": 1})
-                raise
+                if exc.code not in TOO_LARGE:
+                    raise
+                if len(changes) > 1:
+                    size = len(changes) // 2  # big records: smaller changesets until the server's limit fits
+                else:
+                    # Too large even alone: set it aside so the rest of the queue flows (principle 5).
+                    outbox.quarantine_unsendable(self.store, changes[0], len(data), exc.code)
+                    result.rejected += 1
+                    size = self.options.batch_size
+                continue
             receipts = [Receipt.from_wire(r) for r in answer["receipts"]]
             if self.options.format_version < 2:
                 # v1 changesets carry no change ids (the server derives them): receipts match by position.
@@ -337,19 +347,37 @@ class SyncClient:
     # ------------------------------------------------------------------ rounds
 
     def run(self) -> SyncResult:
-        """One round: push everything, then pull everything; records last-synced time or the error."""
+        """One round: push everything, then pull everything, even when the push failed (then `push_error` says why);
+        records the last-synced time or the error. Raises when the pull fails (the push's error first, if both)."""
         result = SyncResult()
+        push_error = None
         try:
             self.push(result)
+        except HealthSyncError as exc:
+            # A failed push never stops the pull: the server's changes still arrive (the result says both).
+            push_error, result.push_error = exc, exc.to_dict()
+        try:
             self.pull(result)
         except HealthSyncError as exc:
-            with self.store.transaction() as conn:
-                _set_state(conn, "last_error", f"{exc.code}: {exc.message}")
-            raise
+            self._record_error(push_error, exc)
+            raise (push_error or exc) from None
+        if push_error is not None:
+            self._record_error(push_error, None)
+            return result
         with self.store.transaction() as conn:
             _set_state(conn, "last_synced_at", dt.datetime.now(dt.UTC).isoformat())
             conn.execute("DELETE FROM sync_state WHERE key='last_error'")
         return result
+
+    def _record_error(self, push: HealthSyncError | None, pull: HealthSyncError | None) -> None:
+        """Keep what failed this round for `sync status`: "CODE: message", prefixed push:/pull: when it was one."""
+        if push is None or pull is None:
+            only = push or pull
+            text = f"{'push: ' if push else ''}{only.code}: {only.message}"
+        else:
+            text = f"push: {push.code}: {push.message}; pull: {pull.code}: {pull.message}"
+        with self.store.transaction() as conn:
+            _set_state(conn, "last_error", text)
 
     def watch(self, interval_s: float = 10.0, max_rounds: int | None = None, on_round=None) -> None:
         """Sync whenever the server is reachable; back off (doubling, capped) while it is not."""
@@ -358,7 +386,9 @@ class SyncClient:
             rounds += 1
             try:
                 result = self.run()
-                delay = interval_s
+                # A push that found no server backs off like a failed round, even though the pull got through.
+                pushed = (result.push_error or {}).get("code") != SyncUnavailableError.code
+                delay = interval_s if pushed else min(delay * 2, self.options.backoff_max_s * 10)
                 if on_round:
                     on_round(result, None)
             except SyncUnavailableError as exc:

@@ -46,6 +46,7 @@ class ErrorCode(StrEnum):
     SCHEMA_TOO_NEW = "SCHEMA_TOO_NEW", "The store was written by a newer HealthSync; upgrade this software."
     STORE_SHREDDED = "STORE_SHREDDED", "The store's key was destroyed after revocation; its data cannot be read."
     BACKUP_FAILED = "BACKUP_FAILED", "Litestream backup or restore failed; the message gives its output."
+    WEAK_PASSPHRASE = "WEAK_PASSPHRASE", "A new store passphrase is too short or too easy to guess; choose another."
     # ---- server operations
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE", "Postgres could not be reached or started."
     MIGRATION_FAILED = "MIGRATION_FAILED", "A server migration failed or an applied migration file was edited."
@@ -76,6 +77,8 @@ class ErrorCode(StrEnum):
     READ_ONLY_TABLE = "READ_ONLY_TABLE", "The table is owned by the server and read-only on devices."
     APPEND_ONLY = "APPEND_ONLY", "Observations are never changed; send a correction (a new row) instead."
     ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION", "The appointment cannot move to that status (for this role)."
+    CHANGE_TOO_LARGE = "CHANGE_TOO_LARGE", ("The server refused the change as too large even alone; it is quarantined "
+                                            "on the device: shorten it (quarantine fix) or discard it.")
 
 
 def markdown() -> str:

@@ -5,10 +5,11 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import pydantic_core
 import uuid6
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from protocol import appointments
@@ -17,6 +18,14 @@ from protocol.errors import ValidationError
 SCHEMA_VERSION = 2
 # Writes stamped a little ahead of our clock are tolerated: device clocks drift.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+# Size caps in bytes of UTF-8 JSON, one pair for both sides. A record over them is refused when it is written, so no
+# change can outgrow a changeset the server takes (its default body limit is 1 MiB, four times MAX_RECORD_BYTES, and
+# a changeset of one capped record of incompressible text stays under it: tests/sync/test_oversized.py).
+MAX_DETAIL_BYTES = 64 * 1024  # one free-form JSON field (triage, voice analysis, details, event data)
+MAX_RECORD_BYTES = 256 * 1024  # a whole record
+# Validation context for rows the server already holds: the caps govern new writes, so a row stored before they
+# existed still pulls (refusing it would stop every pull after it).
+STORED = {"stored": True}
 
 
 def new_id() -> uuid.UUID:
@@ -52,6 +61,46 @@ def not_in_future(value: dt.datetime | dt.date, field: str) -> dt.datetime | dt.
     elif value > utcnow().date():
         raise ValueError(f"{field} {value.isoformat()} is in the future")
     return value
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("stored"))
+
+
+def _json_size(value: Any) -> int:
+    return len(pydantic_core.to_json(value))
+
+
+def _cap_detail(value: Any, info: ValidationInfo) -> Any:
+    if value is not None and not _stored(info):
+        size = _json_size(value)
+        if size > MAX_DETAIL_BYTES:
+            raise ValueError(f"{size:,} bytes of JSON is over the {MAX_DETAIL_BYTES:,}-byte limit of one field")
+    return value
+
+
+# A free-form JSON field, capped at MAX_DETAIL_BYTES.
+Detail = Annotated[dict[str, Any], AfterValidator(_cap_detail)]
+
+
+class SizeCapped(BaseModel):
+    """Mixin for records with free-form fields: the whole record is capped at MAX_RECORD_BYTES."""
+
+    @model_validator(mode="after")
+    def _record_size(self, info: ValidationInfo):
+        if _stored(info):
+            return self
+        size = len(self.model_dump_json())
+        if size > MAX_RECORD_BYTES:
+            sizes = {name: _json_size(getattr(self, name)) for name in type(self).model_fields}
+            largest = max(sizes, key=sizes.get)
+            # The error names the field to shorten (validate() reads it from ctx: a model error has no loc).
+            raise pydantic_core.PydanticCustomError(
+                "record_too_large",
+                "record of {size} bytes is over the {limit}-byte limit (largest field: {field}, {field_size} bytes)",
+                {"size": f"{size:,}", "limit": f"{MAX_RECORD_BYTES:,}", "field": largest,
+                 "field_size": f"{sizes[largest]:,}"})
+        return self
 
 
 # ---------------------------------------------------------------- metrics, units and physiological bounds
@@ -215,17 +264,17 @@ class Doctor(Record):
     available: bool = True
 
 
-class Symptom(Observation):
+class Symptom(SizeCapped, Observation):
     """A reported symptom episode with its triage and (when from voice) the voice analysis."""
 
     description: str = Field(min_length=1, max_length=5000)
     severity: int = Field(ge=0, le=10)
     recorded_at: dt.datetime = Field(default_factory=utcnow)
     duration_days: float | None = Field(default=None, ge=0, le=36500)
-    voice_analysis: dict[str, Any] | None = None
-    triage: dict[str, Any] | None = None
-    model_versions: dict[str, str] | None = None
-    audio_path: str | None = None
+    voice_analysis: Detail | None = None
+    triage: Detail | None = None
+    model_versions: Annotated[dict[str, str], AfterValidator(_cap_detail)] | None = None
+    audio_path: str | None = Field(default=None, max_length=1024)
 
     @field_validator("recorded_at")
     @classmethod
@@ -250,7 +299,7 @@ class Appointment(Record):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class TherapySession(Observation):
+class TherapySession(SizeCapped, Observation):
     """One physiotherapy session's outcome."""
 
     exercise: str = Field(pattern=r"^[a-z_]+$", max_length=64)
@@ -260,7 +309,7 @@ class TherapySession(Observation):
     pain_before: int | None = Field(default=None, ge=0, le=10)
     pain_after: int | None = Field(default=None, ge=0, le=10)
     started_at: dt.datetime = Field(default_factory=utcnow)
-    details: dict[str, Any] | None = None
+    details: Detail | None = None
 
     @field_validator("started_at")
     @classmethod
@@ -268,7 +317,7 @@ class TherapySession(Observation):
         return not_in_future(v, "started_at")
 
 
-class Prediction(Observation):
+class Prediction(SizeCapped, Observation):
     """A risk estimate from an equation or a model, with what produced it."""
 
     disease: str = Field(max_length=100)
@@ -278,7 +327,7 @@ class Prediction(Observation):
     model_version: str = Field(max_length=50)
     inputs_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     created_at: dt.datetime = Field(default_factory=utcnow)
-    details: dict[str, Any] | None = None
+    details: Detail | None = None
 
 
 class FamilyCondition(BaseModel):
@@ -303,7 +352,7 @@ class FamilyMember(BaseModel):
     conditions: list[FamilyCondition] = Field(default_factory=list)
 
 
-class FamilyGraph(Record):
+class FamilyGraph(SizeCapped, Record):
     """A patient's relatives as a document keyed by member id; merged per member. One per user: its id derives
     from the user's (`derived_id`), filled in when a new graph is made without one."""
 
@@ -321,12 +370,12 @@ class FamilyGraph(Record):
         return data
 
 
-class HealthEvent(Observation):
+class HealthEvent(SizeCapped, Observation):
     """A free-form health event document (alerts, scans, notes)."""
 
     event_type: str = Field(pattern=r"^[a-z_]+$", max_length=64)
     occurred_at: dt.datetime = Field(default_factory=utcnow)
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: Detail = Field(default_factory=dict)
 
     @field_validator("occurred_at")
     @classmethod
@@ -380,18 +429,20 @@ def table_spec(name: str) -> TableSpec:
         raise ValidationError(f"unknown table {name!r}", field="table") from None
 
 
-def validate(table: str, data: dict[str, Any] | Record) -> Record:
-    """Validate a record for a table; raise ValidationError naming the first bad field."""
+def validate(table: str, data: dict[str, Any] | Record, *, stored: bool = False) -> Record:
+    """Validate a record for a table; raise ValidationError naming the first bad field. `stored=True` for a row the
+    server already holds (the size caps are skipped: they govern new writes)."""
     spec = table_spec(table)
     if isinstance(data, spec.model):
         return data
     if isinstance(data, Record):
         data = data.model_dump()
     try:
-        return spec.model.model_validate(data)
+        return spec.model.model_validate(data, context=STORED if stored else None)
     except PydanticValidationError as exc:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"]) or table, "message": e["msg"].removeprefix("Value error, ")}
+            {"field": ".".join(str(p) for p in e["loc"]) or (e.get("ctx") or {}).get("field") or table,
+             "message": e["msg"].removeprefix("Value error, ")}
             for e in exc.errors()
         ]
         first = errors[0]

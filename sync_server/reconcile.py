@@ -20,7 +20,7 @@ from protocol.changeset import Change, Changeset
 from protocol.errors import ValidationError
 from protocol.merge import Rejected, RowState, apply_change
 from protocol.receipts import Receipt
-from protocol.schema import TABLES, Policy, TableSpec, validate
+from protocol.schema import STORED, TABLES, Policy, TableSpec, validate
 
 SYNC_COLS = ("hlc", "col_clocks", "deleted", "origin_device")
 DOC_COLLECTIONS = ("family_graph", "health_events")
@@ -79,7 +79,7 @@ def _columns(spec: TableSpec) -> list[str]:
 
 
 def _state_from_json(spec: TableSpec, j: dict[str, Any]) -> RowState:
-    doc = validate(spec.name, {k: j.get(k) for k in spec.model.model_fields}).model_dump(mode="json")
+    doc = validate(spec.name, {k: j.get(k) for k in spec.model.model_fields}, stored=True).model_dump(mode="json")
     return RowState(doc, dict(j.get("col_clocks") or {}), j["hlc"], bool(j["deleted"]))
 
 
@@ -508,9 +508,9 @@ def _pulled_rows(conn, keys: list[tuple[str, int, str]]) -> list[dict[str, Any]]
         raw = [dict(zip(fields, r, strict=False)) for r in rows]
         adapter = _list_adapter(spec.model)
         try:
-            records = adapter.validate_python(raw)
+            records = adapter.validate_python(raw, context=STORED)  # stored rows: size caps are for new writes
         except PydanticValidationError:
-            records = [validate(table, d) for d in raw]
+            records = [validate(table, d, stored=True) for d in raw]
         for r, doc in zip(rows, adapter.dump_python(records, mode="json"), strict=True):
             clocks, hlc, deleted = r[len(fields):]
             found[(table, doc["id"])] = {"doc": doc, "clocks": {} if clocks == "{}" else json.loads(clocks),

@@ -57,7 +57,7 @@ def factors(
                                "family_chd_under_60=no, uacr=25, sdi_decile=4, …"),
     user: Optional[str] = UserOpt,
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Record profile and risk-factor answers the equations need (merged with earlier answers)."""
@@ -95,7 +95,7 @@ def report(
     user: Optional[str] = UserOpt,
     models_dir: Optional[Path] = ModelsDir,
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Today's risk panel (equations + ONNX models), stored as predictions unless the inputs are unchanged."""
@@ -133,7 +133,7 @@ def simulate(
     user: Optional[str] = UserOpt,
     models_dir: Optional[Path] = ModelsDir,
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Project each risk over 5, 10 and 20 years under lifestyle and treatment scenarios."""
@@ -180,7 +180,7 @@ def family_add(
     name: Optional[str] = typer.Option(None, help="The relative's name."),
     user: Optional[str] = UserOpt,
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Add a relative to the family graph."""
@@ -211,7 +211,7 @@ def family_add(
 def family_show(
     user: Optional[str] = UserOpt,
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Show relatives and the inherited-risk summary (which relatives drive it)."""

@@ -86,8 +86,7 @@ def render(results: list[RiskResult], simulation: dict[str, Any], family: dict[s
 
 def save(path: Path, results: list[RiskResult], simulation: dict[str, Any], family: dict[str, Any] | None = None
          ) -> Path:
-    """Write the HTML report locally (owner-only permissions: it holds health data)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(results, simulation, family), encoding="utf-8")
-    path.chmod(0o600)
-    return path
+    """Write the HTML report locally (created owner-only: it holds health data)."""
+    from edge.files import write_private
+
+    return write_private(path, render(results, simulation, family))

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from edge.cli_common import Passphrase, StorePath, open_store
+from edge.files import write_private
 from protocol.cli_output import JsonOut, emit, handle_errors
 
 therapy_app = typer.Typer(help="Physiotherapy with pose tracking.", no_args_is_help=True)
@@ -28,7 +29,7 @@ def therapy_run(
     pain_after: Optional[int] = typer.Option(None, "--pain-after", min=0, max=10, help="Pain 0–10 after."),
     save: bool = typer.Option(True, "--save/--no-save", help="Store the session (default: yes)."),
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Count reps, check form and score an exercise video (or camera); store the session."""
@@ -63,7 +64,7 @@ def therapy_run(
 @handle_errors
 def therapy_progress(
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Points, streak, personal bests and adherence to the prescribed plan."""
@@ -96,7 +97,7 @@ def therapy_plan(
     weeks: int = typer.Option(6, help="Length of the plan in weeks."),
     start: Optional[dt.datetime] = typer.Option(None, help="First day (default: today)."),
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Prescribe a plan: sets × reps on some days a week."""
@@ -121,7 +122,7 @@ def scan(
     describe: bool = typer.Option(False, "--describe", help="Also caption the image with a hosted model "
                                   "(needs HF_TOKEN and the user's image_ai_consent)."),
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Scan a medical photo: OCR, medications, lab results (stored as health metrics), overlay."""
@@ -132,14 +133,23 @@ def scan(
     result, _ = scanner.scan(image)
     out = result.to_dict()
     if overlay_out:
-        overlay_out.write_text(json.dumps(result.overlay, indent=2))
+        write_private(overlay_out, json.dumps(result.overlay, indent=2))  # the report's text: PHI, owner-only
     if annotated_out:
         import cv2
 
         from edge.vision.scanner.image import decode
 
         rgb = decode(image)
-        cv2.imwrite(str(annotated_out), cv2.cvtColor(overlay.annotate(rgb, result.overlay), cv2.COLOR_RGB2BGR))
+        bgr = cv2.cvtColor(overlay.annotate(rgb, result.overlay), cv2.COLOR_RGB2BGR)
+        try:
+            ok, encoded = cv2.imencode(annotated_out.suffix or ".png", bgr)
+        except cv2.error:
+            ok = False
+        if not ok:
+            from protocol.errors import InputError
+
+            raise InputError(f"cannot write an image as {annotated_out.suffix!r}", hint="use .png or .jpg")
+        write_private(annotated_out, encoded.tobytes())  # a photo of a prescription: owner-only
     if save or describe:
         with open_store(store_path, passphrase) as store:
             user_id = config.primary_user(store)

@@ -51,7 +51,7 @@ def analyze(
     model: Optional[str] = typer.Option(None, "--model", envvar="HEALTHSYNC_WHISPER_MODEL",
                                         help="CTranslate2 Whisper model directory (default: bundled tiny.en)."),
     store_path: Optional[Path] = StorePath,
-    passphrase: Optional[str] = Passphrase,
+    passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Transcribe a recording, measure voice markers, triage it and store a symptom record."""

@@ -119,13 +119,10 @@ def _keep_audio(store: Store, audio: audio_stage.Audio, symptom_id: uuid.UUID) -
     sf.write(buf, audio.samples, audio_stage.SAMPLE_RATE, format="FLAC")
     sealed = store.seal({"format": "flac", "rate": audio_stage.SAMPLE_RATE,
                          "data": base64.b64encode(buf.getvalue()).decode()}, f"audio:{symptom_id}")
-    folder = audio_dir(store)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{symptom_id}.flac.sealed"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(sealed)
-    os.replace(tmp, path)  # never a half-written recording under the final name
-    return str(path)
+    from edge.files import write_private
+
+    # 0600 in a 0700 folder, and never a half-written recording under the final name.
+    return str(write_private(audio_dir(store) / f"{symptom_id}.flac.sealed", sealed))
 
 
 def load_kept_audio(store: Store, symptom_id: uuid.UUID | str) -> audio_stage.Audio:

@@ -1,6 +1,7 @@
 """Sync fixtures: a migrated throwaway Postgres, the real app with the sync routers, and enrolled edge devices."""
 from __future__ import annotations
 
+import contextlib
 import secrets
 import uuid
 
@@ -92,6 +93,23 @@ class Devices:
     def close(self):
         for s in self.stores:
             s.close()
+
+
+@contextlib.contextmanager
+def devices_on_own_server(pg_url, tmp_path, **overrides):
+    """Devices enrolled with a server app of their own, built with settings overrides (e.g. a small body limit)."""
+    from fastapi.testclient import TestClient
+
+    app = build_app(pg_url, tmp_path / "server", **overrides)
+    try:
+        with TestClient(app) as client:
+            devs = Devices(tmp_path, client)
+            try:
+                yield devs
+            finally:
+                devs.close()
+    finally:
+        app.state.db.close()
 
 
 @pytest.fixture

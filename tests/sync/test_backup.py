@@ -84,3 +84,26 @@ def test_backup_and_restore_commands(tmp_path):
                                  "--source", str(src), "--json"], env=env)
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["device_id"] == device
+
+
+def test_replica_and_restored_store_are_owner_only(tmp_path):
+    """litestream runs under umask 077: its replica files (the store's sealed pages) and a restored store are 0600
+    in 0700 folders, whatever the caller's umask (they used to follow it: 0644 under the usual 022)."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        key, src = KeySource(raw_key=secrets.token_bytes(32)), tmp_path / "edge.db"
+        with Store.open(src, key, create=True) as store:
+            store.symptoms.add({"user_id": uuid.uuid4(), "description": "x", "severity": 1,
+                                "recorded_at": dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)})
+        replica = tmp_path / "replica"
+        backup.backup_once(src, str(replica), tmp_path / "ls.yml")
+        backup.restore(str(replica), tmp_path / "restored.db", key, tmp_path / "ls2.yml", source_path=src)
+    finally:
+        os.umask(old)
+    made = [replica, *replica.rglob("*"), tmp_path / "restored.db", tmp_path / "ls.yml"]
+    modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode) for p in made}
+    assert any(p.is_file() for p in replica.rglob("*"))
+    assert all(m == (0o700 if (tmp_path / p).is_dir() else 0o600) for p, m in modes.items()), modes

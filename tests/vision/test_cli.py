@@ -51,6 +51,8 @@ def test_scan_stores_lab_values_and_writes_the_overlay(env):
     assert data["description"]["text"] is None and "consented" in data["description"]["skipped_reason"]
     assert json.loads((env / "ov.json").read_text())["items"]
     assert (env / "ann.png").stat().st_size > 1000
+    # The overlay holds the report's text and the image the photo: both owner-only (issue 9 item 10).
+    assert {oct((env / f).stat().st_mode & 0o777) for f in ("ov.json", "ann.png")} == {"0o600"}
 
 
 def test_scan_refuses_a_non_image_cleanly(env):
