@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from protocol.errors import DuplicateError, ValidationError
-from sync_server.passwords import hash_secret, verify_or_burn
+from protocol.passwords import hash_secret, verify_or_burn
 
 APP_ROLES = ("patient", "nurse", "doctor", "admin")
 
