@@ -9,7 +9,6 @@ from typing import Optional
 import typer
 
 from protocol.cli_output import JsonOut, emit, handle_errors
-
 from sync_server.user_cli import app as user_app
 
 app = typer.Typer(help="The sync server (FastAPI on Postgres with Supabase-style RLS).", no_args_is_help=True)

@@ -27,11 +27,11 @@ def add(
     as_json: bool = JsonOut,
 ):
     """Create an email + password user in the embedded auth (DATABASE_URL or the embedded Postgres); prints the id."""
+    from protocol.passwords import check_password_strength
     from sync_server import auth_users
     from sync_server.config import Settings
     from sync_server.db import Database
     from sync_server.migrate import migrate
-    from protocol.passwords import check_password_strength
     from sync_server.pg import ensure_database
 
     email = auth_users.normalise_email(email)
