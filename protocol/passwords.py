@@ -59,10 +59,14 @@ def check_password_strength(password: str, *, user_inputs: list[str] = ()) -> No
     from zxcvbn import zxcvbn
 
     if len(password) < MIN_LENGTH:
-        raise ValidationError(f"the password is shorter than {MIN_LENGTH} characters", field="password",
-                              hint="use a longer passphrase, e.g. four unrelated words")
+        raise _weak(f"the password is shorter than {MIN_LENGTH} characters")
     result = zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])
     if result["score"] < MIN_SCORE:
         advice = (result.get("feedback") or {}).get("warning") or "it is easy to guess"
-        raise ValidationError(f"the password is too weak: {advice.rstrip('.')}", field="password",
-                              hint="use a longer passphrase, e.g. four unrelated words")
+        raise _weak(f"the password is too weak: {advice.rstrip('.')}")
+
+
+def _weak(message: str) -> ValidationError:
+    err = ValidationError(message, field="password")
+    err.hint = "use a longer passphrase, e.g. four unrelated words"
+    return err
