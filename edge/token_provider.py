@@ -35,11 +35,17 @@ class SessionTokens:
     renewable = True
 
     def __init__(self, store: Store, *, margin_s: float = REFRESH_MARGIN_S,
-                 auth_factory: Callable[[str], SupabaseAuth] = SupabaseAuth, clock: Callable[[], float] = time.time):
+                 auth_factory: Callable[[str], SupabaseAuth] = SupabaseAuth,
+                 clock: Callable[[], float] | None = None):
         self.store = store
         self.margin_s = margin_s
         self._auth = auth_factory
         self._clock = clock
+
+    def _now(self) -> float:
+        # Expiry is the auth server's time: judge it by our clock corrected with the offset learned from the
+        # sync server, so a device whose clock runs slow does not send tokens the server already finds expired.
+        return self._clock() if self._clock else time.time() + self.store.clock_offset_ms / 1000
 
     def token(self) -> str:
         """A usable access token for the active session."""
@@ -51,7 +57,7 @@ class SessionTokens:
         if record.get("ended"):
             raise SignInRequiredError("the signed-in session has ended: sign in again",
                                       hint="healthsync edge sign-in --email <your email>")
-        left = record["expires_at"] - self._clock()
+        left = record["expires_at"] - self._now()
         if left > min(self.margin_s, record["expires_in"] / 2):
             return record["access_token"]
         uid, used = str(record["user"]["id"]), record["refresh_token"]

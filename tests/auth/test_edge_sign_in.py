@@ -237,3 +237,17 @@ def test_a_fixed_token_that_expires_still_stops_the_watch(kiosk, db):
         client = SyncClient(store, StaticToken(testing.token(user, ttl_s=-60)), options=SyncOptions(attempts=1))
         with client, pytest.raises(AuthError):
             client.watch(interval_s=0.1, max_rounds=3)
+
+
+def test_refresh_is_judged_by_the_servers_clock(kiosk, db):
+    """A device whose clock runs behind the server's refreshes by the server's time (the learned offset)."""
+    _, email = add_user(db)
+    assert sign_in(kiosk, email, "--set-pin", pin="2580").exit_code == 0
+    with open_store(kiosk) as store:
+        before = auth_session.active_session(store)
+        tokens = SessionTokens(store, margin_s=0.5)
+        assert tokens.token() == before["access_token"]  # fresh by our clock: no refresh
+        store.set_clock_offset(5_000)  # the server's clock is 5 s ahead: this 2-second token is already over
+        tokens.token()
+        after = auth_session.active_session(store)
+    assert after["refresh_token"] != before["refresh_token"] and after["pin"] == before["pin"]
