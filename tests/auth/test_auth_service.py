@@ -127,22 +127,33 @@ def test_sign_in_attempts_are_rate_limited(pg_url, db, tmp_path):
     app.state.db.close()
 
 
-def test_embedded_service_is_off_when_supabase_url_is_set(pg_url, tmp_path, caplog):
+def test_embedded_service_is_off_when_supabase_url_is_set(pg_url, tmp_path, caplog, monkeypatch):
     import logging
 
     from fastapi.testclient import TestClient
 
     from sync_server import testing
     from sync_server.app import create_app
-    from sync_server.auth_service import AuthSettings
 
-    with caplog.at_level(logging.INFO, logger="sync_server"):
-        app = create_app(testing.settings_for(pg_url, data_dir=tmp_path),
-                         auth=AuthSettings(supabase_url="https://project.supabase.co"))
-    assert any("embedded auth service off: SUPABASE_URL is set" in r.getMessage() for r in caplog.records)
+    def app_and_log(**env):
+        for k, v in env.items():
+            monkeypatch.setenv(k, v) if v else monkeypatch.delenv(k, raising=False)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="sync_server"):
+            app = create_app(testing.settings_for(pg_url, data_dir=tmp_path))
+        return app, [r.getMessage() for r in caplog.records]
+
+    app, said = app_and_log(SUPABASE_URL="https://project.supabase.co")
+    assert any("embedded auth service off: SUPABASE_URL is set" in m for m in said)
     with TestClient(app) as c:
         r = c.post("/auth/v1/token?grant_type=password", json={"email": "a@b.example", "password": "x"})
     assert r.status_code == 404
+    app.state.db.close()
+    app, said = app_and_log(SUPABASE_URL="")
+    assert any("embedded development auth service on at /auth/v1" in m for m in said)
+    with TestClient(app) as c:
+        r = c.post("/auth/v1/token?grant_type=password", json={"email": "a@b.example", "password": "x"})
+    assert r.status_code == 400 and r.json()["error_code"] == "invalid_credentials"
     app.state.db.close()
 
 

@@ -251,3 +251,19 @@ def test_refresh_is_judged_by_the_servers_clock(kiosk, db):
         tokens.token()
         after = auth_session.active_session(store)
     assert after["refresh_token"] != before["refresh_token"] and after["pin"] == before["pin"]
+
+
+def test_auth_url_defaults_to_supabase_url_else_the_enrolled_server(kiosk, db):
+    uid, email, store, client = _enrolled_kiosk(kiosk, db)
+    client.close()
+    store.close()
+    r = cli(kiosk, "sign-in", "--email", email, "--password-stdin", "--json", stdin=PASSWORD + "\n")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["auth_url"] == kiosk["url"]  # the server the device enrolled with
+    # SUPABASE_URL wins over the enrolled server: here it names a port nobody listens on.
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    r = CliRunner().invoke(app, ["sign-in", "--email", email, "--password-stdin", "--store", str(kiosk["path"])],
+                           env={**kiosk["env"], "SUPABASE_URL": dead}, input=PASSWORD + "\n")
+    assert r.exit_code == 1 and "[AUTH_UNAVAILABLE]" in r.output and "Traceback" not in r.output
