@@ -1,8 +1,10 @@
 """Reusable test helpers for the server (tests/server and tests/sync): a throwaway migrated database, tokens, apps."""
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -83,3 +85,28 @@ def token(user_id: uuid.UUID | str, role: str = "patient", ttl_s: int = 3600, se
 def auth(user_id: uuid.UUID | str, role: str = "patient") -> dict[str, str]:
     """An Authorization header for a test user."""
     return {"Authorization": f"Bearer {token(user_id, role)}"}
+
+
+@contextlib.contextmanager
+def serve(app) -> Iterator[str]:
+    """Serve `app` with a real uvicorn on a free loopback port (in a thread); yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

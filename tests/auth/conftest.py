@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import socket
-import threading
-import time
 import uuid
 
 import pytest
@@ -14,38 +11,12 @@ from sync_server import auth_users, testing
 from sync_server.app import create_app
 from sync_server.auth_service import AuthSettings
 from sync_server.db import Database
+from tests.sync import conftest as sync_fixtures
+
+# The same throwaway migrated database (and its connection pool) as the sync tests use.
+pg_url, db = sync_fixtures.pg_url, sync_fixtures.db
 
 PASSWORD = "plover-ankle-" + "quartz-meadow"  # strong enough for the policy (zxcvbn score 4)
-
-
-@pytest.fixture(scope="session")
-def pg_url(pg_base_url):
-    url = testing.migrated_database(pg_base_url, prefix="hs_auth")
-    yield url
-    testing.drop_database(pg_base_url, url)
-
-
-@pytest.fixture(scope="session")
-def db(pg_url):
-    database = Database(pg_url, max_size=4)
-    yield database
-    database.close()
-
-
-def serve(app) -> tuple[str, object, threading.Thread]:
-    """Serve `app` with a real uvicorn on a free loopback port; returns (url, server, thread)."""
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}", server, thread
 
 
 @pytest.fixture(scope="session")
@@ -60,10 +31,8 @@ def auth_app(pg_url, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def live_url(auth_app):
-    url, server, thread = serve(auth_app)
-    yield url
-    server.should_exit = True
-    thread.join(10)
+    with testing.serve(auth_app) as url:
+        yield url
 
 
 def add_user(db: Database, *, role: str | None = None, clinic: uuid.UUID | None = None,
