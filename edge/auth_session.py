@@ -158,10 +158,12 @@ def unlock_with_pin(store: Store, pin: str, email: str | None = None) -> dict[st
         if state["pin_locked"]:
             return "locked", None
         wanted = (email or "").strip().lower()
-        for uid, record in state["sessions"].items():
-            if wanted and str(record["user"].get("email", "")).lower() != wanted:
-                continue
-            if record.get("pin") and verify_secret(pin, record["pin"]):
+        candidates = {uid: r for uid, r in state["sessions"].items() if r.get("pin") and
+                      (not wanted or str(r["user"].get("email", "")).lower() == wanted)}
+        if not candidates:
+            return "none", None
+        for uid, record in candidates.items():
+            if verify_secret(pin, record["pin"]):
                 state["active"], state["pin_failures"] = uid, 0
                 return "ok", dict(record)
         state["pin_failures"] += 1
@@ -177,6 +179,9 @@ def unlock_with_pin(store: Store, pin: str, email: str | None = None) -> dict[st
     if outcome == "locked":
         raise PinLockedError("PIN unlock is locked after too many wrong PINs",
                              hint="sign in with your password: healthsync edge sign-in --email <email> --set-pin")
+    if outcome == "none":
+        raise AuthError("nobody signed in on this device has set a PIN" + (" with that email" if email else ""),
+                        hint="sign in with your password and --set-pin")
     if outcome == "wrong":
         raise AuthError(f"wrong PIN ({value} attempt{'s' if value != 1 else ''} left before PIN unlock locks)")
     return value

@@ -267,3 +267,12 @@ def test_auth_url_defaults_to_supabase_url_else_the_enrolled_server(kiosk, db):
     r = CliRunner().invoke(app, ["sign-in", "--email", email, "--password-stdin", "--store", str(kiosk["path"])],
                            env={**kiosk["env"], "SUPABASE_URL": dead}, input=PASSWORD + "\n")
     assert r.exit_code == 1 and "[AUTH_UNAVAILABLE]" in r.output and "Traceback" not in r.output
+
+
+def test_pin_without_any_pin_set_is_not_counted_as_a_guess(kiosk, user):
+    assert sign_in(kiosk, user[1]).exit_code == 0
+    for _ in range(auth_session.MAX_PIN_ATTEMPTS + 1):
+        r = cli(kiosk, "sign-in", "--pin", "--password-stdin", stdin="2580\n")
+        assert r.exit_code == 1 and "nobody signed in on this device has set a PIN" in r.output
+    with open_store(kiosk) as store:
+        assert auth_session.load(store)["pin_failures"] == 0 and not auth_session.load(store)["pin_locked"]
