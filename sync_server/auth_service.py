@@ -21,6 +21,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from protocol.errors import InputError
 from sync_server import auth_users
 from sync_server.auth_users import GrantRefused
 from sync_server.config import _int
@@ -50,12 +51,14 @@ class AuthSettings:
         HEALTHSYNC_AUTH_RATE_WINDOW_S."""
         env = os.environ if env is None else env
         d = cls()
-        reuse = env.get("HEALTHSYNC_AUTH_REUSE_INTERVAL_S")
+        reuse = (env.get("HEALTHSYNC_AUTH_REUSE_INTERVAL_S") or "").strip()
+        if reuse and not reuse.isdigit():
+            raise InputError(f"HEALTHSYNC_AUTH_REUSE_INTERVAL_S must be a whole number of seconds, got {reuse!r}")
         return cls(
             supabase_url=env.get("SUPABASE_URL") or None,
             access_ttl_s=_int(env, "HEALTHSYNC_AUTH_ACCESS_TTL_S", d.access_ttl_s),
             # 0 is meaningful here (no reuse grace at all), so it is parsed apart from the positive settings.
-            reuse_interval_s=int(reuse) if reuse and reuse.isdigit() else d.reuse_interval_s,
+            reuse_interval_s=int(reuse) if reuse else d.reuse_interval_s,
             signin_per_ip=_int(env, "HEALTHSYNC_AUTH_SIGNIN_PER_IP", d.signin_per_ip),
             signin_per_email=_int(env, "HEALTHSYNC_AUTH_SIGNIN_PER_EMAIL", d.signin_per_email),
             refresh_per_ip=_int(env, "HEALTHSYNC_AUTH_REFRESH_PER_IP", d.refresh_per_ip),

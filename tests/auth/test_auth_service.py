@@ -163,6 +163,11 @@ def test_settings_read_supabase_url_from_the_environment():
     assert AuthSettings.from_env({"SUPABASE_URL": "https://p.supabase.co"}).supabase_url == "https://p.supabase.co"
     assert AuthSettings.from_env({}).supabase_url is None
     assert AuthSettings.from_env({"HEALTHSYNC_AUTH_ACCESS_TTL_S": "3"}).access_ttl_s == 3
+    assert AuthSettings.from_env({"HEALTHSYNC_AUTH_REUSE_INTERVAL_S": "0"}).reuse_interval_s == 0
+    from protocol.errors import InputError
+
+    with pytest.raises(InputError):
+        AuthSettings.from_env({"HEALTHSYNC_AUTH_REUSE_INTERVAL_S": "soon"})
 
 
 def test_auth_tables_are_closed_to_api_roles(db, user):
@@ -174,3 +179,15 @@ def test_auth_tables_are_closed_to_api_roles(db, user):
     with db.session("service_role", {"role": "service_role"}) as conn:
         stored = conn.execute("SELECT encrypted_password FROM auth.users WHERE id=%s", (user[0],)).fetchone()
     assert stored["encrypted_password"].startswith("$argon2id$") and PASSWORD not in stored["encrypted_password"]
+
+
+def test_racing_refreshes_of_one_token_converge_on_one_child(live_url, user):
+    """Two requests refreshing the same token at once (two tabs, a retried request) both get the same child."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with supabase_client(live_url) as a, supabase_client(live_url) as b:
+        first = a.auth.sign_in_with_password({"email": user[1], "password": PASSWORD}).session
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda c: c.auth.refresh_session(first.refresh_token).session.refresh_token,
+                                    [a, b]))
+    assert results[0] == results[1] != first.refresh_token
