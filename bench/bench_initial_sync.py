@@ -12,16 +12,12 @@ import argparse
 import contextlib
 import datetime as dt
 import gc
-import os
 import secrets
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -63,37 +59,6 @@ def app_for(url: str, data_dir: Path):
         if r not in ROUTERS:
             app.include_router(r)
     return app
-
-
-@contextlib.contextmanager
-def server(url: str, data_dir: Path) -> Iterator[str]:
-    """The real app served by uvicorn in a child process (as deployed); yields its base URL."""
-    import httpx
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": url, "SUPABASE_JWT_SECRET": testing.TEST_JWT_SECRET,
-           "RATE_LIMIT_REQUESTS": "1000000", "HEALTHSYNC_SERVER_DATA": str(data_dir)}
-    env.pop("REDIS_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "sync_server.app:create_app",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            env=env, cwd=Path(__file__).resolve().parent.parent)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/v1/sync/server-key", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def run_pull(http, user: uuid.UUID, n: int, tmp: Path, page: int) -> float:
@@ -159,7 +124,7 @@ def main() -> None:
             if args.in_process:
                 http = stack.enter_context(TestClient(app_for(url, Path(tmp) / "server")))
             else:
-                base_url = stack.enter_context(server(url, Path(tmp) / "server"))
+                base_url = stack.enter_context(testing.served(url, Path(tmp) / "server"))
                 http = stack.enter_context(httpx.Client(base_url=base_url, timeout=60))
             for _ in range(args.repeat):
                 pulls.append(run_pull(http, user, n, Path(tmp), args.page))

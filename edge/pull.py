@@ -114,3 +114,25 @@ def local_checksums(store: Store, tables: Iterable[str]) -> dict[str, str]:
     server never accepted them, and they wait for the user)."""
     sql = "SELECT id, hlc, deleted FROM {} WHERE id NOT IN (SELECT row_id FROM quarantine)"
     return {t: scope_checksum((i, h, bool(d)) for i, h, d in store.query(sql.format(t))) for t in tables if t in TABLES}
+
+
+def purge_out_of_scope(store: Store, tables: Iterable[str], visible: set[tuple[str, str]],
+                       keep_owner: str | None = None) -> int:
+    """Delete local rows of `tables` that a full pull from cursor 0 did not return (`visible` holds its (table, pk)
+    pairs): they left this device's scope on the server (an appointment tombstoned, a care relation ended).
+
+    Kept: rows with a pending or quarantined local change (they wait for their receipt or for the user), and rows
+    owned by `keep_owner` (the device's user: their own rows never leave their scope, so one missing on the server
+    means the server lost it, and the device may hold the last copy). Rows are removed without outbox capture,
+    like every pulled change. Returns the number of rows removed."""
+    removed = 0
+    with store.transaction() as conn:
+        keep = {r[0] for r in conn.execute("SELECT row_id FROM outbox UNION SELECT row_id FROM quarantine")}
+        for table in tables:
+            if table not in TABLES:
+                continue
+            gone = [(i,) for i, owner in conn.execute(f"SELECT id, owner FROM {table}")
+                    if (table, i) not in visible and i not in keep and (keep_owner is None or owner != keep_owner)]
+            conn.executemany(f"DELETE FROM {table} WHERE id=?", gone)
+            removed += len(gone)
+    return removed

@@ -159,6 +159,11 @@ class Store:
         meta = dict(conn.execute("SELECT key, value FROM meta"))
         if meta.get("magic") != MAGIC:
             raise StoreCorruptError("not a HealthSync store (magic missing)")
+        if meta.get("shredded_at"):
+            from edge.shred import StoreShreddedError
+
+            raise StoreShreddedError(f"this store was crypto-shredded at {meta['shredded_at']} (its device was "
+                                     "revoked): its data can no longer be read", hint="initialise a new store")
         params = json.loads(meta["kdf"])
         if params["alg"] == "raw" and keys.raw_key is None:
             raise HealthSyncError("this store is protected by a raw key", hint="set HEALTHSYNC_KEY")

@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 
-from edge import outbox, pull
+from edge import outbox, pull, shred
 from edge.auth_client import AuthUnavailableError
 from edge.device_keys import ServerPin, device_keys, pin_server, server_pin
 from edge.store import Store
-from protocol import changeset
+from protocol import changeset, request_auth
 from protocol.codes import ErrorCode
 from protocol.errors import AuthError, HealthSyncError, RemoteAuthError, RemoteError
 from protocol.receipts import Receipt
@@ -26,6 +26,17 @@ from protocol.schema import TABLES
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 OFFSET_TOLERANCE_MS = 500
+
+
+class DeviceRevokedError(HealthSyncError):
+    """The server revoked this device; `shredded` says whether the store key was destroyed as it ordered."""
+
+    code = ErrorCode.DEVICE_REVOKED
+    http_status = 403
+
+    def __init__(self, message: str, *, shredded: bool, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.shredded = shredded
 
 
 class SyncUnavailableError(HealthSyncError):
@@ -93,6 +104,7 @@ class SyncClient:
         self._token = token
         base = server_url or (server_pin(store).url if http is None else "")
         self._owns_http = http is None
+        self._signing_key = None  # the device's Ed25519 key, unsealed once
         self.http = http or httpx.Client(base_url=base, timeout=options.timeout_s)
 
     def close(self) -> None:
@@ -112,8 +124,9 @@ class SyncClient:
         """The access token: a fixed string, or a source (edge.token_provider) that refreshes it before expiry."""
         return self._token if isinstance(self._token, str) else self._token.token()
 
-    def _request(self, method: str, url: str, **kw) -> dict[str, Any]:
-        """One API call with exponential backoff and full jitter on network errors, 429 and 5xx."""
+    def _request(self, method: str, url: str, *, sign: bool = False, **kw) -> dict[str, Any]:
+        """One API call with exponential backoff and full jitter on network errors, 429 and 5xx; with `sign`, each
+        attempt carries a fresh proof of this device (protocol.request_auth)."""
         from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
         headers = {"Authorization": f"Bearer {self._bearer()}", **kw.pop("headers", {})}
@@ -124,7 +137,7 @@ class SyncClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    resp = self.http.request(method, url, headers=headers, **kw)
+                    resp = self._send(method, url, headers, sign, kw)
                     if resp.status_code in RETRYABLE_STATUS:
                         raise _Retryable(resp)
         except RetryError as exc:
@@ -132,6 +145,63 @@ class SyncClient:
             raise SyncUnavailableError(f"sync server unavailable after {self.options.attempts} attempts: "
                                        f"{_describe(last)}", hint="changes stay queued; sync again later") from None
         return _answer(resp)
+
+    def _send(self, method: str, url: str, headers: dict[str, str], sign: bool, kw: dict) -> httpx.Response:
+        if sign:
+            # Built once only to learn the exact path, query and body httpx will send (the same arguments encode
+            # the same bytes again below).
+            request = self.http.build_request(method, url, headers=headers, **kw)
+            if self._signing_key is None:
+                # Cached: unsealing takes the store's lock, which a page being applied holds, and the next page is
+                # fetched (and signed) meanwhile on the prefetch thread.
+                self._signing_key = device_keys(self.store).signing
+            headers = {**headers, **request_auth.sign_request(
+                self._signing_key, self.store.device_id, method, request.url.path, request.url.query,
+                request.content, now_ms=self._now_ms())}
+        return self.http.request(method, url, headers=headers, **kw)
+
+    def _now_ms(self) -> int:
+        """Our best estimate of the server's clock: the device's wall clock plus the offset learned on syncs."""
+        return self.store.wall_ms() + self.store.clock_offset_ms
+
+    def _signed(self, method: str, url: str, **kw) -> dict[str, Any]:
+        """A device-proven call: retried once on the server's time when our clock is off; a revoked device
+        destroys its store key when the server's order verifies (and says so)."""
+        try:
+            try:
+                return self._request(method, url, sign=True, **kw)
+            except HealthSyncError as exc:
+                if exc.code != "DEVICE_PROOF_STALE" or not self._learn_offset_from_refusal(exc):
+                    raise
+                return self._request(method, url, sign=True, **kw)
+        except HealthSyncError as exc:
+            if exc.code == "DEVICE_REVOKED":
+                self._revoked(exc)
+            raise
+
+    def _learn_offset_from_refusal(self, exc: HealthSyncError) -> bool:
+        """A proof refused as stale: take the server's clock from the refusal's timestamp (False if it has none)."""
+        try:
+            server = dt.datetime.fromisoformat(str(getattr(exc, "server_time", None)))
+        except ValueError:
+            return False
+        self.store.set_clock_offset(int(server.timestamp() * 1000) - self.store.wall_ms())
+        return True
+
+    def _revoked(self, exc: HealthSyncError) -> None:
+        """Crypto-shred the store if the server's order is authentic (made with the pinned server key for this
+        device); raise DeviceRevokedError either way."""
+        keys, pin = device_keys(self.store), server_pin(self.store)
+        order = (getattr(exc, "detail", None) or {}).get("shred")
+        if not request_auth.verify_shred(order, keys.agreement, pin.public_key, self.store.device_id,
+                                         now_ms=self._now_ms()):
+            raise DeviceRevokedError("this device was revoked by the server, but its order to destroy the store "
+                                     "key did not verify; nothing was destroyed", shredded=False,
+                                     hint="check the server URL and its pinned key") from None
+        shred.crypto_shred(self.store)
+        raise DeviceRevokedError("this device was revoked by the server: as it ordered, the store key was destroyed "
+                                 "(crypto-shred) and the data on this device can no longer be read", shredded=True,
+                                 hint="initialise a new store (healthsync edge init) and enroll it") from None
 
     # ------------------------------------------------------------------ enrollment
 
@@ -172,6 +242,8 @@ class SyncClient:
                 if exc.code in ("PAYLOAD_TOO_LARGE", "CHANGESET_TOO_LARGE") and size > 1:
                     size = max(1, size // 2)  # big records: smaller changesets until the server's limit fits
                     continue
+                if exc.code == "DEVICE_REVOKED":  # the push refusal carries no order; a signed call gets it
+                    self._signed("GET", "/v1/sync/pull", params={"cursor": 0, "limit": 1})
                 raise
             receipts = [Receipt.from_wire(r) for r in answer["receipts"]]
             if self.options.format_version < 2:
@@ -225,11 +297,14 @@ class SyncClient:
             if tables:
                 params["table"] = tables
             sent = self.store.wall_ms()
-            return self._request("GET", "/v1/sync/pull", params=params), sent, self.store.wall_ms()
+            page = self._signed("GET", "/v1/sync/pull", params=params)
+            return page, sent, self.store.wall_ms()
 
         # The next page is fetched while this one is applied: the server's work (query, encode) and the network
         # overlap the device's (validate, seal, write). A page is applied only after the one before it, and each
         # with its cursor, so a failure anywhere still resumes from the last page applied.
+        full_repair = repairing and cursor == 0 and bool(tables)
+        seen: set[tuple[str, str]] = set()  # a repair from cursor 0 sees every row still in scope
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as prefetch:
             upcoming = prefetch.submit(fetch, cursor)
             while True:
@@ -237,6 +312,8 @@ class SyncClient:
                 self._learn_offset(page, sent, got)
                 if page["has_more"]:
                     upcoming = prefetch.submit(fetch, int(page["cursor"]))
+                if full_repair:
+                    seen.update((c["table"], c["pk"]) for c in page["changes"])
                 with self.store.transaction() as conn:
                     result.pulled += pull.apply_pulled(self.store, page["changes"], server_wins=repairing)
                     cursor = int(page["cursor"])
@@ -247,6 +324,9 @@ class SyncClient:
         result.cursor = cursor
         if not repairing:
             self._repair(page.get("checksums") or {}, result)
+        elif full_repair:
+            # Rows the server no longer shows this device (they left its scope) go, unless a local change waits.
+            pull.purge_out_of_scope(self.store, tables, seen, keep_owner=server_pin(self.store).user_id)
         return result
 
     def _repair(self, server_sums: dict[str, str], result: SyncResult) -> None:
@@ -323,4 +403,5 @@ def _answer(resp: httpx.Response) -> dict[str, Any]:
     error = body.get("error") or {"code": fallback, "message": resp.text[:200]}
     cls = RemoteAuthError if resp.status_code == 401 else RemoteError
     raise cls(f"server refused: {error.get('message')}", remote_code=str(error.get("code") or fallback),
-              http_status=resp.status_code, hint=error.get("hint"))
+              http_status=resp.status_code, hint=error.get("hint"),
+              detail=error, server_time=body.get("timestamp"))  # a revocation's order; the server's clock

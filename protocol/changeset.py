@@ -42,6 +42,17 @@ OPS = ("insert", "update", "delete")
 MAX_ENVELOPE = 32 * 1024 * 1024
 MAX_BODY = 128 * 1024 * 1024
 MAX_CHANGES = 200_000
+# What opening a body may cost is proportional to the bytes the device sent, plus an allowance for one large record:
+# a few hundred signed bytes of zstd can otherwise inflate into tens of millions of Python objects (an empty map is
+# one byte on the wire and some 64 bytes in memory). Real changesets stay inside these ratios: at the edge's zstd
+# level 3, 5,000 heart-rate changes compress 9.5x and hold 0.44 objects per compressed byte; health events with 100
+# small ints each, 20x and 2.9 (tests/sync/test_bombs.py opens such bodies).
+BODY_ALLOWANCE = 4 * 1024 * 1024  # inflated bytes allowed whatever the compressed size
+MAX_INFLATE_RATIO = 64  # beyond the allowance, inflated bytes per compressed byte
+OBJECT_ALLOWANCE = 65_536  # msgpack/JSON objects allowed whatever the compressed size
+OBJECTS_PER_BYTE = 8  # beyond the allowance, objects per compressed byte
+MAX_CONTAINER = 65_536  # entries in any nested list or map (the top-level list holds `count` changes)
+MAX_STRING = BODY_ALLOWANCE  # bytes in any one string or binary value
 _SIG_DOMAIN = b"healthsync-changeset-sig\x00"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 _HLC = re.compile(r"^\d{15}:\d{6}:[^:\s]{1,64}\Z")
@@ -142,18 +153,38 @@ def seal(
         raise ChangesetError("a changeset needs at least one change", code="CHANGESET_EMPTY")
     changeset_id = changeset_id or str(new_id())
     body = _body_v2(changes) if format_version >= 2 else _body_v1(changes)
+    hlcs = sorted(c.hlc for c in changes)
+    return changeset_id, seal_body(body, device_id=device_id, user_id=user_id, signing_key=signing_key,
+                                   server_public_key=server_public_key, changeset_id=changeset_id,
+                                   count=len(changes), hlc_range=(hlcs[0], hlcs[-1]),
+                                   format_version=format_version, schema_version=schema_version)
+
+
+def seal_body(
+    body: bytes,
+    *,
+    device_id: str,
+    user_id: str,
+    signing_key: Ed25519PrivateKey,
+    server_public_key: bytes,
+    changeset_id: str,
+    count: int,
+    hlc_range: tuple[str, str],
+    format_version: int = FORMAT_VERSION,
+    schema_version: int = SCHEMA_VERSION,
+) -> bytes:
+    """Compress, encrypt to the server and sign an already serialized body (`seal` without the serializing)."""
     ephemeral = X25519PrivateKey.generate()
     epk = raw_public(ephemeral)
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(server_public_key))
     key, nonce = _derive(shared, epk, server_public_key)
-    hlcs = sorted(c.hlc for c in changes)
-    header = Header(format_version, schema_version, changeset_id, device_id, user_id, hlcs[0], hlcs[-1],
-                    len(changes), epk)
+    header = Header(format_version, schema_version, changeset_id, device_id, user_id, hlc_range[0], hlc_range[1],
+                    count, epk)
     header_bytes = msgpack.packb(header.to_wire(), use_bin_type=True)
     compressed = zstandard.ZstdCompressor(level=3).compress(body)
     ciphertext = AESGCM(key).encrypt(nonce, compressed, header_bytes)
     signature = signing_key.sign(_signed_bytes(header_bytes, ciphertext))
-    return changeset_id, msgpack.packb([header_bytes, ciphertext, signature], use_bin_type=True)
+    return msgpack.packb([header_bytes, ciphertext, signature], use_bin_type=True)
 
 
 # ---------------------------------------------------------------- opening (server)
@@ -195,6 +226,9 @@ def read_header(data: bytes) -> tuple[Header, bytes, bytes, bytes]:
         raise _malformed("header fields missing or of the wrong type") from None
     if len(header.epk) != 32 or len(signature) != 64:
         raise _malformed("key or signature of the wrong length")
+    if not 1 <= header.count <= MAX_CHANGES:
+        raise ChangesetError(f"changeset says it holds {header.count} changes; the limit is 1 to {MAX_CHANGES}",
+                             code="CHANGESET_TOO_LARGE", hint="push smaller batches")
     return header, header_bytes, ciphertext, signature
 
 
@@ -207,18 +241,65 @@ def _decrypt(header: Header, header_bytes: bytes, ciphertext: bytes, server_key:
         return None
 
 
-def _inflate(compressed: bytes) -> bytes:
+def _too_large(what: str) -> ChangesetError:
+    return ChangesetError(f"changeset body {what} (refused as a decompression bomb)", code="CHANGESET_TOO_LARGE",
+                          hint="push smaller batches")
+
+
+def _inflate(compressed: bytes, limit: int) -> bytes:
     out = io.BytesIO()
     try:
         reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(compressed))
-        while chunk := reader.read(1 << 20):
+        while chunk := reader.read(min(1 << 20, limit + 1 - out.tell())):
             out.write(chunk)
-            if out.tell() > MAX_BODY:
-                raise ChangesetError(f"changeset body inflates past {MAX_BODY} bytes (refused as a zip bomb)",
-                                     code="CHANGESET_TOO_LARGE")
+            if out.tell() > limit:
+                raise _too_large(f"inflates past {limit} bytes from {len(compressed)}")
     except zstandard.ZstdError:
         raise _malformed("body is not zstd") from None
     return out.getvalue()
+
+
+class _ObjectBudget:
+    """Counts the objects an unpacker builds (each list or map and its entries) and stops it past a limit.
+
+    Called by msgpack as each container is completed, so the count stops the unpacking long before a body of
+    millions of tiny objects is all in memory.
+    """
+
+    def __init__(self, limit: int):
+        self.limit = self.left = limit
+
+    def take(self, container):
+        self.left -= len(container) + 1
+        if self.left < 0:
+            raise _too_large(f"holds more than {self.limit} objects")
+        return container
+
+
+def _array_length(body: bytes) -> int:
+    """The length in a msgpack array header, read without unpacking anything after it."""
+    unpacker = msgpack.Unpacker(max_buffer_size=16)
+    unpacker.feed(body[:5])
+    return unpacker.read_array_header()
+
+
+def _unpack_v2(header: Header, body: bytes, objects: int) -> list:
+    # Structure before objects: the top level must be an array of exactly `count` changes, and every nested
+    # container and string is capped, before the (counted) unpacking builds anything.
+    if (length := _array_length(body)) != header.count:
+        raise _malformed(f"header says {header.count} changes, body holds {length}")
+    budget = _ObjectBudget(objects)
+    return msgpack.unpackb(body, raw=False, strict_map_key=True, object_hook=budget.take, list_hook=budget.take,
+                           max_array_len=max(MAX_CONTAINER, header.count), max_map_len=MAX_CONTAINER,
+                           max_str_len=MAX_STRING, max_bin_len=MAX_STRING, max_ext_len=0)
+
+
+def _unpack_v1(body: bytes, objects: int) -> list:
+    # json has no container hook for lists: every bracket counts as a container (brackets inside strings too, an
+    # overestimate that only real bodies with thousands of them would notice), checked before parsing.
+    if body.count(b"{") + body.count(b"[") > objects:
+        raise _too_large(f"holds more than {objects} objects")
+    return json.loads(body)
 
 
 def _v1_change_id(changeset_id: str, index: int) -> str:
@@ -226,15 +307,17 @@ def _v1_change_id(changeset_id: str, index: int) -> str:
     return str(uuid.uuid5(uuid.UUID(changeset_id), str(index)))
 
 
-def _parse_body(header: Header, body: bytes) -> list[Change]:
+def _parse_body(header: Header, body: bytes, objects: int) -> list[Change]:
     try:
         if header.format_version == 1:
-            items = json.loads(body)
+            items = _unpack_v1(body, objects)
             raw = [(_v1_change_id(header.changeset_id, i), it["table"], it["pk"], it["op"], it.get("columns"),
                     it["hlc"]) for i, it in enumerate(items)]
         else:
-            items = msgpack.unpackb(body, raw=False)
+            items = _unpack_v2(header, body, objects)
             raw = [(it["id"], it["t"], it["pk"], it["op"], it.get("c"), it["hlc"]) for it in items]
+    except ChangesetError:
+        raise
     except Exception:
         raise _malformed("body is not a list of changes") from None
     if len(raw) != header.count or len(raw) > MAX_CHANGES:
@@ -279,7 +362,9 @@ def open_changeset(
     if not verified:
         raise ChangesetError("changeset signature does not match the device's registered key",
                              code="CHANGESET_BAD_SIGNATURE")
-    changes = _parse_body(header, _inflate(compressed))
+    # Both limits grow with what the device sent: a large honest push is fine, a tiny one cannot explode.
+    inflated = min(MAX_BODY, BODY_ALLOWANCE + MAX_INFLATE_RATIO * len(compressed))
+    changes = _parse_body(header, _inflate(compressed, inflated), OBJECT_ALLOWANCE + OBJECTS_PER_BYTE * len(compressed))
     if header.format_version < FORMAT_VERSION:
         upgraded = Header(FORMAT_VERSION, header.schema_version, header.changeset_id, header.device_id,
                           header.user_id, header.hlc_min, header.hlc_max, header.count, header.epk)

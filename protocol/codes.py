@@ -46,6 +46,7 @@ class ErrorCode(StrEnum):
     STORE_LOCKED = "STORE_LOCKED", "The encrypted store could not be unlocked: no key, or a wrong key or passphrase."
     STORE_CORRUPT = "STORE_CORRUPT", "The file is not a HealthSync store, or its data failed an integrity check."
     SCHEMA_TOO_NEW = "SCHEMA_TOO_NEW", "The store was written by a newer HealthSync; upgrade this software."
+    STORE_SHREDDED = "STORE_SHREDDED", "The store's key was destroyed after revocation; its data cannot be read."
     BACKUP_FAILED = "BACKUP_FAILED", "Litestream backup or restore failed; the message gives its output."
     # ---- server operations
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE", "Postgres could not be reached or started."
@@ -64,6 +65,10 @@ class ErrorCode(StrEnum):
     DEVICE_UNKNOWN = "DEVICE_UNKNOWN", "The device is not enrolled for this user; enroll it first."
     DEVICE_REVOKED = "DEVICE_REVOKED", "The device was revoked; it may not sync and must destroy its store key."
     DEVICE_EXISTS = "DEVICE_EXISTS", "A device with this id is already enrolled with other keys."
+    DEVICE_PROOF_INVALID = "DEVICE_PROOF_INVALID", "The request's device proof is not valid."
+    DEVICE_PROOF_MISSING = "DEVICE_PROOF_MISSING", "The request does not name and prove its device; sign it."
+    DEVICE_PROOF_STALE = "DEVICE_PROOF_STALE", "The device proof's time is outside the window; fix the clock."
+    DEVICE_BAD_SIGNATURE = "DEVICE_BAD_SIGNATURE", "The device proof does not verify with the device's key."
     # ---- per-change receipts
     SYNC_REJECTED_RLS = "SYNC_REJECTED_RLS", "Row-level security refused the row for the caller."
     SYNC_REJECTED_DB = "SYNC_REJECTED_DB", "The database refused the row (a constraint); the reason names it."

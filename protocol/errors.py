@@ -86,6 +86,13 @@ class DuplicateError(ValidationError):
     http_status = 409
 
 
+class IllegalTransitionError(HealthSyncError):
+    """An appointment cannot move to the status asked for, by this role."""
+
+    code = ErrorCode.ILLEGAL_TRANSITION
+    http_status = 409
+
+
 class DeviceExistsError(HealthSyncError):
     """A device id is already enrolled with other keys, or was revoked."""
 
@@ -97,10 +104,13 @@ class RemoteError(HealthSyncError):
     """An error the server answered with, carrying the server's registered code and HTTP status (translated at
     the client's boundary; a code this version does not know yet is kept as the server sent it)."""
 
-    def __init__(self, message: str, *, remote_code: str, http_status: int, hint: str | None = None):
+    def __init__(self, message: str, *, remote_code: str, http_status: int, hint: str | None = None,
+                 detail: dict | None = None, server_time: str | None = None):
         super().__init__(message, hint=hint)
         self.remote_code = remote_code
         self.http_status = http_status
+        self.detail = detail or {}  # the server's whole error object (a revocation carries its shred order)
+        self.server_time = server_time  # the answer's timestamp: the server's clock
 
     @property
     def code(self) -> str:  # type: ignore[override]

@@ -11,6 +11,7 @@ import uuid6
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from protocol import appointments
 from protocol.errors import ValidationError
 
 SCHEMA_VERSION = 2
@@ -234,14 +235,9 @@ class Symptom(Observation):
 
 AppointmentStatus = Literal["requested", "confirmed", "cancelled", "completed", "no_show"]
 
-# Server-owned state machine: allowed transitions (principle 4).
-APPOINTMENT_TRANSITIONS: dict[str, set[str]] = {
-    "requested": {"confirmed", "cancelled"},
-    "confirmed": {"completed", "cancelled", "no_show"},
-    "cancelled": set(),
-    "completed": set(),
-    "no_show": set(),
-}
+# Server-owned state machine (principle 4): the statuses reachable from each, by anyone. Who may make each move
+# is protocol.appointments.TRANSITIONS, which the server enforces per role in SQL.
+APPOINTMENT_TRANSITIONS: dict[str, set[str]] = appointments.by_status()
 
 
 class Appointment(Record):

@@ -10,7 +10,7 @@ from typing import Any
 from protocol.codes import ErrorCode
 from protocol.errors import AuthError
 
-ROLES = ("patient", "nurse", "doctor", "admin")
+ROLES = ("patient", "nurse", "doctor", "staff", "admin")  # protocol.appointments.ROLES
 ASYMMETRIC_ALGS = ["RS256", "ES256", "EdDSA"]
 
 
@@ -123,9 +123,12 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         return Principal(user_id, "admin", "service_role", claims)
     if claims.get("role", "authenticated") != "authenticated":
         raise TokenInvalidError(f"token role {claims.get('role')!r} is not accepted")
-    app_role = (claims.get("app_metadata") or {}).get("role") or "patient"
-    if app_role not in ROLES:
-        raise TokenInvalidError(f"app_metadata.role {app_role!r} is not one of {', '.join(ROLES)}")
+    app_metadata = claims.get("app_metadata") or {}
+    if not isinstance(app_metadata, dict):
+        raise TokenInvalidError("token 'app_metadata' is not an object")
+    app_role = app_metadata.get("role") or "patient"
+    if not isinstance(app_role, str) or app_role not in ROLES:
+        raise TokenInvalidError(f"app_metadata.role {str(app_role)[:32]!r} is not one of {', '.join(ROLES)}")
     return Principal(user_id, app_role, "authenticated", claims)
 
 

@@ -19,6 +19,7 @@ class RoleChoice(str, Enum):
     patient = "patient"
     nurse = "nurse"
     doctor = "doctor"
+    staff = "staff"
     admin = "admin"
 
 

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from protocol.errors import DuplicateError, ForbiddenError, HealthSyncError, ValidationError
+from protocol.errors import DuplicateError, ForbiddenError, HealthSyncError, IllegalTransitionError, ValidationError
 from sync_server.pg import DatabaseUnavailableError
 
 API_ROLES = ("anon", "authenticated", "service_role")
+ILLEGAL_TRANSITION_SQLSTATE = "23H09"  # raised by the appointment trigger (migration 0016)
 
 
 class Database:
@@ -92,6 +93,10 @@ def translate(exc: Exception) -> HealthSyncError:
     diag = getattr(exc, "diag", None)
     column = getattr(diag, "column_name", None) if diag else None
     constraint = getattr(diag, "constraint_name", None) if diag else None
+    if getattr(exc, "sqlstate", None) == ILLEGAL_TRANSITION_SQLSTATE:
+        # The trigger's message says who may make the move (protocol.appointments.explain); it names no values.
+        return IllegalTransitionError(getattr(diag, "message_primary", None) or "illegal appointment transition",
+                                      field="status")
     if isinstance(exc, pe.InsufficientPrivilege):
         return ForbiddenError("row-level security refused this row for the caller")
     if isinstance(exc, pe.CheckViolation):

@@ -91,6 +91,7 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
                     applied_now.append(mig.version)
                 with conn.transaction():
                     sync_metric_specs(conn)
+                    sync_appointment_transitions(conn)
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
     except psycopg.Error as exc:
@@ -113,6 +114,19 @@ def sync_metric_specs(conn) -> None:
             "ON CONFLICT (metric_type) DO UPDATE SET unit = EXCLUDED.unit, low = EXCLUDED.low, high = EXCLUDED.high",
             (name, spec.unit, spec.low, spec.high),
         )
+
+
+def sync_appointment_transitions(conn) -> None:
+    """Mirror protocol.appointments.TRANSITIONS into app.appointment_transitions (the trigger of 0016 reads it)."""
+    from protocol.appointments import sql_rows
+
+    exists = conn.execute("SELECT to_regclass('app.appointment_transitions') IS NOT NULL").fetchone()[0]
+    if not exists:
+        return
+    conn.execute("DELETE FROM app.appointment_transitions")
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO app.appointment_transitions (from_status, to_status, role) VALUES (%s, %s, %s)",
+                        sql_rows())
 
 
 def current_version(conn) -> str | None:

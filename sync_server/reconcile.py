@@ -25,6 +25,9 @@ from protocol.schema import TABLES, Policy, TableSpec, validate
 SYNC_COLS = ("hlc", "col_clocks", "deleted", "origin_device")
 DOC_COLLECTIONS = ("family_graph", "health_events")
 PUSH_LOCK_NAMESPACE = 0x5359  # "SY": the two-key advisory lock space, apart from the migration lock
+# One answer for every row the caller may not write, whether or not its id exists under another owner: a
+# different answer for a taken id ("duplicate") would tell a patient that someone else's row exists.
+NOT_WRITABLE = "row-level security refused this {table} row for the caller"
 
 
 @dataclass
@@ -160,12 +163,15 @@ def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
         try:
             with conn.transaction():
                 inserted, refused = _pipelined_insert(conn, stage, len(chunks), check, batch.caller), {}
-        except Exception:
+        except _row_refusals():
             # A row the database refuses undid the fast path (the savepoint above): insert again with a savepoint
             # per attempt, row by row if need be, so that only that row is rejected.
             inserted, refused = _insert_chunk(conn, stage, [it for k in range(len(chunks)) for it in check(k)],
                                               batch.caller)
-        for c, record in (it for items in checked for it in items):
+        items = [it for chunk in checked for it in chunk]
+        own = _own_existing(conn, spec, [(c, r) for c, r in items
+                                         if c.pk not in inserted and c.change_id not in refused])
+        for c, record in items:
             if c.change_id in refused:
                 batch.reject(c, "SYNC_REJECTED_DB", refused[c.change_id])
             elif c.pk in inserted:
@@ -173,8 +179,20 @@ def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
                 # primary key already makes a replay a duplicate.
                 state = RowState(record.model_dump(mode="json"), {}, c.hlc) if table in DOC_COLLECTIONS else None
                 batch.accept(c, state, spec, ledger=False, audited=True)
-            else:
+            elif c.pk in own:
                 batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
+            else:  # the id is taken by a row the caller may not write: answered like any such row
+                batch.reject(c, "SYNC_REJECTED_RLS", NOT_WRITABLE.format(table=table))
+
+
+def _own_existing(conn, spec: TableSpec, items: list[tuple[Change, Any]]) -> set[str]:
+    """Of the rows not inserted (their id exists), those that are the same owner's: true duplicates (a replay)."""
+    if not items:
+        return set()
+    rows = _cursor(conn).execute(f"SELECT id::text, {spec.owner}::text FROM {spec.name} WHERE id = ANY(%s::uuid[])",
+                                 ([c.pk for c, _ in items],)).fetchall()
+    owners = dict(rows)
+    return {c.pk for c, record in items if owners.get(c.pk) == str(record.__dict__[spec.owner])}
 
 
 def _pipelined_insert(conn, stage: _Stage, n_chunks: int, check, caller: Caller) -> set[str]:
@@ -206,7 +224,7 @@ def _checked(spec: TableSpec, changes: list[Change], batch: _Batch, caller: uuid
         if c.columns.get("id") != c.pk and str(values["id"]) != c.pk:
             batch.reject(c, "VALIDATION_FAILED", "the record's id does not match the change's primary key")
         elif not (admin or values[owner] == caller):
-            batch.reject(c, "SYNC_REJECTED_RLS", f"{c.table} rows may only be written for the signed-in user")
+            batch.reject(c, "SYNC_REJECTED_RLS", NOT_WRITABLE.format(table=c.table))
         else:
             items.append((c, record))
     return items
@@ -218,7 +236,7 @@ def _insert_chunk(conn, stage: _Stage, items: list[tuple[Change, Any]], caller: 
     try:
         with conn.transaction():
             return _copy_insert(conn, stage, items, caller), {}
-    except Exception:
+    except _row_refusals():
         # One row the database refuses must not sink the chunk: retry row by row to find it.
         inserted, refused = set(), {}
         for c, record in items:
@@ -226,7 +244,7 @@ def _insert_chunk(conn, stage: _Stage, items: list[tuple[Change, Any]], caller: 
                 with conn.transaction():
                     _cursor(conn).execute(f"TRUNCATE {stage.name}")  # rows of the previous attempt
                     inserted |= _copy_insert(conn, stage, [(c, record)], caller)
-            except Exception as exc:  # noqa: BLE001 - becomes the receipt's reason
+            except _row_refusals() as exc:
                 refused[c.change_id] = _db_reason(exc)
         return inserted, refused
 
@@ -327,6 +345,15 @@ def _copy_insert(conn, stage: _Stage, items: list[tuple[Change, Any]], caller: C
     return {r[0] for r in cur.execute(*_insert_statement(stage, caller)).fetchall()}
 
 
+@functools.cache
+def _row_refusals() -> tuple[type[Exception], ...]:
+    """The database errors that mean Postgres refused a row (a constraint, a type, RLS, a trigger): they become that
+    change's rejection receipt. Anything else (a lost connection, a bug in our SQL or Python) fails the request."""
+    from psycopg import errors as pe
+
+    return pe.IntegrityError, pe.DataError, pe.InsufficientPrivilege, pe.RaiseException
+
+
 def _db_reason(exc: Exception) -> str:
     from sync_server.db import translate
 
@@ -360,7 +387,7 @@ def _apply_mutable(conn, batch: _Batch, changes: list[Change]) -> None:
             continue
         spec = TABLES[c.table]
         if current is None and not _owner_ok(spec, new.doc, batch.caller):
-            batch.reject(c, "SYNC_REJECTED_RLS", f"{c.table} rows may only be written for the signed-in user")
+            batch.reject(c, "SYNC_REJECTED_RLS", NOT_WRITABLE.format(table=c.table))
             continue
         if new == current:
             # Not a replay (those are found by change id above): the change lost every key to a later write.
@@ -369,11 +396,11 @@ def _apply_mutable(conn, batch: _Batch, changes: list[Change]) -> None:
         try:
             with conn.transaction():
                 ok = _write(conn, spec, c.pk, current, new, batch.caller.device_id)
-        except Exception as exc:  # noqa: BLE001 - becomes the receipt's reason
-            batch.reject(c, "SYNC_REJECTED_DB", _db_reason(exc))
+        except _row_refusals() as exc:
+            _reject_db(batch, c, current, exc)
             continue
         if not ok:
-            batch.reject(c, "SYNC_REJECTED_RLS", f"row-level security refused this {c.table} row for the caller")
+            batch.reject(c, "SYNC_REJECTED_RLS", NOT_WRITABLE.format(table=c.table))
             continue
         states[(c.table, c.pk)] = new
         batch.accept(c, new, spec)
@@ -383,6 +410,18 @@ def _superseded(change: Change, winner: RowState | None) -> Receipt:
     """The receipt of a change that lost its merge: the winning row goes back so the device can take it."""
     return Receipt(change.change_id, "superseded", reason=f"a later write to {change.table} {change.pk} won the merge",
                    row=None if winner is None else _wire_row(change.table, change.pk, winner))
+
+
+def _reject_db(batch: _Batch, c: Change, current: RowState | None, exc: Exception) -> None:
+    """A write the database refused: the appointment trigger's refusal keeps its own code and carries the server's
+    row (the device repairs its copy at once), anything else is SYNC_REJECTED_DB."""
+    from sync_server.db import translate
+
+    err = translate(exc)
+    if err.code == "ILLEGAL_TRANSITION":
+        batch.reject(c, err.code, err.message, _wire_row(c.table, c.pk, current) if current is not None else None)
+    else:
+        batch.reject(c, "SYNC_REJECTED_DB", err.message)
 
 
 def _write(conn, spec: TableSpec, pk: str, current: RowState | None, new: RowState, device: str | None) -> bool:

@@ -32,7 +32,9 @@ def enroll(conn, user_id: str, device_id: str, signing_key: bytes, agreement_key
     if len(signing_key) != 32 or len(agreement_key) != 32:
         raise HealthSyncError("device public keys must be 32 bytes each (Ed25519, X25519)")
     device_id = str(uuid.UUID(device_id))
-    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s", (device_id,)).fetchone()
+    # Device ids are per user (0017): only the caller's own devices are looked at, so another user's id is free.
+    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s AND user_id = %s",
+                       (device_id, user_id)).fetchone()
     if row is None:
         conn.execute("INSERT INTO sync_devices (id, user_id, signing_key, agreement_key, name, format_version) "
                      "VALUES (%s, %s, %s, %s, %s, %s)",
@@ -55,8 +57,8 @@ def revoke(conn, device_id: str) -> dict[str, Any]:
 
 
 def _device_key(conn, header: Header) -> bytes:
-    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s",
-                       (header.device_id,)).fetchone()
+    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s AND user_id = %s",
+                       (header.device_id, header.user_id)).fetchone()
     if row is None:
         raise _forbidden(f"device {header.device_id} is not enrolled for this user", "DEVICE_UNKNOWN")
     row = tuple(row.values()) if isinstance(row, dict) else row
@@ -94,8 +96,10 @@ def push(conn, data: bytes, caller: reconcile.Caller, server_key: X25519PrivateK
             "receipts": [r.to_wire() for r in receipts], "server_time_ms": server_time_ms()}
 
 
-def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, principal=None) -> dict[str, Any]:
-    """A page of changes visible to the caller since `cursor`; reads of patient data are audited per subject."""
+def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, principal=None,
+         device_id: str | None = None) -> dict[str, Any]:
+    """A page of changes visible to the caller since `cursor`; reads of patient data are audited per subject (and
+    the proven device that read them)."""
     page = reconcile.pull(conn, cursor, limit, tables)
     page["server_time_ms"] = server_time_ms()
     if principal is not None and page["changes"]:
@@ -108,5 +112,6 @@ def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, princip
             seen[key] = seen.get(key, 0) + 1
         for (table, subject), n in sorted(seen.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
             if subject is not None:  # the doctor directory is not patient data
-                audit.record(conn, principal, "sync_pull", table, subject_id=subject, detail={"rows": n})
+                audit.record(conn, principal, "sync_pull", table, subject_id=subject, device_id=device_id,
+                             detail={"rows": n})
     return page

@@ -88,7 +88,47 @@ def auth(user_id: uuid.UUID | str, role: str = "patient") -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def serve(app) -> Iterator[str]:
+def served(url: str, data_dir: Path, *, workers: int = 1, **env: str) -> Iterator[str]:
+    """The real app served by uvicorn in a child process (as deployed, `workers` processes); yields its base URL.
+
+    Settings come from the environment as in production (the test secret, no Redis, no rate limit to speak of);
+    `env` adds or overrides variables (e.g. MAX_BODY_BYTES)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    child_env = {**os.environ, "DATABASE_URL": url, "SUPABASE_JWT_SECRET": TEST_JWT_SECRET,
+                 "RATE_LIMIT_REQUESTS": "1000000", "HEALTHSYNC_SERVER_DATA": str(data_dir), **env}
+    child_env.pop("REDIS_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "sync_server.app:create_app",
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                             "--workers", str(workers)],
+                            env=child_env, cwd=Path(__file__).resolve().parent.parent)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/v1/sync/server-key", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the server did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+@contextlib.contextmanager
+def serve_in_thread(app) -> Iterator[str]:
     """Serve `app` with a real uvicorn on a free loopback port (in a thread); yields its base URL."""
     import socket
     import threading

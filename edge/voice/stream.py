@@ -66,6 +66,10 @@ class VoiceStream:
 
     def add_chunk(self, chunk: bytes | str) -> None:
         """Append PCM16 bytes (or their base64 text); a bad chunk is refused whole and the buffer kept intact."""
+        self.add_frames(self.decode_chunk(chunk))
+
+    def decode_chunk(self, chunk: bytes | str) -> np.ndarray:
+        """PCM16 bytes (or their base64 text) as float frames, without touching the buffer (safe on any thread)."""
         if not isinstance(chunk, (bytes, str)):
             raise InputError("voice_chunk audio must be base64 text or a binary frame of PCM16")
         if isinstance(chunk, str):
@@ -73,7 +77,10 @@ class VoiceStream:
                 chunk = base64.b64decode(chunk, validate=True)
             except (binascii.Error, ValueError):
                 raise InputError("voice_chunk audio is not valid base64") from None
-        frames = audio_stage.pcm16_to_float(chunk, self.fmt.channels)
+        return audio_stage.pcm16_to_float(chunk, self.fmt.channels)
+
+    def add_frames(self, frames: np.ndarray) -> None:
+        """Append decoded frames; refused whole past the stream's length limit."""
         if (self._frames + len(frames)) / self.fmt.sample_rate > audio_stage.MAX_SECONDS:
             raise InputError(f"the stream passed the {audio_stage.MAX_SECONDS / 60:.0f} min limit",
                              hint="end the utterance and start a new stream")

@@ -7,6 +7,7 @@ Mount with `app.include_router(edge.voice.ws.router)`; the store and user come f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -60,6 +61,7 @@ async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
     await ws.accept()
     stream: VoiceStream | None = None
     partial_task: asyncio.Task | None = None
+    unfinished: bytes | str | None = None  # a chunk whose decoding was cancelled: the partial result takes it too
 
     async def run_partial(s: VoiceStream) -> None:
         try:
@@ -92,7 +94,15 @@ async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
                 elif event == "voice_chunk":
                     if stream is None:
                         raise InputError("send voice_stream_start before voice_chunk")
-                    stream.add_chunk(data.get("audio") or b"")
+                    # Decoding (base64, PCM16 to float) is on a worker thread: a large chunk never stalls the loop.
+                    # The frames are appended here, in arrival order, once decoded.
+                    chunk = data.get("audio") or b""
+                    try:
+                        frames = await asyncio.to_thread(stream.decode_chunk, chunk)
+                    except asyncio.CancelledError:
+                        unfinished = chunk
+                        raise
+                    stream.add_frames(frames)
                     if stream.partial_due() and (partial_task is None or partial_task.done()):
                         partial_task = asyncio.create_task(run_partial(stream))
                 elif event == "voice_stream_end":
@@ -114,11 +124,16 @@ async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
                     raise InputError(f"unknown event {event!r}")
             except HealthSyncError as exc:
                 await _error(ws, exc)
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, asyncio.CancelledError) as exc:
+        # The client went away, or the server cancelled this connection (shutting down) while a chunk was decoding.
         if partial_task is not None:
             partial_task.cancel()
-        if stream is not None and stream.seconds > 0:
-            await asyncio.to_thread(_keep_partial, stream)
+        if stream is not None and (stream.seconds > 0 or unfinished):
+            # Submitted at once: it runs to the end on its thread even when this task is being cancelled.
+            kept = asyncio.get_running_loop().run_in_executor(None, _keep_partial, stream, unfinished)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            await kept
 
 
 @router.post(ANALYZE_PATH)
@@ -134,15 +149,18 @@ async def analyze_upload(request: Request, keep_audio: bool | None = None, store
             raise InputError(f"the upload is {declared / 2**20:.0f} MiB; the limit is "
                              f"{audio_stage.MAX_FILE_BYTES / 2**20:.0f} MiB")
         body = await request.body()
-        decoded = audio_stage.load_bytes(body)
+        decoded = await asyncio.to_thread(audio_stage.load_bytes, body)  # a whole file: decoded off the loop
         result = await asyncio.to_thread(analyze_audio, store, decoded, user_id, AnalyzeOptions(keep_audio=keep_audio))
     except HealthSyncError as exc:
         return JSONResponse(failure(exc.to_dict()), status_code=exc.http_status)
     return JSONResponse(envelope(result.to_dict(), message="stored"), status_code=201)
 
 
-def _keep_partial(stream: VoiceStream) -> None:
+def _keep_partial(stream: VoiceStream, unfinished: bytes | str | None = None) -> None:
     """The client went away mid-utterance: store what arrived, marked partial; too little or silence stores nothing."""
+    if unfinished:
+        with contextlib.suppress(HealthSyncError):  # a bad last chunk: what came before it is still kept
+            stream.add_chunk(unfinished)
     try:
         result = stream.finish(partial=True)
         log.info("stream broke off after %.1f s; partial result stored as %s", stream.seconds, result.symptom_id)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 
 from protocol.errors import ForbiddenError
-from protocol.schema import HealthMetric, validate
+from protocol.schema import METRICS, HealthMetric, validate
 from sync_server import audit
 from sync_server.auth import Principal
 from sync_server.deps import current_principal, db_session, rate_limit
@@ -54,7 +54,17 @@ def list_metrics(
     return ok({"items": rows, "total": total, "limit": limit, "offset": offset})
 
 
-@router.post("/metrics", status_code=201, dependencies=[Depends(rate_limit("metrics:create"))])
+def _metric_body_schema() -> dict[str, Any]:
+    """The body's JSON schema for the OpenAPI document: the shared HealthMetric record, user_id optional (it defaults
+    to the caller). The route validates the body with that same model (protocol.schema.validate)."""
+    schema = HealthMetric.model_json_schema()
+    schema["required"] = [f for f in schema["required"] if f != "user_id"]
+    schema["properties"]["metric_type"]["enum"] = sorted(METRICS)
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+@router.post("/metrics", status_code=201, dependencies=[Depends(rate_limit("metrics:create"))],
+             openapi_extra=_metric_body_schema())
 def create_metric(
     request: Request,
     payload: dict[str, Any] = Body(..., examples=[{"metric_type": "heart_rate", "value": 72}]),

@@ -3,11 +3,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
+from protocol.codes import ErrorCode
 from protocol.envelope import current_request_id, envelope
+from protocol.errors import HealthSyncError
+from protocol.schema import TABLES
 from sync_server import sync_service
 from sync_server.auth import Principal
 from sync_server.deps import current_principal, db_session, rate_limit
+from sync_server.device_auth import proven_device
 from sync_server.reconcile import Caller
 from sync_server.responses import ok
 from sync_server.sync_keys import load_server_key
@@ -28,27 +33,58 @@ def server_key(request: Request):
     return ok({"server_public_key": sync_service.server_public_key(_server_key(request))})
 
 
-@router.post("/push", dependencies=[Depends(rate_limit("sync:push"))])
+_CHANGESET_BODY = {"requestBody": {"required": True, "description": "A changeset (protocol.changeset.seal).",
+                                   "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                      "format": "binary"}}}}}
+
+
+class UnknownTableError(HealthSyncError):
+    """A pull named a table the server does not replicate."""
+
+    code = ErrorCode.UNKNOWN_TABLE
+    http_status = 400
+
+
+@router.post("/push", dependencies=[Depends(rate_limit("sync:push"))], openapi_extra=_CHANGESET_BODY)
 async def push(request: Request, principal: Principal = Depends(current_principal), conn=Depends(db_session)):
     """Merge a signed, encrypted changeset; one receipt per change (accepted / duplicate / rejected + reason)."""
-    data = await request.body()
+    data = await request.body()  # already read by the body-limit middleware: no waiting here
     caller = Caller(str(principal.user_id), principal.role, request_id=current_request_id())
+    # Opening, validating and merging a changeset is seconds of CPU and Postgres work for a large push: on a worker
+    # thread, so the event loop keeps answering other requests meanwhile; the answer is rendered there too.
+    return await run_in_threadpool(_push, request, conn, data, caller)
+
+
+def _push(request: Request, conn, data: bytes, caller: Caller) -> JSONResponse:
     settings = request.app.state.settings
     result = sync_service.push(conn, data, caller, _server_key(request), doc_outbox=bool(settings.mongodb_uri),
                                max_skew_s=settings.max_skew_s)
     return ok(result, message=f"{len(result['receipts'])} receipts")
 
 
+def pull_tables(tables: list[str] | None) -> list[str] | None:
+    """The tables a pull asked for, each once and in order; an unknown name is a 400 rather than silently ignored."""
+    if not tables:
+        return None
+    unknown = sorted({t for t in tables if t not in TABLES})
+    if unknown:
+        raise UnknownTableError(f"unknown table {unknown[0][:64]!r}", field="table",
+                                hint=f"known tables: {', '.join(TABLES)}")
+    return list(dict.fromkeys(tables))
+
+
 @router.get("/pull", dependencies=[Depends(rate_limit("sync:pull"))])
 def pull(
     principal: Principal = Depends(current_principal),
     conn=Depends(db_session),
-    cursor: int = Query(0, ge=0, description="The change_seq of the last change already applied."),
+    device: str = Depends(proven_device),  # every pull names and proves its device; revoked ones are refused
+    cursor: int = Query(0, ge=0, le=2**63 - 1, description="The change_seq of the last change already applied."),
     limit: int = Query(1000, ge=1, le=MAX_PULL),
-    table: list[str] | None = Query(None, description="Only these tables (divergence repair)."),
+    table: list[str] | None = Query(None, max_length=4 * len(TABLES),
+                                    description=f"Only these tables (divergence repair): {', '.join(TABLES)}."),
 ):
     """Changes visible to the caller after the cursor, oldest first; checksums per table on the last page."""
-    page = sync_service.pull(conn, cursor, limit, table, principal)
+    page = sync_service.pull(conn, cursor, limit, pull_tables(table), principal, device_id=device)
     # The page is JSON-ready already (strings, numbers, lists and maps from Postgres' JSON): fastapi's
     # jsonable_encoder would walk every value of thousands of rows again, for nothing.
     body = envelope(None, message=f"{len(page['changes'])} changes")

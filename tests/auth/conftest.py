@@ -31,7 +31,7 @@ def auth_app(pg_url, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def live_url(auth_app):
-    with testing.serve(auth_app) as url:
+    with testing.serve_in_thread(auth_app) as url:
         yield url
 
 

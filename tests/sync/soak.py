@@ -32,6 +32,8 @@ from protocol.errors import HealthSyncError
 from protocol.schema import TABLES
 from sync_server import testing
 
+from .server_view import server_rows
+
 WRITE_OPS = ["symptom", "symptom", "symptom", "delete", "name", "phone", "member_add", "member_del"]
 SYNC_OPS = ["run", "push", "pull", "restart", "skew"]
 
@@ -79,6 +81,9 @@ class FaultyHttp:
             self.inner.request(method, url, **kw)  # a duplicated delivery
         return self.inner.request(method, url, **kw)
 
+    def build_request(self, method: str, url: str, **kw):
+        return self.inner.build_request(method, url, **kw)
+
     def close(self) -> None:
         pass
 
@@ -104,7 +109,7 @@ class Device:
     def _apply_skew(self) -> None:
         """Move this device's wall clock (an HLC must stay monotonic whatever the wall clock does)."""
         skew = self.skew_ms
-        self.store.clock._wall = lambda: int(time.time() * 1000) + skew  # noqa: SLF001 - the test's clock hook
+        self.store.wall_ms = lambda: int(time.time() * 1000) + skew  # the store's wall-clock hook
 
     def restart(self) -> None:
         """Close and reopen the store, as a kiosk that lost power between writes."""
@@ -157,17 +162,6 @@ def _write(op: str, dev: Device, arg: int, truth: Truth, graph_id: str) -> bool:
         store.family_graph.update(graph_id, members={member_id: None})
         truth.members_removed.add(member_id)
     return True
-
-
-def _server_rows(http: httpx.Client, user: uuid.UUID) -> dict[tuple[str, str], tuple[dict, bool]]:
-    out, cursor = {}, 0
-    while True:
-        page = http.get("/v1/sync/pull", params={"cursor": cursor, "limit": 5000},
-                        headers=testing.auth(user)).json()["data"]
-        out.update({(c["table"], c["pk"]): (c["doc"], c["deleted"]) for c in page["changes"]})
-        cursor = page["cursor"]
-        if not page["has_more"]:
-            return out
 
 
 def _device_rows(store: Store) -> dict[tuple[str, str], tuple[dict, bool]]:
@@ -279,7 +273,7 @@ def _heal_and_check(seed, devs, transport, app_http, db, user, truth, report) ->
             report.stuck += 1
             report.failures.append(f"seed {seed}: device {i} left with {outbox.pending_count(d.store)} pending, "
                                    f"{len(outbox.quarantined(d.store))} quarantined")
-    server = _server_rows(app_http, user)
+    server = server_rows(app_http, devs[0].store)
     symptoms_on_server = {pk for (t, pk) in server if t == "symptoms"}
     lost = truth.symptoms - symptoms_on_server
     graph = next((doc for (t, _), (doc, _) in server.items() if t == "family_graph"), {"members": {}})

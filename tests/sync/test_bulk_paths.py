@@ -95,14 +95,14 @@ def test_values_are_stored_as_validated(device, db):
 def test_gc_pause_is_undone_by_the_last_of_overlapping_pushes():
     import gc
 
-    assert gc.isenabled()
+    before = gc.get_threshold()
     outer = merge.gc_paused()
     outer.__enter__()
     with merge.gc_paused():
-        assert not gc.isenabled()
-    assert not gc.isenabled()  # the outer push is still running
+        assert gc.isenabled() and gc.get_threshold()[0] == merge.BULK_GC_THRESHOLD
+    assert gc.get_threshold()[0] == merge.BULK_GC_THRESHOLD  # the outer push is still running
     outer.__exit__(None, None, None)
-    assert gc.isenabled()
+    assert gc.get_threshold() == before and gc.isenabled()
 
 
 def test_gc_pause_is_undone_when_the_push_fails(device):
@@ -112,7 +112,7 @@ def test_gc_pause_is_undone_when_the_push_fails(device):
     with pytest.raises(ChangesetError) as err:
         device.push([device.change()])
     assert err.value.code == "CHANGESET_BAD_SIGNATURE"
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_threshold()[0] < merge.BULK_GC_THRESHOLD
 
 
 def test_row_refused_by_the_insert_itself_sinks_only_that_row(device, db, monkeypatch):

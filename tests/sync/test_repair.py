@@ -11,7 +11,8 @@ import pytest
 from edge import pull
 from edge.sync_client import SyncClient
 from protocol.schema import TABLES
-from sync_server import testing
+
+from .server_view import server_checksums
 
 
 def _now():
@@ -21,16 +22,6 @@ def _now():
 def _switch(monkeypatch, repair: bool) -> None:
     if not repair:
         monkeypatch.setattr(SyncClient, "_repair", lambda self, server_sums, result: None)
-
-
-def _server_checksums(http, user) -> dict[str, str]:
-    cursor = 0
-    while True:
-        page = http.get("/v1/sync/pull", params={"cursor": cursor, "limit": 5000},
-                        headers=testing.auth(user)).json()["data"]
-        if not page["has_more"]:
-            return page["checksums"]
-        cursor = page["cursor"]
 
 
 @pytest.mark.parametrize("repair", [True, False], ids=["repair on", "repair off"])
@@ -105,7 +96,7 @@ def test_edge_and_server_checksums_agree_on_equal_data(devices, http):
     b.store.appointments.update(appt.id, status="cancelled")
     b.store.users.update(user, phone="555-0101")
     a.run(), b.run(), a.run()
-    server = _server_checksums(http, user)
+    server = server_checksums(http, a.store)
     assert set(server) == set(TABLES)
     for d in (a, b):
         assert pull.local_checksums(d.store, server) == server
@@ -113,6 +104,6 @@ def test_edge_and_server_checksums_agree_on_equal_data(devices, http):
     # Not vacuous: a change on the server moves its checksum, and the device follows.
     a.store.symptoms.add({"user_id": user, "description": "new", "severity": 1, "recorded_at": _now()})
     a.run()
-    after = _server_checksums(http, user)
+    after = server_checksums(http, a.store)
     assert after["symptoms"] != server["symptoms"] and after["users"] == server["users"]
     assert pull.local_checksums(a.store, after) == after

@@ -1,5 +1,6 @@
 """The voice WebSocket through FastAPI's TestClient: streamed PCM (any rate/channels, base64 or binary), partial
 transcripts, alert and result events, bad messages, and a client vanishing mid-stream."""
+import asyncio
 import base64
 import logging
 import time
@@ -172,3 +173,36 @@ def test_http_upload_without_opt_in_cannot_keep_audio(client, store):
                        content=(DATA / "u09_dizzy_nausea.wav").read_bytes())
     assert resp.status_code == 403 and resp.json()["error"]["code"] == "FORBIDDEN"
     assert store.symptoms.count() == 0
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+        return True
+    except RuntimeError:
+        return False
+
+
+def test_audio_is_decoded_off_the_event_loop(client, monkeypatch):
+    """Chunk and upload decoding run on worker threads, so one large message never stalls every other connection
+    (issue 9, item 13). Before, both ran on the event loop: this test failed there."""
+    from edge.voice import audio as audio_stage
+    from edge.voice.stream import VoiceStream
+
+    calls = []
+
+    def recorded(fn):
+        def wrapper(*args):
+            calls.append(_on_event_loop())
+            return fn(*args)
+        return wrapper
+
+    monkeypatch.setattr(VoiceStream, "decode_chunk", recorded(VoiceStream.decode_chunk))
+    monkeypatch.setattr(audio_stage, "load_bytes", recorded(audio_stage.load_bytes))
+    with client.websocket_connect(ws.PATH) as conn:
+        conn.send_json({"event": "voice_stream_start", "data": {"sample_rate": 16_000}})
+        conn.receive_json()
+        conn.send_bytes(b"\x00\x01\x02")  # refused (odd byte count), after the decoding was attempted
+        assert conn.receive_json()["event"] == "error"
+    assert client.post(ws.ANALYZE_PATH, content=b"").status_code == 400
+    assert calls == [False, False]
