@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edge import config
+from edge.auth_cli import sign_in, sign_out
 from edge.cli_common import Passphrase, StorePath, UserOpt, resolve_user
 from edge.cli_common import open_store as open_cli_store
 from edge.passphrase_cli import app as passphrase_app
@@ -36,6 +37,9 @@ app.add_typer(sync_app, name="sync")
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 app.add_typer(passphrase_app, name="passphrase")
+app.command("sign-in")(sign_in)
+app.command("sign-out")(sign_out)
+
 
 
 @app.command()

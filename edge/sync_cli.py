@@ -1,7 +1,6 @@
 """`healthsync edge sync …`: enroll, run (once or --watch), status, and the quarantine of rejected changes."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -10,6 +9,7 @@ from rich.console import Console
 
 from edge.cli_common import Passphrase, StorePath, open_store
 from protocol.cli_output import JsonOut, emit, handle_errors
+from protocol.errors import AuthError
 
 app = typer.Typer(help="Sync the local store with the sync server.", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Changes the server rejected: list, retry or discard them.", no_args_is_help=True)
@@ -17,15 +17,6 @@ app.add_typer(quarantine_app, name="quarantine")
 
 Token = typer.Option(None, "--token", envvar="HEALTHSYNC_TOKEN", help="The user's access token (Supabase JWT).",
                      show_envvar=True)
-
-
-def _token(token: Optional[str]) -> str:
-    from protocol.errors import AuthError
-
-    token = token or os.environ.get("HEALTHSYNC_TOKEN")
-    if not token:
-        raise AuthError("no access token", hint="pass --token or set HEALTHSYNC_TOKEN")
-    return token
 
 
 @app.command()
@@ -40,9 +31,10 @@ def enroll(
 ):
     """Register this device's keys with the server and pin the server's key."""
     from edge.sync_client import SyncClient
+    from edge.token_provider import token_source
 
     with open_store(store_path, passphrase) as store:
-        with SyncClient(store, _token(token), server_url=server) as client:
+        with SyncClient(store, token_source(store, token), server_url=server) as client:
             pin = client.enroll(server, name)
         out = {"server": pin.url, "user_id": pin.user_id, "device_id": store.device_id,
                "server_public_key": pin.public_key.hex()}
@@ -56,17 +48,26 @@ def run(
     interval: float = typer.Option(10.0, "--interval", help="Seconds between rounds in --watch mode."),
     batch_size: int = typer.Option(2000, "--batch-size", min=1, max=50_000, help="Changes per pushed changeset."),
     token: Optional[str] = Token,
+    max_rounds: Optional[int] = typer.Option(None, "--max-rounds", min=1, hidden=True,
+                                             help="Stop --watch after this many rounds (tests, scripts)."),
     store_path: Optional[Path] = StorePath,
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Push pending changes and pull the server's; with --watch, forever."""
     from edge.sync_client import SyncClient, SyncOptions
+    from edge.token_provider import token_source
+
+    auth_said = once_per_outage()
 
     def show(result, error):
         if error is not None:
-            Console(stderr=True).print(f"[yellow]server unreachable[/yellow]: {error.message}; backing off")
+            if isinstance(error, AuthError):
+                auth_said(error)
+            else:
+                Console(stderr=True).print(f"[yellow]server unreachable[/yellow]: {error.message}; backing off")
             return
+        auth_said(None)
         emit(result.to_dict(), as_json, lambda d: Console().print(
             f"pushed {d['accepted']} accepted, {d['duplicate']} duplicate, {d['superseded']} superseded, "
             f"{d['rejected']} rejected; "
@@ -77,14 +78,31 @@ def run(
                                        + (f"\nhint: {err['hint']}" if err.get("hint") else ""))
 
     with open_store(store_path, passphrase) as store, \
-            SyncClient(store, _token(token), options=SyncOptions(batch_size=batch_size)) as client:
+            SyncClient(store, token_source(store, token), options=SyncOptions(batch_size=batch_size)) as client:
         if watch:
-            client.watch(interval, on_round=show)
+            client.watch(interval, max_rounds=max_rounds, on_round=show)
         else:
             result = client.run()
             show(result, None)
             if result.push_error:
                 raise typer.Exit(1)
+
+
+def once_per_outage():
+    """A reporter that prints a refused sign-in once (one line with its code) and again only after a round
+    succeeded in between; the watch loop keeps retrying quietly meanwhile."""
+    said = {"yes": False}
+
+    def report(error: AuthError | None) -> None:
+        if error is None:
+            said["yes"] = False
+        elif not said["yes"]:
+            said["yes"] = True
+            hint = f" ({error.hint})" if error.hint else ""
+            Console(stderr=True).print(f"[red]error[/red] [{error.code}] {error.message}{hint}; changes stay "
+                                       "queued, syncing resumes after sign-in", soft_wrap=True)
+
+    return report
 
 
 @app.command()

@@ -15,11 +15,12 @@ from typing import Any
 import httpx
 
 from edge import outbox, pull, shred
+from edge.auth_client import AuthUnavailableError
 from edge.device_keys import ServerPin, device_keys, pin_server, server_pin
 from edge.store import Store
 from protocol import changeset, request_auth
 from protocol.codes import ErrorCode
-from protocol.errors import HealthSyncError, RemoteAuthError, RemoteError
+from protocol.errors import AuthError, HealthSyncError, RemoteAuthError, RemoteError
 from protocol.receipts import Receipt
 from protocol.schema import MAX_RECORD_BYTES, TABLES
 
@@ -123,12 +124,16 @@ class SyncClient:
 
     # ------------------------------------------------------------------ transport
 
+    def _bearer(self) -> str:
+        """The access token: a fixed string, or a source (edge.token_provider) that refreshes it before expiry."""
+        return self._token if isinstance(self._token, str) else self._token.token()
+
     def _request(self, method: str, url: str, *, sign: bool = False, **kw) -> dict[str, Any]:
         """One API call with exponential backoff and full jitter on network errors, 429 and 5xx; with `sign`, each
         attempt carries a fresh proof of this device (protocol.request_auth)."""
         from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-        headers = {"Authorization": f"Bearer {self._token}", **kw.pop("headers", {})}
+        headers = {"Authorization": f"Bearer {self._bearer()}", **kw.pop("headers", {})}
         retrying = Retrying(stop=stop_after_attempt(self.options.attempts),
                             wait=wait_random_exponential(multiplier=self.options.backoff_s,
                                                          max=self.options.backoff_max_s),
@@ -391,8 +396,15 @@ class SyncClient:
                 delay = interval_s if pushed else min(delay * 2, self.options.backoff_max_s * 10)
                 if on_round:
                     on_round(result, None)
-            except SyncUnavailableError as exc:
+            except (SyncUnavailableError, AuthUnavailableError) as exc:
                 delay = min(delay * 2, self.options.backoff_max_s * 10)
+                if on_round:
+                    on_round(None, exc)
+            except AuthError as exc:
+                # A session a sign-in can renew: wait for it (the outbox is untouched). A fixed token cannot be.
+                if not getattr(self._token, "renewable", False):
+                    raise
+                delay = interval_s
                 if on_round:
                     on_round(None, exc)
             time.sleep(delay)

@@ -39,6 +39,8 @@ class ErrorCode(StrEnum):
     AUTH_EXPIRED = "AUTH_EXPIRED", "The access token has expired; refresh it or sign in again."
     AUTH_BAD_SIGNATURE = "AUTH_BAD_SIGNATURE", "The token's signature does not verify with the configured key."
     AUTH_INVALID = "AUTH_INVALID", "The token is malformed or lacks a required claim."
+    AUTH_UNAVAILABLE = "AUTH_UNAVAILABLE", "The auth server could not be reached; the session is kept, try again later."
+    PIN_LOCKED = "PIN_LOCKED", "Too many wrong PINs on this device; sign in with your password to set a new PIN."
     FORBIDDEN = "FORBIDDEN", "The caller is signed in but may not do this."
     # ---- edge store
     STORE_LOCKED = "STORE_LOCKED", "The encrypted store could not be unlocked: no key, or a wrong key or passphrase."

@@ -8,8 +8,9 @@ from fastapi import FastAPI
 
 from protocol.errors import InputError
 from protocol.hlc import HybridLogicalClock
-from sync_server import handlers
+from sync_server import auth_service, handlers
 from sync_server.auth import TokenVerifier
+from sync_server.auth_service import AuthSettings
 from sync_server.config import Settings
 from sync_server.db import Database
 from sync_server.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -17,7 +18,8 @@ from sync_server.ratelimit import RateLimiter, limiter_for
 from sync_server.routes import ROUTERS
 
 
-def create_app(settings: Settings | None = None, *, limiter: RateLimiter | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, limiter: RateLimiter | None = None,
+               auth: AuthSettings | None = None) -> FastAPI:
     """Build the sync server app; `settings.database_url` must already point at a reachable Postgres."""
     settings = settings or Settings.from_env()
     if not settings.database_url:
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None, *, limiter: RateLimiter | None 
     handlers.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    auth_service.install(app, auth)  # the development Supabase Auth, unless SUPABASE_URL names the real one
 
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

@@ -10,7 +10,7 @@ from typing import Any
 from protocol.codes import ErrorCode
 from protocol.errors import AuthError
 
-ROLES = ("patient", "doctor", "staff", "admin")  # protocol.appointments.ROLES
+ROLES = ("patient", "nurse", "doctor", "staff", "admin")  # protocol.appointments.ROLES
 ASYMMETRIC_ALGS = ["RS256", "ES256", "EdDSA"]
 
 
@@ -134,9 +134,10 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
 
 def mint_token(
     secret: str, user_id: uuid.UUID | str, role: str = "patient", ttl_s: int = 3600,
-    *, email: str | None = None, now: float | None = None,
+    *, email: str | None = None, now: float | None = None, clinic_id: uuid.UUID | str | None = None,
+    session_id: uuid.UUID | str | None = None, full_name: str | None = None, issuer: str = "healthsync-dev",
 ) -> str:
-    """A Supabase-shaped HS256 access token (for development, tests and the demo)."""
+    """A Supabase-shaped HS256 access token (the embedded auth service's, and for development, tests, the demo)."""
     import jwt
 
     if role not in ROLES:
@@ -144,15 +145,19 @@ def mint_token(
     if not secret:
         raise TokenInvalidError("no JWT secret configured", hint="set SUPABASE_JWT_SECRET")
     issued = int(now if now is not None else time.time())
+    app_metadata: dict[str, Any] = {"provider": "email", "providers": ["email"], "role": role}
+    if clinic_id is not None:
+        app_metadata["clinic_id"] = str(uuid.UUID(str(clinic_id)))
     claims = {
         "sub": str(uuid.UUID(str(user_id))),
         "aud": "authenticated",
         "role": "authenticated",
         "iat": issued,
         "exp": issued + ttl_s,
-        "iss": "healthsync-dev",
-        "app_metadata": {"provider": "email", "role": role},
-        "user_metadata": {},
+        "iss": issuer,
+        "session_id": str(session_id or uuid.uuid4()),
+        "app_metadata": app_metadata,
+        "user_metadata": {"full_name": full_name} if full_name else {},
     }
     if email:
         claims["email"] = email

@@ -9,12 +9,15 @@ from typing import Optional
 import typer
 
 from protocol.cli_output import JsonOut, emit, handle_errors
+from sync_server.user_cli import app as user_app
 
 app = typer.Typer(help="The sync server (FastAPI on Postgres with Supabase-style RLS).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 
 class RoleChoice(str, Enum):
     patient = "patient"
+    nurse = "nurse"
     doctor = "doctor"
     staff = "staff"
     admin = "admin"
@@ -73,6 +76,7 @@ def token(
     user: str = typer.Option(..., "--user", help="The user's id (UUID) to put in `sub`."),
     role: RoleChoice = typer.Option(RoleChoice.patient, "--role", help="Application role (app_metadata.role)."),
     ttl: int = typer.Option(3600, "--ttl", help="Lifetime in seconds.", min=1, max=30 * 24 * 3600),
+    clinic: Optional[str] = typer.Option(None, "--clinic", help="Clinic id (UUID) for app_metadata.clinic_id."),
     as_json: bool = JsonOut,
 ):
     """Mint a development JWT signed with SUPABASE_JWT_SECRET (for the demo and operators)."""
@@ -84,11 +88,16 @@ def token(
         user_id = uuid.UUID(user)
     except ValueError:
         raise InputError(f"--user must be a UUID, got {user!r}") from None
+    try:
+        clinic_id = uuid.UUID(clinic) if clinic else None
+    except ValueError:
+        raise InputError(f"--clinic must be a UUID, got {clinic!r}") from None
     secret: Optional[str] = Settings.from_env().jwt_secret
     if not secret:
         raise InputError("SUPABASE_JWT_SECRET is not set", hint="export SUPABASE_JWT_SECRET=<project JWT secret>")
-    jwt = mint_token(secret, user_id, role.value, ttl)
-    emit({"token": jwt, "user": str(user_id), "role": role.value, "ttl": ttl}, as_json,
+    jwt = mint_token(secret, user_id, role.value, ttl, clinic_id=clinic_id)
+    emit({"token": jwt, "user": str(user_id), "role": role.value, "ttl": ttl,
+          "clinic": str(clinic_id) if clinic_id else None}, as_json,
          lambda d: typer.echo(d["token"]))
 
 
