@@ -241,6 +241,10 @@ class Store:
             cur = self._conn.execute(sql, params)
             return cur.fetchall()
 
+    def subkey(self, label: str) -> bytes:
+        """A key for one purpose derived from the data key (HKDF): unreadable without the store's key."""
+        return self._cipher.derive(label)
+
     def seal(self, obj: Any, context: str) -> bytes:
         return self._cipher.seal(_JSON.encode(obj).encode(), context.encode())
 
@@ -414,8 +418,7 @@ class Repository(Generic[T]):
         record = validate(self.table, data)
         self._refuse_server_owned()
         row_id = str(record.id)
-        if self.spec.id_from and (wrong_id := self.spec.id_error({"id": row_id, self.spec.id_from:
-                                                                   getattr(record, self.spec.id_from)})):
+        if self.spec.id_from and (wrong_id := self.spec.id_error({**record.__dict__, "id": row_id})):
             raise ValidationError(wrong_id, field="id")
         with self.store.transaction() as conn:
             if self.spec.policy is Policy.APPEND_ONLY and record.supersedes is not None:
