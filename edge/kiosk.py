@@ -78,12 +78,17 @@ def purge(store: Store, *, window_days: int = DEFAULT_WINDOW_DAYS, now: dt.datet
 
 def _delete(store: Store, patient: str) -> int:
     """Delete one patient's rows, zeroing the freed bytes (no outbox capture: the server keeps its copy)."""
+    from edge.voice.pipeline import audio_dir
+
     uuid.UUID(patient)
     store.query("PRAGMA secure_delete=ON")
     removed = 0
+    symptoms = [r[0] for r in store.query("SELECT id FROM symptoms WHERE owner=?", (patient,))]
     with store.transaction() as conn:
         for table in _owned_tables():
             removed += conn.execute(f"DELETE FROM {table} WHERE owner=?", (patient,)).rowcount
         for table in LOCAL_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE user_id=?", (patient,))
+    for symptom in symptoms:  # recordings kept with the patient's audio consent go with their rows
+        (audio_dir(store) / f"{symptom}.flac.sealed").unlink(missing_ok=True)
     return removed

@@ -81,6 +81,7 @@ KIOSK = _tables(("consents", "check_ins", "registrations")) + """
 CREATE TABLE patient_index (
   blind TEXT NOT NULL,          -- hex HMAC-SHA256 of a normalised name token, date of birth or record number
   user_id TEXT NOT NULL,
+  field TEXT NOT NULL CHECK (field IN ('name', 'dob', 'mrn')),  -- which kind of value (re-indexing replaces it)
   PRIMARY KEY (blind, user_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX ix_patient_index_user ON patient_index(user_id);

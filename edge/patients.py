@@ -81,9 +81,28 @@ def index_terms(name: str | None, dob: dt.date | None, mrn: str | None) -> list[
     return terms
 
 
-def _index(store: Store, conn, patient: uuid.UUID, terms: list[tuple[str, str]]) -> None:
-    conn.executemany("INSERT OR IGNORE INTO patient_index(blind, user_id) VALUES (?, ?)",
-                     [(_blind(store, f, v), str(patient)) for f, v in terms])
+def _index(store: Store, conn, patient: uuid.UUID | str, terms: list[tuple[str, str]]) -> None:
+    conn.executemany("INSERT OR IGNORE INTO patient_index(blind, user_id, field) VALUES (?, ?, ?)",
+                     [(_blind(store, f, v), str(patient), f) for f, v in terms])
+
+
+def index_pulled(store: Store, conn, table: str, records: list[Any], deleted: list[bool]) -> None:
+    """Keep the blind index in step with profiles and registrations arriving by pull (a patient registered at
+    another of the clinic's devices is found here too): a profile's name and date of birth are replaced, a
+    registration's record number added; a deleted profile leaves the index."""
+    if table == "users":
+        conn.executemany("DELETE FROM patient_index WHERE user_id=? AND field IN ('name', 'dob')",
+                         [(str(r.id),) for r in records])
+        for r, gone in zip(records, deleted, strict=True):
+            if not gone:
+                _index(store, conn, r.id, index_terms(r.full_name, r.date_of_birth, None))
+    elif table == "registrations":
+        for r, gone in zip(records, deleted, strict=True):
+            if not gone and r.mrn:
+                _index(store, conn, r.user_id, index_terms(None, None, r.mrn))
+
+
+INDEXED_TABLES = ("users", "registrations")
 
 
 def _lookup(store: Store, field: str, value: str) -> set[str]:

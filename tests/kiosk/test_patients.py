@@ -155,3 +155,27 @@ def test_kiosk_tables_survive_a_reopen(tmp_path, store_key, clinic, staff):
         s.set_meta(patients.SESSION_USER_META, str(staff))
         p = patients.register(s, name="Later Patient", dob=DOB, sex="male")
         assert patients.find(s, "later")[0]["id"] == p["id"]
+
+
+def test_patients_arriving_by_pull_are_found(kiosk, clinic):
+    """A patient registered at another of the clinic's devices: their profile and registration come by pull, and
+    the blind index follows (a new name replaces the old one; a deleted profile leaves the index)."""
+    from edge.pull import apply_pulled
+
+    pid = uuid.uuid4()
+
+    def pulled(table, doc, deleted=False):
+        return {"table": table, "pk": str(doc["id"]), "doc": doc, "clocks": {}, "hlc": kiosk.clock.now().encode(),
+                "deleted": deleted}
+
+    profile = {"id": str(pid), "full_name": "Remote Registrant", "date_of_birth": "1999-09-09", "sex": "male",
+               "role": "patient"}
+    reg = {"id": str(derived_id("registrations", f"{clinic}:{pid}")), "user_id": str(pid),
+           "clinic_id": str(clinic), "mrn": "R-9", "status": "active"}
+    apply_pulled(kiosk, [pulled("users", profile), pulled("registrations", reg)])
+    for q in ("remote registrant", "1999-09-09", "r9"):
+        assert _ids(patients.find(kiosk, q)) == {str(pid)}, q
+    apply_pulled(kiosk, [pulled("users", {**profile, "full_name": "Renamed Person"})])
+    assert patients.find(kiosk, "registrant") == [] and _ids(patients.find(kiosk, "renamed")) == {str(pid)}
+    apply_pulled(kiosk, [pulled("users", profile, deleted=True)])
+    assert patients.find(kiosk, "remote") == [] and patients.find(kiosk, "1999-09-09") == []

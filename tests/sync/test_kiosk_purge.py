@@ -52,6 +52,26 @@ def _age(store, patient, days):
         conn.execute("UPDATE kiosk_seen SET last_seen_at=? WHERE user_id=?", (at, str(patient)))
 
 
+def _kept_recording(store, patient):
+    """A symptom with a recording kept under the patient's audio consent, as the voice pipeline stores it."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from edge.voice import audio, pipeline
+    from protocol.schema import new_id
+
+    consent.record(store, patient, "audio", True)
+    t = np.arange(16_000) / 16_000
+    tone = audio.from_array((0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 16_000, "test")
+    symptom_id = new_id()
+    path = pipeline._keep_audio(store, tone, symptom_id)
+    store.symptoms.add({"id": symptom_id, "user_id": patient, "description": "cough", "severity": 3,
+                        "audio_path": path})
+    assert Path(path).exists()
+    return Path(path)
+
+
 def _rows_of(store, patient):
     from protocol.schema import TABLES
 
@@ -63,6 +83,7 @@ def test_purge_waits_for_sync_then_removes(clinic_device, db):
     store, push = clinic_device
     recent, old = _register(store, "Recent Visitor"), _register(store, "Old Visitor")
     store.health_metrics.add({"user_id": old, "metric_type": "heart_rate", "value": 71})
+    recording = _kept_recording(store, old)
     _age(store, old, 20)
 
     first = kiosk.purge(store)
@@ -90,6 +111,7 @@ def test_purge_waits_for_sync_then_removes(clinic_device, db):
     with pytest.raises(NotFoundError):
         store.users.get(old)
     assert store.query("SELECT count(*) FROM patient_index WHERE user_id=?", (str(old),))[0][0] == 0
+    assert not recording.exists()  # the kept (consented) recording goes with the rows
     # The recent patient and the device's own user stay; the server keeps the purged patient's rows.
     assert store.users.get(recent) and store.users.get(uuid.UUID(store.meta("user_id")))
     with db.session("service_role", {"role": "service_role"}) as conn:
