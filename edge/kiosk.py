@@ -92,3 +92,11 @@ def _delete(store: Store, patient: str) -> int:
     for symptom in symptoms:  # recordings kept with the patient's audio consent go with their rows
         (audio_dir(store) / f"{symptom}.flac.sealed").unlink(missing_ok=True)
     return removed
+
+
+def after_sync(store: Store, window_days: int = DEFAULT_WINDOW_DAYS) -> dict[str, Any] | None:
+    """The purge a clinic device runs after each sync round (what just synced may now go); None on a personal
+    device, which keeps its user's data."""
+    if patients.device_clinic(store) is None:
+        return None
+    return purge(store, window_days=window_days)
