@@ -79,13 +79,21 @@ def open_store(store_path, passphrase_stdin: bool, create: bool = False, user_in
 
 
 def resolve_user(store, user: str | None):
-    """The --patient (--user) given, checked to be a UUID, else the store's primary user."""
+    """The --patient (--user) given, checked to be a UUID, else the store's primary user (on a personal device;
+    a clinic device needs it named)."""
     import uuid
 
     from edge import config
     from protocol.errors import ValidationError
 
     if not user:
+        from edge.patients import device_clinic
+        from protocol.errors import InputError
+
+        if device_clinic(store) is not None:
+            # A shared clinic device has no "own" patient: a default would file a patient's data under the staff.
+            raise InputError("on a clinic device, name the patient", field="patient",
+                             hint="pass --patient ID (find it with `healthsync edge patient find`)")
         return config.primary_user(store)
     try:
         return uuid.UUID(user)

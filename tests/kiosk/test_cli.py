@@ -61,8 +61,22 @@ def test_metrics_for_a_patient_and_the_user_alias(env):
     assert m["user_id"] == p["id"]
     assert ok("edge", "metrics", "add", "heart_rate", "60", "--user", p["id"])["user_id"] == p["id"]
     assert [x["value"] for x in ok("edge", "metrics", "list", "--patient", p["id"])] == [60, 72]
-    assert ok("edge", "metrics", "list") == []  # the device's own user has none
-    assert ok("edge", "metrics", "add", "heart_rate", "61")["user_id"] == env["staff"]
+
+
+def test_a_clinic_device_needs_the_patient_named(env):
+    """No default patient on a shared device: the staff member's own record would silently get the reading."""
+    out = run("edge", "metrics", "add", "heart_rate", "61")
+    assert out.exit_code == 1 and "--patient" in out.output and "Traceback" not in out.output
+    assert run("edge", "consent", "grant", "audio").exit_code == 1
+
+
+def test_a_phone_defaults_to_its_own_user(tmp_path, monkeypatch):
+    monkeypatch.setenv("HEALTHSYNC_HOME", str(tmp_path))
+    monkeypatch.setenv("HEALTHSYNC_KEY", KEY)
+    me = json.loads(run("edge", "init", "--json").stdout)["user_id"]
+    assert ok("edge", "metrics", "add", "heart_rate", "61")["user_id"] == me
+    assert ok("edge", "consent", "grant", "llm")["granted"] is True
+    assert [r["kind"] for r in ok("edge", "consent", "list")] == ["llm"]
 
 
 def test_consent_grant_withdraw_list(env):
@@ -92,7 +106,7 @@ def test_purge_dry_run(env):
     (("edge", "patient", "check-in", "not-a-uuid"), "not a UUID"),
     (("edge", "patient", "check-in", str(uuid.uuid4())), "NOT_FOUND"),
     (("edge", "patient", "find", " "), "empty"),
-    (("edge", "consent", "grant", "telepathy"), "unknown consent kind"),
+    (("edge", "consent", "grant", "telepathy", "--patient", str(uuid.uuid4())), "unknown consent kind"),
     (("edge", "consent", "list", "--kind", "nope"), "unknown consent kind"),
     (("edge", "metrics", "add", "heart_rate", "70", "--patient", "bob"), "not a UUID"),
 ])
