@@ -1,8 +1,8 @@
 """What a shared clinic device keeps: the patients in its scope (seen on it within a window, or with an
 appointment today), and the purge of every other patient's rows, once all of them have synced.
 
-Per-patient data keys are not built yet (docs/README-issue-10-kiosk.md has the design): the purge deletes the
-rows with SQLite's secure_delete on and the WAL truncated, so their bytes leave the files.
+The purge destroys the patient's own data key (edge/patient_keys.py), then deletes their rows with SQLite's
+secure_delete on and the WAL truncated, so their bytes leave the files too.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from protocol.errors import InputError, ValidationError
 from protocol.schema import TABLES, utcnow
 
 DEFAULT_WINDOW_DAYS = 14
-LOCAL_TABLES = ("patient_index", "kiosk_seen", "claim_codes")  # keyed by user_id, never synced
+LOCAL_TABLES = ("patient_keys", "patient_index", "kiosk_seen", "claim_codes")  # keyed by user_id, never synced
 
 
 def _owned_tables() -> list[str]:
@@ -85,6 +85,7 @@ def _delete(store: Store, patient: str) -> int:
     removed = 0
     symptoms = [r[0] for r in store.query("SELECT id FROM symptoms WHERE owner=?", (patient,))]
     with store.transaction() as conn:
+        store.patient_keys.destroy(conn, patient)  # crypto-shred first: any copy of their rows is now unreadable
         for table in _owned_tables():
             removed += conn.execute(f"DELETE FROM {table} WHERE owner=?", (patient,)).rowcount
         for table in LOCAL_TABLES:

@@ -90,6 +90,10 @@ CREATE TABLE kiosk_seen (
   last_seen_at TEXT NOT NULL,   -- UTC ISO time of the latest registration or check-in on this device
   purge_requested INTEGER NOT NULL DEFAULT 0  -- share withdrawn: purge once synced, whatever the window
 ) STRICT;
+CREATE TABLE patient_keys (
+  user_id TEXT PRIMARY KEY,
+  wrapped BLOB NOT NULL         -- the patient's data key, sealed by the store's data key
+) STRICT;
 CREATE TABLE claim_codes (
   code_hash TEXT PRIMARY KEY,   -- hex HMAC-SHA256 of the code: the code itself is shown once, never stored
   user_id TEXT NOT NULL,

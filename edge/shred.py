@@ -49,4 +49,5 @@ def crypto_shred(store: Store) -> str:
                      (SHREDDED_META, when))
     store.query("PRAGMA wal_checkpoint(TRUNCATE)")  # no copy of the old page is left in the WAL file
     store._cipher = _ShreddedCipher()  # the open object forgets the key too
+    store.patient_keys.reset()  # and the patient keys it had unwrapped
     return when

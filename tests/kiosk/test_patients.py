@@ -148,7 +148,8 @@ def test_kiosk_tables_survive_a_reopen(tmp_path, store_key, clinic, staff):
     Store.open(path, store_key, create=True).close()
     conn = sqlite3.connect(path)
     conn.executescript("DROP TABLE consents; DROP TABLE check_ins; DROP TABLE registrations; DROP TABLE "
-                       "patient_index; DROP TABLE kiosk_seen; DROP TABLE claim_codes; PRAGMA user_version=2;")
+                       "patient_index; DROP TABLE kiosk_seen; DROP TABLE claim_codes; DROP TABLE patient_keys; "
+                       "PRAGMA user_version=2;")
     conn.close()
     with Store.open(path, store_key) as s:
         s.set_meta("clinic_id", str(clinic))

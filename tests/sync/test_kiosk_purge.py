@@ -111,6 +111,8 @@ def test_purge_waits_for_sync_then_removes(clinic_device, db):
     with pytest.raises(NotFoundError):
         store.users.get(old)
     assert store.query("SELECT count(*) FROM patient_index WHERE user_id=?", (str(old),))[0][0] == 0
+    assert store.query("SELECT count(*) FROM patient_keys WHERE user_id=?", (str(old),))[0][0] == 0  # shredded
+    assert store.query("SELECT count(*) FROM patient_keys WHERE user_id=?", (str(recent),))[0][0] == 1
     assert not recording.exists()  # the kept (consented) recording goes with the rows
     # The recent patient and the device's own user stay; the server keeps the purged patient's rows.
     assert store.users.get(recent) and store.users.get(uuid.UUID(store.meta("user_id")))
