@@ -154,8 +154,9 @@ def set_registration(store: Store, patient: uuid.UUID, clinic_id: uuid.UUID, sta
                                            **({"mrn": mrn} if mrn else {})})
         else:
             row = store.registrations.update(reg_id, status=status, **({"mrn": mrn} if mrn else {}))
-        if status == "withdrawn" and clinic_id == device_clinic(store):
-            conn.execute("UPDATE kiosk_seen SET purge_requested=1 WHERE user_id=?", (str(patient),))
+        if clinic_id == device_clinic(store):  # withdrawn here: purge once synced; given again: keep
+            conn.execute("UPDATE kiosk_seen SET purge_requested=? WHERE user_id=?",
+                         (int(status == "withdrawn"), str(patient)))
     return row
 
 

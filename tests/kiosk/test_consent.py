@@ -86,6 +86,7 @@ def test_withdrawing_share_withdraws_the_registration_and_asks_for_purge(kiosk, 
     assert kiosk.query("SELECT purge_requested FROM kiosk_seen WHERE user_id=?", (str(patient),))[0][0] == 1
     consent.record(kiosk, patient, "share", True)  # given again: active, no purge
     assert kiosk.registrations.list(owner=patient)[0].status == "active"
+    assert kiosk.query("SELECT purge_requested FROM kiosk_seen WHERE user_id=?", (str(patient),))[0][0] == 0
 
 
 def _tone() -> audio.Audio:
