@@ -42,6 +42,9 @@ class PinLockedError(AuthError):
     code = ErrorCode.PIN_LOCKED
 
 
+ACTIVE_USER_META = "session_user_id"
+
+
 def _empty() -> dict[str, Any]:
     return {"active": None, "sessions": {}, "pin_failures": 0, "pin_locked": False}
 
@@ -60,6 +63,13 @@ def _update(store: Store, change: Callable[[dict[str, Any]], Any]) -> Any:
         result = change(state)
         conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                      (META_KEY, store.seal(state, _CONTEXT)))
+        # Who acts on this device now, in clear beside the other ids: the kiosk's scope and per-patient keys read it
+        # without unsealing the sessions (edge.patients.acting_user).
+        if state["active"]:
+            conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                         "value=excluded.value", (ACTIVE_USER_META, str(state["active"])))
+        else:
+            conn.execute("DELETE FROM meta WHERE key=?", (ACTIVE_USER_META,))
     return result
 
 

@@ -18,6 +18,7 @@ from edge.auth_cli import sign_in, sign_out
 from edge.cli_common import Passphrase, StorePath, UserOpt, resolve_user
 from edge.cli_common import open_store as open_cli_store
 from edge.passphrase_cli import app as passphrase_app
+from edge.patient_cli import consent_app, patient_app
 from edge.sync_cli import app as sync_app
 from edge.sync_cli import backup_command, restore_command
 from edge.twin.cli import app as twin_app
@@ -40,6 +41,8 @@ app.add_typer(passphrase_app, name="passphrase")
 app.command("sign-in")(sign_in)
 app.command("sign-out")(sign_out)
 
+app.add_typer(patient_app, name="patient")
+app.add_typer(consent_app, name="consent")
 
 
 @app.command()

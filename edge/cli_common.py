@@ -15,7 +15,8 @@ StorePath = typer.Option(None, "--store", help="Store file (default: $HEALTHSYNC
 Passphrase = typer.Option(False, "--passphrase-stdin",
                           help="Read the store passphrase from the first line of standard input (for scripts); "
                                "otherwise HEALTHSYNC_PASSPHRASE / HEALTHSYNC_KEY, else a hidden prompt.")
-UserOpt = typer.Option(None, "--user", help="User id (default: the store's primary user).")
+# The subject of a record: on a clinic device the patient being seen, on a phone its own user (--user: the old name).
+UserOpt = typer.Option(None, "--patient", "--user", help="Patient (user) id (default: the store's primary user).")
 
 _NO_KEY_HINT = "set HEALTHSYNC_PASSPHRASE (or HEALTHSYNC_KEY), pipe it with --passphrase-stdin, or run in a terminal"
 
@@ -78,15 +79,23 @@ def open_store(store_path, passphrase_stdin: bool, create: bool = False, user_in
 
 
 def resolve_user(store, user: str | None):
-    """The --user given (checked to be a UUID), else the store's primary user."""
+    """The --patient (--user) given, checked to be a UUID, else the store's primary user (on a personal device;
+    a clinic device needs it named)."""
     import uuid
 
     from edge import config
     from protocol.errors import ValidationError
 
     if not user:
+        from edge.patients import device_clinic
+        from protocol.errors import InputError
+
+        if device_clinic(store) is not None:
+            # A shared clinic device has no "own" patient: a default would file a patient's data under the staff.
+            raise InputError("on a clinic device, name the patient", field="patient",
+                             hint="pass --patient ID (find it with `healthsync edge patient find`)")
         return config.primary_user(store)
     try:
         return uuid.UUID(user)
     except ValueError:
-        raise ValidationError(f"--user {user!r} is not a UUID", field="user") from None
+        raise ValidationError(f"--patient {user!r} is not a UUID", field="patient") from None

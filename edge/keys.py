@@ -70,6 +70,15 @@ class FieldCipher:
 
     def __init__(self, data_key: bytes):
         self._aead = AESGCM(data_key)
+        self._data_key = data_key
+
+    def derive(self, label: str) -> bytes:
+        """A 256-bit key for one purpose (HKDF-SHA256 of the data key, info = label): a blind index never shares
+        the sealing key."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        return HKDF(hashes.SHA256(), 32, salt=None, info=f"healthsync:{label}".encode()).derive(self._data_key)
 
     def seal(self, plaintext: bytes, context: bytes) -> bytes:
         nonce = secrets.token_bytes(NONCE_BYTES)

@@ -22,8 +22,28 @@ CREATE INDEX ix_{name}_supersedes ON {name}(supersedes) WHERE supersedes IS NOT 
 """
 
 
+# The tables of v1 and their index columns, frozen: v1 must create the same schema for ever (tables added later
+# come in their own migration, which a v1 store also runs).
+V1_TABLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("users", ()),
+    ("doctors", ("specialty",)),
+    ("health_metrics", ("metric_type", "recorded_at")),
+    ("symptoms", ("recorded_at",)),
+    ("appointments", ("doctor_id", "status", "scheduled_at")),
+    ("therapy_sessions", ("exercise", "started_at")),
+    ("predictions", ("disease", "inputs_hash")),
+    ("family_graph", ()),
+    ("health_events", ("event_type", "occurred_at")),
+)
+
+
+def _tables(names: tuple[str, ...]) -> str:
+    """The SQL of tables as protocol.schema declares them now (for the migration that adds them)."""
+    return "".join(_table_sql(n, TABLES[n].index) for n in names)
+
+
 def _v1() -> str:
-    tables = "".join(_table_sql(spec.name, spec.index) for spec in TABLES.values())
+    tables = "".join(_table_sql(name, index) for name, index in V1_TABLES)
     return f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT;
 {tables}
@@ -54,6 +74,35 @@ CREATE TABLE quarantine (
 CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT) STRICT;
 """
 
+# The clinic (issue 10): consents, check-ins and registrations sync; the blind index of patients (HMAC values →
+# user id: find a patient without decrypting every profile), when each patient was last seen on this device (what
+# a shared kiosk keeps), and the hashes of one-time claim codes.
+KIOSK = _tables(("consents", "check_ins", "registrations")) + """
+CREATE TABLE patient_index (
+  blind TEXT NOT NULL,          -- hex HMAC-SHA256 of a normalised name token, date of birth or record number
+  user_id TEXT NOT NULL,
+  field TEXT NOT NULL CHECK (field IN ('name', 'dob', 'mrn')),  -- which kind of value (re-indexing replaces it)
+  PRIMARY KEY (blind, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX ix_patient_index_user ON patient_index(user_id);
+CREATE TABLE kiosk_seen (
+  user_id TEXT PRIMARY KEY,
+  last_seen_at TEXT NOT NULL,   -- UTC ISO time of the latest registration or check-in on this device
+  purge_requested INTEGER NOT NULL DEFAULT 0  -- share withdrawn: purge once synced, whatever the window
+) STRICT;
+CREATE TABLE patient_keys (
+  user_id TEXT PRIMARY KEY,
+  wrapped BLOB NOT NULL         -- the patient's data key, sealed by the store's data key
+) STRICT;
+CREATE TABLE claim_codes (
+  code_hash TEXT PRIMARY KEY,   -- hex HMAC-SHA256 of the code: the code itself is shown once, never stored
+  user_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  used_at TEXT
+) STRICT;
+"""
+
 # Index i holds the migration that takes the store from version i to i + 1.
-MIGRATIONS: list[str] = [_v1(), V2]
+MIGRATIONS: list[str] = [_v1(), V2, KIOSK]
 LATEST = len(MIGRATIONS)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from edge.patients import INDEXED_TABLES, index_pulled
 from edge.store import Store
 from protocol.hlc import Timestamp
 from protocol.merge import RowState, gc_paused, is_hlc, merge_rows, scope_checksum
@@ -98,6 +99,8 @@ def apply_pulled(store: Store, rows: Iterable[dict[str, Any]], *, server_wins: b
             records, docs = _records(TABLES[table], [st.doc for st in states])
             store.repo(table).write_pulled(conn, [(rec, doc, st.hlc, st.clocks, st.deleted)
                                                   for rec, doc, st in zip(records, docs, states, strict=True)])
+            if table in INDEXED_TABLES:  # patients are found by a blind index of their profile (edge.patients)
+                index_pulled(store, conn, table, records, [st.deleted for st in states])
             n += len(states)
         latest = _latest_hlc(st.hlc for states in by_table.values() for st in states)
         if latest:

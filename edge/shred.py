@@ -34,6 +34,7 @@ def crypto_shred(store: Store) -> str:
     """Delete the wrapped data key and the sealed device keys, and every row (whose index columns are in clear),
     with the bytes zeroed in the file and the WAL truncated; mark the store shredded and return the time. Nothing
     the store held can be read again."""
+    from edge.kiosk import LOCAL_TABLES
     from protocol.schema import TABLES
 
     when = dt.datetime.now(dt.UTC).isoformat()
@@ -42,10 +43,11 @@ def crypto_shred(store: Store) -> str:
         conn.execute("DELETE FROM meta WHERE key IN ('wrapped_key', 'device_keys')")
         # Sealed payloads are already unreadable without the key; the plaintext index columns (owner, metric
         # type, times) are not, so the rows go too.
-        for table in (*TABLES, "outbox", "quarantine", "sync_state"):
+        for table in (*TABLES, "outbox", "quarantine", "sync_state", *LOCAL_TABLES):
             conn.execute(f"DELETE FROM {table}")
         conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                      (SHREDDED_META, when))
     store.query("PRAGMA wal_checkpoint(TRUNCATE)")  # no copy of the old page is left in the WAL file
     store._cipher = _ShreddedCipher()  # the open object forgets the key too
+    store.patient_keys.reset()  # and the patient keys it had unwrapped
     return when

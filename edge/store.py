@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import secrets
@@ -72,6 +73,9 @@ class Store:
         self._conn = conn
         self.path = path
         self._cipher = cipher
+        from edge.patient_keys import PatientKeys
+
+        self.patient_keys = PatientKeys(self)  # per-patient keys of a clinic device (edge/patient_keys.py)
         self.device_id = device_id
         self.capture = capture
         self._lock = threading.RLock()
@@ -241,17 +245,22 @@ class Store:
             cur = self._conn.execute(sql, params)
             return cur.fetchall()
 
+    def subkey(self, label: str) -> bytes:
+        """A key for one purpose derived from the data key (HKDF): unreadable without the store's key."""
+        return self._cipher.derive(label)
+
     def seal(self, obj: Any, context: str) -> bytes:
         return self._cipher.seal(_JSON.encode(obj).encode(), context.encode())
 
     def unseal(self, blob: bytes, context: str) -> Any:
-        return json.loads(self._cipher.open(blob, context.encode()))
+        return json.loads(self.patient_keys.open(blob, context.encode()))
 
     def meta(self, key: str, default: Any = None) -> Any:
         row = self.query("SELECT value FROM meta WHERE key=?", (key,))
         return row[0][0] if row else default
 
     def set_meta(self, key: str, value: Any) -> None:
+        self.patient_keys.reset()  # the device's clinic or users may have changed
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
@@ -368,7 +377,8 @@ class Repository(Generic[T]):
                    deleted: bool = False, *, new: bool = False) -> bytes:
         values = self._row_values(record)
         doc = record.model_dump(mode="json")
-        payload = self.store.seal(doc, self._ctx(values["id"]))
+        payload = self.store.patient_keys.seal(conn, values["owner"], _JSON.encode(doc).encode(),
+                                               self._ctx(values["id"]).encode())
         values.update(payload=payload, hlc=hlc, clocks=json.dumps(clocks), deleted=int(deleted))
         cols = ", ".join(values)
         marks = ", ".join("?" * len(values))
@@ -395,7 +405,7 @@ class Repository(Generic[T]):
         has_supersedes = "supersedes" in self.spec.model.model_fields
         cols = ["id", "owner", *index, "supersedes", "payload", "hlc", "clocks", "deleted"]
         updates = ", ".join(f"{c}=excluded.{c}" for c in cols if c != "id")
-        seal = self.store._cipher.seal
+        seal = functools.partial(self.store.patient_keys.seal, conn)
         params = []
         for record, doc, hlc, clocks, deleted in rows:
             values = record.__dict__
@@ -404,7 +414,8 @@ class Repository(Generic[T]):
                 row_id, doc[owner] if owner else None,
                 *(v if type(v) is str else _index_value(v) for v in (values[c] for c in index)),
                 _index_value(values["supersedes"]) if has_supersedes else None,
-                seal(_JSON.encode(doc).encode(), f"{table}|{row_id}".encode()),  # as Store.seal, inlined
+                seal(doc[owner] if owner else None, _JSON.encode(doc).encode(),  # as _write_row seals
+                     f"{table}|{row_id}".encode()),
                 hlc, json.dumps(clocks) if clocks else "{}", int(deleted)))
         conn.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
                          f"ON CONFLICT(id) DO UPDATE SET {updates}", params)
@@ -414,8 +425,7 @@ class Repository(Generic[T]):
         record = validate(self.table, data)
         self._refuse_server_owned()
         row_id = str(record.id)
-        if self.spec.id_from and (wrong_id := self.spec.id_error({"id": row_id, self.spec.id_from:
-                                                                   getattr(record, self.spec.id_from)})):
+        if self.spec.id_from and (wrong_id := self.spec.id_error({**record.__dict__, "id": row_id})):
             raise ValidationError(wrong_id, field="id")
         with self.store.transaction() as conn:
             if self.spec.policy is Policy.APPEND_ONLY and record.supersedes is not None:

@@ -47,6 +47,9 @@ def run(
     watch: bool = typer.Option(False, "--watch", help="Keep syncing; back off while the server is unreachable."),
     interval: float = typer.Option(10.0, "--interval", help="Seconds between rounds in --watch mode."),
     batch_size: int = typer.Option(2000, "--batch-size", min=1, max=50_000, help="Changes per pushed changeset."),
+    purge_window_days: int = typer.Option(14, "--purge-window-days", min=0,
+                                          help="On a clinic device: after each round, purge synced patients not "
+                                               "seen within this many days."),
     token: Optional[str] = Token,
     max_rounds: Optional[int] = typer.Option(None, "--max-rounds", min=1, hidden=True,
                                              help="Stop --watch after this many rounds (tests, scripts)."),
@@ -55,6 +58,7 @@ def run(
     as_json: bool = JsonOut,
 ):
     """Push pending changes and pull the server's; with --watch, forever."""
+    from edge.kiosk import after_sync as kiosk_after_sync
     from edge.sync_client import SyncClient, SyncOptions
     from edge.token_provider import token_source
 
@@ -68,10 +72,16 @@ def run(
                 Console(stderr=True).print(f"[yellow]server unreachable[/yellow]: {error.message}; backing off")
             return
         auth_said(None)
-        emit(result.to_dict(), as_json, lambda d: Console().print(
+        out = result.to_dict()
+        if (purged := kiosk_after_sync(store, purge_window_days)) is not None:
+            out["kiosk_purge"] = purged  # a clinic device drops the patients whose data just synced out of scope
+        emit(out, as_json, lambda d: Console().print(
             f"pushed {d['accepted']} accepted, {d['duplicate']} duplicate, {d['superseded']} superseded, "
             f"{d['rejected']} rejected; "
             f"pulled {d['pulled']}"))
+        if purged and purged["purged"] and not as_json:
+            Console(stderr=True).print(f"purged {len(purged['purged'])} synced patient(s) outside this clinic "
+                                       "device's scope")
         if result.push_error:
             err = result.push_error
             Console(stderr=True).print(f"[red]push failed[/red] [{err['code']}] {err['message']} (the pull ran)"

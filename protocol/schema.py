@@ -39,8 +39,10 @@ DERIVED_ID_NAMESPACE = uuid.UUID("6f1d3c2a-9b7e-5d40-8a61-2c9f0e4b7d15")
 
 def derived_id(table: str, value: Any) -> uuid.UUID:
     """The id of the one row of `table` for `value` (uuid5): every device that creates it picks the same id, so
-    two devices' offline copies are one row, merged, not two."""
-    return uuid.uuid5(DERIVED_ID_NAMESPACE, f"{table}:{uuid.UUID(str(value))}")
+    two devices' offline copies are one row, merged, not two. `value` is a UUID, or several joined by ':' (a
+    registration: f"{clinic_id}:{patient_id}"), each normalised so any spelling of the same ids agrees."""
+    parts = str(value).split(":")
+    return uuid.uuid5(DERIVED_ID_NAMESPACE, f"{table}:{':'.join(str(uuid.UUID(p)) for p in parts)}")
 
 
 def utcnow() -> dt.datetime:
@@ -383,6 +385,67 @@ class HealthEvent(SizeCapped, Observation):
         return not_in_future(v, "occurred_at")
 
 
+ConsentKind = Literal["audio", "llm", "image_ai", "share"]
+
+
+class Consent(Observation):
+    """One consent given or withdrawn (append-only): the current one per (patient, kind[, clinic]) is the latest by
+    recorded_at, then id. `share` names the clinic it is given to; the other kinds name none."""
+
+    kind: ConsentKind
+    clinic_id: uuid.UUID | None = None
+    granted: bool
+    text_version: str = Field(pattern=r"^[a-z0-9_.-]+$", max_length=40)
+    recorded_by: uuid.UUID
+    recorded_at: dt.datetime = Field(default_factory=utcnow)
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _recorded_at(cls, v: dt.datetime) -> dt.datetime:
+        return not_in_future(v, "recorded_at")
+
+    @model_validator(mode="after")
+    def _clinic_for_share(self) -> Consent:
+        if (self.kind == "share") != (self.clinic_id is not None):
+            raise pydantic_core.PydanticCustomError(
+                "consent_clinic", "a share consent names its clinic_id, and only a share consent does",
+                {"field": "clinic_id"})
+        return self
+
+
+class CheckIn(Observation):
+    """A patient's arrival at a clinic (append-only), recorded by the acting staff member or the patient."""
+
+    clinic_id: uuid.UUID
+    checked_in_at: dt.datetime = Field(default_factory=utcnow)
+    recorded_by: uuid.UUID
+
+    @field_validator("checked_in_at")
+    @classmethod
+    def _checked_in_at(cls, v: dt.datetime) -> dt.datetime:
+        return not_in_future(v, "checked_in_at")
+
+
+class Registration(Record):
+    """A patient's registration at a clinic (their consent to share with it), one per (clinic, patient): its id
+    derives from both (`derived_id("registrations", f"{clinic_id}:{user_id}")`), filled in when omitted."""
+
+    user_id: uuid.UUID
+    clinic_id: uuid.UUID
+    mrn: str | None = Field(default=None, max_length=64)
+    status: Literal["active", "withdrawn"] = "active"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_per_clinic_patient(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("id") is None and data.get("user_id") and data.get("clinic_id"):
+            try:
+                return {**data, "id": derived_id("registrations", f"{data['clinic_id']}:{data['user_id']}")}
+            except (ValueError, TypeError, AttributeError):
+                return data  # the clinic_id or user_id error is reported on its own field
+        return data
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """A table: its record model, merge policy, owning-user column and the plaintext columns it is queried by."""
@@ -392,15 +455,21 @@ class TableSpec:
     policy: Policy
     owner: str | None
     index: tuple[str, ...] = ()
-    id_from: str | None = None  # one row per value of this column: the id must be derived_id(name, value)
+    # One row per value of this column (or of these columns, joined by ':'): the id must be derived_id(name, value).
+    id_from: str | tuple[str, ...] | None = None
 
     def id_error(self, doc: dict[str, Any]) -> str | None:
         """Why a new row's id is not the one derived for it (None when it is, or when ids are free)."""
         if self.id_from is None:
             return None
-        if str(doc.get("id")) != str(derived_id(self.name, doc.get(self.id_from))):
-            return (f"a {self.name} id is derived from its {self.id_from} (one per {self.id_from}): expected "
-                    f"{derived_id(self.name, doc.get(self.id_from))}")
+        cols = (self.id_from,) if isinstance(self.id_from, str) else self.id_from
+        try:
+            expected = derived_id(self.name, ":".join(str(doc.get(c)) for c in cols))
+        except ValueError:
+            return f"a {self.name} id is derived from its {', '.join(cols)}, which must be UUIDs"
+        if str(doc.get("id")) != str(expected):
+            return (f"a {self.name} id is derived from its {', '.join(cols)} (one per {', '.join(cols)}): expected "
+                    f"{expected}")
         return None
 
 
@@ -417,6 +486,11 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("predictions", Prediction, Policy.APPEND_ONLY, "user_id", ("disease", "inputs_hash")),
         TableSpec("family_graph", FamilyGraph, Policy.DOC_MEMBERS, "user_id", id_from="user_id"),
         TableSpec("health_events", HealthEvent, Policy.APPEND_ONLY, "user_id", ("event_type", "occurred_at")),
+        # The clinic (issue 10): consents and check-ins are observations; a registration merges per column.
+        TableSpec("consents", Consent, Policy.APPEND_ONLY, "user_id", ("kind", "recorded_at")),
+        TableSpec("check_ins", CheckIn, Policy.APPEND_ONLY, "user_id", ("clinic_id", "checked_in_at")),
+        TableSpec("registrations", Registration, Policy.LWW_COLUMNS, "user_id", ("clinic_id",),
+                  id_from=("clinic_id", "user_id")),
     )
 }
 

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from edge.cli_common import Passphrase, StorePath, open_store
+from edge.cli_common import Passphrase, StorePath, UserOpt, open_store, resolve_user
 from edge.files import write_private
 from protocol.cli_output import JsonOut, emit, handle_errors
 
@@ -28,12 +28,12 @@ def therapy_run(
     pain_before: Optional[int] = typer.Option(None, "--pain-before", min=0, max=10, help="Pain 0–10 before."),
     pain_after: Optional[int] = typer.Option(None, "--pain-after", min=0, max=10, help="Pain 0–10 after."),
     save: bool = typer.Option(True, "--save/--no-save", help="Store the session (default: yes)."),
+    user: Optional[str] = UserOpt,
     store_path: Optional[Path] = StorePath,
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Count reps, check form and score an exercise video (or camera); store the session."""
-    from edge import config
     from edge.vision.therapy import session
     from protocol.errors import InputError
 
@@ -45,7 +45,7 @@ def therapy_run(
     out["feedback"] = [e for e in result.events if e["kind"] != "rep"]
     if save:
         with open_store(store_path, passphrase) as store:
-            out["session_id"] = str(session.save(store, config.primary_user(store), result, pain_before,
+            out["session_id"] = str(session.save(store, resolve_user(store, user), result, pain_before,
                                                  pain_after).id)
 
     def human(d):
@@ -63,16 +63,16 @@ def therapy_run(
 @therapy_app.command("progress")
 @handle_errors
 def therapy_progress(
+    user: Optional[str] = UserOpt,
     store_path: Optional[Path] = StorePath,
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Points, streak, personal bests and adherence to the prescribed plan."""
-    from edge import config
     from edge.vision.therapy import gamification
 
     with open_store(store_path, passphrase) as store:
-        data = gamification.load_progress(store, config.primary_user(store))
+        data = gamification.load_progress(store, resolve_user(store, user))
 
     def human(d):
         c = Console()
@@ -96,18 +96,18 @@ def therapy_plan(
     days_per_week: int = typer.Option(5, "--days", help="Days per week."),
     weeks: int = typer.Option(6, help="Length of the plan in weeks."),
     start: Optional[dt.datetime] = typer.Option(None, help="First day (default: today)."),
+    user: Optional[str] = UserOpt,
     store_path: Optional[Path] = StorePath,
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Prescribe a plan: sets × reps on some days a week."""
-    from edge import config
     from edge.vision.therapy import gamification
 
     plan = gamification.Plan(exercise, sets, reps, days_per_week,
                              (start or dt.datetime.now(dt.UTC)).date(), weeks)
     with open_store(store_path, passphrase) as store:
-        ev = gamification.save_plan(store, config.primary_user(store), plan)
+        ev = gamification.save_plan(store, resolve_user(store, user), plan)
     emit({"id": str(ev.id), **ev.data}, as_json,
          lambda d: Console().print(f"plan set: {d['exercise']} {d['sets']}×{d['reps']}, {d['days_per_week']} "
                                    f"days/week for {d['weeks']} weeks from {d['start']}"))
@@ -120,13 +120,13 @@ def scan(
     overlay_out: Optional[Path] = typer.Option(None, "--overlay", help="Write the overlay boxes as JSON here."),
     annotated_out: Optional[Path] = typer.Option(None, "--annotated", help="Write an annotated image here."),
     describe: bool = typer.Option(False, "--describe", help="Also caption the image with a hosted model "
-                                  "(needs HF_TOKEN and the user's image_ai_consent)."),
+                                  "(needs HF_TOKEN and the patient's image_ai consent)."),
+    user: Optional[str] = UserOpt,
     store_path: Optional[Path] = StorePath,
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Scan a medical photo: OCR, medications, lab results (stored as health metrics), overlay."""
-    from edge import config
     from edge.vision.scanner import overlay
     from edge.vision.scanner import scan as scanner
 
@@ -152,12 +152,13 @@ def scan(
         write_private(annotated_out, encoded.tobytes())  # a photo of a prescription: owner-only
     if save or describe:
         with open_store(store_path, passphrase) as store:
-            user_id = config.primary_user(store)
+            user_id = resolve_user(store, user)
             if describe:
+                from edge.consent import allowed
                 from edge.vision.scanner.describe import describe as hosted
 
-                consent = bool(store.users.get(user_id).image_ai_consent)
-                out["description"] = hosted(image.read_bytes(), consent=consent).__dict__
+                out["description"] = hosted(image.read_bytes(),
+                                            consent=allowed(store, user_id, "image_ai")).__dict__
             if save:
                 out["saved"] = scanner.save(store, user_id, result)
 

@@ -33,7 +33,7 @@ class AnalyzeOptions:
     """How to run the pipeline: decoding options, audio keeping, baseline size, model directory."""
 
     transcribe: stt.TranscribeOptions = field(default_factory=stt.TranscribeOptions)
-    keep_audio: bool | None = None  # None: follow the user's audio_opt_in; True: keep (needs the opt-in)
+    keep_audio: bool | None = None  # None: follow the patient's audio consent; True: keep (needs the consent)
     min_baseline_sessions: int = marker_stage.MIN_BASELINE_SESSIONS
     model_dir: str | None = None
     partial: bool = False  # the stream ended early (disconnect): stored and marked as partial
@@ -92,12 +92,11 @@ def model_versions(options: AnalyzeOptions, llm_model: str | None) -> dict[str, 
 
 
 def _consents(store: Store, user_id: uuid.UUID) -> tuple[bool, bool]:
-    """(llm_consent, audio_opt_in); a user unknown to this device has given neither."""
-    try:
-        user = store.users.get(user_id)
-    except NotFoundError:
-        return False, False
-    return user.llm_consent, user.audio_opt_in
+    """(llm, audio) consent in force: the patient's latest consent records (the old profile flags for a store made
+    before them); a user unknown to this device has given neither."""
+    from edge import consent
+
+    return consent.allowed(store, user_id, "llm"), consent.allowed(store, user_id, "audio")
 
 
 def _baseline(store: Store, user_id: uuid.UUID) -> list[dict]:
@@ -150,8 +149,9 @@ def analyze_audio(store: Store, audio: audio_stage.Audio, user_id: uuid.UUID,
     llm_consent, audio_opt_in = _consents(store, user_id)
     keep = audio_opt_in if options.keep_audio is None else options.keep_audio
     if keep and not audio_opt_in:
-        raise ForbiddenError("the user has not opted in to keeping audio recordings",
-                             hint="set audio_opt_in on the user's profile, or run without --keep-audio")
+        raise ForbiddenError("the patient has not opted in to keeping audio recordings (no audio consent)",
+                             hint="record it with `healthsync edge consent grant audio --patient ID`, or run "
+                                  "without --keep-audio")
 
     t = time.perf_counter()
     reused = transcript is not None
