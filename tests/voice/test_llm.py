@@ -23,7 +23,7 @@ def completion(content: str) -> dict:
     }
 
 
-ANSWER = {"summary": "Three days of fever and cough.", "symptoms": ["fever", "cough"], "urgency": "routine",
+ANSWER = {"summary": "Three days of fever and cough.", "symptoms": ["fever", "cough"], "urgency": "soon",
           "specialty": "pulmonology", "red_flags": [], "advice": "See a GP within a few days."}
 
 
@@ -64,7 +64,7 @@ def test_structured_request_and_merge(groq_key):
     assert text in body["messages"][-1]["content"]
     assert result.llm["status"] == "ok" and result.llm["summary"] == ANSWER["summary"]
     assert result.specialty == "pulmonology"
-    assert result.urgency == "routine"
+    assert result.urgency == "soon"
 
 
 def test_llm_cannot_lower_urgency_or_drop_rule_red_flags(groq_key):

@@ -100,7 +100,7 @@ def test_llm_used_only_with_consent(store, monkeypatch):
 
     def answer(request):
         seen.append(json.loads(request.content))
-        body = {"summary": "Headache and fever.", "symptoms": ["headache", "fever"], "urgency": "routine",
+        body = {"summary": "Headache and fever.", "symptoms": ["headache", "fever"], "urgency": "soon",
                 "specialty": "general practice", "red_flags": [], "advice": "See a GP."}
         return httpx.Response(200, json={
             "id": "c1", "object": "chat.completion", "created": 1764000000, "model": llm.DEFAULT_MODEL,
