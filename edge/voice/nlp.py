@@ -13,12 +13,12 @@ from edge.errors import MissingDependencyError
 from edge.voice import vocab
 
 SPAN_GROUP = "triage"
-GAP_BLOCK = ("not", "no", "never", "but", "and", "or", "because", "if", "although", "however", "so")
+GAP_BLOCK = ("not", "no", "never", "but", "and", "or", "because", "if", "although", "however")
 # Which clause words end a cue's reach: negation stops at any new clause ("no fever and I have a cough"), a
 # condition or a past-time cue only at a contrast ("if I get chest pain, should I…" keeps "I" in scope).
 CLAUSE = ("so", "because", "which", "who", "i", "my", "she", "he", "it", "then", "just", "only", "now")
 CONTRAST = ("but", "however", "although", "though", "except", "apart", "yet")
-SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL")
+SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "HABITUAL")
 _lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe; requests share one
 
 
@@ -41,7 +41,8 @@ class Mention:
             return "negated"
         if "HYPOTHETICAL" in self.categories:
             return "hypothetical"
-        if "HISTORICAL" in self.categories and "ACUTE" not in self.categories:
+        habitual_other = "HABITUAL" in self.categories and "FAMILY" in self.categories
+        if ("HISTORICAL" in self.categories or habitual_other) and "ACUTE" not in self.categories:
             return "historical"
         return "affirmed"
 
@@ -116,7 +117,8 @@ def pipeline():
         "rules": None, "input_span_type": "group", "span_group_name": SPAN_GROUP, "span_attrs": None,
         "prune_on_target_overlap": True,
         "terminating_types": {"NEGATED_EXISTENCE": ["CLAUSE", "CONTRAST", "AND"], "HYPOTHETICAL": ["CONTRAST"],
-                              "HISTORICAL": ["CONTRAST", "AND"], "ACUTE": ["CONTRAST"]}})
+                              "HISTORICAL": ["CONTRAST", "AND"], "HABITUAL": ["CONTRAST"],
+                              "ACUTE": ["CONTRAST"]}})
     cues = [ConTextRule(lit, cat, pattern=compile_pattern(nlp, lit), direction=direction, max_scope=scope)
             for lit, cat, direction, scope in vocab.CONTEXT_CUES]
     # Clause words are PSEUDO cues with a one-word scope: medspaCy limits a cue's scope by another only when their
