@@ -92,9 +92,24 @@ def compile_pattern(nlp, phrase: str) -> list[dict]:
     return pattern
 
 
-@functools.lru_cache(maxsize=1)
+_build_lock = threading.Lock()
+
+
 def pipeline():
-    """The spaCy + medspaCy pipeline, built once per process (about a second)."""
+    """The spaCy + medspaCy pipeline, built once per process (importing medspaCy takes seconds: it imports NLTK)."""
+    with _build_lock:  # a warm-up thread and a request may ask at once: build it once
+        return _build()
+
+
+def warm_up() -> None:
+    """Start building the pipeline in the background (while the patient is still speaking)."""
+    if _build.cache_info().currsize:
+        return
+    threading.Thread(target=pipeline, name="triage-nlp-warm-up", daemon=True).start()
+
+
+@functools.lru_cache(maxsize=1)
+def _build():
     try:
         with warnings.catch_warnings():
             # spaCy's CLI helpers (weasel, typer) import click's deprecated parser API: not ours to fix.
@@ -130,6 +145,20 @@ def pipeline():
                          max_scope=1) for w in CONTRAST]
     context.add(cues)
     return nlp
+
+
+def is_dictionary_word(word: str) -> bool:
+    """Whether English knows the word: the lemma table's forms and lemmas, and spaCy's function words (a guessed
+    non-word like "Heirlik" is in neither)."""
+    w = word.strip(".,;:!?\"'()").lower()
+    return not w.isalpha() or w in _lemma_table(pipeline()) or w in _dictionary()
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(_lemma_table(pipeline()).values()) | STOP_WORDS  # the table's keys are hashes
 
 
 def lower_keep_offsets(text: str) -> str:

@@ -35,6 +35,18 @@ class TranscribeOptions:
     # Silence inside an utterance is kept short so "no … fever" stays one window.
     min_silence_duration_ms: int = 500
     condition_on_previous_text: bool = False
+    # Per-word probabilities, so triage can tell a sure "no" from a guessed one (costs one alignment pass).
+    word_timestamps: bool = True
+
+
+@dataclass
+class WordProb:
+    """One recognised word, its time in the audio and Whisper's probability for it."""
+
+    word: str
+    start: float
+    end: float
+    probability: float
 
 
 @dataclass
@@ -46,6 +58,7 @@ class Segment:
     text: str
     avg_logprob: float
     no_speech_prob: float
+    words: list[WordProb] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +74,26 @@ class Transcript:
     def speech_seconds(self) -> float:
         """Seconds of audio that the VAD kept and Whisper transcribed."""
         return sum(s.end - s.start for s in self.segments)
+
+    def words(self):
+        """The recognised words with their character spans in `text` (for triage's confidence), [] when the model
+        gave no word probabilities."""
+        from edge.voice.triage import Word
+
+        out, base = [], 0
+        for seg in self.segments:
+            seg_at = self.text.find(seg.text, base)
+            if seg_at < 0:
+                continue
+            cursor = seg_at
+            for w in seg.words:
+                bare = w.word.strip()
+                at = self.text.find(bare, cursor, seg_at + len(seg.text)) if bare else -1
+                if at >= 0:
+                    out.append(Word(bare, at, at + len(bare), w.probability))
+                    cursor = at + len(bare)
+            base = seg_at + len(seg.text)
+        return out
 
 
 def model_path(explicit: str | os.PathLike | None = None) -> str:
@@ -124,9 +157,12 @@ def transcribe(samples: np.ndarray, options: TranscribeOptions | None = None, *,
             vad_parameters={"min_silence_duration_ms": options.min_silence_duration_ms} if options.vad_filter
             else None,
             condition_on_previous_text=options.condition_on_previous_text,
+            word_timestamps=options.word_timestamps,
         )
         # Segments are decoded lazily: runtime failures surface while iterating.
-        segs = [Segment(s.start, s.end, s.text.strip(), s.avg_logprob, s.no_speech_prob) for s in segments]
+        segs = [Segment(s.start, s.end, s.text.strip(), s.avg_logprob, s.no_speech_prob,
+                        [WordProb(w.word, w.start, w.end, w.probability) for w in (s.words or [])])
+                for s in segments]
     except (RuntimeError, ValueError) as exc:
         raise ModelError(f"speech-to-text failed: {exc}") from None
     # Whisper invents text on noise; a segment it itself rates as probably not speech is dropped.

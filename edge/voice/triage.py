@@ -20,6 +20,7 @@ LEVELS = ("self_care", "soon", "urgent", "emergency")
 LOW_WORD_PROBABILITY = 0.5  # a recognised word below this is marked unsure
 DOUBTFUL_SHARE = 0.25  # an utterance with more unsure words than this is doubtful as a whole
 DOUBTFUL_MEAN = 0.6
+GUESSED_WORD_PROBABILITY = 0.35
 HIGH_FEVER_C = 39.0  # NHS: 38 °C is a high temperature; 39 °C and more over days warrants same-day advice
 # "blood pressure", "blood test", "giving blood": the word blood with no bleeding in it.
 NOT_BLEEDING_AFTER = {"pressure", "test", "tests", "sugar", "sugars", "thinner", "thinners", "sample", "samples",
@@ -163,9 +164,12 @@ def _findings(text: str, found: list[nlp.Mention], words: list[Word], statuses: 
 def _confidence(words: list[Word]) -> dict:
     low = [w for w in words if _is_low(w)]
     mean = sum(w.probability for w in words) / len(words)
+    # A guessed non-word is how a mis-heard symptom shows ("headache" came back as "Hannah Heirlik").
+    guessed = [w for w in low if w.probability < GUESSED_WORD_PROBABILITY and not nlp.is_dictionary_word(w.text)]
+    doubtful = len(low) / len(words) > DOUBTFUL_SHARE or mean < DOUBTFUL_MEAN or bool(guessed)
     return {"words": len(words), "mean_probability": round(mean, 3),
             "unsure_words": [{"word": w.text, "probability": round(w.probability, 3)} for w in low],
-            "doubtful": len(low) / len(words) > DOUBTFUL_SHARE or mean < DOUBTFUL_MEAN, "confirm": []}
+            "doubtful": doubtful, "confirm": []}
 
 
 def _level(present: set[str], sev: int, days: float | None, modifiers: set[str], temp: float | None) -> str:
