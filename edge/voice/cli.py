@@ -48,8 +48,8 @@ def analyze(
         None, "--keep-audio/--no-keep-audio",
         help="Keep the recording, encrypted (needs the user's audio opt-in). Default: follow the opt-in."),
     model: Optional[str] = typer.Option(None, "--model", envvar="HEALTHSYNC_WHISPER_MODEL",
-                                        help="CTranslate2 Whisper model directory, or base for the bundled Whisper base "
-                                             "(default: bundled tiny.en)."),
+                                        help="CTranslate2 Whisper model directory, or base for the bundled Whisper "
+                                             "base (default: bundled tiny.en)."),
     store_path: Optional[Path] = StorePath,
     passphrase: Optional[str] = Passphrase,
     as_json: bool = JsonOut,

@@ -4,7 +4,6 @@ models) is bench/spoken_triage.py, not a test."""
 import os
 import shutil
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
