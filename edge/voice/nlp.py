@@ -13,12 +13,12 @@ from edge.errors import MissingDependencyError
 from edge.voice import vocab
 
 SPAN_GROUP = "triage"
-GAP_BLOCK = ("not", "no", "never", "but", "and", "or", "because", "if", "although", "however")
+GAP_BLOCK = ("not", "no", "never", "nor", "neither", "but", "and", "or", "because", "if", "although", "however")
 # Which clause words end a cue's reach: negation stops at any new clause ("no fever and I have a cough"), a
 # condition or a past-time cue only at a contrast ("if I get chest pain, should I…" keeps "I" in scope).
 CLAUSE = ("so", "because", "which", "who", "i", "my", "she", "he", "it", "then", "just", "only", "now")
 CONTRAST = ("but", "however", "although", "though", "except", "apart", "yet")
-SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "HABITUAL")
+SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "HABITUAL", "PAST_EVENT")
 _lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe; requests share one
 
 
@@ -42,7 +42,8 @@ class Mention:
         if "HYPOTHETICAL" in self.categories:
             return "hypothetical"
         habitual_other = "HABITUAL" in self.categories and "FAMILY" in self.categories
-        if ("HISTORICAL" in self.categories or habitual_other) and "ACUTE" not in self.categories:
+        past = {"HISTORICAL", "PAST_EVENT"} & self.categories
+        if (past or habitual_other) and "ACUTE" not in self.categories:
             return "historical"
         return "affirmed"
 
@@ -161,6 +162,21 @@ def _dictionary() -> frozenset[str]:
     return frozenset(_lemma_table(pipeline()).values()) | STOP_WORDS  # the table's keys are hashes
 
 
+QUESTION_OPENERS = {"could", "can", "does", "do", "is", "are", "should", "would", "will", "what", "how", "why",
+                    "when", "which", "might", "may"}
+PERSONS = {"i", "me", "my", "mine", "myself", "he", "she", "him", "his", "her", "hers", "they", "them", "their",
+           "we", "us", "our", "someone", "somebody", *vocab.CLASSES["KIN"]}
+
+
+def _general_question(sent) -> bool:
+    """A question about illness in general ("Is coughing up blood always serious?"): it opens like a question, ends
+    with a question mark and names no person — a patient asking about themselves or someone beside them names them
+    ("Is it normal that I'm coughing up blood?")."""
+    words = [t.lower_ for t in sent if not t.is_punct]
+    return (bool(words) and sent[-1].text == "?" and words[0] in QUESTION_OPENERS
+            and not PERSONS & {t.lower_ for t in sent} and not any(t.lemma_ in PERSONS for t in sent))
+
+
 def lower_keep_offsets(text: str) -> str:
     """Lower-case and straighten quotes without changing any character offset (so ASR word spans still align)."""
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text).replace("\u2019", "'")
@@ -171,7 +187,9 @@ def mentions(text: str) -> list[Mention]:
     nlp = pipeline()
     with _lock:
         doc = nlp(lower_keep_offsets(text))
-    sent_index = {s.start: i for i, s in enumerate(doc.sents)}
+    sents = list(doc.sents)
+    sent_index = {s.start: i for i, s in enumerate(sents)}
+    general = {i for i, s in enumerate(sents) if _general_question(s)}
     found: dict[tuple[str, int, int], Mention] = {}
     for span in doc.spans[SPAN_GROUP]:
         key = (span.label_, span.start_char, span.end_char)
@@ -183,5 +201,7 @@ def mentions(text: str) -> list[Mention]:
             m.categories.add(cat)
             s, e = mod.modifier_span
             m.cue_spans.setdefault(cat, []).append((doc[s].idx, doc[e - 1].idx + len(doc[e - 1])))
+        if m.sentence in general:
+            m.categories.add("HYPOTHETICAL")
         found[key] = m
     return sorted(found.values(), key=lambda m: (m.start, -m.end))

@@ -172,7 +172,8 @@ def transcribe(samples: np.ndarray, options: TranscribeOptions | None = None, *,
         )
         # Segments are decoded lazily: runtime failures surface while iterating.
         segs = [Segment(s.start, s.end, s.text.strip(), s.avg_logprob, s.no_speech_prob,
-                        [WordProb(w.word, w.start, w.end, w.probability) for w in (s.words or [])])
+                        [WordProb(w.word, float(w.start), float(w.end), float(w.probability))
+                         for w in (s.words or [])])
                 for s in segments]
     except (RuntimeError, ValueError) as exc:
         raise ModelError(f"speech-to-text failed: {exc}") from None

@@ -163,13 +163,13 @@ def _findings(text: str, found: list[nlp.Mention], words: list[Word], statuses: 
 
 def _confidence(words: list[Word]) -> dict:
     low = [w for w in words if _is_low(w)]
-    mean = sum(w.probability for w in words) / len(words)
+    mean = float(sum(w.probability for w in words) / len(words))
     # A guessed non-word is how a mis-heard symptom shows ("headache" came back as "Hannah Heirlik").
     guessed = [w for w in low if w.probability < GUESSED_WORD_PROBABILITY and not nlp.is_dictionary_word(w.text)]
     doubtful = len(low) / len(words) > DOUBTFUL_SHARE or mean < DOUBTFUL_MEAN or bool(guessed)
     return {"words": len(words), "mean_probability": round(mean, 3),
             "unsure_words": [{"word": w.text, "probability": round(w.probability, 3)} for w in low],
-            "doubtful": doubtful, "confirm": []}
+            "doubtful": bool(doubtful), "confirm": []}
 
 
 def _level(present: set[str], sev: int, days: float | None, modifiers: set[str], temp: float | None) -> str:

@@ -291,14 +291,16 @@ MODIFIERS: tuple[Concept, ...] = (
 # ConText cues in a patient's own words, as (literal, category, direction, max_scope). medspaCy's bundled rules are
 # written for clinicians' notes ("presentation", "h/o", "because" as hypothetical) and miss first-person speech, so
 # the pipeline uses these instead. Categories: NEGATED_EXISTENCE, HYPOTHETICAL, HISTORICAL (also resolved and
-# family-history cues), FAMILY (someone else: not itself a reason to drop a red flag — a carer may be reporting an
-# emergency now), ACUTE (now: outweighs HISTORICAL), TERMINATE, PSEUDO (looks like a cue but is not).
+# family-history cues; PAST_EVENT counts the same), FAMILY (someone else: not itself a reason to drop a red flag —
+# a carer may be reporting an emergency now), HABITUAL, ACUTE (now: outweighs HISTORICAL), PSEUDO (looks like a cue
+# but is not).
 Cue = tuple[str, str, str, int | None]
 NEG = "NEGATED_EXISTENCE"
 CONTEXT_CUES: tuple[Cue, ...] = (
     # Negation (NegEx-style, Chapman et al. 2001; scope about six words).
     ("no|not|never|without|nothing|none|nor|neither|deny|denies|denied", NEG, "FORWARD", 6),
-    ("free of", NEG, "FORWARD", 6), ("no sign of", NEG, "FORWARD", 6), ("rule|ruled out", NEG, "BACKWARD", 5),
+    ("free of", NEG, "FORWARD", 6), ("neither|nor|no|not ~1 my|his|her|your|their", NEG, "FORWARD", 6), ("no sign of",
+    NEG, "FORWARD", 6), ("rule|ruled out", NEG, "BACKWARD", 5),
     ("not sure|certain", "PSEUDO", "FORWARD", None), ("not only|just", "PSEUDO", "FORWARD", None),
     ("no doubt", "PSEUDO", "FORWARD", None), ("not that bad", "PSEUDO", "FORWARD", None),
     ("not ~1 stop|stopping", "PSEUDO", "FORWARD", None), ("never ~2 had ~3 like", "PSEUDO", "FORWARD", None),
@@ -321,6 +323,8 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("what is|'s the best way", "HYPOTHETICAL", "FORWARD", 10), ("can i still", "HYPOTHETICAL", "FORWARD", 8),
     ("what should i say", "HYPOTHETICAL", "FORWARD", 12),
     ("would|does|could that|it|this mean", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
+    ("what to do", "HYPOTHETICAL", "FORWARD", 10), ("first aid", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
+    ("learn|learning ~1 about|how", "HYPOTHETICAL", "FORWARD", 10),
     ("what happens", "HYPOTHETICAL", "FORWARD", 10), ("what if", "HYPOTHETICAL", "FORWARD", 10),
     ("=say|suppose|supposing|imagine i|he|she|someone", "HYPOTHETICAL", "FORWARD", 10),
     ("would|will i ~1 need", "HYPOTHETICAL", "BIDIRECTIONAL", 10), ("in the future", "HYPOTHETICAL", "BIDIRECTIONAL",
@@ -336,6 +340,10 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("in|since ~1 dddd", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("as a @LIFE_STAGE", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("when i|he|she|they|we ~1 be|was|were", "HISTORICAL", "BIDIRECTIONAL", 12),
+    ("when ~1 my|his|her|our ~1 @KIN ~1 was|were", "HISTORICAL", "BIDIRECTIONAL", 12),
+    # "after his heart attack", "since her stroke": the event named is in the past (scope: the next two words).
+    ("after|since ~1 my|his|her|their", "PAST_EVENT", "FORWARD", 2),
+    ("before ~1 my|his|her|their ~1 operation|surgery|treatment|diagnosis|op", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("use|used to", "HISTORICAL", "FORWARD", 10), ("back in", "HISTORICAL", "BIDIRECTIONAL", 10),
     ("in the past", "HISTORICAL", "BIDIRECTIONAL", 10), ("previously", "HISTORICAL", "BIDIRECTIONAL", 10),
     ("history of", "HISTORICAL", "FORWARD", 6),

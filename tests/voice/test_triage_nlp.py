@@ -143,3 +143,18 @@ def test_result_carries_the_new_fields_as_plain_data():
     doc = triage("No fever but my chest hurts.").to_dict()
     assert doc["urgency"] == "urgent" and doc["negated"] == ["fever"]
     json.dumps(doc)
+
+
+def test_numpy_probabilities_give_a_storable_result():
+    """faster-whisper hands numpy floats; a doubtful verdict computed from them must still store (it once did not)."""
+    import numpy as np
+
+    from edge.schema import validate
+
+    text = "I am Hannah Heirlik."
+    words = [Word(w.text, w.start, w.end, np.float64(0.2)) for w in words_for(text, {})]
+    result = triage(text, words)
+    assert result.confidence["doubtful"] is True
+    validate("symptoms", {"user_id": "00000000-0000-0000-0000-000000000001", "description": text,
+                          "severity": result.severity, "duration_days": result.duration_days,
+                          "triage": result.to_dict()})
