@@ -155,6 +155,7 @@ def test_numpy_probabilities_give_a_storable_result():
     words = [Word(w.text, w.start, w.end, np.float64(0.2)) for w in words_for(text, {})]
     result = triage(text, words)
     assert result.confidence["doubtful"] is True
+    json.dumps(result.to_dict())  # numpy.bool_ is not JSON
     validate("symptoms", {"user_id": "00000000-0000-0000-0000-000000000001", "description": text,
                           "severity": result.severity, "duration_days": result.duration_days,
                           "triage": result.to_dict()})
