@@ -61,6 +61,7 @@ def render(text: str, index: int, out: Path) -> dict:
 
 def run(cases: list[dict], model: str | None, clips: Path) -> dict:
     """Every clip through the pipeline with one Whisper model; the end-to-end figures."""
+    from edge.errors import InputError
     from edge.keys import KeySource
     from edge.store import Store
     from edge.voice import pipeline
@@ -73,7 +74,16 @@ def run(cases: list[dict], model: str | None, clips: Path) -> dict:
         options = pipeline.AnalyzeOptions(model_dir=model)
         pipeline.analyze_file(store, clips / f"{cases[0]['id']}.wav", uuid.uuid4(), options)  # warm-up
         for c in cases:
-            r = pipeline.analyze_file(store, clips / f"{c['id']}.wav", uuid.uuid4(), options)
+            t = time.perf_counter()
+            try:
+                r = pipeline.analyze_file(store, clips / f"{c['id']}.wav", uuid.uuid4(), options)
+            except InputError as exc:  # nothing heard: the app tells the patient to speak again, stores nothing
+                hyps.append("")
+                refs.append(c["text"])
+                transcribe_s += time.perf_counter() - t
+                audio_s += sf.info(clips / f"{c['id']}.wav").duration
+                rows.append((c, {"red_flags": [], "urgency": None, "confidence": {"confirm": [exc.message]}}))
+                continue
             refs.append(c["text"])
             hyps.append(r.transcript.text)
             transcribe_s += r.timings["transcribe"]
@@ -88,9 +98,13 @@ def run(cases: list[dict], model: str | None, clips: Path) -> dict:
         "false_alarms": sum(bool(t["red_flags"]) for _, t in calm) / max(1, len(calm)),
         "urgency": sum(t["urgency"] == c["urgency"] for c, t in rows) / len(rows),
         "asked_to_confirm": sum(bool((t["confidence"] or {}).get("confirm")) for _, t in rows) / len(rows),
+        # A missed red flag the app did not even ask about: the failure that matters.
+        "silent_misses": sum(not t["red_flags"] and not (t["confidence"] or {}).get("confirm") for _, t in flagged),
+        "missed_count": sum(not t["red_flags"] for _, t in flagged), "red_flag_clips": len(flagged),
         "transcribe_s_per_clip": transcribe_s / len(rows), "rtf": transcribe_s / audio_s,
+        # Only dev-half texts are printed: the hold-out stays unseen by whoever tunes the rules.
         "missed": [(c["id"], c["text"], h) for (c, t), h in zip(rows, hyps, strict=True)
-                   if c["red_flag"] and not t["red_flags"]],
+                   if c["red_flag"] and not t["red_flags"] and c["split"] == "dev"],
     }
 
 
@@ -99,7 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=80, help="how many utterances to speak (of 317)")
     parser.add_argument("--models", nargs="+", default=["tiny"], help="tiny (bundled tiny.en), base, or a directory")
-    parser.add_argument("--show-missed", action="store_true")
+    parser.add_argument("--show-missed", action="store_true", help="list missed red flags (dev-half texts only)")
     args = parser.parse_args()
     cases = select(load_cases(), args.n)
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,8 +129,9 @@ def main() -> None:
             s = run(cases, None if name == "tiny" else name, clips)
             print(f"{s['model']:10s} WER {s['wer']:.1%} · red-flag recall {s['recall']:.1%} · false alarms "
                   f"{s['false_alarms']:.1%} · urgency agreement {s['urgency']:.1%} · asked to confirm "
-                  f"{s['asked_to_confirm']:.0%} · transcribe {s['transcribe_s_per_clip']:.2f} s/clip (RTF "
-                  f"{s['rtf']:.3f})")
+                  f"{s['asked_to_confirm']:.0%} · red flags missed {s['missed_count']}/{s['red_flag_clips']}, "
+                  f"not even asked about {s['silent_misses']} · transcribe {s['transcribe_s_per_clip']:.2f} s/clip "
+                  f"(RTF {s['rtf']:.3f})")
             if args.show_missed:
                 for cid, ref, hyp in s["missed"]:
                     print(f"    missed {cid}: said {ref!r} → heard {hyp!r}")

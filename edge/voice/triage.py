@@ -152,10 +152,10 @@ def extract_findings(text: str, words: list[Word] | None = None) -> list[Finding
     """Concept mentions (not modifiers) in reading order, each with its context and any unsure words in it."""
     found = _meant(text, nlp.mentions(text))
     statuses = [_status(m, [], cautious=False) for m in found]
-    return [f for f in _findings(text, found, words or [], statuses) if f.name not in _MODIFIERS]
+    return [f for f in _findings(found, words or [], statuses) if f.name not in _MODIFIERS]
 
 
-def _findings(text: str, found: list[nlp.Mention], words: list[Word], statuses: list[str]) -> list[Finding]:
+def _findings(found: list[nlp.Mention], words: list[Word], statuses: list[str]) -> list[Finding]:
     return [Finding(m.concept, m.text, status == "negated", m.start, status, m.experiencer,
                     [w.text for w in _words_in(words, m.start, m.end) if _is_low(w)])
             for m, status in zip(found, statuses, strict=True)]
@@ -202,7 +202,7 @@ def triage(text: str, words: list[Word] | None = None) -> TriageResult:
     strict = [_status(m, words, cautious=False) for m in found]
     fired = redflags.evaluate(_present(found, strict))
     cautious = redflags.evaluate(_present(found, [_status(m, words, cautious=True) for m in found]))
-    findings = _findings(text, found, words, strict)
+    findings = _findings(found, words, strict)
     flags = [_flag(rule, hits, found, strict, words, confirm=False) for rule, hits in fired]
     known = {f.id for f in flags}
     # Lean to caution: a red flag that only an unsure "no"/"if"/"years ago" kept away is raised, to be confirmed.

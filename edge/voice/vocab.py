@@ -317,7 +317,9 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("worried|scared|afraid|frightened about|of ~1 getting|having", "HYPOTHETICAL", "FORWARD", 8),
     ("read about", "HYPOTHETICAL", "FORWARD", 8), ("tell me about|what", "HYPOTHETICAL", "FORWARD", 10),
     ("how do|can|should i", "HYPOTHETICAL", "FORWARD", 10), ("when do|should i", "HYPOTHETICAL", "FORWARD", 10),
-    ("is that|it|this ~1 an? emergency|serious|normal", "HYPOTHETICAL", "BIDIRECTIONAL", 12),
+    ("is that|it|this ~1 an? emergency|serious", "HYPOTHETICAL", "BACKWARD", 12),
+    # "is it normal to get…" asks in general; "is it normal that I'm coughing up blood?" reports a symptom.
+    ("is it normal to", "HYPOTHETICAL", "FORWARD", 12),
     ("should i worry|ring|call", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
     ("should i come in", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
     ("what is|'s the best way", "HYPOTHETICAL", "FORWARD", 10), ("can i still", "HYPOTHETICAL", "FORWARD", 8),

@@ -159,3 +159,25 @@ def test_numpy_probabilities_give_a_storable_result():
     validate("symptoms", {"user_id": "00000000-0000-0000-0000-000000000001", "description": text,
                           "severity": result.severity, "duration_days": result.duration_days,
                           "triage": result.to_dict()})
+
+
+@pytest.mark.parametrize("text, flagged", [
+    # A request is now, whatever history comes with it.
+    ("I had a stroke three years ago and I need my clopidogrel repeated.", False),
+    # "blood pressure" has no blood in it; "hay fever" no fever.
+    ("I've got a cough and my blood pressure is high.", False),
+    # A general question is about illness in general; the same question about oneself is a symptom.
+    ("Is coughing up blood always serious?", False),
+    ("Is it normal that I'm coughing up blood?", True),
+    # Now outweighs a past-time cue in the same sentence.
+    ("I had a stroke years ago and this morning my face started drooping again.", True),
+    ("My sister is epileptic and has seizures sometimes.", False),
+    ("Sometimes I want to kill myself.", True),  # habitual said of oneself is not history
+])
+def test_safety_nets_and_their_limits(text, flagged):
+    assert bool(triage(text).red_flags) == flagged
+
+
+def test_hay_fever_is_no_fever_and_a_request_keeps_its_level():
+    assert "fever" not in triage("My eyes are itchy, it's hay fever season.").symptoms
+    assert triage("I had a stroke three years ago and I need my clopidogrel repeated.").urgency == "soon"
