@@ -1,4 +1,5 @@
-"""Voice pipeline benchmark: whole-pipeline real-time factor vs a bare WhisperModel.transcribe on the same audio,
+"""Voice pipeline benchmark: whole-pipeline real-time factor vs a bare WhisperModel.transcribe on the same audio
+(same decoding options, word timestamps included), the triage's own time per utterance,
 streaming latency (end of speech → final result) over the WebSocket, and WER on the committed fixtures.
 
     .venv/bin/python bench/bench_voice.py            # 3 rounds
@@ -41,7 +42,8 @@ def bare_transcribe(model, samples: np.ndarray) -> str:
     segments, _ = model.transcribe(samples, beam_size=o.beam_size, language=o.language,
                                    initial_prompt=o.initial_prompt, vad_filter=o.vad_filter,
                                    vad_parameters={"min_silence_duration_ms": o.min_silence_duration_ms},
-                                   condition_on_previous_text=o.condition_on_previous_text)
+                                   condition_on_previous_text=o.condition_on_previous_text,
+                                   word_timestamps=o.word_timestamps)
     return " ".join(s.text.strip() for s in segments)
 
 
@@ -50,6 +52,7 @@ def bench_rtf(store: Store, rounds: int) -> dict:
     model = stt.load_model()
     user = uuid.uuid4()
     bare = full = speech = 0.0
+    triage_s: list[float] = []
     for _ in range(rounds):
         for i, u in enumerate(UTTERANCES):
             path = DATA / u["file"]
@@ -61,11 +64,13 @@ def bench_rtf(store: Store, rounds: int) -> dict:
                     bare_transcribe(model, samples)
                     bare += time.perf_counter() - t
                 else:
-                    pipeline.analyze_file(store, path, user)
+                    result = pipeline.analyze_file(store, path, user)
                     full += time.perf_counter() - t
+                    triage_s.append(result.timings["triage"])
             speech += len(samples) / audio.SAMPLE_RATE
     return {"audio_s": speech, "bare_s": bare, "pipeline_s": full, "bare_rtf": bare / speech,
-            "rtf": full / speech, "overhead": full / bare}
+            "rtf": full / speech, "overhead": full / bare, "triage_ms": 1000 * statistics.mean(triage_s),
+            "triage_max_ms": 1000 * max(triage_s)}
 
 
 def bench_rtf_long(store: Store, rounds: int, tmp: Path) -> dict:
@@ -178,6 +183,8 @@ def main() -> None:
     print(f"per utterance: bare transcribe: {r['bare_s']:.2f} s  RTF {r['bare_rtf']:.3f}")
     print(f"per utterance: full pipeline : {r['pipeline_s']:.2f} s  RTF {r['rtf']:.3f}  "
           f"[target ≤ {TARGETS['rtf']}] {verdict(r['rtf'] <= TARGETS['rtf'])}")
+    print(f"per utterance: triage (spaCy + medspaCy + rules, offline assessor): mean {r['triage_ms']:.1f} ms, "
+          f"max {r['triage_max_ms']:.1f} ms")
     print(f"per utterance: overhead      : {r['overhead']:.3f}×  "
           f"[target ≤ {TARGETS['overhead']}] {verdict(r['overhead'] <= TARGETS['overhead'])}")
     print(f"one {long['audio_s']:.0f} s consultation: bare RTF {long['bare_rtf']:.3f}, pipeline RTF "

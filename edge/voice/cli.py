@@ -33,7 +33,14 @@ def _human(d: dict) -> None:
     dur = f", for {t['duration_days']:g} day(s)" if t["duration_days"] is not None else ""
     out.print(f"[bold]triage[/bold]      {t['urgency']} · severity {t['severity']}/10{dur} · see: {t['specialty']}")
     for flag in d["red_flags"]:
-        out.print(f"[bold red]RED FLAG[/bold red]    {flag['title']} — {flag['advice']}")
+        unsure = " (heard unsurely: please confirm)" if flag.get("confirm") else ""
+        out.print(f"[bold red]RED FLAG[/bold red]    {flag['title']}{unsure} — {flag['advice']}")
+    conf = t.get("confidence") or {}
+    if conf.get("unsure_words"):
+        out.print("[bold]unsure[/bold]      " + ", ".join(f"{w['word']} ({w['probability']:.2f})"
+                                                       for w in conf["unsure_words"]))
+    for question in conf.get("confirm", []):
+        out.print(f"[bold yellow]CONFIRM[/bold yellow]     {question}")
     if not d["red_flags"]:
         out.print(f"[bold]advice[/bold]      {t['advice']}")
     out.print(f"stored symptom {d['symptom_id']}" + (f" · alert {d['alert_id']}" if d["alert_id"] else "")
@@ -49,7 +56,8 @@ def analyze(
         None, "--keep-audio/--no-keep-audio",
         help="Keep the recording, encrypted (needs the user's audio opt-in). Default: follow the opt-in."),
     model: Optional[str] = typer.Option(None, "--model", envvar="HEALTHSYNC_WHISPER_MODEL",
-                                        help="CTranslate2 Whisper model directory (default: bundled tiny.en)."),
+                                        help="CTranslate2 Whisper model directory, or base for the bundled Whisper "
+                                             "base (default: bundled tiny.en)."),
     store_path: Optional[Path] = StorePath,
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,

@@ -19,7 +19,7 @@ ENV_KEY = "GROQ_API_KEY"
 ENV_MODEL = "HEALTHSYNC_GROQ_MODEL"
 DEFAULT_MODEL = "openai/gpt-oss-20b"  # supports strict json_schema structured outputs on Groq
 DEFAULT_TIMEOUT_S = 8.0
-URGENCY_RANK = {"none": 0, "self_care": 1, "routine": 2, "urgent": 3, "emergency": 4}
+URGENCY_RANK = {"self_care": 0, "soon": 1, "urgent": 2, "emergency": 3}
 
 SYSTEM_PROMPT = (
     "You are a cautious triage assistant for a clinic kiosk. From the patient's own words, give a structured "
@@ -33,7 +33,7 @@ class LLMAssessment(BaseModel):
     model_config = ConfigDict(extra="forbid")
     summary: str = Field(max_length=2000)
     symptoms: list[str] = Field(max_length=50)
-    urgency: Literal["none", "self_care", "routine", "urgent", "emergency"]
+    urgency: Literal["self_care", "soon", "urgent", "emergency"]
     specialty: str = Field(max_length=100)
     red_flags: list[str] = Field(max_length=20)
     advice: str = Field(max_length=2000)

@@ -15,6 +15,7 @@ import httpx
 from edge.store import Store
 from edge.voice import audio as audio_stage
 from edge.voice import markers as marker_stage
+from edge.voice import nlp
 from edge.voice import transcribe as stt
 from edge.voice.llm import choose_assessor
 from edge.voice.triage import triage
@@ -23,7 +24,7 @@ from protocol.schema import new_id
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "voice-v1"
+PIPELINE_VERSION = "voice-v2"
 BASELINE_HISTORY = 30  # earlier sessions read for the personal baseline
 MAX_DESCRIPTION = 5000  # the symptoms.description limit
 
@@ -153,6 +154,7 @@ def analyze_audio(store: Store, audio: audio_stage.Audio, user_id: uuid.UUID,
                              hint="record it with `healthsync edge consent grant audio --patient ID`, or run "
                                   "without --keep-audio")
 
+    nlp.warm_up()  # builds the triage pipeline on another core while Whisper transcribes
     t = time.perf_counter()
     reused = transcript is not None
     if transcript is None:
@@ -169,7 +171,7 @@ def analyze_audio(store: Store, audio: audio_stage.Audio, user_id: uuid.UUID,
 
     t = time.perf_counter()
     assessor = choose_assessor(llm_consent, http_client=options.http_client)
-    result = assessor.assess(transcript.text, triage(transcript.text))
+    result = assessor.assess(transcript.text, triage(transcript.text, transcript.words()))
     timings["triage"] = time.perf_counter() - t
     versions = model_versions(options, getattr(assessor, "model", None))
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from edge.store import Store
 from edge.voice import audio as audio_stage
+from edge.voice import nlp
 from edge.voice import transcribe as stt
 from edge.voice.pipeline import AnalysisResult, AnalyzeOptions, analyze_audio
 from protocol.errors import InputError
@@ -58,6 +59,7 @@ class VoiceStream:
         self._partial_at = 0  # frames the last partial transcript was started on
         self._last_partial: tuple[int, stt.Transcript] | None = None  # (frames covered, its transcript)
         self._lock = threading.Lock()
+        nlp.warm_up()  # the triage pipeline is ready by the end of the utterance
 
     @property
     def seconds(self) -> float:

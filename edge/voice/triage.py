@@ -1,229 +1,70 @@
-"""Stage 4, triage: a transparent offline rule engine over the transcript — symptoms (with negation, duration and
-severity), red flags that must never be missed, urgency and the specialty to see.
+"""Stage 4, triage: what the patient said → concepts (with negated, hypothetical, historical and someone-else
+mentions told apart), red flags that must never be missed, urgency, severity, duration and the specialty to see.
 
-Every finding names the words it came from, so a clinician can check why a rule fired. Red-flag rules follow the
-public "call emergency services" lists: NHS "When to call 999", the AHA heart-attack warning signs, the Stroke
-Association's FAST test, NICE CKS anaphylaxis, and the 988 Suicide & Crisis Lifeline guidance.
+The concepts come from the clinical NLP pipeline in edge/voice/nlp.py (spaCy + medspaCy's TargetMatcher and
+ConText over edge/voice/vocab.py); the must-not-miss rules and their published sources are in
+edge/voice/redflags.py. Safety first: a red-flag concept that is not clearly negated, hypothetical, historical or a
+family history is flagged, and a red flag that depends on a word the recogniser was unsure of is raised and asked
+about rather than dropped. Every finding names the words it came from, so a clinician can check why a rule fired.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 
-from edge.voice.textnorm import words_to_digits
+from edge.voice import nlp, redflags, vocab
+from edge.voice.measures import DEFAULT_SEVERITY, duration_days, prepare, severity, temperature_c  # noqa: F401
+from edge.voice.redflags import EMERGENCY  # noqa: F401  (kept importable from here)
 
-ENGINE_VERSION = "rules-v1"
-
-_BODY = r"(?:left |right )?"
-_BE = r"(?:is |are |feels? |feeling |has |have |went |gone |got |getting |been |so |very |really |a bit |all )*"
-_CANT = r"(?:can'?t|cannot|can not|could ?n'?t|unable to)"
-
-# symptom name → (specialty, regex patterns). Longer matches win where patterns overlap ("crushing chest pain" is
-# chest_pressure, not chest_pain).
-LEXICON: dict[str, tuple[str, tuple[str, ...]]] = {
-    "chest_pain": ("cardiology", (r"chest pains?", r"pain in (?:my |the )?chest", r"chest (?:hurts|is hurting|ache)",
-                                  r"heart ?burn")),
-    "chest_pressure": ("cardiology", (
-        r"(?:crushing|squeezing|heavy|tight|pressing)(?: \w+)? (?:chest|in (?:my |the )?chest)(?: pains?)?",
-        r"chest " + _BE + r"(?:tight|heavy|tightness|pressure)",
-        r"(?:tightness|pressure|heaviness) (?:in|on) (?:my )?chest",
-        r"pain (?:spreading|radiating|going|moving) (?:down |to |into )+(?:my )?(?:left )?(?:arm|jaw|neck|back)")),
-    "shortness_of_breath": ("pulmonology", (
-        r"short(?:ness)? of breath", r"out of breath", r"breathless(?:ness)?",
-        r"(?:difficulty|trouble|problems?|hard|struggling) (?:to |with )?breath(?:e|ing)",
-        r"breathing (?:is )?(?:hard|difficult)")),
-    "cannot_breathe": ("pulmonology", (_CANT + r" (?:catch my )?breathe?", r"gasping(?: for air)?", r"choking",
-                                       r"lips " + _BE + r"(?:turning )?blue")),
-    "wheezing": ("pulmonology", (r"wheez\w*",)),
-    "cough": ("pulmonology", (r"cough\w*",)),
-    "coughing_blood": ("pulmonology", (r"cough\w* (?:up )?blood",)),
-    "palpitations": ("cardiology", (r"palpitations?", r"heart (?:is )?(?:racing|pounding|fluttering|skipping)")),
-    "sweating": ("general practice", (r"sweat\w*", r"clammy")),
-    "fainting": ("cardiology", (r"faint(?:ed|ing)?", r"passed out", r"blacked out", r"lost consciousness",
-                                r"unconscious", r"collapsed")),
-    "fever": ("general practice", (r"fevers?", r"feverish", r"high temperature", r"temperature of \d+", r"chills")),
-    "headache": ("neurology", (r"head ?aches?", r"migraines?", r"(?:my )?head (?:hurts|is pounding|is killing me)",
-                               r"pain in (?:my )?head")),
-    "thunderclap_headache": ("neurology", (r"worst headache (?:of|in) my life", r"thunderclap",
-                                           r"sudden(?:ly)? (?:a )?(?:severe|terrible|very bad) headache")),
-    "stiff_neck": ("neurology", (r"stiff neck", r"neck (?:is )?stiff", r"can'?t (?:bend|move) my neck")),
-    "dizziness": ("neurology", (r"dizz\w*", r"light ?headed\w*", r"vertigo", r"room (?:is )?spinning")),
-    "facial_droop": ("neurology", (r"face " + _BE + r"(?:droop\w*|drop\w*|numb|crooked|lopsided)",
-                                   r"droop\w*(?: face| mouth| on one side)?", r"crooked smile",
-                                   r"one side of my face")),
-    "limb_weakness": ("neurology", (
-        _BODY + r"(?:arm|leg|hand)s? " + _BE + r"(?:weak|numb|heavy|limp|paralys\w*)",
-        r"(?:weakness|numbness) (?:in|of) (?:my )?" + _BODY + r"(?:arm|leg|hand|side)s?",
-        _CANT + r" (?:lift|raise|move|feel) my " + _BODY + r"(?:arm|leg|hand)s?",
-        r"one side of my body")),
-    # "blurred" is how speech-to-text often hears "slurred"; "my speech is blurred" means the same to a triage nurse.
-    "speech_difficulty": ("neurology", (r"slurr\w*", r"speech " + _BE + r"(?:blurr\w*|garbled|jumbled|strange)",
-                                        _CANT + r" (?:speak|talk|get (?:my |the )?words out)",
-                                        r"(?:trouble|difficulty|problems?) (?:speaking|talking|finding words)",
-                                        r"words (?:are|come out) (?:jumbled|wrong|garbled)")),
-    "vision_loss": ("ophthalmology", (r"(?:lost|losing|loss of) (?:my )?(?:vision|sight)", _CANT + r" see",
-                                      r"sudden(?:ly)? blind\w*")),
-    "blurred_vision": ("ophthalmology", (r"blurr?(?:ed|y) vision", r"vision (?:is )?blurr?(?:ed|y)")),
-    "confusion": ("neurology", (r"confus\w*", r"disoriented")),
-    "numbness": ("neurology", (r"numb(?:ness)?", r"tingl\w*", r"pins and needles")),
-    "seizure": ("neurology", (r"seizures?", r"convuls\w*", r"fitting")),
-    "nausea": ("gastroenterology", (r"nause\w*", r"feel(?:ing)? sick", r"queasy")),
-    "vomiting": ("gastroenterology", (r"vomit\w*", r"throw(?:ing|n)? up", r"threw up")),
-    "vomiting_blood": ("gastroenterology", (r"(?:vomit\w*|throw\w* up|threw up) blood",)),
-    "diarrhea": ("gastroenterology", (r"diarrh?o?ea",)),
-    "abdominal_pain": ("gastroenterology", (r"(?:stomach|abdominal|belly|tummy) (?:pain|ache|cramps?)",
-                                            r"stomach ?ache", r"(?:stomach|belly|tummy) (?:hurts|is hurting)",
-                                            r"pain in (?:my )?(?:stomach|abdomen|belly)")),
-    "blood_in_stool": ("gastroenterology", (r"blood in (?:my )?(?:stool|poo|urine)", r"black stools?")),
-    "back_pain": ("orthopedics", (r"back (?:pain|ache|hurts)", r"backache", r"pain in (?:my )?(?:lower )?back")),
-    "joint_pain": ("rheumatology", (r"joint (?:pain|ache)s?", r"(?:knee|hip|shoulder|ankle|wrist|elbow)s? "
-                                    r"(?:pain|hurts?|is hurting|aches?)")),
-    "rash": ("dermatology", (r"rash\w*", r"itch\w*", r"spots")),
-    "hives": ("dermatology", (r"hives", r"welts")),
-    "allergic_trigger": ("allergy and immunology", (r"allergic reaction", r"(?:bee |wasp )?st(?:ung|ing)",
-                                                    r"(?:ate|eat|eating|eaten) (?:some )?(?:peanuts?|nuts|shellfish)",
-                                                    r"anaphyla\w*")),
-    "airway_swelling": ("allergy and immunology", (
-        r"(?:throat|tongue|lips?|mouth) " + _BE + r"(?:swell\w*|swollen|closing(?: up)?)",
-        r"swell\w* (?:of|in) (?:my )?(?:throat|tongue|lips?|mouth|face)", r"throat (?:is )?closing")),
-    "sore_throat": ("ENT", (r"sore throat", r"throat (?:is )?(?:sore|hurts|scratchy)")),
-    "runny_nose": ("ENT", (r"runny nose", r"blocked nose", r"stuffy nose", r"congest\w*", r"sneez\w*")),
-    "ear_pain": ("ENT", (r"ear ?aches?", r"ear (?:pain|hurts)")),
-    "fatigue": ("general practice", (r"tired\w*", r"fatigue\w*", r"exhaust\w*", r"no energy")),
-    "insomnia": ("psychiatry", (r"insomnia", _CANT + r" sleep", r"trouble sleeping")),
-    "anxiety": ("psychiatry", (r"anxi\w*", r"panic\w*", r"worried all the time")),
-    "low_mood": ("psychiatry", (r"depress\w*", r"hopeless\w*", r"low mood", r"feel(?:ing)? down")),
-    "suicidal_ideation": ("psychiatry", (
-        r"suicid\w*", r"kill(?:ing)? myself", r"end(?:ing)? (?:it all|my (?:own )?life)", r"take my (?:own )?life",
-        r"want(?:ed)? to die", r"wish(?:ed)? i (?:was|were) dead", r"better off dead", r"hurt(?:ing)? myself",
-        r"self[- ]?harm\w*", r"no reason to live", r"(?:don'?t|do not) want to (?:live|be alive)")),
-    "severe_bleeding": ("emergency medicine", (
-        r"(?:won'?t|will not|doesn'?t|does not|can'?t|cannot|not) stop(?:ping)? (?:the )?bleeding",
-        r"bleed\w* (?:heavily|a lot|badly|profusely|everywhere|non ?stop)", r"heavy bleeding",
-        r"(?:losing|lost) a lot of blood", r"blood (?:is )?(?:spurting|pouring|everywhere)")),
-    "bleeding": ("general practice", (r"bleed\w*", r"blood")),
-    "urinary_burning": ("urology", (r"burn\w* (?:when|while) (?:i )?(?:pee|urinat\w*)", r"painful urination")),
-    "frequent_urination": ("endocrinology", (r"(?:pee|urinat\w*) (?:a lot|all the time|frequently|often)",
-                                             r"frequent urination")),
-    "thirst": ("endocrinology", (r"(?:very |always |really )?thirsty", r"excessive thirst")),
-    "high_blood_sugar": ("endocrinology", (r"(?:blood )?sugars? (?:is |are )?(?:high|up)", r"hyperglyc\w*")),
-    "swollen_legs": ("cardiology", (r"(?:legs?|ankles?|feet) " + _BE + r"swollen", r"swollen (?:legs?|ankles?|feet)")),
-}
-
-NEGATIONS = (r"no", r"not", r"never", r"without", r"denies", r"deny", r"denied", r"denying", r"none", r"nor",
-             r"neither", r"free of", r"negative for", r"no signs? of", r"don'?t have", r"do not have",
-             r"doesn'?t have", r"does not have", r"haven'?t (?:had|got)", r"have not (?:had|got)", r"hasn'?t",
-             r"didn'?t have", r"no longer (?:have|has)", r"not having", r"ruled out", r"not any", r"don'?t feel",
-             r"do not feel", r"am not", r"i'?m not", r"isn'?t", r"aren'?t")
-# Words that end a negation's reach: "no fever but a bad cough", "no chest pain, just a cough".
-TERMINATORS = (r"but", r"however", r"although", r"though", r"except", r"apart from", r"just", r"only", r"yet",
-               r"still", r"now", r"and (?:i|my|it)", r"i (?:have|am|feel|get|got|think)", r"i'?ve", r"i'?m", r"my",
-               r"which", r"who", r"since", r"because")
-NEGATION_WINDOW = 6  # words; NegEx's scope (Chapman et al. 2001) is five to six words
-
-_NEG_RE = re.compile(r"\b(?:" + "|".join(NEGATIONS) + r")\b")
-_TERM_RE = re.compile(r"\b(?:" + "|".join(TERMINATORS) + r")\b")
-_PATTERNS = [(name, re.compile(r"\b" + p + r"\b")) for name, (_, pats) in LEXICON.items() for p in pats]
-
-SEVERITY_WORDS = (
-    (8, r"severe(?:ly)?|excruciating|unbearable|terrible|agoni[sz]ing|horrible|worst|crushing|really bad|very bad"
-        r"|extreme(?:ly)?"),
-    (5, r"moderate|quite bad|bad|pretty bad|getting worse"),
-    (2, r"mild(?:ly)?|slight(?:ly)?|a little|a bit|minor"),
-)
-_MILD_NEGATED_RE = re.compile(r"\b(?:not|isn'?t|wasn'?t|never) (?:too |that |so |very |really )?"
-                              r"(?:bad|severe|terrible|painful|serious)\b")
-DEFAULT_SEVERITY = 4  # symptoms reported without a stated severity
-RED_FLAG_SEVERITY = 8  # a red flag without a stated severity is recorded as severe
-
-MAX_DURATION_DAYS = 36_500  # the symptoms.duration_days bound
-_UNIT_DAYS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1, "night": 1, "week": 7, "fortnight": 14, "month": 30,
-              "year": 365}
-_COUNT = r"(\d+(?:\.\d+)?|a|an|one|a few|few|several|a couple of|a couple|couple of)"
-_DURATION_RE = re.compile(r"\b(?:for|past|last|about|almost|over|nearly) (?:the )?(?:past |last )?" + _COUNT
-                          + r" (minute|hour|day|night|week|fortnight|month|year)s?\b")
-_AGO_RE = re.compile(r"\b" + _COUNT + r" (minute|hour|day|night|week|fortnight|month|year)s? ago\b")
-_SINCE = {"this morning": 0.25, "last night": 0.5, "yesterday": 1, "the day before yesterday": 2,
-          "last week": 7, "last month": 30, "last year": 365, "this afternoon": 0.1, "today": 0.25}
-_SINCE_RE = re.compile(r"\b(?:since|started|began|from) (" + "|".join(sorted(_SINCE, key=len, reverse=True)) + r")\b")
-_SCORE_RE = re.compile(r"\b(\d+(?:\.\d+)?) ?(?:out of|/|on a scale of|over) ?10\b")
+ENGINE_VERSION = "nlp-v2 (spaCy + medspaCy ConText)"
+LEVELS = ("self_care", "soon", "urgent", "emergency")
+LOW_WORD_PROBABILITY = 0.5  # a recognised word below this is marked unsure
+DOUBTFUL_SHARE = 0.25  # an utterance with more unsure words than this is doubtful as a whole
+DOUBTFUL_MEAN = 0.6
+GUESSED_WORD_PROBABILITY = 0.35
+HIGH_FEVER_C = 39.0  # NHS: 38 °C is a high temperature; 39 °C and more over days warrants same-day advice
+# "blood pressure", "blood test", "giving blood": the word blood with no bleeding in it.
+NOT_BLEEDING_AFTER = {"pressure", "test", "tests", "sugar", "sugars", "thinner", "thinners", "sample", "samples",
+                      "result", "results", "count", "group", "type", "donor", "work", "glucose", "levels", "level"}
+NOT_BLEEDING_BEFORE = {"giving", "give", "gave", "donate", "donated", "donating"}
+_SPECIALTY = {c.id: c.specialty for c in vocab.SYMPTOMS}
+_LEVEL = {c.id: c.level for c in vocab.SYMPTOMS}
+_PERSIST = {c.id: c.persist_days for c in vocab.SYMPTOMS}
+_MODIFIERS = {c.id for c in vocab.MODIFIERS}
 
 
-@dataclass(frozen=True)
-class RedFlagRule:
-    """A must-not-miss pattern: it fires when `all_of` are all present and, if given, any of `any_of` is."""
+@dataclass
+class Word:
+    """One recognised word and how sure the recogniser was, with its character span in the transcript."""
 
-    id: str
-    title: str
-    advice: str
-    any_of: tuple[str, ...]
-    all_of: tuple[str, ...] = ()
-    source: str = ""
-
-
-EMERGENCY = "Call emergency services now (911 in the US, 112 in the EU, 999 in the UK)."
-RED_FLAGS: tuple[RedFlagRule, ...] = (
-    RedFlagRule("cardiac_chest_pain", "Chest pain with heart-attack warning signs",
-                EMERGENCY + " Sit down and rest; chew 300 mg aspirin unless allergic.",
-                ("shortness_of_breath", "cannot_breathe", "sweating", "nausea", "vomiting", "fainting", "dizziness",
-                 "chest_pressure"), ("chest_pain",), "AHA heart attack warning signs; NHS chest pain"),
-    RedFlagRule("cardiac_chest_pain", "Crushing or radiating chest pain", EMERGENCY
-                + " Sit down and rest; chew 300 mg aspirin unless allergic.", ("chest_pressure",), (),
-                "NHS: chest pain that feels heavy or tight or spreads to the arm, jaw, neck or back"),
-    RedFlagRule("stroke_fast", "Possible stroke (FAST: face, arms, speech)",
-                EMERGENCY + " Note the time the symptoms started; do not eat or drink.",
-                ("facial_droop", "limb_weakness", "speech_difficulty", "vision_loss"), (),
-                "Stroke Association / NHS FAST test"),
-    RedFlagRule("suicidal_ideation", "Thoughts of suicide or self-harm",
-                "You do not have to face this alone: call or text 988 (US) or your local crisis line now; call "
-                "emergency services if you might act on these thoughts.", ("suicidal_ideation",), (),
-                "988 Suicide & Crisis Lifeline; NICE NG225"),
-    RedFlagRule("anaphylaxis", "Possible anaphylaxis (airway swelling)",
-                EMERGENCY + " Use an adrenaline auto-injector if you have one.", ("airway_swelling",), (),
-                "NICE CKS angio-oedema and anaphylaxis"),
-    RedFlagRule("anaphylaxis", "Possible anaphylaxis (allergic reaction with breathing problems)",
-                EMERGENCY + " Use an adrenaline auto-injector if you have one.",
-                ("shortness_of_breath", "cannot_breathe", "wheezing", "fainting"), ("hives",),
-                "NICE CKS angio-oedema and anaphylaxis"),
-    RedFlagRule("anaphylaxis", "Possible anaphylaxis (allergic reaction with breathing problems)",
-                EMERGENCY + " Use an adrenaline auto-injector if you have one.",
-                ("shortness_of_breath", "cannot_breathe", "wheezing", "fainting"), ("allergic_trigger",),
-                "NICE CKS angio-oedema and anaphylaxis"),
-    RedFlagRule("severe_bleeding", "Severe bleeding", EMERGENCY + " Press firmly on the wound with a clean cloth.",
-                ("severe_bleeding", "vomiting_blood", "coughing_blood"), (), "NHS: when to call 999"),
-    RedFlagRule("severe_breathing_difficulty", "Severe difficulty breathing", EMERGENCY, ("cannot_breathe",), (),
-                "NHS: when to call 999"),
-    RedFlagRule("thunderclap_headache", "Sudden, worst-ever headache", EMERGENCY, ("thunderclap_headache",), (),
-                "NICE CG150 headaches: thunderclap headache"),
-    RedFlagRule("meningitis_signs", "Fever with a stiff neck", EMERGENCY, ("stiff_neck",), ("fever",),
-                "NHS meningitis symptoms"),
-    RedFlagRule("seizure", "Seizure", EMERGENCY, ("seizure",), (), "NHS: when to call 999"),
-)
-# Same-day care without a red flag (NHS 111 "get help today").
-URGENT_ALONE = {"chest_pain", "shortness_of_breath", "palpitations", "fainting", "confusion", "blood_in_stool",
-                "high_blood_sugar", "blurred_vision", "bleeding", "numbness"}
-SELF_CARE = {"runny_nose", "sore_throat", "cough", "fatigue", "headache", "ear_pain", "rash"}
+    text: str
+    start: int
+    end: int
+    probability: float
 
 
 @dataclass
 class Finding:
-    """One symptom mention: its canonical name, the words it came from, and whether it was negated."""
+    """One concept mention: its name, the words it came from, and its context (negated, hypothetical, …)."""
 
     name: str
     text: str
     negated: bool
     start: int
+    status: str = "affirmed"  # affirmed | negated | hypothetical | historical
+    experiencer: str = "patient"  # patient | other
+    unsure_words: list[str] = field(default_factory=list)
 
 
 @dataclass
 class RedFlag:
-    """A red-flag rule that fired, with the findings that made it fire."""
+    """A red-flag rule that fired, with the words that made it fire."""
 
     id: str
     title: str
     advice: str
     evidence: list[str]
     source: str
+    confirm: bool = False  # raised on words the recogniser was unsure of: ask the patient to confirm
 
 
 @dataclass
@@ -237,9 +78,11 @@ class TriageResult:
     severity_source: str
     duration_days: float | None
     red_flags: list[RedFlag]
-    urgency: str  # emergency | urgent | routine | self_care | none
+    urgency: str  # emergency | urgent | soon | self_care
     specialty: str
     advice: str
+    not_current: list[str] = field(default_factory=list)  # hypothetical or historical mentions
+    confidence: dict | None = None  # the recogniser's word confidence, when known
     engine: str = ENGINE_VERSION
     llm: dict | None = field(default=None)
 
@@ -253,101 +96,158 @@ class TriageResult:
         return asdict(self)
 
 
-def prepare(text: str) -> str:
-    """Lower-case, spelled numbers as digits, curly quotes straightened, whitespace collapsed."""
-    text = text.lower().replace("\u2019", "'").replace("-", " ")
-    return " ".join(words_to_digits(text).split())
+def _is_low(word: Word) -> bool:
+    return word.probability < LOW_WORD_PROBABILITY
 
 
-def extract_findings(text: str) -> list[Finding]:
-    """Symptom mentions in reading order, longest match first where patterns overlap, with negation (NegEx-style:
-    a trigger up to NEGATION_WINDOW words before the mention, in the same clause, with no terminator between)."""
-    text = prepare(text)
-    matches = sorted(((m.start(), m.end(), name) for name, rx in _PATTERNS for m in rx.finditer(text)),
-                     key=lambda m: (-(m[1] - m[0]), m[0]))
-    taken: list[tuple[int, int, str]] = []
-    for s, e, name in matches:
-        if all(e <= ts or s >= te for ts, te, _ in taken):
-            taken.append((s, e, name))
-    findings = []
-    for s, e, name in sorted(taken):
-        findings.append(Finding(name, text[s:e], _negated(text, s), s))
-    return findings
+def _words_in(words: list[Word], start: int, end: int) -> list[Word]:
+    return [w for w in words if w.start < end and w.end > start]
 
 
-def _negated(text: str, start: int) -> bool:
-    clause_start = max(text.rfind(c, 0, start) for c in ".;!?") + 1
-    before = text[clause_start:start]
-    negs = list(_NEG_RE.finditer(before))
-    if not negs:
-        return False
-    last = negs[-1]
-    between = before[last.end():]
-    if _TERM_RE.search(between):
-        return False
-    return len(between.split()) <= NEGATION_WINDOW
+def _not_bleeding(text: str, m: nlp.Mention) -> bool:
+    before = text[:m.start].lower().split()[-1:]
+    after = text[m.end:].lower().replace(",", " ").split()[:1]
+    return bool(set(after) & NOT_BLEEDING_AFTER or set(before) & NOT_BLEEDING_BEFORE)
 
 
-def _severity(text: str, present: bool) -> tuple[int, str]:
-    text = prepare(text)
-    score = _SCORE_RE.search(text)
-    if score and 0 <= float(score.group(1)) <= 10:
-        return round(float(score.group(1))), "stated"
-    if _MILD_NEGATED_RE.search(text):  # "not too bad", "not severe": said to play it down
-        return 2, "described"
-    for value, words in SEVERITY_WORDS:
-        if re.search(r"\b(?:" + words + r")\b", text):
-            return value, "described"
-    return (DEFAULT_SEVERITY, "default") if present else (0, "none")
-
-
-def _count(word: str) -> float:
-    word = word.removeprefix("a ").removesuffix(" of") if word not in ("a", "an") else word
-    return {"a": 1, "an": 1, "one": 1, "few": 3, "several": 3, "couple": 2}.get(word) or float(word)
-
-
-def duration_days(text: str) -> float | None:
-    """How long the symptoms have lasted, in days, from phrases like "for three days" or "since yesterday"."""
-    text = prepare(text)
-    m = _DURATION_RE.search(text) or _AGO_RE.search(text)
-    if m:
-        days = round(_count(m.group(1)) * _UNIT_DAYS[m.group(2)], 4)
-        return days if days <= MAX_DURATION_DAYS else None  # "for 500 years" is a figure of speech
-    m = _SINCE_RE.search(text)
-    return float(_SINCE[m.group(1)]) if m else None
-
-
-def triage(text: str) -> TriageResult:
-    """Run the offline rules over a transcript."""
-    findings = extract_findings(text)
-    present = list(dict.fromkeys(f.name for f in findings if not f.negated))
-    negated = list(dict.fromkeys(f.name for f in findings if f.negated and f.name not in present))
-    flags: dict[str, RedFlag] = {}
-    for rule in RED_FLAGS:
-        if rule.id in flags or not all(n in present for n in rule.all_of):
+def _meant(text: str, found: list[nlp.Mention]) -> list[nlp.Mention]:
+    """Drop mentions that are not what they look like: "blood pressure", and a mention inside a longer one that
+    hides it ("hay fever" is no fever)."""
+    keep = []
+    for m in found:
+        if m.concept == "blood" and _not_bleeding(text, m):
             continue
-        hits = [n for n in rule.any_of if n in present]
-        if hits:
-            evidence = [f.text for f in findings if not f.negated and f.name in (*rule.all_of, *hits)]
-            flags[rule.id] = RedFlag(rule.id, rule.title, rule.advice, evidence, rule.source)
-    severity, source = _severity(text, bool(present))
+        if any(m.concept in vocab.HIDES.get(o.concept, ()) and o.start <= m.start and m.end <= o.end
+               and (o.end - o.start) > (m.end - m.start) for o in found):
+            continue
+        keep.append(m)
+    return keep
+
+
+def _status(m: nlp.Mention, words: list[Word], cautious: bool) -> str:
+    """The mention's status; `cautious` ignores any suppressing cue spoken in unsure words only."""
+    if m.concept in vocab.REQUESTS and m.status == "historical":
+        return "affirmed"  # "I had a stroke years ago and need my clopidogrel": the request is now
+    if not cautious or not words:
+        return m.status
+    kept = set(m.categories)
+    for cat in nlp.SUPPRESSING:
+        spans = m.cue_spans.get(cat, [])
+        if spans and all(any(_is_low(w) for w in _words_in(words, s, e)) for s, e in spans):
+            kept.discard(cat)
+    if m.concept in vocab.REQUESTS:
+        kept.discard("HISTORICAL")
+    return nlp.Mention(m.concept, m.text, m.start, m.end, m.sentence, kept).status
+
+
+def _present(found: list[nlp.Mention], statuses: list[str]) -> redflags.Present:
+    by_sentence: dict[int, set[str]] = {}
+    for m, status in zip(found, statuses, strict=True):
+        if status == "affirmed":
+            by_sentence.setdefault(m.sentence, set()).add(m.concept)
+    return redflags.Present(by_sentence)
+
+
+def extract_findings(text: str, words: list[Word] | None = None) -> list[Finding]:
+    """Concept mentions (not modifiers) in reading order, each with its context and any unsure words in it."""
+    found = _meant(text, nlp.mentions(text))
+    statuses = [_status(m, [], cautious=False) for m in found]
+    return [f for f in _findings(found, words or [], statuses) if f.name not in _MODIFIERS]
+
+
+def _findings(found: list[nlp.Mention], words: list[Word], statuses: list[str]) -> list[Finding]:
+    return [Finding(m.concept, m.text, status == "negated", m.start, status, m.experiencer,
+                    [w.text for w in _words_in(words, m.start, m.end) if _is_low(w)])
+            for m, status in zip(found, statuses, strict=True)]
+
+
+def _confidence(words: list[Word]) -> dict:
+    low = [w for w in words if _is_low(w)]
+    mean = float(sum(w.probability for w in words) / len(words))
+    # A guessed non-word is how a mis-heard symptom shows ("headache" came back as "Hannah Heirlik").
+    guessed = [w for w in low if w.probability < GUESSED_WORD_PROBABILITY and not nlp.is_dictionary_word(w.text)]
+    doubtful = len(low) / len(words) > DOUBTFUL_SHARE or mean < DOUBTFUL_MEAN or bool(guessed)
+    return {"words": len(words), "mean_probability": round(mean, 3),
+            "unsure_words": [{"word": w.text, "probability": round(w.probability, 3)} for w in low],
+            "doubtful": bool(doubtful), "confirm": []}
+
+
+def _level(present: set[str], sev: int, days: float | None, modifiers: set[str], temp: float | None) -> str:
+    """Urgency without a red flag: the highest level of the present concepts, moved by what was said about them."""
+    levels = [_LEVEL[c] for c in present if _LEVEL.get(c)]
+    if not levels:
+        return "self_care"
+    level = max(levels, key=LEVELS.index)
+    persists = any(_PERSIST.get(c) and days is not None and days >= _PERSIST[c] for c in present)
+    if level == "self_care" and (persists or "worsening" in modifiers):
+        level = "soon"
+    mild = "mild" in modifiers and not present & (vocab.REQUESTS | vocab.MEASURED)
+    if level == "soon" and mild and not persists and (days is None or days < 7):
+        level = "self_care"  # "a bit stiff", "bleeds a little"
+    if "palpitations" in present and present & {"dizziness", "fainting", "chest_pain", "shortness_of_breath"}:
+        level = "urgent"  # NHS palpitations: get help with dizziness, fainting, chest pain or breathlessness
+    if "urinary_burning" in present and "fever" in present and "flank_pain" in present:
+        level = "urgent"  # NHS UTI: a high temperature with pain in the side is a kidney infection
+    if "fever" in present and temp is not None and temp >= HIGH_FEVER_C:
+        level = max(level, "urgent", key=LEVELS.index)
+    if sev >= 8 and level != "self_care":
+        level = "urgent"
+    return level
+
+
+def triage(text: str, words: list[Word] | None = None) -> TriageResult:
+    """Triage a transcript; `words`, when the recogniser gave them, carry its per-word confidence."""
+    words = words or []
+    found = _meant(text, nlp.mentions(text))
+    strict = [_status(m, words, cautious=False) for m in found]
+    fired = redflags.evaluate(_present(found, strict))
+    cautious = redflags.evaluate(_present(found, [_status(m, words, cautious=True) for m in found]))
+    findings = _findings(found, words, strict)
+    flags = [_flag(rule, hits, found, strict, words, confirm=False) for rule, hits in fired]
+    known = {f.id for f in flags}
+    # Lean to caution: a red flag that only an unsure "no"/"if"/"years ago" kept away is raised, to be confirmed.
+    flags += [_flag(rule, hits, found, strict, words, confirm=True) for rule, hits in cautious if rule.id not in known]
+
+    present = [f.name for f in findings if f.status == "affirmed" and f.name not in _MODIFIERS]
+    present = list(dict.fromkeys(present))
+    negated = list(dict.fromkeys(f.name for f in findings if f.status == "negated" and f.name not in _MODIFIERS
+                                 and f.name not in present))
+    not_current = list(dict.fromkeys(f.name for f in findings if f.status in ("hypothetical", "historical")
+                                     and f.name not in _MODIFIERS and f.name not in present))
+    modifiers = {f.name for f in findings if f.status == "affirmed" and f.name in _MODIFIERS}
+    sev, source = severity(text, bool(present))
     if flags and source == "default":
-        severity, source = RED_FLAG_SEVERITY, "red_flag"
-    if flags:
-        urgency = "emergency"
-    elif not present:
-        urgency = "none"
-    elif severity >= 8 or any(n in URGENT_ALONE for n in present):
-        urgency = "urgent"
-    elif all(n in SELF_CARE for n in present) and severity <= 3:
-        urgency = "self_care"
-    else:
-        urgency = "routine"
+        sev, source = vocab.RED_FLAG_SEVERITY, "red_flag"
+    days = duration_days(text)
+    urgency = "emergency" if flags else _level(set(present), sev if present else 0, days, modifiers,
+                                                temperature_c(text))
+    confidence = _confidence(words) if words else None
+    if confidence is not None:
+        confidence["confirm"] = _questions(flags, findings, confidence)
     return TriageResult(
-        symptoms=present, negated=negated, findings=findings, severity=severity, severity_source=source,
-        duration_days=duration_days(text), red_flags=list(flags.values()), urgency=urgency,
-        specialty=_specialty(present, bool(flags)), advice=_advice(urgency, list(flags.values())),
-    )
+        symptoms=present, negated=negated, findings=findings, severity=sev, severity_source=source,
+        duration_days=days, red_flags=flags, urgency=urgency, specialty=_specialty(present, bool(flags)),
+        advice=_advice(urgency, flags, bool(present)), not_current=not_current, confidence=confidence)
+
+
+def _flag(rule: redflags.RedFlagRule, hits: list[str], found: list[nlp.Mention], statuses: list[str],
+          words: list[Word], confirm: bool) -> RedFlag:
+    spans = [m for m in found if m.concept in hits]
+    evidence = list(dict.fromkeys(m.text for m in spans))
+    unsure = any(_is_low(w) for m in spans for w in _words_in(words, m.start, m.end))
+    return RedFlag(rule.id, rule.title, rule.advice, evidence, rule.source, confirm or unsure)
+
+
+def _questions(flags: list[RedFlag], findings: list[Finding], confidence: dict) -> list[str]:
+    """What the app should ask the patient to confirm: unsure red flags first, then a doubtful utterance."""
+    asks = [f"Did you say \"{' / '.join(f.evidence)}\"? If so, this may be an emergency: {f.title.lower()}."
+            for f in flags if f.confirm]
+    unsure_red = [f for f in findings if f.unsure_words and f.name in redflags.RED_FLAG_CONCEPTS
+                  and f.status != "affirmed"]
+    asks += [f"I was not sure I heard \"{f.text}\" right: please say it again." for f in unsure_red]
+    if confidence["doubtful"]:
+        asks.append("I could not hear all of that clearly: please say it again, or type it.")
+    return asks
 
 
 def _specialty(present: list[str], emergency: bool) -> str:
@@ -355,21 +255,24 @@ def _specialty(present: list[str], emergency: bool) -> str:
         return "emergency medicine"
     votes: dict[str, int] = {}
     for name in present:
-        spec = LEXICON[name][0]
-        votes[spec] = votes.get(spec, 0) + 1
+        spec = _SPECIALTY.get(name)
+        if spec:
+            votes[spec] = votes.get(spec, 0) + 1
     if not votes:
         return "general practice"
-    # Most symptoms wins; ties go to the first mentioned (dicts keep insertion order).
+    # Most concepts wins; ties go to the first mentioned (dicts keep insertion order).
     return max(votes, key=lambda s: votes[s])
 
 
-def _advice(urgency: str, flags: list[RedFlag]) -> str:
+def _advice(urgency: str, flags: list[RedFlag], present: bool) -> str:
     if flags:
         return " ".join(dict.fromkeys(f.advice for f in flags))
+    if urgency == "self_care" and not present:
+        return "No symptoms were recognised; describe what you feel, or see a doctor if you are worried."
     return {
         "urgent": "Get medical help today: see a doctor or call your local urgent-care line (NHS 111 in the UK).",
-        "routine": "Book an appointment with a doctor; seek help sooner if it gets worse.",
+        "soon": "Book an appointment with a doctor or pharmacist in the next few days; seek help sooner if it gets "
+                "worse.",
         "self_care": "This usually gets better with rest and self-care; see a doctor if it lasts over a week or "
                      "gets worse.",
-        "none": "No symptoms were recognised; describe what you feel, or see a doctor if you are worried.",
     }[urgency]

@@ -23,7 +23,7 @@ def completion(content: str) -> dict:
     }
 
 
-ANSWER = {"summary": "Three days of fever and cough.", "symptoms": ["fever", "cough"], "urgency": "routine",
+ANSWER = {"summary": "Three days of fever and cough.", "symptoms": ["fever", "cough"], "urgency": "soon",
           "specialty": "pulmonology", "red_flags": [], "advice": "See a GP within a few days."}
 
 
@@ -64,7 +64,7 @@ def test_structured_request_and_merge(groq_key):
     assert text in body["messages"][-1]["content"]
     assert result.llm["status"] == "ok" and result.llm["summary"] == ANSWER["summary"]
     assert result.specialty == "pulmonology"
-    assert result.urgency == "routine"
+    assert result.urgency == "soon"
 
 
 def test_llm_cannot_lower_urgency_or_drop_rule_red_flags(groq_key):
@@ -132,3 +132,38 @@ def test_no_key_sends_nothing(monkeypatch):
     assert assessor.name == "offline-rules"
     assessor.assess("I have a fever.", triage("I have a fever."))
     assert rec.requests == []
+
+
+@pytest.mark.parametrize("text", [
+    "It feels like an elephant is sitting on my chest and I'm sweating buckets.",
+    "My wife's face has dropped on one side and she can't smile properly.",
+    "I've been vomiting blood since last night.",
+    "I don't want to be here anymore, I've been thinking about ending it.",
+])
+def test_a_calm_llm_never_lowers_a_rule_red_flag(groq_key, text):
+    """The rules found a red flag; an LLM answering "self-care, no red flags" changes neither."""
+    calm = dict(ANSWER, urgency="self_care", red_flags=[], specialty="general practice")
+    rec = Recorder(lambda r: httpx.Response(200, json=completion(json.dumps(calm))))
+    offline = triage(text)
+    assert offline.red_flags  # the rules' own finding
+    result = llm.choose_assessor(True, http_client=client(rec)).assess(text, offline)
+    assert result.urgency == "emergency"
+    assert [f.id for f in result.red_flags] == [f.id for f in offline.red_flags]
+    assert result.advice == offline.advice
+
+
+def test_llm_may_raise_urgency_without_a_red_flag(groq_key):
+    sooner = dict(ANSWER, urgency="urgent")
+    rec = Recorder(lambda r: httpx.Response(200, json=completion(json.dumps(sooner))))
+    text = "I've got a tickly cough."
+    offline = triage(text)
+    assert offline.urgency == "self_care"
+    result = llm.choose_assessor(True, http_client=client(rec)).assess(text, offline)
+    assert result.urgency == "urgent" and result.red_flags == []
+
+
+def test_llm_answer_with_an_unknown_level_falls_back(groq_key):
+    rec = Recorder(lambda r: httpx.Response(200, json=completion(json.dumps(dict(ANSWER, urgency="routine")))))
+    text = "I have a fever."
+    result = llm.choose_assessor(True, http_client=client(rec)).assess(text, triage(text))
+    assert result.llm["status"] == "fallback" and result.llm["reason"] == "ValidationError"

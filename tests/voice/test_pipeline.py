@@ -100,7 +100,7 @@ def test_llm_used_only_with_consent(store, monkeypatch):
 
     def answer(request):
         seen.append(json.loads(request.content))
-        body = {"summary": "Headache and fever.", "symptoms": ["headache", "fever"], "urgency": "routine",
+        body = {"summary": "Headache and fever.", "symptoms": ["headache", "fever"], "urgency": "soon",
                 "specialty": "general practice", "red_flags": [], "advice": "See a GP."}
         return httpx.Response(200, json={
             "id": "c1", "object": "chat.completion", "created": 1764000000, "model": llm.DEFAULT_MODEL,
@@ -133,3 +133,15 @@ def test_noise_only_refused_and_nothing_stored(store, user_id, tmp_path):
         pipeline.analyze_file(store, tmp_path / "noise.wav", user_id)
     assert store.symptoms.count() == 0
     assert store.query("SELECT count(*) FROM outbox")[0][0] == 0
+
+
+def test_word_confidence_reaches_the_stored_triage(store, user_id):
+    result = pipeline.analyze_file(store, DATA / "u04_stroke_face_speech.wav", user_id)
+    conf = result.triage["confidence"]
+    assert conf["words"] == len(result.transcript.words()) > 5
+    assert 0 < conf["mean_probability"] <= 1
+    text = result.transcript.text
+    for w in result.transcript.words():  # every word's span points at its own text in the transcript
+        assert text[w.start:w.end] == w.text
+    row = store.symptoms.get(result.symptom_id)
+    assert row.triage["confidence"] == conf

@@ -1,0 +1,207 @@
+"""The clinical NLP pipeline under triage: a blank English spaCy pipeline with the lookup lemmatizer
+(spacy-lookups-data), a sentencizer, medspaCy's TargetMatcher over the symptom vocabulary and medspaCy's ConText for
+negated, hypothetical, historical and someone-else mentions. Built in code from edge/voice/vocab.py: nothing is
+loaded from a hub or downloaded at run time."""
+from __future__ import annotations
+
+import functools
+import threading
+import warnings
+from dataclasses import dataclass, field
+
+from edge.voice import vocab
+from protocol.errors import MissingDependencyError
+
+SPAN_GROUP = "triage"
+GAP_BLOCK = ("not", "no", "never", "nor", "neither", "but", "and", "or", "because", "if", "although", "however")
+# Which clause words end a cue's reach: negation stops at any new clause ("no fever and I have a cough"), a
+# condition or a past-time cue only at a contrast ("if I get chest pain, should I…" keeps "I" in scope).
+CLAUSE = ("so", "because", "which", "who", "i", "my", "she", "he", "it", "then", "just", "only", "now")
+CONTRAST = ("but", "however", "although", "though", "except", "apart", "yet")
+SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "HABITUAL", "PAST_EVENT")
+_lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe; requests share one
+
+
+@dataclass
+class Mention:
+    """One concept found in the text, with its ConText status and the character span it came from."""
+
+    concept: str
+    text: str
+    start: int  # character offsets into the text triage was given
+    end: int
+    sentence: int
+    categories: set[str] = field(default_factory=set)  # ConText categories that modify it
+    cue_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # category → cue character spans
+
+    @property
+    def status(self) -> str:
+        """affirmed | negated | hypothetical | historical (the strongest suppressing cue wins, in that order)."""
+        if "NEGATED_EXISTENCE" in self.categories:
+            return "negated"
+        if "HYPOTHETICAL" in self.categories:
+            return "hypothetical"
+        habitual_other = "HABITUAL" in self.categories and "FAMILY" in self.categories
+        past = {"HISTORICAL", "PAST_EVENT"} & self.categories
+        if (past or habitual_other) and "ACUTE" not in self.categories:
+            return "historical"
+        return "affirmed"
+
+    @property
+    def experiencer(self) -> str:
+        """'patient' or 'other' (a relative, friend or anyone else named as having it)."""
+        return "other" if "FAMILY" in self.categories else "patient"
+
+
+def _lemma_table(nlp) -> dict[str, str]:
+    return nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+
+
+def _lemmas(nlp, word: str) -> list[str]:
+    """The lemmas of a written word as the pipeline will see it (it may split: "can't" → ca, not)."""
+    table = _lemma_table(nlp)
+    return [table.get(t.text, t.text) for t in nlp.make_doc(word.lower())]
+
+
+def _unit(nlp, unit: str) -> list[dict]:
+    optional = unit.endswith("?") and len(unit) > 1
+    unit = unit.rstrip("?") if optional else unit
+    if unit.startswith("~"):
+        n = int(unit[1:] or 3)
+        return [{"IS_PUNCT": False, "LEMMA": {"NOT_IN": list(GAP_BLOCK)}, "OP": f"{{0,{n}}}"}]
+    if set(unit) == {"d"}:
+        tokens = [{"SHAPE": unit}]
+    elif unit.startswith("="):
+        tokens = [{"LOWER": {"IN": unit[1:].split("|")}}]
+    else:
+        words = [w for alt in unit.split("|") for w in (vocab.CLASSES[alt[1:]] if alt.startswith("@") else (alt,))]
+        split = [_lemmas(nlp, w) for w in words]
+        if len(split) == 1:  # one written word, which the tokenizer may split ("can't" → ca, n't)
+            tokens = [{"LEMMA": lem} for lem in split[0]]
+        else:
+            tokens = [{"LEMMA": {"IN": sorted({parts[0] for parts in split})}}]
+    if optional:
+        tokens[0]["OP"] = "?"
+    return tokens
+
+
+def compile_pattern(nlp, phrase: str) -> list[dict]:
+    """A vocabulary phrase (see edge/voice/vocab.py) as a spaCy Matcher token pattern."""
+    pattern: list[dict] = []
+    for unit in phrase.split():
+        pattern += _unit(nlp, unit)
+    return pattern
+
+
+_build_lock = threading.Lock()
+
+
+def pipeline():
+    """The spaCy + medspaCy pipeline, built once per process (importing medspaCy takes seconds: it imports NLTK)."""
+    with _build_lock:  # a warm-up thread and a request may ask at once: build it once
+        return _build()
+
+
+def warm_up() -> None:
+    """Start building the pipeline in the background (while the patient is still speaking)."""
+    if _build.cache_info().currsize:
+        return
+    threading.Thread(target=pipeline, name="triage-nlp-warm-up", daemon=True).start()
+
+
+@functools.lru_cache(maxsize=1)
+def _build():
+    try:
+        with warnings.catch_warnings():
+            # spaCy's CLI helpers (weasel, typer) import click's deprecated parser API: not ours to fix.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import spacy
+            from medspacy.context import ConText, ConTextRule  # noqa: F401  (registers the factory)
+            from medspacy.target_matcher import TargetMatcher, TargetRule  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError("spacy / medspacy", "voice") from None
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.add_pipe("sentencizer")
+    nlp.initialize()  # loads the lemma table from the spacy-lookups-data package (a local file)
+    matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": SPAN_GROUP,
+                                                             "prune": False})
+    rules = [TargetRule(f"{c.id}:{p}", c.id, pattern=compile_pattern(nlp, p))
+             for c in (*vocab.SYMPTOMS, *vocab.MODIFIERS) for p in c.patterns]
+    matcher.add(rules)
+    context = nlp.add_pipe("medspacy_context", config={
+        "rules": None, "input_span_type": "group", "span_group_name": SPAN_GROUP, "span_attrs": None,
+        "prune_on_target_overlap": True,
+        "terminating_types": {"NEGATED_EXISTENCE": ["CLAUSE", "CONTRAST", "AND"], "HYPOTHETICAL": ["CONTRAST"],
+                              "HISTORICAL": ["CONTRAST", "AND"], "HABITUAL": ["CONTRAST"],
+                              "ACUTE": ["CONTRAST"]}})
+    cues = [ConTextRule(lit, cat, pattern=compile_pattern(nlp, lit), direction=direction, max_scope=scope)
+            for lit, cat, direction, scope in vocab.CONTEXT_CUES]
+    # Clause words are PSEUDO cues with a one-word scope: medspaCy limits a cue's scope by another only when their
+    # scopes overlap at an end, so a sentence-wide scope would never cut anything.
+    cues += [ConTextRule(w, "CLAUSE", pattern=compile_pattern(nlp, w), direction="PSEUDO", max_scope=1)
+              for w in CLAUSE]
+    cues += [ConTextRule("and", "AND", pattern=compile_pattern(nlp, "and"), direction="PSEUDO", max_scope=1)]
+    cues += [ConTextRule(w, "CONTRAST", pattern=compile_pattern(nlp, w), direction="PSEUDO",
+                         max_scope=1) for w in CONTRAST]
+    context.add(cues)
+    return nlp
+
+
+def is_dictionary_word(word: str) -> bool:
+    """Whether English knows the word: the lemma table's forms and lemmas, and spaCy's function words (a guessed
+    non-word like "Heirlik" is in neither)."""
+    w = word.strip(".,;:!?\"'()").lower()
+    return not w.isalpha() or w in _lemma_table(pipeline()) or w in _dictionary()
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(_lemma_table(pipeline()).values()) | STOP_WORDS  # the table's keys are hashes
+
+
+QUESTION_OPENERS = {"could", "can", "does", "do", "is", "are", "should", "would", "will", "what", "how", "why",
+                    "when", "which", "might", "may"}
+PERSONS = {"i", "me", "my", "mine", "myself", "he", "she", "him", "his", "her", "hers", "they", "them", "their",
+           "we", "us", "our", "someone", "somebody", *vocab.CLASSES["KIN"]}
+
+
+def _general_question(sent) -> bool:
+    """A question about illness in general ("Is coughing up blood always serious?"): it opens like a question, ends
+    with a question mark and names no person — a patient asking about themselves or someone beside them names them
+    ("Is it normal that I'm coughing up blood?")."""
+    words = [t.lower_ for t in sent if not t.is_punct]
+    return (bool(words) and sent[-1].text == "?" and words[0] in QUESTION_OPENERS
+            and not PERSONS & {t.lower_ for t in sent} and not any(t.lemma_ in PERSONS for t in sent))
+
+
+def lower_keep_offsets(text: str) -> str:
+    """Lower-case and straighten quotes without changing any character offset (so ASR word spans still align)."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text).replace("\u2019", "'")
+
+
+def mentions(text: str) -> list[Mention]:
+    """Every concept and modifier mention in the text, in reading order, with its ConText categories."""
+    nlp = pipeline()
+    with _lock:
+        doc = nlp(lower_keep_offsets(text))
+    sents = list(doc.sents)
+    sent_index = {s.start: i for i, s in enumerate(sents)}
+    general = {i for i, s in enumerate(sents) if _general_question(s)}
+    found: dict[tuple[str, int, int], Mention] = {}
+    for span in doc.spans[SPAN_GROUP]:
+        key = (span.label_, span.start_char, span.end_char)
+        if key in found:
+            continue
+        m = Mention(span.label_, span.text, span.start_char, span.end_char, sent_index.get(span.sent.start, 0))
+        for mod in span._.modifiers:
+            cat = mod.category.upper()
+            m.categories.add(cat)
+            s, e = mod.modifier_span
+            m.cue_spans.setdefault(cat, []).append((doc[s].idx, doc[e - 1].idx + len(doc[e - 1])))
+        if m.sentence in general:
+            m.categories.add("HYPOTHETICAL")
+        found[key] = m
+    return sorted(found.values(), key=lambda m: (m.start, -m.end))

@@ -1,0 +1,158 @@
+"""Must-not-miss rules: which combinations of present (affirmed) concepts mean "call emergency services now".
+
+Sources, as published:
+- NHS, "When to call 999" (nhs.uk/nhs-services/urgent-and-emergency-care-services/when-to-call-999): signs of a heart
+  attack (chest pain, pressure, heaviness, tightness or squeezing across the chest), signs of a stroke, sudden
+  confusion, suicide attempt, severe difficulty breathing (not being able to get words out, choking or gasping),
+  heavy bleeding (spraying, pouring or enough to make a puddle), seizure, unconscious and cannot be woken, sudden
+  rapid swelling of the lips, mouth, throat or tongue; South Western Ambulance Service "When to call 999" (loss of
+  consciousness, an acute confused state, fits that are not stopping).
+- Stroke Association / NHS FAST test: Face dropped, Arms cannot be raised, Speech slurred, Time to call 999; NHS
+  Wales BCUHB adds sudden loss or blurring of vision and sudden numbness on one side.
+- NHS "Vomiting blood" and "Coughing up blood" (call 999 / go to A&E), NHS "Bleeding from the bottom" (black or dark
+  red poo: A&E), NHS "Stomach ache" (sudden, severe pain: call 999), NHS "Headaches" (sudden, agonising headache:
+  call 999; NICE CG150 thunderclap headache), NHS "Meningitis" (fever with a stiff neck, dislike of bright light, a
+  rash that does not fade under a glass), NICE CKS angio-oedema and anaphylaxis, AHA heart-attack warning signs
+  (pain spreading to the arm or jaw, cold sweat, nausea, light-headedness), 988 Suicide & Crisis Lifeline / NICE
+  NG225 (self-harm).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+EMERGENCY = "Call emergency services now (911 in the US, 112 in the EU, 999 in the UK)."
+
+
+class Present:
+    """The affirmed concepts of one utterance, by name and by sentence, for the rules to test."""
+
+    def __init__(self, by_sentence: dict[int, set[str]]):
+        self.by_sentence = by_sentence
+        self.all = set().union(*by_sentence.values()) if by_sentence else set()
+
+    def any(self, *names: str) -> list[str]:
+        """Which of these concepts are present anywhere in the utterance."""
+        return [n for n in names if n in self.all]
+
+    def together(self, first: tuple[str, ...], second: tuple[str, ...]) -> list[str]:
+        """Concepts of `first` and `second` said in one sentence ("I threw up and it was full of blood")."""
+        for names in self.by_sentence.values():
+            a, b = [n for n in first if n in names], [n for n in second if n in names]
+            if a and b:
+                return a + b
+        return []
+
+
+def _all_of(required: tuple[str, ...], any_of: tuple[str, ...]) -> Callable[[Present], list[str]]:
+    def test(p: Present) -> list[str]:
+        hits = p.any(*any_of)
+        return [*required, *hits] if hits and all(r in p.all for r in required) else []
+    return test
+
+
+def _any(*names: str) -> Callable[[Present], list[str]]:
+    return lambda p: p.any(*names)
+
+
+def _either(*tests: Callable[[Present], list[str]]) -> Callable[[Present], list[str]]:
+    def test(p: Present) -> list[str]:
+        for t in tests:
+            if hit := t(p):
+                return hit
+        return []
+    return test
+
+
+@dataclass(frozen=True)
+class RedFlagRule:
+    """A must-not-miss combination: `test` returns the concepts that made it fire, or nothing."""
+
+    id: str
+    title: str
+    advice: str
+    test: Callable[[Present], list[str]]
+    source: str
+
+
+_ASPIRIN = " Sit down and rest; chew 300 mg aspirin unless allergic."
+_HEART_SIGNS = ("spreading_pain", "sweating", "shortness_of_breath", "cannot_breathe", "nausea", "vomiting",
+                "fainting", "dizziness", "sudden", "worst_ever", "severe", "chest_pressure")
+_ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling")
+_BLEEDING_SHOCK = ("fainting", "dizziness", "shock_signs", "heavy_bleeding", "unresponsive")
+
+RULES: tuple[RedFlagRule, ...] = (
+    RedFlagRule("cardiac_chest_pain", "Chest pain with heart-attack warning signs", EMERGENCY + _ASPIRIN,
+                _either(_any("heart_attack", "chest_pressure", "spreading_pain"),
+                        _all_of(("chest_pain",), _HEART_SIGNS),
+                        _all_of(("arm_jaw_pain",), ("sweating", "nausea", "shortness_of_breath", "fainting"))),
+                "NHS: when to call 999 (heart attack); AHA heart attack warning signs (pain spreading to the arm, "
+                "jaw or neck)"),
+    RedFlagRule("stroke_fast", "Possible stroke (FAST: face, arms, speech)",
+                EMERGENCY + " Note the time the symptoms started; do not eat or drink.",
+                _either(_any("facial_droop", "limb_weakness", "speech_difficulty", "vision_loss", "stroke"),
+                        _all_of(("numbness",), ("sudden",))),
+                "Stroke Association / NHS FAST test; NHS Wales: sudden vision loss or one-sided numbness"),
+    RedFlagRule("severe_breathing_difficulty", "Severe difficulty breathing", EMERGENCY,
+                _either(_any("cannot_breathe"), _all_of(("shortness_of_breath",), ("severe", "sudden", "worst_ever"))),
+                "NHS: when to call 999 (not able to get words out, choking or gasping)"),
+    RedFlagRule("seizure", "Seizure (fit)", EMERGENCY + " Move things away that could hurt them; do not hold them "
+                "down; time the fit.", _any("seizure"), "NHS: when to call 999 (seizure)"),
+    RedFlagRule("unresponsive", "Unconscious or cannot be woken",
+                EMERGENCY + " Check breathing; if breathing, put them in the recovery position.",
+                _any("unresponsive"), "NHS: when to call 999 (unconscious, cannot be woken)"),
+    RedFlagRule("severe_bleeding", "Heavy bleeding that will not stop",
+                EMERGENCY + " Press firmly on the wound with a clean cloth.",
+                _either(_any("heavy_bleeding"), lambda p: p.together(("blood", "bleeding"), ("not_stopping",))),
+                "NHS: when to call 999 (heavy bleeding)"),
+    RedFlagRule("coughing_blood", "Coughing up blood", EMERGENCY,
+                _either(_any("coughing_blood"), lambda p: p.together(("cough",), ("blood",))),
+                "NHS: coughing up blood"),
+    RedFlagRule("vomiting_blood", "Vomiting blood", EMERGENCY,
+                _either(_any("vomiting_blood"), lambda p: p.together(("vomiting",), ("blood",))),
+                "NHS: vomiting blood"),
+    RedFlagRule("internal_bleeding", "Signs of internal bleeding", EMERGENCY + " Lie down and do not eat or drink.",
+                _either(_any("internal_bleeding", "black_stool"),
+                        _all_of(("belly_swelling",), ("trauma", *_BLEEDING_SHOCK)),
+                        _all_of(("rectal_bleeding",), _BLEEDING_SHOCK), _all_of(("haematuria",), _BLEEDING_SHOCK)),
+                "NHS: bleeding from the bottom (black or dark red poo); NHS: when to call 999"),
+    RedFlagRule("sudden_confusion", "Sudden confusion", EMERGENCY, _any("confusion"),
+                "NHS: when to call 999 (suddenly confused or disorientated)"),
+    RedFlagRule("thunderclap_headache", "Sudden, severe (worst-ever) headache", EMERGENCY,
+                _either(_any("thunderclap"), _all_of(("headache",), ("sudden", "worst_ever", "stiff_neck"))),
+                "NHS: headaches (sudden, agonising headache: call 999); NICE CG150 thunderclap headache"),
+    RedFlagRule("acute_abdomen", "Sudden, severe abdominal pain",
+                EMERGENCY + " Do not eat or drink until you have been seen.",
+                _either(_all_of(("abdominal_pain",), ("severe", "sudden", "worst_ever", "rigid_abdomen")),
+                        _all_of(("rigid_belly",), ("severe", "sudden", "worst_ever"))),
+                "NHS: stomach ache (sudden, severe pain: call 999)"),
+    RedFlagRule("anaphylaxis", "Possible anaphylaxis", EMERGENCY + " Use an adrenaline auto-injector if you have one.",
+                _either(_any("airway_swelling"),
+                        _all_of(("allergic_reaction",), _ALLERGY_SIGNS), _all_of(("allergen",), _ALLERGY_SIGNS),
+                        _all_of(("face_swelling",), ("cannot_breathe", "shortness_of_breath", "wheezing"))),
+                "NHS: when to call 999 (sudden swelling of lips, mouth, throat or tongue); NICE CKS anaphylaxis"),
+    RedFlagRule("suicidal_ideation", "Thoughts of suicide or self-harm",
+                "You do not have to face this alone: call or text 988 (US), Samaritans 116 123 (UK) or your local "
+                "crisis line now; call emergency services if you might act on these thoughts or have taken "
+                "something.", _any("suicidal"), "NHS: when to call 999 (suicide attempt); 988 Lifeline; NICE NG225"),
+    RedFlagRule("meningitis_signs", "Possible meningitis or sepsis", EMERGENCY,
+                _either(_any("nonblanching_rash"), _all_of(("fever",), ("stiff_neck", "photophobia", "floppy"))),
+                "NHS: meningitis symptoms (rash that does not fade under a glass, stiff neck, dislike of light)"),
+)
+
+# Concepts that matter to a red-flag rule: an unsure word in or around one of them is worth a question.
+RED_FLAG_CONCEPTS = frozenset({
+    "heart_attack", "chest_pressure", "chest_pain", "facial_droop", "limb_weakness", "speech_difficulty",
+    "vision_loss", "stroke", "cannot_breathe", "seizure", "unresponsive", "heavy_bleeding", "coughing_blood",
+    "vomiting_blood", "internal_bleeding", "black_stool", "confusion", "thunderclap", "headache", "abdominal_pain",
+    "airway_swelling", "suicidal", "nonblanching_rash", "stiff_neck", "blood", "rectal_bleeding", "haematuria",
+    "shortness_of_breath"})
+
+
+def evaluate(present: Present) -> list[tuple[RedFlagRule, list[str]]]:
+    """Every rule that fires, once per id, with the concepts that made it fire."""
+    fired: dict[str, tuple[RedFlagRule, list[str]]] = {}
+    for rule in RULES:
+        if rule.id not in fired and (hits := rule.test(present)):
+            fired[rule.id] = (rule, list(dict.fromkeys(hits)))
+    return list(fired.values())

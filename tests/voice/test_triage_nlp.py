@@ -1,0 +1,183 @@
+"""The NLP triage on patients' own words: the labelled set's hold-out targets (issue 15), extra phrasings used while
+writing the vocabulary, context handling (negated, hypothetical, historical, someone else), unsure recogniser words,
+and the safety nets (a red flag is never dropped on an unsure "no").
+
+Expected labels follow the NHS "When to call 999" list and the FAST stroke test (sources in edge/voice/redflags.py);
+tests/data/voice/triage_cases.jsonl was written before the rules and is never edited to match them."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge.voice import redflags
+from edge.voice.triage import Word, extract_findings, triage
+
+DATA = Path(__file__).parents[1] / "data" / "voice"
+sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+from eval_triage import TARGETS, load_cases, score  # noqa: E402
+
+CASES = load_cases()
+PHRASINGS = [line.split("|", 1) for line in (DATA / "triage_phrasings.txt").read_text().splitlines() if line]
+
+
+def test_the_set_is_what_the_issue_asks_for():
+    assert len(CASES) >= 300
+    holdout = [c for c in CASES if c["split"] == "holdout"]
+    assert len(holdout) >= len(CASES) // 3 - 1
+    flagged = {}
+    for c in CASES:
+        if c["red_flag"]:
+            flagged[c["concept"]] = flagged.get(c["concept"], 0) + 1
+    assert len(flagged) >= 12 and min(flagged.values()) >= 6  # every red flag in at least six phrasings
+    forms = {(c["concept"], c["form"]) for c in CASES}
+    for concept in flagged:
+        for form in ("negated", "hypothetical", "historical", "family"):
+            assert (concept, form) in forms, (concept, form)
+    assert all(c["red_flag"] == (c["urgency"] == "emergency") for c in CASES)
+
+
+def _check_targets(split: str, show: bool) -> None:
+    s = score([c for c in CASES if c["split"] == split])
+    missed = [c["text"] for c, _ in s["misses"]] if show else len(s["misses"])
+    alarms = [c["text"] for c, _ in s["alarms"]] if show else len(s["alarms"])
+    assert s["recall"] >= TARGETS["recall"], missed
+    assert s["false_alarms"] <= TARGETS["false_alarms"], alarms
+    assert s["urgency"] >= TARGETS["urgency"], s["urgency"]
+
+
+def test_targets_on_the_dev_half():
+    _check_targets("dev", show=True)
+
+
+# Measured at the commit that froze the rules (docs/voice.md): recall 93.9 % (2 of 33 missed), false alarms 8.3 %,
+# urgency agreement 84.8 %. Strict: the day the rules meet the targets this must be turned into a plain test. The
+# hold-out's texts are not printed, so that no rule is tuned on them.
+@pytest.mark.xfail(strict=True, reason="hold-out targets (issue 15) not met yet: see docs/voice.md")
+def test_targets_on_the_holdout_half():
+    _check_targets("holdout", show=False)
+
+
+@pytest.mark.parametrize("urgency, text", PHRASINGS)
+def test_phrasings(urgency, text):
+    assert triage(text).urgency == urgency
+
+
+@pytest.mark.parametrize("text, status, experiencer", [
+    ("I have no chest pain.", "negated", "patient"),
+    ("What should I do if I ever get chest pain?", "hypothetical", "patient"),
+    ("I had chest pain last year but it's gone now.", "historical", "patient"),
+    ("My dad had chest pain years ago.", "historical", "other"),
+    ("My husband has chest pain right now.", "affirmed", "other"),
+])
+def test_context_of_a_mention(text, status, experiencer):
+    (f,) = [f for f in extract_findings(text) if f.name == "chest_pain"]
+    assert (f.status, f.experiencer) == (status, experiencer)
+
+
+def test_a_carer_reporting_an_emergency_now_is_flagged():
+    # Someone else, but now: a kiosk user may be speaking for the person beside them.
+    assert [f.id for f in triage("My wife's face has dropped and she can't lift her arm.").red_flags] == ["stroke_fast"]
+    assert triage("My mother had a stroke when she was seventy.").red_flags == []
+
+
+def test_refill_and_resolved_symptoms_are_not_urgent():
+    assert triage("Can I get a repeat prescription for my blood pressure tablets please?").urgency == "soon"
+    assert triage("I had chest pain last year but it's gone now and the tests were all fine.").urgency == "self_care"
+    assert triage("What should I do if I ever get chest pain?").urgency == "self_care"
+    assert triage("I've completely run out of my insulin.").urgency == "urgent"
+
+
+def words_for(text: str, unsure: dict[str, float]) -> list[Word]:
+    """Recogniser words for a text, each sure (0.95) unless named in `unsure`."""
+    out, pos = [], 0
+    for w in text.split():
+        start = text.index(w, pos)
+        pos = start + len(w)
+        bare = w.strip(".,?!").lower()
+        out.append(Word(w, start, pos, unsure.get(bare, 0.95)))
+    return out
+
+
+def test_an_unsure_negation_does_not_drop_a_red_flag():
+    text = "I have no chest pain and I am sweating."
+    assert triage(text).red_flags == []
+    result = triage(text, words_for(text, {"no": 0.2}))
+    (flag,) = result.red_flags
+    assert flag.id == "cardiac_chest_pain" and flag.confirm
+    assert result.urgency == "emergency"
+    assert any("chest pain" in q for q in result.confidence["confirm"])
+
+
+def test_a_sure_negation_still_counts():
+    text = "I have no chest pain and I am sweating."
+    result = triage(text, words_for(text, {}))
+    assert result.red_flags == [] and result.confidence["doubtful"] is False
+
+
+def test_a_red_flag_heard_on_unsure_words_is_kept_and_asked_about():
+    text = "My face is drooping on one side."
+    result = triage(text, words_for(text, {"drooping": 0.3}))
+    (flag,) = result.red_flags
+    assert flag.id == "stroke_fast" and flag.confirm
+    assert result.confidence["unsure_words"] == [{"word": "drooping.", "probability": 0.3}] or \
+        result.confidence["unsure_words"][0]["probability"] == 0.3
+
+
+def test_a_doubtful_utterance_asks_to_repeat():
+    text = "I am Hannah Heirlik."
+    result = triage(text, words_for(text, {"hannah": 0.2, "heirlik": 0.1}))
+    assert result.confidence["doubtful"]
+    assert result.confidence["confirm"] == ["I could not hear all of that clearly: please say it again, or type it."]
+
+
+def test_every_rule_cites_a_source_and_gives_advice():
+    assert {r.id for r in redflags.RULES} >= {
+        "cardiac_chest_pain", "stroke_fast", "severe_breathing_difficulty", "seizure", "unresponsive",
+        "severe_bleeding", "coughing_blood", "vomiting_blood", "internal_bleeding", "sudden_confusion",
+        "thunderclap_headache", "acute_abdomen", "anaphylaxis", "suicidal_ideation", "meningitis_signs"}
+    assert all(r.source and r.advice for r in redflags.RULES)
+
+
+def test_result_carries_the_new_fields_as_plain_data():
+    doc = triage("No fever but my chest hurts.").to_dict()
+    assert doc["urgency"] == "urgent" and doc["negated"] == ["fever"]
+    json.dumps(doc)
+
+
+def test_numpy_probabilities_give_a_storable_result():
+    """faster-whisper hands numpy floats; a doubtful verdict computed from them must still store (it once did not)."""
+    import numpy as np
+
+    from protocol.schema import validate
+
+    text = "I am Hannah Heirlik."
+    words = [Word(w.text, w.start, w.end, np.float64(0.2)) for w in words_for(text, {})]
+    result = triage(text, words)
+    assert result.confidence["doubtful"] is True
+    json.dumps(result.to_dict())  # numpy.bool_ is not JSON
+    validate("symptoms", {"user_id": "00000000-0000-0000-0000-000000000001", "description": text,
+                          "severity": result.severity, "duration_days": result.duration_days,
+                          "triage": result.to_dict()})
+
+
+@pytest.mark.parametrize("text, flagged", [
+    # A request is now, whatever history comes with it.
+    ("I had a stroke three years ago and I need my clopidogrel repeated.", False),
+    # "blood pressure" has no blood in it; "hay fever" no fever.
+    ("I've got a cough and my blood pressure is high.", False),
+    # A general question is about illness in general; the same question about oneself is a symptom.
+    ("Is coughing up blood always serious?", False),
+    ("Is it normal that I'm coughing up blood?", True),
+    # Now outweighs a past-time cue in the same sentence.
+    ("I had a stroke years ago and this morning my face started drooping again.", True),
+    ("My sister is epileptic and has seizures sometimes.", False),
+    ("Sometimes I want to kill myself.", True),  # habitual said of oneself is not history
+])
+def test_safety_nets_and_their_limits(text, flagged):
+    assert bool(triage(text).red_flags) == flagged
+
+
+def test_hay_fever_is_no_fever_and_a_request_keeps_its_level():
+    assert "fever" not in triage("My eyes are itchy, it's hay fever season.").symptoms
+    assert triage("I had a stroke three years ago and I need my clopidogrel repeated.").urgency == "soon"
