@@ -106,3 +106,7 @@ def test_export_risk_models_cli(tmp_path):
     out = json.loads(r.stdout)
     assert all(v <= 1e-5 for v in out["parity_max_abs_diff"].values())
     assert (tmp_path / "manifest.json").exists()
+    assert (tmp_path / "reliability.png").exists() and out["reliability_plot"].endswith("reliability.png")
+    assert all(len(m["auc_ci95"]) == 2 and 0 < m["brier"] < 0.25 for m in out["models"])
+    human = run("export", "risk-models", "--output-dir", str(tmp_path))
+    assert human.exit_code == 0 and "95% CI" in human.stdout and "Brier" in human.stdout
