@@ -22,8 +22,14 @@ CREATE INDEX ix_{name}_supersedes ON {name}(supersedes) WHERE supersedes IS NOT 
 """
 
 
+# The tables version 1 created. Frozen: a table added later gets its own migration, so that v1 means the same
+# schema for every store, whenever it was created.
+V1_TABLES = ("users", "doctors", "health_metrics", "symptoms", "appointments", "therapy_sessions", "predictions",
+             "family_graph", "health_events")
+
+
 def _v1() -> str:
-    tables = "".join(_table_sql(spec.name, spec.index) for spec in TABLES.values())
+    tables = "".join(_table_sql(name, TABLES[name].index) for name in V1_TABLES)
     return f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT;
 {tables}
@@ -54,6 +60,13 @@ CREATE TABLE quarantine (
 CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT) STRICT;
 """
 
+
+
+def _v3_medications() -> str:
+    """Version 3: the medications table (read from prescription scans)."""
+    return _table_sql("medications", TABLES["medications"].index)
+
+
 # Index i holds the migration that takes the store from version i to i + 1.
-MIGRATIONS: list[str] = [_v1(), V2]
+MIGRATIONS: list[str] = [_v1(), V2, _v3_medications()]
 LATEST = len(MIGRATIONS)

@@ -125,9 +125,9 @@ def test_forward_migrations_run_on_open(tmp_path, store_key):
     path = tmp_path / "edge.db"
     with Store.open(path, store_key, create=True) as s:
         assert s.schema_version == migrations.LATEST
-    # Wind the store back to v1 (as an older release left it) and reopen: v2 tables come back.
+    # Wind the store back to v1 (as an older release left it) and reopen: v2 and v3 tables come back.
     conn = sqlite3.connect(path)
-    conn.executescript("DROP TABLE quarantine; DROP TABLE sync_state; PRAGMA user_version=1;")
+    conn.executescript("DROP TABLE quarantine; DROP TABLE sync_state; DROP TABLE medications; PRAGMA user_version=1;")
     conn.close()
     with Store.open(path, store_key) as s:
         assert s.schema_version == migrations.LATEST
