@@ -114,7 +114,8 @@ def therapy_plan(
 @handle_errors
 def scan(
     image: Path = typer.Argument(..., help="Photo of a prescription label, pill box or lab report (JPEG/PNG)."),
-    save: bool = typer.Option(True, "--save/--no-save", help="Store lab values as health metrics (default: yes)."),
+    save: bool = typer.Option(True, "--save/--no-save", help="Store lab values and medications (default: yes; a "
+                              "repeat of an earlier scan is recognised and not stored twice)."),
     overlay_out: Optional[Path] = typer.Option(None, "--overlay", help="Write the overlay boxes as JSON here."),
     annotated_out: Optional[Path] = typer.Option(None, "--annotated", help="Write an annotated image here."),
     describe: bool = typer.Option(False, "--describe", help="Also caption the image with a hosted model "
@@ -165,7 +166,13 @@ def scan(
         if d.get("description"):
             desc = d["description"]
             c.print(f"description: {desc['text'] or '(skipped: ' + desc['skipped_reason'] + ')'}")
-        if d.get("saved"):
-            c.print(f"stored {len(d['saved']['metric_ids'])} lab values")
+        saved = d.get("saved")
+        if saved and saved.get("repeat_of"):
+            rep = saved["repeat_of"]
+            c.print(f"[yellow]not stored again: {rep['why']} (scan {rep['event_id']}, {rep['scanned_at']})[/yellow]")
+        elif saved:
+            dated = f", dated {d['collected_on']} (printed collection date)" if d.get("collected_on") else ""
+            c.print(f"stored {len(saved['metric_ids'])} lab values{dated} and "
+                    f"{len(saved['medication_ids'])} medications")
 
     emit(out, as_json, human)
