@@ -26,19 +26,21 @@ def therapy_run(
     pain_before: Optional[int] = typer.Option(None, "--pain-before", min=0, max=10, help="Pain 0–10 before."),
     pain_after: Optional[int] = typer.Option(None, "--pain-after", min=0, max=10, help="Pain 0–10 after."),
     save: bool = typer.Option(True, "--save/--no-save", help="Store the session (default: yes)."),
+    verbose: bool = typer.Option(False, "--verbose", help="Show MediaPipe's own log lines on stderr."),
     store_path: Optional[Path] = StorePath,
     passphrase: Optional[str] = Passphrase,
     as_json: bool = JsonOut,
 ):
-    """Count reps, check form and score an exercise video (or camera); store the session."""
+    """Count reps, check form and score an exercise video (or camera); store the session. A video with nobody
+    in view is refused (not stored, not counted in streaks)."""
     from edge import config
     from edge.errors import InputError
     from edge.vision.therapy import session
 
     if (video is None) == (camera is None):
         raise InputError("give a VIDEO file or --camera INDEX (one of them)")
-    result = (session.analyse_video(video, exercise) if video is not None
-              else session.analyse_camera(camera, exercise, seconds))
+    result = (session.analyse_video(video, exercise, verbose) if video is not None
+              else session.analyse_camera(camera, exercise, seconds, verbose))
     out = {k: v for k, v in result.to_dict().items() if k != "events"}
     out["feedback"] = [e for e in result.events if e["kind"] != "rep"]
     if save:
