@@ -65,12 +65,10 @@ def test_lab_values_are_dated_by_the_printed_collection_date(store, user_id):
     assert dates == {dt.date(2026, 3, 14)}
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2026-03-14", dt.date(2026, 3, 14)), ("14/03/2026", dt.date(2026, 3, 14)), ("03/14/2026", dt.date(2026, 3, 14)),
-    ("14.03.2026", dt.date(2026, 3, 14)), ("14 Mar 2026", dt.date(2026, 3, 14)), ("March 14, 2026", dt.date(2026, 3, 14)),
-])
-def test_printed_dates(text, expected):
-    assert parse_date(text) == (expected, None)
+@pytest.mark.parametrize("text", ["2026-03-14", "14/03/2026", "03/14/2026", "14.03.2026", "14 Mar 2026",
+                                  "March 14, 2026"])
+def test_printed_dates(text):
+    assert parse_date(text) == (dt.date(2026, 3, 14), None)
 
 
 def test_ambiguous_or_future_collection_dates_are_not_used():
