@@ -64,8 +64,31 @@ def _row(r: RiskResult) -> str:
     value = f"{r.percent:.1f}%" if r.probability is not None else "not applicable"
     extra = f" (score {r.score:g}, {r.category})" if r.score is not None else ""
     why = f"<br><small>{html.escape(r.reason)}</small>" if r.reason else ""
+    if r.details.get("caveat"):
+        why += f"<br><small>Careful: {html.escape(r.details['caveat'])}.</small>"
     return (f"<tr><td>{html.escape(TITLES.get(r.name, r.name))}</td><td><b>{value}</b>{html.escape(extra)}{why}</td>"
             f"<td><small>{html.escape(r.model_name)} {html.escape(r.model_version)}</small></td></tr>")
+
+
+def _family(family: dict[str, Any] | None) -> list[str]:
+    if not family:
+        return []
+    return ["<h2>Family history</h2><ul>", *(f"<li>{html.escape(line)}</li>" for line in family.get("explanation", [])),
+            "</ul>"]
+
+
+def _futures(results: list[RiskResult], simulation: dict[str, Any]) -> list[str]:
+    """Each scenario's assumption, then one plot per risk."""
+    parts = []
+    for sc in simulation["scenarios"].values():
+        note = sc.get("skipped")
+        parts.append(f"<p><b>{html.escape(sc['label'])}</b>: {html.escape(sc['assumption'])}"
+                     + (f" — <i>not simulated: {html.escape(note)}</i>" if note else "") + "</p>")
+    for r in results:
+        png = _plot(r.name, simulation)
+        if png:
+            parts.append(f"<img alt='{html.escape(r.name)}' src='data:image/png;base64,{png}'>")
+    return parts
 
 
 def render(results: list[RiskResult], simulation: dict[str, Any], family: dict[str, Any] | None = None) -> str:
@@ -77,19 +100,9 @@ def render(results: list[RiskResult], simulation: dict[str, Any], family: dict[s
              "<p>Estimates from published equations and on-device models. They describe groups of people like you, "
              "not certainties; talk them through with your doctor.</p>",
              "<h2>Today</h2><table>", *(_row(r) for r in results), "</table>"]
-    if family:
-        parts.append("<h2>Family history</h2><ul>")
-        parts.extend(f"<li>{html.escape(line)}</li>" for line in family.get("explanation", []))
-        parts.append("</ul>")
+    parts += _family(family)
     parts.append("<h2>Your future under different choices</h2>")
-    for sc in simulation["scenarios"].values():
-        note = sc.get("skipped")
-        parts.append(f"<p><b>{html.escape(sc['label'])}</b>: {html.escape(sc['assumption'])}"
-                     + (f" — <i>not simulated: {html.escape(note)}</i>" if note else "") + "</p>")
-    for r in results:
-        png = _plot(r.name, simulation)
-        if png:
-            parts.append(f"<img alt='{html.escape(r.name)}' src='data:image/png;base64,{png}'>")
+    parts += _futures(results, simulation)
     parts.append("<p><small>Points past an equation's age range are left out rather than extrapolated.</small></p>")
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -189,23 +202,13 @@ def render_clinician(results: list[RiskResult], simulation: dict[str, Any], inpu
                      f"<td>{e(r.model_name)} {e(r.model_version)}</td>"
                      f"<td><small>{e(validity_notes(r, manifest))}</small></td></tr>")
     parts.append("</table>")
-    if family:
-        parts.append("<h2>Family history</h2><ul>")
-        parts.extend(f"<li>{e(line)}</li>" for line in family.get("explanation", []))
-        parts.append("</ul>")
+    parts += _family(family)
     parts.append("<h2>Projections</h2>")
-    for sc in simulation["scenarios"].values():
-        note = sc.get("skipped")
-        parts.append(f"<p><b>{e(sc['label'])}</b>: {e(sc['assumption'])}"
-                     + (f" — <i>not simulated: {e(note)}</i>" if note else "") + "</p>")
     held = sorted({p["adjusted"] for sc in simulation["scenarios"].values() for pts in sc.get("risks", {}).values()
                    for p in pts if p.get("adjusted")})
     if held:
         parts.append("<p><small>Adjusted points: " + " ".join(e(h) + "." for h in held) + "</small></p>")
-    for r in results:
-        png = _plot(r.name, simulation)
-        if png:
-            parts.append(f"<img alt='{e(r.name)}' src='data:image/png;base64,{png}'>")
+    parts += _futures(results, simulation)
     parts.append("</body></html>")
     return "\n".join(parts)
 
