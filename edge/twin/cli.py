@@ -159,9 +159,13 @@ def simulate(
             for years in d["horizons"]:
                 table.add_column(f"+{years} y")
             for risk, pts in sc["risks"].items():
-                table.add_row(risk, *("n/a" if p["probability"] is None else f"{100 * p['probability']:.1f}%"
+                table.add_row(risk, *("n/a" if p["probability"] is None else
+                                      f"{100 * p['probability']:.1f}%" + ("*" if p.get("adjusted") else "")
                                       for p in pts))
             c.print(table)
+            notes = sorted({p["adjusted"] for pts in sc["risks"].values() for p in pts if p.get("adjusted")})
+            for note in notes:
+                c.print(f"  * {note}")
 
     emit(result, as_json, human)
 
