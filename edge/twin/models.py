@@ -70,6 +70,11 @@ class RiskModel:
     def name(self) -> str:
         return self.entry["name"]
 
+    @functools.cached_property
+    def caveat(self) -> str | None:
+        """The population caveat of every applicable result (computed once per loaded model)."""
+        return population_caveat(self.entry)
+
     @property
     def input_names(self) -> tuple[str, ...]:
         """Edge input names, in the model's feature order."""
@@ -153,14 +158,14 @@ def feature_row(model: RiskModel, inputs: Any) -> list[float] | None:
     return row
 
 
-def applicability(model: RiskModel, inputs: Any) -> str | None:
+def applicability(model: RiskModel, inputs: Any, row: list[float] | None = None) -> str | None:
     """Why the model's training population or input ranges exclude this patient, or None."""
     pop = model.entry.get("population", {})
     if pop.get("sex") and inputs.sex != pop["sex"]:
         return f"trained only on {pop['sex']} patients ({pop.get('note', '')})".strip()
     if pop.get("age_min") is not None and inputs.age < pop["age_min"]:
         return f"trained on ages {pop['age_min']} and over"
-    row = feature_row(model, inputs) or []
+    row = row if row is not None else feature_row(model, inputs) or []
     for spec, value in zip(model.entry["inputs"], row, strict=False):
         low, high = spec.get("range") or (None, None)
         if low is not None and not low <= value <= high:
@@ -193,12 +198,11 @@ def predict(model: RiskModel, inputs: Any) -> RiskResult:
     if row is None:
         missing = inputs.missing(model.input_names)
         return not_applicable(template, f"missing inputs: {', '.join(missing)}", missing=missing)
-    reason = applicability(model, inputs)
+    reason = applicability(model, inputs, row)
     if reason:
         return not_applicable(template, reason)
     p = float(model.predict(np.asarray([row], dtype=np.float32))[0])
     details = {"sha256": entry["sha256"]}
-    caveat = population_caveat(entry)
-    if caveat:
-        details["caveat"] = caveat
+    if model.caveat:
+        details["caveat"] = model.caveat
     return RiskResult(**template, probability=p, details=details)
