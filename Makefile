@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.venv/numba-cache
 
-.PHONY: install test test-fast demo bench lint clean
+.PHONY: install test test-fast soak demo bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ test: install
 
 test-fast: install
 	$(BIN)/pytest -m "not heavy and not e2e"
+
+# The sync soak: 1,000 randomized fault schedules (a new seed each run; SOAK_SEED=N reproduces one).
+SOAK_SCHEDULES ?= 1000
+soak: install
+	SOAK_SCHEDULES=$(SOAK_SCHEDULES) SOAK_SEED=$${SOAK_SEED:-$$(date +%s)} $(BIN)/pytest tests/sync/test_soak.py -q --timeout 7200
 
 demo: install
 	$(BIN)/healthsync demo

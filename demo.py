@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
-from edge.errors import HealthSyncError
 from edge.keys import KeySource
 from edge.store import Store
+from protocol.errors import HealthSyncError
 
 console = Console()
 

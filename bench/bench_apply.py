@@ -1,4 +1,4 @@
-"""Applying N remote changes on an edge: pulled server rows through edge.merge.apply_pulled (check, validate, seal,
+"""Applying N remote changes on an edge: pulled server rows through edge.pull.apply_pulled (check, validate, seal,
 write; no outbox capture) into a real encrypted store, one transaction per 2,000-row page as the sync client does.
 Target: 100k in <= 2 s (cr-sqlite reports 5-9 s on an M1 Max). For scale it also prints a plain SQLite
 `executemany` of the same rows (unsealed JSON, no checks) in the same run.
@@ -21,17 +21,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from edge import merge  # noqa: E402
+from edge import pull  # noqa: E402
 from edge.keys import KeySource  # noqa: E402
-from edge.schema import new_id  # noqa: E402
 from edge.store import Store  # noqa: E402
+from protocol.schema import new_id  # noqa: E402
 
 PAGE = 2000
 TARGET_S = 2.0
 
 
 def pulled_rows(n: int, user: str, node: str) -> list[dict]:
-    """Rows as the server's pull endpoint sends them (edge.merge.RowState wire form plus table, pk, seq)."""
+    """Rows as the server's pull endpoint sends them (protocol.merge.RowState wire form plus table, pk, seq)."""
     when = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
     wall = int(time.time() * 1000) - 60_000
     rows = []
@@ -51,7 +51,7 @@ def run_apply(rows: list[dict], tmp: Path) -> float:
     try:
         gc.collect()
         start = time.perf_counter()
-        applied = sum(merge.apply_pulled(store, rows[i:i + PAGE]) for i in range(0, len(rows), PAGE))
+        applied = sum(pull.apply_pulled(store, rows[i:i + PAGE]) for i in range(0, len(rows), PAGE))
         elapsed = time.perf_counter() - start
         assert applied == len(rows), applied
         assert store.health_metrics.count() == len(rows)

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from edge import changeset  # noqa: E402
-from edge.changeset import Change  # noqa: E402
-from edge.schema import new_id  # noqa: E402
+from protocol import changeset  # noqa: E402
+from protocol.changeset import Change  # noqa: E402
+from protocol.schema import new_id  # noqa: E402
 from sync_server import reconcile, sync_service, testing  # noqa: E402
 from sync_server.db import Database  # noqa: E402
 

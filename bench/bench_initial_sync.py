@@ -1,6 +1,6 @@
 """Initial sync: a new device pulls N rows of its user from a pre-filled server, through the real pull path
 (edge.sync_client.SyncClient over HTTP → GET /v1/sync/pull of the real app served by uvicorn in its own process:
-JWT, rate limit, RLS, audit of the read, envelope → edge.merge.apply_pulled into an encrypted store, cursor saved
+JWT, rate limit, RLS, audit of the read, envelope → edge.pull.apply_pulled into an encrypted store, cursor saved
 per page, checksums compared on the last page). Reference, in the same run: a raw SELECT of the same rows from
 the same Postgres (as the login role, no RLS) and a SQLite `executemany` of them into a plain table. Target <= 3x.
 
@@ -27,9 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from edge.keys import KeySource  # noqa: E402
-from edge.schema import new_id  # noqa: E402
 from edge.store import Store  # noqa: E402
 from edge.sync_client import SyncClient, SyncOptions  # noqa: E402
+from protocol.schema import new_id  # noqa: E402
 from sync_server import testing  # noqa: E402
 from sync_server.app import create_app  # noqa: E402
 from sync_server.db import Database  # noqa: E402

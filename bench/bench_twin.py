@@ -20,7 +20,12 @@ PATIENT = PatientInputs(age=52, sex="female", race="white", total_cholesterol=21
                         systolic_bp=138, diastolic_bp=84, blood_glucose=150, weight=82, height=165,
                         waist_circumference=91, creatinine=0.9, smoker=True, diabetes=False, bp_treated=False,
                         on_statin=False,
-                        physically_active=False, daily_vegetables=True, high_glucose_history=False)
+                        physically_active=False, daily_vegetables=True, high_glucose_history=False,
+                        # QRISK3's answers, so the panel scores it rather than naming what is missing
+                        ethnicity="white_or_not_stated", townsend=0.5, sbp_sd=8, cigarettes_per_day=12,
+                        family_chd_under_60=False, atrial_fibrillation=False, atypical_antipsychotics=False,
+                        corticosteroids=False, migraine=False, rheumatoid_arthritis=False, ckd_3_5=False,
+                        severe_mental_illness=False, sle=False)
 
 
 def per_call(fn, repeats: int) -> float:

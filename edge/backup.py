@@ -14,14 +14,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.errors import HealthSyncError, MissingDependencyError, StoreCorruptError
 from edge.keys import KeySource
+from protocol.codes import ErrorCode
+from protocol.errors import HealthSyncError, MissingDependencyError, StoreCorruptError
 
 
 class BackupError(HealthSyncError):
     """Litestream failed, or a restored copy did not pass its checks."""
 
-    code = "BACKUP_FAILED"
+    code = ErrorCode.BACKUP_FAILED
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,15 @@ from rich.console import Console
 from rich.table import Table
 
 from edge import config
-from edge.cli_common import JsonOut, Passphrase, StorePath, UserOpt, emit, handle_errors, resolve_user
+from edge.cli_common import Passphrase, StorePath, UserOpt, resolve_user
 from edge.cli_common import open_store as open_cli_store
-from edge.schema import METRICS, TABLES, to_wire
 from edge.sync_cli import app as sync_app
 from edge.sync_cli import backup_command, restore_command
 from edge.twin.cli import app as twin_app
 from edge.vision.cli import scan, therapy_app
 from edge.voice.cli import app as voice_app
+from protocol.cli_output import JsonOut, emit, handle_errors
+from protocol.schema import METRICS, TABLES, to_wire
 
 app = typer.Typer(help="The edge runtime: local encrypted store, on-device pipelines, sync.", no_args_is_help=True)
 metrics_app = typer.Typer(help="Health metrics in the local store.", no_args_is_help=True)
@@ -49,12 +50,14 @@ def init(
     """Create an encrypted edge store and its primary user."""
     path = store_path or config.store_path()
     if path.exists():
-        from edge.errors import HealthSyncError
+        from protocol.errors import HealthSyncError
 
         raise HealthSyncError(f"a store already exists at {path}", hint="use --store for another file")
     with open_cli_store(path, passphrase, create=True) as store:
-        user = store.users.add({"id": user_id, "email": email, "full_name": name} if user_id
-                               else {"email": email, "full_name": name})
+        # Only the values given: a device joining an existing user (--user-id, no name) sets nothing, so its
+        # first sync takes the profile the server has instead of pushing nulls over it.
+        given = {"id": user_id, "email": email, "full_name": name}
+        user = store.users.add({k: v for k, v in given.items() if v is not None})
         store.set_meta("user_id", str(user.id))
         out = {"store": str(path), "device_id": store.device_id, "user_id": str(user.id),
                "schema_version": store.schema_version}
@@ -124,7 +127,7 @@ def export(
     passphrase: Optional[str] = Passphrase,
 ):
     """Export decrypted records (contains PHI: handle the output accordingly)."""
-    from edge.errors import ValidationError
+    from protocol.errors import ValidationError
 
     if fmt not in ("json", "csv"):
         raise ValidationError(f"unknown format {fmt!r}: use json or csv", field="format")

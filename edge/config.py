@@ -28,7 +28,7 @@ def open_store(path: Path | None = None, keys: KeySource | None = None, *, creat
 
 def primary_user(store: Store) -> uuid.UUID:
     """The user this device was initialised for (`healthsync edge init`)."""
-    from edge.errors import HealthSyncError
+    from protocol.errors import HealthSyncError
 
     value = store.meta("user_id")
     if not value:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from edge.changeset import raw_private, raw_public
-from edge.errors import HealthSyncError
 from edge.store import Store
+from protocol.changeset import raw_private, raw_public
+from protocol.errors import HealthSyncError
 
 _META_KEYS = "device_keys"
 _META_SERVER = "sync_server"

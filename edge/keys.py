@@ -9,7 +9,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from edge.errors import StoreCorruptError, StoreLockedError
+from protocol.errors import StoreCorruptError, StoreLockedError
 
 ENV_PASSPHRASE = "HEALTHSYNC_PASSPHRASE"
 ENV_KEY = "HEALTHSYNC_KEY"  # 64 hex characters: a raw 256-bit key-encryption key (for OS key stores / HSMs)

@@ -1,7 +1,7 @@
 """Forward-only schema migrations of the edge SQLite store, applied in order when a store opens."""
 from __future__ import annotations
 
-from edge.schema import TABLES
+from protocol.schema import TABLES
 
 
 def _table_sql(name: str, index: tuple[str, ...]) -> str:

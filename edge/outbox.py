@@ -10,31 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from edge.changeset import Change
-from edge.errors import NotFoundError, ValidationError
-from edge.schema import validate
 from edge.store import Store
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """The server's verdict on one change: accepted, duplicate or rejected (with a stable code and a reason)."""
-
-    change_id: str
-    status: str
-    code: str | None = None
-    reason: str | None = None
-    row: dict[str, Any] | None = None  # the server's row, when the device's copy must be repaired (state machine)
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> Receipt:
-        return cls(str(d["change_id"]), d["status"], d.get("code"), d.get("reason"), d.get("row"))
-
-    def to_wire(self) -> dict[str, Any]:
-        out = {"change_id": self.change_id, "status": self.status, "code": self.code, "reason": self.reason}
-        if self.row is not None:
-            out["row"] = self.row
-        return out
+from protocol.changeset import Change
+from protocol.errors import NotFoundError, ValidationError
+from protocol.receipts import Receipt
+from protocol.schema import validate
 
 
 @dataclass(frozen=True)
@@ -65,25 +45,57 @@ def pending_count(store: Store) -> int:
     return store.query("SELECT count(*) FROM outbox")[0][0]
 
 
-def apply_receipts(store: Store, receipts: Iterable[Receipt]) -> dict[str, int]:
-    """Settle pushed changes in one transaction: drop accepted/duplicate, quarantine rejected; returns counts."""
-    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+SUPERSEDED_TOTAL = "superseded_total"  # sync_state key: changes that lost a merge, over the store's life
+
+
+def apply_receipts(store: Store, receipts: Iterable[Receipt], *, restamp: set[str] = frozenset()
+                   ) -> dict[str, int]:
+    """Settle pushed changes in one transaction: drop accepted, duplicate and superseded (lost a merge; the caller
+    repairs the row from the receipt), quarantine rejected; returns counts.
+
+    A change in `restamp` refused as CLOCK_SKEW stays queued under a new stamp from the (rewound) clock instead."""
+    counts = {"accepted": 0, "duplicate": 0, "superseded": 0, "rejected": 0, "restamped": 0}
     now = dt.datetime.now(dt.UTC).isoformat()
     with store.transaction() as conn:
         for r in receipts:
+            if r.status == "rejected" and r.code == "CLOCK_SKEW" and r.change_id in restamp:
+                counts["restamped"] += _restamp(store, conn, r.change_id)
+                continue
             if r.status == "rejected":
                 # Copy before delete: the change is never in neither place (crash-safe inside the transaction).
                 moved = conn.execute(
                     "INSERT OR REPLACE INTO quarantine(change_id, tbl, row_id, op, columns, hlc, code, reason, "
                     "quarantined_at) SELECT change_id, tbl, row_id, op, columns, hlc, ?, ?, ? FROM outbox "
                     "WHERE change_id=?", (r.code or "REJECTED", r.reason or "", now, r.change_id)).rowcount
-            elif r.status in ("accepted", "duplicate"):
+            elif r.status in ("accepted", "duplicate", "superseded"):
                 moved = 1
             else:
                 continue  # an unknown status leaves the change queued rather than guessing
             if moved:
                 counts[r.status] += conn.execute("DELETE FROM outbox WHERE change_id=?", (r.change_id,)).rowcount
+        if counts["superseded"]:
+            conn.execute("INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                         "value=CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
+                         (SUPERSEDED_TOTAL, str(counts["superseded"])))
     return counts
+
+
+def _restamp(store: Store, conn, change_id: str) -> int:
+    """Give a queued change (and its row's clocks) a new stamp; 1 if it was still queued."""
+    row = conn.execute("SELECT tbl, row_id, hlc FROM outbox WHERE change_id=?", (change_id,)).fetchone()
+    if row is None:
+        return 0
+    table, row_id, old = row
+    new = store.clock.now().encode()
+    conn.execute("UPDATE outbox SET hlc=? WHERE change_id=?", (new, change_id))
+    store.repo(table).restamp(conn, row_id, old, new)
+    return 1
+
+
+def superseded_total(store: Store) -> int:
+    """How many of this device's changes lost a merge to a later write (their rows took the winner)."""
+    row = store.query("SELECT value FROM sync_state WHERE key=?", (SUPERSEDED_TOTAL,))
+    return int(row[0][0]) if row else 0
 
 
 def quarantined(store: Store) -> list[QuarantinedChange]:
@@ -123,7 +135,9 @@ def fix(store: Store, change_id: str, changes: dict[str, Any]) -> str:
         base = sent if op == "insert" else {**repo.get(row_id).model_dump(mode="json"), **sent}
         record = validate(table, {**base, **changes})
         wire = record.model_dump(mode="json")
-        delta = wire if op == "insert" else {k: wire[k] for k in {*sent, *changes}}
+        # What was sent plus the corrections: an insert of a profile carries only the columns it set (see
+        # protocol.merge.insert_clock_keys), so its defaults stay out of the merge here too.
+        delta = {k: wire[k] for k in {*sent, *changes}}
         hlc = repo.rewrite(conn, record, delta)
         new_change = store.record_change(conn, table, row_id, op, store.seal(delta, f"{table}|{row_id}"), hlc)
         conn.execute("DELETE FROM quarantine WHERE change_id=?", (change_id,))

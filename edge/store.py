@@ -12,16 +12,18 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from edge import migrations
-from edge.errors import HealthSyncError, NotFoundError, SchemaVersionError, StoreCorruptError, ValidationError
-from edge.hlc import HybridLogicalClock, Timestamp
 from edge.keys import FieldCipher, KdfParams, KeySource, unwrap_data_key, wrap_data_key
-from edge.schema import (
+from protocol.errors import HealthSyncError, NotFoundError, SchemaVersionError, StoreCorruptError, ValidationError
+from protocol.hlc import HybridLogicalClock, Timestamp
+from protocol.merge import insert_clock_keys
+from protocol.schema import (
     APPOINTMENT_TRANSITIONS,
     Policy,
     Record,
@@ -52,6 +54,16 @@ def _index_value(value: Any) -> str | None:
     return str(value)
 
 
+def wall_ms() -> int:
+    """This device's wall clock in milliseconds (a store may be given another, e.g. a test's wrong clock)."""
+    return int(time.time() * 1000)
+
+
+# meta keys of the clock: the last timestamp issued or absorbed, the newest seen from the server, and the offset
+# of the server's wall clock from ours (learned on each sync)
+CLOCK_KEY, SERVER_CLOCK_KEY, OFFSET_KEY = "hlc_last", "hlc_server", "clock_offset_ms"
+
+
 class Store:
     """An open edge store; get repositories with `store.repo(table)` or attributes named after tables."""
 
@@ -61,9 +73,15 @@ class Store:
         self._cipher = cipher
         self.device_id = device_id
         self.capture = capture
-        self.clock = HybridLogicalClock(device_id, self._last_clock())
         self._lock = threading.RLock()
         self._in_txn = False
+        self.wall_ms = wall_ms
+        self.clock_offset_ms = int(self.meta(OFFSET_KEY, 0) or 0)
+        # Stamps use our wall clock corrected by the server's offset, so a device whose clock is wrong still
+        # stamps close to the server's time (and is not refused as skewed).
+        self.clock = HybridLogicalClock(device_id, self._last_clock(),
+                                        wall=lambda: self.wall_ms() + self.clock_offset_ms)
+        self._persisted_clock = self.clock.last
 
     # ------------------------------------------------------------------ opening
 
@@ -141,6 +159,11 @@ class Store:
         meta = dict(conn.execute("SELECT key, value FROM meta"))
         if meta.get("magic") != MAGIC:
             raise StoreCorruptError("not a HealthSync store (magic missing)")
+        if meta.get("shredded_at"):
+            from edge.shred import StoreShreddedError
+
+            raise StoreShreddedError(f"this store was crypto-shredded at {meta['shredded_at']} (its device was "
+                                     "revoked): its data can no longer be read", hint="initialise a new store")
         params = json.loads(meta["kdf"])
         if params["alg"] == "raw" and keys.raw_key is None:
             raise HealthSyncError("this store is protected by a raw key", hint="set HEALTHSYNC_KEY")
@@ -189,7 +212,9 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             else:
+                last = self._persist_clock()
                 self._conn.execute("COMMIT")
+                self._persisted_clock = last
             finally:
                 self._in_txn = False
 
@@ -217,12 +242,41 @@ class Store:
             )
 
     def _last_clock(self) -> Timestamp | None:
-        best = None
-        for spec_name in ("outbox",):
-            row = self._conn.execute(f"SELECT max(hlc) FROM {spec_name}").fetchone()
-            if row and row[0]:
-                best = Timestamp.decode(row[0])
-        return best
+        """Where the clock resumes: the persisted clock, or a pending change's stamp (stores older than it)."""
+        stamps = [self.meta(CLOCK_KEY), self.meta(SERVER_CLOCK_KEY),
+                  self._conn.execute("SELECT max(hlc) FROM outbox").fetchone()[0]]
+        return max((Timestamp.decode(s) for s in stamps if s), default=None)
+
+    def _persist_clock(self) -> Timestamp:
+        """Save the clock in the committing transaction when it moved, so a reopened store never goes back."""
+        last = self.clock.last
+        if last != self._persisted_clock:
+            self._conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                               "value=excluded.value", (CLOCK_KEY, last.encode()))
+        return last
+
+    def saw_server_clock(self, conn: sqlite3.Connection, stamp: Timestamp) -> None:
+        """Absorb the newest stamp pulled from the server (inside the caller's transaction) and remember it: the
+        floor the clock never goes below, even when rewound."""
+        self.clock.receive(stamp)
+        seen = self.meta(SERVER_CLOCK_KEY)
+        if seen is None or Timestamp.decode(seen) < stamp:
+            conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                         "value=excluded.value", (SERVER_CLOCK_KEY, stamp.encode()))
+
+    def set_clock_offset(self, offset_ms: int) -> None:
+        """Use (and keep) this offset of the server's wall clock from ours."""
+        self.clock_offset_ms = int(offset_ms)
+        self.set_meta(OFFSET_KEY, str(self.clock_offset_ms))
+
+    def rewind_clock(self) -> None:
+        """After the server refused our stamps as too far ahead: restart the clock at the corrected wall clock,
+        never below the newest stamp seen from the server (so we still order after what we pulled)."""
+        seen = self.meta(SERVER_CLOCK_KEY)
+        floor = Timestamp(self.wall_ms() + self.clock_offset_ms, 0, self.device_id)
+        self.clock.rewind(max(floor, Timestamp.decode(seen)) if seen else floor)
+        with self.transaction():
+            pass  # persists the rewound clock
 
     def record_change(self, conn: sqlite3.Connection, table: str, row_id: str, op: str, columns: bytes | None,
                       hlc: str) -> str | None:
@@ -321,18 +375,27 @@ class Repository(Generic[T]):
         record = validate(self.table, data)
         self._refuse_server_owned()
         row_id = str(record.id)
+        if self.spec.id_from and (wrong_id := self.spec.id_error({"id": row_id, self.spec.id_from:
+                                                                   getattr(record, self.spec.id_from)})):
+            raise ValidationError(wrong_id, field="id")
         with self.store.transaction() as conn:
             if self.spec.policy is Policy.APPEND_ONLY and record.supersedes is not None:
                 original, _ = self._get_row(conn, str(record.supersedes))
                 if getattr(original, self.spec.owner) != getattr(record, self.spec.owner):
                     raise ValidationError("a correction must supersede a row of the same patient", field="supersedes")
             hlc = self.store.clock.now().encode()
-            # An insert sets every column, so every column starts at the insert's clock.
-            lww = self.spec.policy is Policy.LWW_COLUMNS
-            clocks = dict.fromkeys(self.spec.model.model_fields, hlc) if lww else {}
-            payload = self._write_row(conn, record, hlc, clocks, new=True)
-            # The insert's change carries the whole record: reuse the sealed payload (same bytes, same context).
-            self.store.record_change(conn, self.table, row_id, "insert", payload, hlc)
+            if self.spec.policy is Policy.LWW_COLUMNS:
+                # Only the columns this write set get a clock and travel (protocol.merge.insert_clock_keys): a
+                # device joining a user with an empty profile must not wipe the profile the others hold.
+                wire = record.model_dump(mode="json")
+                given = {k: wire[k] for k in {"id", *record.model_fields_set}}
+                clocks = dict.fromkeys(insert_clock_keys(self.spec, given, wire), hlc)
+                self._write_row(conn, record, hlc, clocks, new=True)
+                columns = self.store.seal({k: given[k] for k in clocks}, self._ctx(row_id))
+            else:
+                # The insert's change carries the whole record: reuse the sealed payload (same bytes, context).
+                columns = self._write_row(conn, record, hlc, {}, new=True)
+            self.store.record_change(conn, self.table, row_id, "insert", columns, hlc)
         return record  # type: ignore[return-value]
 
     def add_many(self, items: list[T | dict[str, Any]]) -> list[T]:
@@ -406,6 +469,15 @@ class Repository(Generic[T]):
             clocks.update(dict.fromkeys(columns, hlc))
         self._write_row(conn, record, hlc, clocks)
         return hlc
+
+    def restamp(self, conn: sqlite3.Connection, row_id: str, old: str, new: str) -> None:
+        """Move a local row's clocks from a refused stamp to its replacement (inside the caller's transaction)."""
+        row = conn.execute(f"SELECT hlc, clocks FROM {self.table} WHERE id=?", (row_id,)).fetchone()
+        if row is None:
+            return
+        clocks = {k: new if v == old else v for k, v in json.loads(row[1]).items()}
+        conn.execute(f"UPDATE {self.table} SET hlc=?, clocks=? WHERE id=?",
+                     (new if row[0] == old else row[0], json.dumps(clocks), row_id))
 
     def delete(self, row_id: uuid.UUID | str) -> None:
         """Delete as a tombstone: the row stays (sealed) so the delete can sync, and reads hide it."""

@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from edge.cli_common import JsonOut, Passphrase, StorePath, emit, handle_errors, open_store
+from edge.cli_common import Passphrase, StorePath, open_store
+from protocol.cli_output import JsonOut, emit, handle_errors
 
 app = typer.Typer(help="Sync the local store with the sync server.", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Changes the server rejected: list, retry or discard them.", no_args_is_help=True)
@@ -19,7 +20,7 @@ Token = typer.Option(None, "--token", envvar="HEALTHSYNC_TOKEN", help="The user'
 
 
 def _token(token: Optional[str]) -> str:
-    from edge.errors import AuthError
+    from protocol.errors import AuthError
 
     token = token or os.environ.get("HEALTHSYNC_TOKEN")
     if not token:
@@ -67,7 +68,8 @@ def run(
             Console(stderr=True).print(f"[yellow]server unreachable[/yellow]: {error.message}; backing off")
         else:
             emit(result.to_dict(), as_json, lambda d: Console().print(
-                f"pushed {d['accepted']} accepted, {d['duplicate']} duplicate, {d['rejected']} rejected; "
+                f"pushed {d['accepted']} accepted, {d['duplicate']} duplicate, {d['superseded']} superseded, "
+                f"{d['rejected']} rejected; "
                 f"pulled {d['pulled']}"))
 
     with open_store(store_path, passphrase) as store, \
@@ -87,7 +89,8 @@ def status(store_path: Optional[Path] = StorePath, passphrase: Optional[str] = P
     with open_store(store_path, passphrase) as store:
         out = sync_status(store)
     emit(out, as_json, lambda d: Console().print(
-        f"pending {d['pending']}, quarantined {d['quarantined']}, last synced {d['last_synced_at'] or 'never'}"
+        f"pending {d['pending']}, quarantined {d['quarantined']}, superseded {d['superseded']}, "
+        f"last synced {d['last_synced_at'] or 'never'}"
         + (f" (last error: {d['last_error']})" if d["last_error"] else "")))
 
 
@@ -133,7 +136,7 @@ def quarantine_fix(change_id: str = typer.Argument(..., help="Change id from `qu
     import json
 
     from edge import outbox
-    from edge.errors import ValidationError
+    from protocol.errors import ValidationError
 
     changes = {}
     for item in assignments:

@@ -14,20 +14,34 @@ from typing import Any
 
 import httpx
 
-from edge import changeset, merge, outbox
+from edge import outbox, pull, shred
 from edge.device_keys import ServerPin, device_keys, pin_server, server_pin
-from edge.errors import AuthError, HealthSyncError
-from edge.outbox import Receipt
-from edge.schema import TABLES
 from edge.store import Store
+from protocol import changeset, request_auth
+from protocol.codes import ErrorCode
+from protocol.errors import HealthSyncError, RemoteAuthError, RemoteError
+from protocol.receipts import Receipt
+from protocol.schema import TABLES
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+OFFSET_TOLERANCE_MS = 500
+
+
+class DeviceRevokedError(HealthSyncError):
+    """The server revoked this device; `shredded` says whether the store key was destroyed as it ordered."""
+
+    code = ErrorCode.DEVICE_REVOKED
+    http_status = 403
+
+    def __init__(self, message: str, *, shredded: bool, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.shredded = shredded
 
 
 class SyncUnavailableError(HealthSyncError):
     """The server could not be reached (or kept failing) after the retries; nothing was lost."""
 
-    code = "SYNC_UNAVAILABLE"
+    code = ErrorCode.SYNC_UNAVAILABLE
     recoverable = True
 
 
@@ -51,6 +65,8 @@ class SyncResult:
     accepted: int = 0
     duplicate: int = 0
     rejected: int = 0
+    superseded: int = 0  # lost a merge to a later write: left the outbox, the row took the winner
+    restamped: int = 0  # refused as stamped too far ahead, sent again under the corrected clock
     pulled: int = 0
     cursor: int = 0
     repaired: list[str] = field(default_factory=list)
@@ -73,7 +89,8 @@ def status(store: Store) -> dict[str, Any]:
     """Pending, quarantined and last-synced figures for `sync status`."""
     return {"pending": outbox.pending_count(store), "quarantined": len(outbox.quarantined(store)),
             "last_synced_at": _state(store, "last_synced_at"), "cursor": int(_state(store, "cursor", "0") or 0),
-            "last_error": _state(store, "last_error"), "device_id": store.device_id}
+            "last_error": _state(store, "last_error"), "device_id": store.device_id,
+            "superseded": outbox.superseded_total(store), "clock_offset_ms": store.clock_offset_ms}
 
 
 class SyncClient:
@@ -86,6 +103,7 @@ class SyncClient:
         self._token = token
         base = server_url or (server_pin(store).url if http is None else "")
         self._owns_http = http is None
+        self._signing_key = None  # the device's Ed25519 key, unsealed once
         self.http = http or httpx.Client(base_url=base, timeout=options.timeout_s)
 
     def close(self) -> None:
@@ -101,8 +119,9 @@ class SyncClient:
 
     # ------------------------------------------------------------------ transport
 
-    def _request(self, method: str, url: str, **kw) -> dict[str, Any]:
-        """One API call with exponential backoff and full jitter on network errors, 429 and 5xx."""
+    def _request(self, method: str, url: str, *, sign: bool = False, **kw) -> dict[str, Any]:
+        """One API call with exponential backoff and full jitter on network errors, 429 and 5xx; with `sign`, each
+        attempt carries a fresh proof of this device (protocol.request_auth)."""
         from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
         headers = {"Authorization": f"Bearer {self._token}", **kw.pop("headers", {})}
@@ -113,7 +132,7 @@ class SyncClient:
         try:
             for attempt in retrying:
                 with attempt:
-                    resp = self.http.request(method, url, headers=headers, **kw)
+                    resp = self._send(method, url, headers, sign, kw)
                     if resp.status_code in RETRYABLE_STATUS:
                         raise _Retryable(resp)
         except RetryError as exc:
@@ -121,6 +140,63 @@ class SyncClient:
             raise SyncUnavailableError(f"sync server unavailable after {self.options.attempts} attempts: "
                                        f"{_describe(last)}", hint="changes stay queued; sync again later") from None
         return _answer(resp)
+
+    def _send(self, method: str, url: str, headers: dict[str, str], sign: bool, kw: dict) -> httpx.Response:
+        if sign:
+            # Built once only to learn the exact path, query and body httpx will send (the same arguments encode
+            # the same bytes again below).
+            request = self.http.build_request(method, url, headers=headers, **kw)
+            if self._signing_key is None:
+                # Cached: unsealing takes the store's lock, which a page being applied holds, and the next page is
+                # fetched (and signed) meanwhile on the prefetch thread.
+                self._signing_key = device_keys(self.store).signing
+            headers = {**headers, **request_auth.sign_request(
+                self._signing_key, self.store.device_id, method, request.url.path, request.url.query,
+                request.content, now_ms=self._now_ms())}
+        return self.http.request(method, url, headers=headers, **kw)
+
+    def _now_ms(self) -> int:
+        """Our best estimate of the server's clock: the device's wall clock plus the offset learned on syncs."""
+        return self.store.wall_ms() + self.store.clock_offset_ms
+
+    def _signed(self, method: str, url: str, **kw) -> dict[str, Any]:
+        """A device-proven call: retried once on the server's time when our clock is off; a revoked device
+        destroys its store key when the server's order verifies (and says so)."""
+        try:
+            try:
+                return self._request(method, url, sign=True, **kw)
+            except HealthSyncError as exc:
+                if exc.code != "DEVICE_PROOF_STALE" or not self._learn_offset_from_refusal(exc):
+                    raise
+                return self._request(method, url, sign=True, **kw)
+        except HealthSyncError as exc:
+            if exc.code == "DEVICE_REVOKED":
+                self._revoked(exc)
+            raise
+
+    def _learn_offset_from_refusal(self, exc: HealthSyncError) -> bool:
+        """A proof refused as stale: take the server's clock from the refusal's timestamp (False if it has none)."""
+        try:
+            server = dt.datetime.fromisoformat(str(getattr(exc, "server_time", None)))
+        except ValueError:
+            return False
+        self.store.set_clock_offset(int(server.timestamp() * 1000) - self.store.wall_ms())
+        return True
+
+    def _revoked(self, exc: HealthSyncError) -> None:
+        """Crypto-shred the store if the server's order is authentic (made with the pinned server key for this
+        device); raise DeviceRevokedError either way."""
+        keys, pin = device_keys(self.store), server_pin(self.store)
+        order = (getattr(exc, "detail", None) or {}).get("shred")
+        if not request_auth.verify_shred(order, keys.agreement, pin.public_key, self.store.device_id,
+                                         now_ms=self._now_ms()):
+            raise DeviceRevokedError("this device was revoked by the server, but its order to destroy the store "
+                                     "key did not verify; nothing was destroyed", shredded=False,
+                                     hint="check the server URL and its pinned key") from None
+        shred.crypto_shred(self.store)
+        raise DeviceRevokedError("this device was revoked by the server: as it ordered, the store key was destroyed "
+                                 "(crypto-shred) and the data on this device can no longer be read", shredded=True,
+                                 hint="initialise a new store (healthsync edge init) and enroll it") from None
 
     # ------------------------------------------------------------------ enrollment
 
@@ -144,6 +220,7 @@ class SyncClient:
         pin = server_pin(self.store)
         keys = device_keys(self.store)
         size = self.options.batch_size
+        restamped: set[str] = set()  # re-stamped once this push; refused again, they go to quarantine
         while True:
             changes = outbox.pending(self.store, size)
             if not changes:
@@ -152,27 +229,52 @@ class SyncClient:
                                      signing_key=keys.signing, server_public_key=pin.public_key,
                                      format_version=self.options.format_version)
             try:
+                sent = self.store.wall_ms()
                 answer = self._request("POST", "/v1/sync/push", content=data,
                                        headers={"Content-Type": "application/octet-stream"})
+                self._learn_offset(answer, sent, self.store.wall_ms())
             except HealthSyncError as exc:
                 if exc.code in ("PAYLOAD_TOO_LARGE", "CHANGESET_TOO_LARGE") and size > 1:
                     size = max(1, size // 2)  # big records: smaller changesets until the server's limit fits
                     continue
+                if exc.code == "DEVICE_REVOKED":  # the push refusal carries no order; a signed call gets it
+                    self._signed("GET", "/v1/sync/pull", params={"cursor": 0, "limit": 1})
                 raise
             receipts = [Receipt.from_wire(r) for r in answer["receipts"]]
             if self.options.format_version < 2:
                 # v1 changesets carry no change ids (the server derives them): receipts match by position.
                 receipts = [dataclasses.replace(r, change_id=c.change_id)
                             for r, c in zip(receipts, changes, strict=True)]
-            counts = outbox.apply_receipts(self.store, receipts)
+            restamp = self._restamp_skewed(receipts, restamped)
+            counts = outbox.apply_receipts(self.store, receipts, restamp=restamp)
+            restamped |= restamp
             repairs = [r.row for r in receipts if r.status == "rejected" and r.row]
             if repairs:
-                merge.apply_pulled(self.store, repairs, server_wins=True)
-            result.accepted += counts["accepted"]
-            result.duplicate += counts["duplicate"]
-            result.rejected += counts["rejected"]
+                pull.apply_pulled(self.store, repairs, server_wins=True)
+            # A change that lost a merge: its row takes the winner (merged per key with any later local change).
+            winners = [r.row for r in receipts if r.status == "superseded" and r.row]
+            if winners:
+                pull.apply_pulled(self.store, winners)
+            for key in ("accepted", "duplicate", "rejected", "superseded", "restamped"):
+                setattr(result, key, getattr(result, key) + counts[key])
             if sum(counts.values()) == 0:
                 raise HealthSyncError("the server settled none of the pushed changes; stopping to avoid a loop")
+
+    def _learn_offset(self, answer: dict[str, Any], sent_ms: int, got_ms: int) -> None:
+        """Learn the server's clock from an answer (its time against the middle of our request), so stamps follow
+        the server's time; kept unless it moved by more than the half-second a round trip blurs."""
+        server = answer.get("server_time_ms")
+        if isinstance(server, int) and not isinstance(server, bool):
+            offset = server - (sent_ms + got_ms) // 2
+            if abs(offset - self.store.clock_offset_ms) > OFFSET_TOLERANCE_MS:
+                self.store.set_clock_offset(offset)
+
+    def _restamp_skewed(self, receipts: list[Receipt], done: set[str]) -> set[str]:
+        """The changes refused as stamped too far ahead that may be re-stamped (once each); rewinds the clock."""
+        skewed = {r.change_id for r in receipts if r.status == "rejected" and r.code == "CLOCK_SKEW"} - done
+        if skewed:
+            self.store.rewind_clock()
+        return skewed
 
     # ------------------------------------------------------------------ pull
 
@@ -185,23 +287,30 @@ class SyncClient:
         repairing = cursor is not None
         cursor = cursor if repairing else int(_state(self.store, "cursor", "0") or 0)
 
-        def fetch(after: int) -> dict[str, Any]:
+        def fetch(after: int) -> tuple[dict[str, Any], int, int]:
             params: dict[str, Any] = {"cursor": after, "limit": self.options.page_size}
             if tables:
                 params["table"] = tables
-            return self._request("GET", "/v1/sync/pull", params=params)
+            sent = self.store.wall_ms()
+            page = self._signed("GET", "/v1/sync/pull", params=params)
+            return page, sent, self.store.wall_ms()
 
         # The next page is fetched while this one is applied: the server's work (query, encode) and the network
         # overlap the device's (validate, seal, write). A page is applied only after the one before it, and each
         # with its cursor, so a failure anywhere still resumes from the last page applied.
+        full_repair = repairing and cursor == 0 and bool(tables)
+        seen: set[tuple[str, str]] = set()  # a repair from cursor 0 sees every row still in scope
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as prefetch:
             upcoming = prefetch.submit(fetch, cursor)
             while True:
-                page = upcoming.result()
+                page, sent, got = upcoming.result()
+                self._learn_offset(page, sent, got)
                 if page["has_more"]:
                     upcoming = prefetch.submit(fetch, int(page["cursor"]))
+                if full_repair:
+                    seen.update((c["table"], c["pk"]) for c in page["changes"])
                 with self.store.transaction() as conn:
-                    result.pulled += merge.apply_pulled(self.store, page["changes"], server_wins=repairing)
+                    result.pulled += pull.apply_pulled(self.store, page["changes"], server_wins=repairing)
                     cursor = int(page["cursor"])
                     if not repairing:
                         _set_state(conn, "cursor", str(cursor))
@@ -210,13 +319,16 @@ class SyncClient:
         result.cursor = cursor
         if not repairing:
             self._repair(page.get("checksums") or {}, result)
+        elif full_repair:
+            # Rows the server no longer shows this device (they left its scope) go, unless a local change waits.
+            pull.purge_out_of_scope(self.store, tables, seen, keep_owner=server_pin(self.store).user_id)
         return result
 
     def _repair(self, server_sums: dict[str, str], result: SyncResult) -> None:
         """Re-pull the tables whose checksum differs from ours (rows with unsettled local changes excluded)."""
         if outbox.pending_count(self.store):
             return  # unpushed local changes make checksums differ by design; the next round checks again
-        ours = merge.local_checksums(self.store, server_sums)
+        ours = pull.local_checksums(self.store, server_sums)
         diverged = [t for t, s in server_sums.items() if t in TABLES and ours.get(t) != s]
         if diverged:
             self.pull(result, tables=diverged, cursor=0)
@@ -274,9 +386,10 @@ def _answer(resp: httpx.Response) -> dict[str, Any]:
         body = {}
     if resp.is_success and body.get("success", True):
         return body.get("data") or {}
-    error = body.get("error") or {"code": f"HTTP_{resp.status_code}", "message": resp.text[:200]}
-    cls = AuthError if resp.status_code == 401 else HealthSyncError
-    err = cls(f"server refused: {error.get('message')}", hint=error.get("hint"))
-    err.code = error.get("code", err.code)
-    err.http_status = resp.status_code
-    raise err
+    # A refusal without our envelope (a proxy in between, say) still gets a registered code.
+    fallback = ErrorCode.SYNC_UNAVAILABLE if resp.status_code >= 500 else ErrorCode.HEALTHSYNC_ERROR
+    error = body.get("error") or {"code": fallback, "message": resp.text[:200]}
+    cls = RemoteAuthError if resp.status_code == 401 else RemoteError
+    raise cls(f"server refused: {error.get('message')}", remote_code=str(error.get("code") or fallback),
+              http_status=resp.status_code, hint=error.get("hint"),
+              detail=error, server_time=body.get("timestamp"))  # a revocation's order; the server's clock

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from edge.cli_common import emit, handle_errors
+from protocol.cli_output import emit, handle_errors
 
 app = typer.Typer(help="Model export: train, evaluate, export to ONNX, write manifests.", no_args_is_help=True)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.errors import MissingDependencyError, ModelError
+from protocol.errors import MissingDependencyError, ModelError
 
 PARITY_TOLERANCE = 1e-5
 PLOT_NAME = "reliability.png"

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from edge.errors import InputError, ModelError
 from edge.twin.models import sha256_file
+from protocol.errors import InputError, ModelError
 
 REQUIRED = ("model.bin", "config.json", "tokenizer.json")
 MANIFEST = "manifest.json"

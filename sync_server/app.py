@@ -6,8 +6,8 @@ import uuid
 
 from fastapi import FastAPI
 
-from edge.errors import InputError
-from edge.hlc import HybridLogicalClock
+from protocol.errors import InputError
+from protocol.hlc import HybridLogicalClock
 from sync_server import handlers
 from sync_server.auth import TokenVerifier
 from sync_server.config import Settings

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from edge.envelope import current_request_id
+from protocol.envelope import current_request_id
 from sync_server.auth import Principal
 
 _INSERT = (

@@ -7,34 +7,35 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge.errors import AuthError
+from protocol.codes import ErrorCode
+from protocol.errors import AuthError
 
-ROLES = ("patient", "doctor", "admin")
+ROLES = ("patient", "doctor", "staff", "admin")  # protocol.appointments.ROLES
 ASYMMETRIC_ALGS = ["RS256", "ES256", "EdDSA"]
 
 
 class TokenMissingError(AuthError):
     """No bearer token was sent."""
 
-    code = "AUTH_MISSING"
+    code = ErrorCode.AUTH_MISSING
 
 
 class TokenExpiredError(AuthError):
     """The token's exp is in the past."""
 
-    code = "AUTH_EXPIRED"
+    code = ErrorCode.AUTH_EXPIRED
 
 
 class TokenSignatureError(AuthError):
     """The token was not signed by our project's key."""
 
-    code = "AUTH_BAD_SIGNATURE"
+    code = ErrorCode.AUTH_BAD_SIGNATURE
 
 
 class TokenInvalidError(AuthError):
     """The token is malformed or its claims (aud, sub, exp) are wrong."""
 
-    code = "AUTH_INVALID"
+    code = ErrorCode.AUTH_INVALID
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from edge.cli_common import JsonOut, emit, handle_errors
+from protocol.cli_output import JsonOut, emit, handle_errors
 
 app = typer.Typer(help="The sync server (FastAPI on Postgres with Supabase-style RLS).", no_args_is_help=True)
 
@@ -16,6 +16,7 @@ app = typer.Typer(help="The sync server (FastAPI on Postgres with Supabase-style
 class RoleChoice(str, Enum):
     patient = "patient"
     doctor = "doctor"
+    staff = "staff"
     admin = "admin"
 
 
@@ -75,7 +76,7 @@ def token(
     as_json: bool = JsonOut,
 ):
     """Mint a development JWT signed with SUPABASE_JWT_SECRET (for the demo and operators)."""
-    from edge.errors import InputError
+    from protocol.errors import InputError
     from sync_server.auth import mint_token
     from sync_server.config import Settings
 

@@ -6,9 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge.errors import InputError
+from protocol.errors import InputError
 
 _DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+def default_home() -> Path:
+    """The server's data directory when none is configured: $HEALTHSYNC_HOME (where earlier versions kept the
+    embedded Postgres and the key file), else ~/.healthsync. Read from the environment, not from the edge."""
+    return Path(os.environ.get("HEALTHSYNC_HOME") or Path.home() / ".healthsync")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -46,6 +52,7 @@ class Settings:
     models_dir: Path = _DEFAULT_MODELS_DIR
     pool_max_size: int = 10
     data_dir: Path | None = None
+    max_skew_s: int = 300  # a change stamped further ahead of the server's clock is refused (CLOCK_SKEW)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -68,4 +75,5 @@ class Settings:
             models_dir=Path(env.get("HEALTHSYNC_MODELS_DIR") or _DEFAULT_MODELS_DIR),
             pool_max_size=_int(env, "DB_POOL_MAX_SIZE", 10),
             data_dir=Path(data_dir) if data_dir else None,
+            max_skew_s=_int(env, "HEALTHSYNC_MAX_SKEW_S", 300),
         )

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from edge.errors import ForbiddenError, HealthSyncError, ValidationError
+from protocol.errors import DuplicateError, ForbiddenError, HealthSyncError, IllegalTransitionError, ValidationError
 from sync_server.pg import DatabaseUnavailableError
 
 API_ROLES = ("anon", "authenticated", "service_role")
+ILLEGAL_TRANSITION_SQLSTATE = "HS409"  # raised by the appointment trigger (migration 0016)
 
 
 class Database:
@@ -92,6 +93,10 @@ def translate(exc: Exception) -> HealthSyncError:
     diag = getattr(exc, "diag", None)
     column = getattr(diag, "column_name", None) if diag else None
     constraint = getattr(diag, "constraint_name", None) if diag else None
+    if getattr(exc, "sqlstate", None) == ILLEGAL_TRANSITION_SQLSTATE:
+        # The trigger's message says who may make the move (protocol.appointments.explain); it names no values.
+        return IllegalTransitionError(getattr(diag, "message_primary", None) or "illegal appointment transition",
+                                      field="status")
     if isinstance(exc, pe.InsufficientPrivilege):
         return ForbiddenError("row-level security refused this row for the caller")
     if isinstance(exc, pe.CheckViolation):
@@ -100,10 +105,7 @@ def translate(exc: Exception) -> HealthSyncError:
     if isinstance(exc, (pe.NotNullViolation, pe.InvalidTextRepresentation, pe.DatetimeFieldOverflow)):
         return ValidationError(f"invalid or missing value for {column or 'a column'}", field=column)
     if isinstance(exc, pe.UniqueViolation):
-        err = ValidationError(f"duplicate key ({constraint or 'unique constraint'})", field=column)
-        err.code = "DUPLICATE"
-        err.http_status = 409
-        return err
+        return DuplicateError(f"duplicate key ({constraint or 'unique constraint'})", field=column)
     if isinstance(exc, pe.OperationalError):
         return DatabaseUnavailableError(f"database unavailable: {type(exc).__name__}")
     return HealthSyncError(f"database error: {type(exc).__name__}")

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 
-from edge.errors import RateLimitedError
+from protocol.errors import RateLimitedError
 from sync_server.auth import Principal
 
 

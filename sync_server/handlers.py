@@ -7,9 +7,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from edge.envelope import fail
-from edge.errors import AuthError, HealthSyncError, RateLimitedError
+from protocol.codes import ErrorCode
+from protocol.errors import AuthError, HealthSyncError, RateLimitedError
 from sync_server.logs import log_event
+from sync_server.responses import fail
 
 
 async def on_healthsync_error(request: Request, exc: HealthSyncError):
@@ -30,18 +31,19 @@ def _field(loc) -> str:
 
 
 async def on_request_validation(request: Request, exc: RequestValidationError):
-    """FastAPI's own parameter validation, reshaped like edge.schema.validate's errors (field + message)."""
+    """FastAPI's own parameter validation, reshaped like protocol.schema.validate's errors (field + message)."""
     errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors()]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
-    return fail(422, {"code": "VALIDATION_FAILED", "message": f"{first['field']}: {first['message']}",
+    return fail(422, {"code": ErrorCode.VALIDATION_FAILED, "message": f"{first['field']}: {first['message']}",
                       "field": first["field"], "errors": errors})
 
 
 async def on_http_exception(request: Request, exc: StarletteHTTPException):
     """Routing errors (404, 405) in the envelope."""
-    codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+    codes = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED, 413: ErrorCode.PAYLOAD_TOO_LARGE}
+    other = ErrorCode.INTERNAL_ERROR if exc.status_code >= 500 else ErrorCode.BAD_INPUT
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
-    return fail(exc.status_code, {"code": codes.get(exc.status_code, f"HTTP_{exc.status_code}"), "message": message},
+    return fail(exc.status_code, {"code": codes.get(exc.status_code, other), "message": message},
                 dict(exc.headers or {}))
 
 

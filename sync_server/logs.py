@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from edge.envelope import current_request_id
+from protocol.envelope import current_request_id
 
 logger = logging.getLogger("sync_server")
 

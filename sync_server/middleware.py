@@ -7,8 +7,9 @@ import re
 import time
 import uuid
 
-from edge.envelope import envelope, request_id_var
-from edge.errors import HealthSyncError
+from protocol.codes import ErrorCode
+from protocol.envelope import failure, request_id_var
+from protocol.errors import HealthSyncError
 from sync_server.logs import log_event
 
 # Accept a caller's id only if it is short and plain, so it cannot inject anything into logs or headers.
@@ -18,7 +19,7 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 class PayloadTooLargeError(HealthSyncError):
     """The request body exceeds MAX_BODY_BYTES."""
 
-    code = "PAYLOAD_TOO_LARGE"
+    code = ErrorCode.PAYLOAD_TOO_LARGE
     http_status = 413
 
 
@@ -62,7 +63,7 @@ class RequestContextMiddleware:
             if not status["sent"]:
                 status["code"] = 500
                 err = {"code": "INTERNAL_ERROR", "message": "internal server error"}
-                await _send_json(send, 500, envelope(None, success=False, message=err["message"], error=err),
+                await _send_json(send, 500, failure(err),
                                  [(b"x-request-id", rid.encode())])
         finally:
             # Path without the query string: query values may be identifiers a log must not hold.
@@ -112,5 +113,5 @@ class BodyLimitMiddleware:
 
     async def _reject(self, send):
         err = PayloadTooLargeError(f"request body exceeds {self.max_bytes} bytes").to_dict()
-        await _send_json(send, 413, envelope(None, success=False, message=err["message"], error=err),
+        await _send_json(send, 413, failure(err),
                          [(b"connection", b"close")])

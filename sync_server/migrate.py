@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge.errors import HealthSyncError
+from protocol.codes import ErrorCode
+from protocol.errors import HealthSyncError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant works; it only has to be the same for every instance migrating the same database.
@@ -17,7 +18,7 @@ _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 class MigrationError(HealthSyncError):
     """A migration file is malformed, was edited after being applied, or failed to apply."""
 
-    code = "MIGRATION_FAILED"
+    code = ErrorCode.MIGRATION_FAILED
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
                     applied_now.append(mig.version)
                 with conn.transaction():
                     sync_metric_specs(conn)
+                    sync_appointment_transitions(conn)
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
     except psycopg.Error as exc:
@@ -99,8 +101,8 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
 
 
 def sync_metric_specs(conn) -> None:
-    """Mirror edge.schema.METRICS into metric_specs so the database bounds check equals the pydantic one."""
-    from edge.schema import METRICS
+    """Mirror protocol.schema.METRICS into metric_specs so the database bounds check equals the pydantic one."""
+    from protocol.schema import METRICS
 
     exists = conn.execute("SELECT to_regclass('public.metric_specs') IS NOT NULL").fetchone()[0]
     if not exists:
@@ -112,6 +114,19 @@ def sync_metric_specs(conn) -> None:
             "ON CONFLICT (metric_type) DO UPDATE SET unit = EXCLUDED.unit, low = EXCLUDED.low, high = EXCLUDED.high",
             (name, spec.unit, spec.low, spec.high),
         )
+
+
+def sync_appointment_transitions(conn) -> None:
+    """Mirror protocol.appointments.TRANSITIONS into app.appointment_transitions (the trigger of 0016 reads it)."""
+    from protocol.appointments import sql_rows
+
+    exists = conn.execute("SELECT to_regclass('app.appointment_transitions') IS NOT NULL").fetchone()[0]
+    if not exists:
+        return
+    conn.execute("DELETE FROM app.appointment_transitions")
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO app.appointment_transitions (from_status, to_status, role) VALUES (%s, %s, %s)",
+                        sql_rows())
 
 
 def current_version(conn) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from edge.errors import MissingDependencyError
+from protocol.errors import MissingDependencyError
 
 
 class DocumentSink(Protocol):
@@ -73,7 +73,7 @@ def drain_forever(interval_s: float = 2.0, once: bool = False) -> int:
     """Drain with settings from the environment (DATABASE_URL, MONGODB_URI); `python -m sync_server.mongo_sink`."""
     import time
 
-    from edge.errors import HealthSyncError
+    from protocol.errors import HealthSyncError
     from sync_server.config import Settings
     from sync_server.db import Database
 

@@ -5,21 +5,22 @@ import threading
 import warnings
 from pathlib import Path
 
-from edge.errors import HealthSyncError, MissingDependencyError
+from protocol.codes import ErrorCode
+from protocol.errors import HealthSyncError, MissingDependencyError
 
 
 class DatabaseUnavailableError(HealthSyncError):
     """Postgres could not be reached or started."""
 
-    code = "DATABASE_UNAVAILABLE"
+    code = ErrorCode.DATABASE_UNAVAILABLE
     http_status = 503
 
 
 def default_data_dir() -> Path:
     """Where the embedded Postgres keeps its files (under the HealthSync data directory)."""
-    from edge.config import data_dir
+    from sync_server.config import default_home
 
-    return Path(data_dir()) / "pgdata"
+    return default_home() / "pgdata"
 
 
 _SERVERS: dict[str, object] = {}

@@ -4,7 +4,7 @@ Every statement runs in the caller's transaction (sync_server.db.Database.sessio
 security authorizes each row exactly as Supabase would. Observations (the bulk of traffic) are validated in one
 pydantic call per table, COPied into a staging table and moved by one `INSERT … SELECT … ON CONFLICT DO NOTHING`
 that also writes their audit rows; mutable rows are locked,
-merged with the same pure policies as the edge (edge.merge.apply_change) and written back column by column.
+merged with the same pure policies as the edge (protocol.merge.apply_change) and written back column by column.
 Each change gets a receipt; accepted ones are recorded in `sync_applied` (replays answer duplicate) and audited.
 """
 from __future__ import annotations
@@ -16,16 +16,18 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge.changeset import Change, Changeset
-from edge.errors import ValidationError
-from edge.hlc import MAX_DRIFT_MS
-from edge.merge import Rejected, RowState, apply_change
-from edge.outbox import Receipt
-from edge.schema import TABLES, Policy, TableSpec, validate
+from protocol.changeset import Change, Changeset
+from protocol.errors import ValidationError
+from protocol.merge import Rejected, RowState, apply_change
+from protocol.receipts import Receipt
+from protocol.schema import TABLES, Policy, TableSpec, validate
 
 SYNC_COLS = ("hlc", "col_clocks", "deleted", "origin_device")
 DOC_COLLECTIONS = ("family_graph", "health_events")
 PUSH_LOCK_NAMESPACE = 0x5359  # "SY": the two-key advisory lock space, apart from the migration lock
+# One answer for every row the caller may not write, whether or not its id exists under another owner: a
+# different answer for a taken id ("duplicate") would tell a patient that someone else's row exists.
+NOT_WRITABLE = "row-level security refused this {table} row for the caller"
 
 
 @dataclass
@@ -92,8 +94,16 @@ def _owner_ok(spec: TableSpec, doc: dict[str, Any], caller: Caller) -> bool:
     return caller.is_admin or (spec.owner is not None and str(doc.get(spec.owner)) == caller.user_id)
 
 
-def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = False) -> list[Receipt]:
-    """Merge a changeset's changes inside the caller's transaction; one receipt per change, in order."""
+DEFAULT_MAX_SKEW_S = 300
+
+
+def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = False,
+           max_skew_s: int = DEFAULT_MAX_SKEW_S) -> list[Receipt]:
+    """Merge a changeset's changes inside the caller's transaction; one receipt per change, in order.
+
+    A change stamped more than `max_skew_s` ahead of the server's clock is refused (CLOCK_SKEW): it would win
+    every last-writer-wins merge until the world caught up. Devices stamp with the server's time (learned on each
+    sync) and re-stamp a refused change, so only a device that ignores the server's time stays refused."""
     changes = changeset.changes
     batch = _Batch(caller, changeset.header.changeset_id)
     # One push per user at a time: the change_seq values of a user's rows then become visible in order, so a pull
@@ -106,14 +116,14 @@ def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = Fal
         "SELECT change_id FROM sync_applied WHERE change_id = ANY(%s::uuid[])", (others,))} if others else set()
     observations: list[Change] = []
     mutable: list[Change] = []
-    horizon = f"{int(time.time() * 1000) + MAX_DRIFT_MS:015d}"
+    horizon = f"{int(time.time() * 1000) + max_skew_s * 1000:015d}"
     for c, obs in zip(changes, is_obs, strict=True):
         if c.change_id in seen:
             batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
         elif c.hlc[:15] > horizon:
             # A device whose clock runs a day ahead would win every last-writer-wins merge from now on.
-            batch.reject(c, "CLOCK_SKEW", "the change is stamped more than 24 h ahead of the server's clock; "
-                                          "fix the device's clock and retry")
+            batch.reject(c, "CLOCK_SKEW", f"the change is stamped more than {max_skew_s} s ahead of the server's "
+                                          "clock; sync again to stamp with the server's time")
         else:
             seen.add(c.change_id)
             (observations if obs else mutable).append(c)
@@ -158,7 +168,10 @@ def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
             # per attempt, row by row if need be, so that only that row is rejected.
             inserted, refused = _insert_chunk(conn, stage, [it for k in range(len(chunks)) for it in check(k)],
                                               batch.caller)
-        for c, record in (it for items in checked for it in items):
+        items = [it for chunk in checked for it in chunk]
+        own = _own_existing(conn, spec, [(c, r) for c, r in items
+                                         if c.pk not in inserted and c.change_id not in refused])
+        for c, record in items:
             if c.change_id in refused:
                 batch.reject(c, "SYNC_REJECTED_DB", refused[c.change_id])
             elif c.pk in inserted:
@@ -166,8 +179,20 @@ def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
                 # primary key already makes a replay a duplicate.
                 state = RowState(record.model_dump(mode="json"), {}, c.hlc) if table in DOC_COLLECTIONS else None
                 batch.accept(c, state, spec, ledger=False, audited=True)
-            else:
+            elif c.pk in own:
                 batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
+            else:  # the id is taken by a row the caller may not write: answered like any such row
+                batch.reject(c, "SYNC_REJECTED_RLS", NOT_WRITABLE.format(table=table))
+
+
+def _own_existing(conn, spec: TableSpec, items: list[tuple[Change, Any]]) -> set[str]:
+    """Of the rows not inserted (their id exists), those that are the same owner's: true duplicates (a replay)."""
+    if not items:
+        return set()
+    rows = _cursor(conn).execute(f"SELECT id::text, {spec.owner}::text FROM {spec.name} WHERE id = ANY(%s::uuid[])",
+                                 ([c.pk for c, _ in items],)).fetchall()
+    owners = dict(rows)
+    return {c.pk for c, record in items if owners.get(c.pk) == str(record.__dict__[spec.owner])}
 
 
 def _pipelined_insert(conn, stage: _Stage, n_chunks: int, check, caller: Caller) -> set[str]:
@@ -199,7 +224,7 @@ def _checked(spec: TableSpec, changes: list[Change], batch: _Batch, caller: uuid
         if c.columns.get("id") != c.pk and str(values["id"]) != c.pk:
             batch.reject(c, "VALIDATION_FAILED", "the record's id does not match the change's primary key")
         elif not (admin or values[owner] == caller):
-            batch.reject(c, "SYNC_REJECTED_RLS", f"{c.table} rows may only be written for the signed-in user")
+            batch.reject(c, "SYNC_REJECTED_RLS", NOT_WRITABLE.format(table=c.table))
         else:
             items.append((c, record))
     return items
@@ -232,7 +257,7 @@ def _list_adapter(model: type) -> Any:
 
 
 def _validate_many(spec: TableSpec, changes: list[Change], batch: _Batch) -> list[tuple[Change, Any]]:
-    """Validate a table's records in one pydantic call (the same validators as edge.schema.validate); only when
+    """Validate a table's records in one pydantic call (the same validators as protocol.schema.validate); only when
     some record fails is each one validated on its own, so each rejection names its own field."""
     from pydantic import ValidationError as PydanticValidationError
 
@@ -353,22 +378,41 @@ def _apply_mutable(conn, batch: _Batch, changes: list[Change]) -> None:
             continue
         spec = TABLES[c.table]
         if current is None and not _owner_ok(spec, new.doc, batch.caller):
-            batch.reject(c, "SYNC_REJECTED_RLS", f"{c.table} rows may only be written for the signed-in user")
+            batch.reject(c, "SYNC_REJECTED_RLS", NOT_WRITABLE.format(table=c.table))
             continue
         if new == current:
-            batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
+            # Not a replay (those are found by change id above): the change lost every key to a later write.
+            batch.receipts[c.change_id] = _superseded(c, current)
             continue
         try:
             with conn.transaction():
                 ok = _write(conn, spec, c.pk, current, new, batch.caller.device_id)
         except Exception as exc:  # noqa: BLE001 - becomes the receipt's reason
-            batch.reject(c, "SYNC_REJECTED_DB", _db_reason(exc))
+            _reject_db(batch, c, current, exc)
             continue
         if not ok:
-            batch.reject(c, "SYNC_REJECTED_RLS", f"row-level security refused this {c.table} row for the caller")
+            batch.reject(c, "SYNC_REJECTED_RLS", NOT_WRITABLE.format(table=c.table))
             continue
         states[(c.table, c.pk)] = new
         batch.accept(c, new, spec)
+
+
+def _superseded(change: Change, winner: RowState | None) -> Receipt:
+    """The receipt of a change that lost its merge: the winning row goes back so the device can take it."""
+    return Receipt(change.change_id, "superseded", reason=f"a later write to {change.table} {change.pk} won the merge",
+                   row=None if winner is None else _wire_row(change.table, change.pk, winner))
+
+
+def _reject_db(batch: _Batch, c: Change, current: RowState | None, exc: Exception) -> None:
+    """A write the database refused: the appointment trigger's refusal keeps its own code and carries the server's
+    row (the device repairs its copy at once), anything else is SYNC_REJECTED_DB."""
+    from sync_server.db import translate
+
+    err = translate(exc)
+    if err.code == "ILLEGAL_TRANSITION":
+        batch.reject(c, err.code, err.message, _wire_row(c.table, c.pk, current) if current is not None else None)
+    else:
+        batch.reject(c, "SYNC_REJECTED_DB", err.message)
 
 
 def _write(conn, spec: TableSpec, pk: str, current: RowState | None, new: RowState, device: str | None) -> bool:
@@ -471,7 +515,7 @@ def _pulled_rows(conn, keys: list[tuple[str, int, str]]) -> list[dict[str, Any]]
 
 
 def checksums(conn, tables: list[str]) -> dict[str, str]:
-    """Per-table checksum of the caller's visible rows (same text and order as edge.merge.scope_checksum)."""
+    """Per-table checksum of the caller's visible rows (same text and order as protocol.merge.scope_checksum)."""
     c = _cursor(conn)
     out = {}
     for t in tables:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from edge.changeset import raw_private
-from edge.errors import HealthSyncError
+from protocol.changeset import raw_private
+from protocol.errors import HealthSyncError
 
 ENV_SERVER_KEY = "HEALTHSYNC_SERVER_KEY"  # 64 hex characters
 
@@ -33,9 +33,9 @@ def load_server_key(key_file: str | None = None) -> X25519PrivateKey:
     if env:
         return _from_hex(env)
     if key_file is None:
-        from edge.config import data_dir
+        from sync_server.config import default_home
 
-        key_file = str(data_dir() / "server" / "sync_x25519.key")
+        key_file = str(default_home() / "server" / "sync_x25519.key")
     path = Path(key_file)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,15 +1,17 @@
 """The sync service: enrollment, revocation, push and pull over a database session, free of any HTTP framework."""
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from edge.changeset import Header, open_changeset, raw_public, read_header
-from edge.errors import ChangesetError, HealthSyncError, NotFoundError
-from edge.merge import gc_paused
-from edge.schema import SCHEMA_VERSION, TABLES
+from protocol.changeset import Header, open_changeset, raw_public, read_header
+from protocol.errors import ChangesetError, DeviceExistsError, HealthSyncError, NotFoundError
+from protocol.merge import gc_paused
+from protocol.receipts import Receipt
+from protocol.schema import SCHEMA_VERSION, TABLES
 from sync_server import reconcile
 
 
@@ -30,7 +32,9 @@ def enroll(conn, user_id: str, device_id: str, signing_key: bytes, agreement_key
     if len(signing_key) != 32 or len(agreement_key) != 32:
         raise HealthSyncError("device public keys must be 32 bytes each (Ed25519, X25519)")
     device_id = str(uuid.UUID(device_id))
-    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s", (device_id,)).fetchone()
+    # Device ids are per user (0017): only the caller's own devices are looked at, so another user's id is free.
+    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s AND user_id = %s",
+                       (device_id, user_id)).fetchone()
     if row is None:
         conn.execute("INSERT INTO sync_devices (id, user_id, signing_key, agreement_key, name, format_version) "
                      "VALUES (%s, %s, %s, %s, %s, %s)",
@@ -38,10 +42,8 @@ def enroll(conn, user_id: str, device_id: str, signing_key: bytes, agreement_key
     else:
         row = tuple(row.values()) if isinstance(row, dict) else row
         if bytes(row[0]) != signing_key or row[1] is not None:
-            err = HealthSyncError(f"device {device_id} is already enrolled with other keys or revoked",
-                                  hint="a revoked device must be re-initialised with a new store")
-            err.code, err.http_status = "DEVICE_EXISTS", 409
-            raise err
+            raise DeviceExistsError(f"device {device_id} is already enrolled with other keys or revoked",
+                                    hint="a revoked device must be re-initialised with a new store")
     return {"device_id": device_id, "user_id": user_id, "server_public_key": server_public_key(server_key)}
 
 
@@ -55,8 +57,8 @@ def revoke(conn, device_id: str) -> dict[str, Any]:
 
 
 def _device_key(conn, header: Header) -> bytes:
-    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s",
-                       (header.device_id,)).fetchone()
+    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s AND user_id = %s",
+                       (header.device_id, header.user_id)).fetchone()
     if row is None:
         raise _forbidden(f"device {header.device_id} is not enrolled for this user", "DEVICE_UNKNOWN")
     row = tuple(row.values()) if isinstance(row, dict) else row
@@ -65,9 +67,14 @@ def _device_key(conn, header: Header) -> bytes:
     return bytes(row[0])
 
 
+def server_time_ms() -> int:
+    """The server's wall clock, sent with every push and pull answer: devices stamp their changes by it."""
+    return int(time.time() * 1000)
+
+
 def push(conn, data: bytes, caller: reconcile.Caller, server_key: X25519PrivateKey,
-         *, doc_outbox: bool = False) -> dict[str, Any]:
-    """Open a changeset pushed by the caller and merge it; answers the receipts."""
+         *, doc_outbox: bool = False, max_skew_s: int = reconcile.DEFAULT_MAX_SKEW_S) -> dict[str, Any]:
+    """Open a changeset pushed by the caller and merge it; answers the receipts and the server's time."""
     header = read_header(data)[0]
     if header.schema_version > SCHEMA_VERSION:
         raise ChangesetError(f"changeset written with record schema v{header.schema_version}; this server knows "
@@ -78,17 +85,23 @@ def push(conn, data: bytes, caller: reconcile.Caller, server_key: X25519PrivateK
     with gc_paused():
         cs = open_changeset(data, server_key, lambda h: _device_key(conn, h))
         caller.device_id = header.device_id
-        receipts = reconcile.ingest(conn, cs, caller, doc_outbox=doc_outbox)
+        receipts = reconcile.ingest(conn, cs, caller, doc_outbox=doc_outbox, max_skew_s=max_skew_s)
+    if cs.upgraded_from:
+        # Apps on the v1 format know no `superseded`: to them a change that lost its merge is settled, a duplicate.
+        receipts = [Receipt(r.change_id, "duplicate") if r.status == "superseded" else r for r in receipts]
     counts: dict[str, int] = {}
     for r in receipts:
         counts[r.status] = counts.get(r.status, 0) + 1
     return {"changeset_id": header.changeset_id, "upgraded_from": cs.upgraded_from, "counts": counts,
-            "receipts": [r.to_wire() for r in receipts]}
+            "receipts": [r.to_wire() for r in receipts], "server_time_ms": server_time_ms()}
 
 
-def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, principal=None) -> dict[str, Any]:
-    """A page of changes visible to the caller since `cursor`; reads of patient data are audited per subject."""
+def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, principal=None,
+         device_id: str | None = None) -> dict[str, Any]:
+    """A page of changes visible to the caller since `cursor`; reads of patient data are audited per subject (and
+    the proven device that read them)."""
     page = reconcile.pull(conn, cursor, limit, tables)
+    page["server_time_ms"] = server_time_ms()
     if principal is not None and page["changes"]:
         from sync_server import audit
 
@@ -99,5 +112,6 @@ def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, princip
             seen[key] = seen.get(key, 0) + 1
         for (table, subject), n in sorted(seen.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
             if subject is not None:  # the doctor directory is not patient data
-                audit.record(conn, principal, "sync_pull", table, subject_id=subject, detail={"rows": n})
+                audit.record(conn, principal, "sync_pull", table, subject_id=subject, device_id=device_id,
+                             detail={"rows": n})
     return page

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from edge.cli_common import JsonOut, Passphrase, StorePath, UserOpt, emit, handle_errors, open_store, resolve_user
+from edge.cli_common import Passphrase, StorePath, UserOpt, open_store, resolve_user
+from protocol.cli_output import JsonOut, emit, handle_errors
 
 app = typer.Typer(help="Health twin: risk equations, ONNX risk models, simulation.", no_args_is_help=True)
 family_app = typer.Typer(help="Family history: relatives, their conditions, the inherited-risk summary.",
@@ -50,27 +51,37 @@ def factors(
                                               help="Eats vegetables, fruit or berries every day."),
     high_glucose: Optional[bool] = typer.Option(None, "--high-glucose/--no-high-glucose",
                                                 help="Ever told your blood glucose was high."),
+    answer: Optional[list[str]] = typer.Option(
+        None, "--answer", help="QRISK3/PREVENT answer NAME=VALUE, repeatable: ethnicity=indian, townsend=-1.2, "
+                               "atrial_fibrillation=no, ex_smoker=yes, cigarettes_per_day=12, diabetes_type=type2, "
+                               "family_chd_under_60=no, uacr=25, sdi_decile=4, …"),
     user: Optional[str] = UserOpt,
     store_path: Optional[Path] = StorePath,
     passphrase: Optional[str] = Passphrase,
     as_json: bool = JsonOut,
 ):
     """Record profile and risk-factor answers the equations need (merged with earlier answers)."""
-    from edge.twin.inputs import RACES, RISK_FACTORS_EVENT, latest_factors
+    from edge.twin.equations.pce import race_answer
+    from edge.twin.inputs import RISK_FACTORS_EVENT, PatientInputs, latest_factors, parse_answer
+    from protocol.errors import InputError
 
+    # Every answer is checked before anything is written.
+    answers = {"race": race_answer(race) if race is not None else None,  # "Black" → african_american
+               "smoker": smoker, "diabetes": diabetes, "bp_treated": bp_treated, "on_statin": statin,
+               "physically_active": active, "daily_vegetables": vegetables, "high_glucose_history": high_glucose}
+    for item in answer or []:
+        name, sep, text = item.partition("=")
+        if not sep:
+            raise InputError(f"--answer {item!r} is not NAME=VALUE", field="answer")
+        answers[name.strip()] = parse_answer(name.strip(), text.strip())
     with open_store(store_path, passphrase) as store:
         uid = resolve_user(store, user)
+        merged = latest_factors(store, uid) | {k: v for k, v in answers.items() if v is not None}
+        # The merged answers must agree with each other and with the sex (age is irrelevant to that check).
+        PatientInputs(age=50.0, sex=sex or store.users.get(uid).sex or "male", **merged)
         profile = {k: v for k, v in (("date_of_birth", dob.date() if dob else None), ("sex", sex)) if v is not None}
         if profile:
             store.users.update(uid, **profile)
-        answers = {"race": race, "smoker": smoker, "diabetes": diabetes, "bp_treated": bp_treated,
-                   "on_statin": statin, "physically_active": active, "daily_vegetables": vegetables,
-                   "high_glucose_history": high_glucose}
-        if race is not None and race not in RACES:
-            from edge.errors import InputError
-
-            raise InputError(f"race must be one of {', '.join(RACES)}", field="race")
-        merged = latest_factors(store, uid) | {k: v for k, v in answers.items() if v is not None}
         if any(v is not None for v in answers.values()):
             store.health_events.add({"user_id": uid, "event_type": RISK_FACTORS_EVENT, "data": merged})
     emit({"user_id": str(uid), "profile": {k: str(v) for k, v in profile.items()}, "risk_factors": merged},
@@ -184,8 +195,8 @@ def family_add(
     as_json: bool = JsonOut,
 ):
     """Add a relative to the family graph."""
-    from edge.errors import InputError
-    from edge.schema import new_id
+    from protocol.errors import InputError
+    from protocol.schema import new_id
 
     conditions = []
     for item in condition or []:

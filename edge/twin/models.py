@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from edge.errors import MissingDependencyError, ModelError
 from edge.twin.equations.result import RiskResult, not_applicable
+from protocol.errors import MissingDependencyError, ModelError
 
 ENV_MODELS_DIR = "HEALTHSYNC_MODELS_DIR"
 MANIFEST = "manifest.json"
@@ -204,5 +204,6 @@ def predict(model: RiskModel, inputs: Any) -> RiskResult:
     p = float(model.predict(np.asarray([row], dtype=np.float32))[0])
     details = {"sha256": entry["sha256"]}
     if model.caveat:
-        details["caveat"] = model.caveat
+        # `validity` as every equation result carries it (panel.NOTES); `caveat` marks it as a population warning.
+        details["caveat"] = details["validity"] = model.caveat
     return RiskResult(**template, probability=p, details=details)

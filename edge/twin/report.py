@@ -126,7 +126,8 @@ def validity_notes(r: RiskResult, manifest: dict[str, Any] | None = None) -> str
     population, input ranges and file hash from the manifest."""
     module = _equation_modules().get(r.model_version)
     if module is not None and module.__doc__:
-        return " ".join(module.__doc__.split())
+        note = r.details.get("validity")
+        return (f"Validity: {note}. " if note else "") + "Source: " + " ".join(module.__doc__.split())
     entry = next((m for m in (manifest or {}).get("models", []) if m.get("name") == r.model_name), None)
     if entry is None:
         return "no documentation found"

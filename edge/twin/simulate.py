@@ -157,7 +157,7 @@ def simulate(inputs: PatientInputs, scenarios: list[str] | None = None, horizons
     names = scenarios or list(SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
-        from edge.errors import InputError
+        from protocol.errors import InputError
 
         raise InputError(f"unknown scenario {unknown[0]!r} (known: {', '.join(SCENARIOS)})")
     horizons = tuple(sorted(set(horizons)))

@@ -9,7 +9,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from edge.cli_common import JsonOut, Passphrase, StorePath, emit, handle_errors, open_store
+from edge.cli_common import Passphrase, StorePath, open_store
+from protocol.cli_output import JsonOut, emit, handle_errors
 
 therapy_app = typer.Typer(help="Physiotherapy with pose tracking.", no_args_is_help=True)
 
@@ -34,8 +35,8 @@ def therapy_run(
     """Count reps, check form and score an exercise video (or camera); store the session. A video with nobody
     in view is refused (not stored, not counted in streaks)."""
     from edge import config
-    from edge.errors import InputError
     from edge.vision.therapy import session
+    from protocol.errors import InputError
 
     if (video is None) == (camera is None):
         raise InputError("give a VIDEO file or --camera INDEX (one of them)")

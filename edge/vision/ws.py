@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from edge.errors import HealthSyncError, InputError
 from edge.vision.therapy import session as therapy_session
 from edge.vision.therapy.landmarks import from_payload
+from protocol.errors import HealthSyncError, InputError
 
 PATH = "/v1/therapy/ws"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.errors import InputError, MissingDependencyError
+from protocol.errors import InputError, MissingDependencyError
 
 SAMPLE_RATE = 16_000  # what Whisper and the voice markers expect
 MIN_SECONDS = 0.3  # shorter than a syllable: nothing to transcribe

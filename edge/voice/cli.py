@@ -6,7 +6,8 @@ from typing import Optional
 
 import typer
 
-from edge.cli_common import JsonOut, Passphrase, StorePath, UserOpt, emit, handle_errors, open_store, resolve_user
+from edge.cli_common import Passphrase, StorePath, UserOpt, open_store, resolve_user
+from protocol.cli_output import JsonOut, emit, handle_errors
 
 app = typer.Typer(help="Voice AI doctor: speech → transcript → voice markers → triage.", no_args_is_help=True)
 

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from edge.errors import MissingDependencyError
 from edge.voice.audio import SAMPLE_RATE
+from protocol.errors import MissingDependencyError
 
 MARKERS_VERSION = "markers-v1 (praat-parselmouth)"
 PITCH_FLOOR, PITCH_CEILING = 75.0, 500.0  # Praat's defaults for adult voices

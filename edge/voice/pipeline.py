@@ -12,14 +12,14 @@ from pathlib import Path
 
 import httpx
 
-from edge.errors import ForbiddenError, InputError, NotFoundError
-from edge.schema import new_id
 from edge.store import Store
 from edge.voice import audio as audio_stage
 from edge.voice import markers as marker_stage
 from edge.voice import transcribe as stt
 from edge.voice.llm import choose_assessor
 from edge.voice.triage import triage
+from protocol.errors import ForbiddenError, InputError, NotFoundError
+from protocol.schema import new_id
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.errors import InputError
 from edge.store import Store
 from edge.voice import audio as audio_stage
 from edge.voice import transcribe as stt
 from edge.voice.pipeline import AnalysisResult, AnalyzeOptions, analyze_audio
+from protocol.errors import InputError
 
 PARTIAL_EVERY_S = 1.0  # a partial transcript for each new second of audio
 MAX_CHANNELS = 8

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge.errors import MissingDependencyError, ModelError
+from protocol.errors import MissingDependencyError, ModelError
 
 ENV_MODEL = "HEALTHSYNC_WHISPER_MODEL"  # a directory holding a CTranslate2 Whisper model (e.g. small.en)
 ENV_THREADS = "HEALTHSYNC_WHISPER_THREADS"

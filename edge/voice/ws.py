@@ -15,10 +15,10 @@ import uuid
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 
-from edge.errors import HealthSyncError, InputError
 from edge.store import Store
 from edge.voice import audio as audio_stage
 from edge.voice.stream import StreamFormat, VoiceStream
+from protocol.errors import HealthSyncError, InputError
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["voice"])
@@ -125,8 +125,8 @@ async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
 async def analyze_upload(request: Request, keep_audio: bool | None = None, store: Store = Depends(voice_store),
                          user_id: uuid.UUID = Depends(voice_user)) -> JSONResponse:
     """Analyse a recording sent as the raw request body (WAV, FLAC, OGG or MP3); answers in the JSON envelope."""
-    from edge.envelope import fail, ok
     from edge.voice.pipeline import AnalyzeOptions, analyze_audio
+    from protocol.envelope import envelope, failure
 
     try:
         declared = int(request.headers.get("content-length") or 0)
@@ -137,8 +137,8 @@ async def analyze_upload(request: Request, keep_audio: bool | None = None, store
         decoded = audio_stage.load_bytes(body)
         result = await asyncio.to_thread(analyze_audio, store, decoded, user_id, AnalyzeOptions(keep_audio=keep_audio))
     except HealthSyncError as exc:
-        return fail(exc.http_status, exc.to_dict())
-    return ok(result.to_dict(), message="stored", status_code=201)
+        return JSONResponse(failure(exc.to_dict()), status_code=exc.http_status)
+    return JSONResponse(envelope(result.to_dict(), message="stored"), status_code=201)
 
 
 def _keep_partial(stream: VoiceStream) -> None:

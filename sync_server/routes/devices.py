@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Body, Depends, Request
 
-from edge.envelope import ok
-from edge.errors import HealthSyncError
+from protocol.errors import ValidationError
 from sync_server import sync_service
 from sync_server.auth import Principal
 from sync_server.deps import current_principal, db_session, rate_limit
+from sync_server.responses import ok
 from sync_server.routes.sync import _server_key
 
 router = APIRouter(prefix="/v1/devices", tags=["devices"])
@@ -19,9 +19,7 @@ def _hex32(payload: dict, name: str) -> bytes:
     except (KeyError, ValueError):
         raw = b""
     if len(raw) != 32:
-        err = HealthSyncError(f"{name} must be 64 hex characters", field=name)
-        err.code, err.http_status = "VALIDATION_FAILED", 422
-        raise err
+        raise ValidationError(f"{name} must be 64 hex characters", field=name)
     return raw
 
 

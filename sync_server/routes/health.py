@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from edge.envelope import envelope
+from protocol.envelope import envelope
 from sync_server import health
 from sync_server.deps import rate_limit
 

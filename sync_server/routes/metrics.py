@@ -7,12 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 
-from edge.envelope import ok
-from edge.errors import ForbiddenError
-from edge.schema import HealthMetric, validate
+from protocol.errors import ForbiddenError
+from protocol.schema import HealthMetric, validate
 from sync_server import audit
 from sync_server.auth import Principal
 from sync_server.deps import current_principal, db_session, rate_limit
+from sync_server.responses import ok
 
 router = APIRouter(prefix="/api/v1/health", tags=["health data"])
 

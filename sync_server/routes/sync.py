@@ -4,11 +4,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from edge.envelope import current_request_id, envelope, ok
+from protocol.envelope import current_request_id, envelope
 from sync_server import sync_service
 from sync_server.auth import Principal
 from sync_server.deps import current_principal, db_session, rate_limit
+from sync_server.device_auth import proven_device
 from sync_server.reconcile import Caller
+from sync_server.responses import ok
 from sync_server.sync_keys import load_server_key
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"])
@@ -32,8 +34,9 @@ async def push(request: Request, principal: Principal = Depends(current_principa
     """Merge a signed, encrypted changeset; one receipt per change (accepted / duplicate / rejected + reason)."""
     data = await request.body()
     caller = Caller(str(principal.user_id), principal.role, request_id=current_request_id())
-    result = sync_service.push(conn, data, caller, _server_key(request),
-                               doc_outbox=bool(request.app.state.settings.mongodb_uri))
+    settings = request.app.state.settings
+    result = sync_service.push(conn, data, caller, _server_key(request), doc_outbox=bool(settings.mongodb_uri),
+                               max_skew_s=settings.max_skew_s)
     return ok(result, message=f"{len(result['receipts'])} receipts")
 
 
@@ -41,12 +44,13 @@ async def push(request: Request, principal: Principal = Depends(current_principa
 def pull(
     principal: Principal = Depends(current_principal),
     conn=Depends(db_session),
+    device: str = Depends(proven_device),  # every pull names and proves its device; revoked ones are refused
     cursor: int = Query(0, ge=0, description="The change_seq of the last change already applied."),
     limit: int = Query(1000, ge=1, le=MAX_PULL),
     table: list[str] | None = Query(None, description="Only these tables (divergence repair)."),
 ):
     """Changes visible to the caller after the cursor, oldest first; checksums per table on the last page."""
-    page = sync_service.pull(conn, cursor, limit, table, principal)
+    page = sync_service.pull(conn, cursor, limit, table, principal, device_id=device)
     # The page is JSON-ready already (strings, numbers, lists and maps from Postgres' JSON): fastapi's
     # jsonable_encoder would walk every value of thousands of rows again, for nothing.
     body = envelope(None, message=f"{len(page['changes'])} changes")

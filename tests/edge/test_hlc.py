@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge.hlc import HybridLogicalClock, Timestamp
+from protocol.hlc import HybridLogicalClock, Timestamp
 
 
 def test_monotonic_when_wall_clock_goes_backwards():

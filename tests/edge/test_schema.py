@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from edge.errors import ValidationError
-from edge.schema import APPOINTMENT_TRANSITIONS, new_id, validate
+from protocol.errors import ValidationError
+from protocol.schema import APPOINTMENT_TRANSITIONS, new_id, validate
 
 
 def metric(**kw):

@@ -7,15 +7,15 @@ import uuid
 import pytest
 
 from edge import migrations
-from edge.errors import (
+from edge.keys import KdfParams, KeySource
+from edge.store import Store
+from protocol.errors import (
     NotFoundError,
     SchemaVersionError,
     StoreCorruptError,
     StoreLockedError,
     ValidationError,
 )
-from edge.keys import KdfParams, KeySource
-from edge.store import Store
 
 FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
 

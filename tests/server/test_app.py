@@ -9,7 +9,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from edge.errors import InputError
+from protocol.errors import InputError
 from sync_server import testing
 from sync_server.app import create_app
 from sync_server.config import Settings

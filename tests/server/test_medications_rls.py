@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from edge.errors import ForbiddenError, ValidationError
+from protocol.errors import ForbiddenError, ValidationError
 from tests.server.conftest import seed_doctor
 from tests.server.test_rls_sql import SERVICE, as_user, visible_owners
 

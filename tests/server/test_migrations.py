@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from edge.schema import METRICS
+from protocol.schema import METRICS
 from sync_server import testing
 from sync_server.migrate import MigrationError, discover, migrate
 
@@ -86,7 +86,7 @@ def test_metric_specs_mirror_the_edge_schema(db):
 
 
 def test_every_edge_record_field_has_a_typed_column(db):
-    from edge.schema import TABLES
+    from protocol.schema import TABLES
 
     with db.admin() as conn:
         rows = conn.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "

@@ -5,8 +5,8 @@ import uuid
 
 import pytest
 
-from edge.errors import ForbiddenError, ValidationError
-from edge.schema import METRICS
+from protocol.errors import ForbiddenError, ValidationError
+from protocol.schema import METRICS
 from sync_server.db import Database
 from tests.server.conftest import seed_doctor
 

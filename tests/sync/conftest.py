@@ -58,18 +58,36 @@ class Devices:
 
     def __init__(self, tmp_path, http):
         self.tmp_path, self.http, self.stores = tmp_path, http, []
+        self.keys: dict = {}
 
     def new(self, user: uuid.UUID, *, format_version: int = 2, batch_size: int = 2000, page_size: int = 2000,
             init_profile: bool = True) -> SyncClient:
-        store = Store.open(self.tmp_path / f"dev{len(self.stores)}.db", KeySource(raw_key=secrets.token_bytes(32)),
-                           create=True)
-        self.stores.append(store)
+        key = KeySource(raw_key=secrets.token_bytes(32))
+        store = Store.open(self.tmp_path / f"dev{len(self.stores)}.db", key, create=True)
         store.set_meta("user_id", str(user))
-        client = SyncClient(store, testing.token(user), http=self.http,
-                            options=SyncOptions(format_version=format_version, batch_size=batch_size,
-                                                page_size=page_size, attempts=2, backoff_s=0.01))
+        client = self.client(store, key, user, format_version=format_version, batch_size=batch_size,
+                             page_size=page_size)
         client.enroll("http://testserver")
         return client
+
+    def client(self, store: Store, key: KeySource, user: uuid.UUID, *, format_version: int = 2,
+               batch_size: int = 2000, page_size: int = 2000) -> SyncClient:
+        """A sync client over an open store (closed with the others at the end of the test)."""
+        self.stores.append(store)
+        self.keys[store.path] = key
+        return SyncClient(store, testing.token(user), http=self.http,
+                          options=SyncOptions(format_version=format_version, batch_size=batch_size,
+                                              page_size=page_size, attempts=2, backoff_s=0.01))
+
+    def restart(self, client: SyncClient, user: uuid.UUID) -> SyncClient:
+        """Close a device's store and open it again (a process restart), keeping its key, wall clock and options."""
+        store, wall = client.store, client.store.wall_ms
+        self.stores.remove(store)
+        store.close()
+        again = Store.open(store.path, self.keys[store.path])
+        again.wall_ms = wall
+        return self.client(again, self.keys[store.path], user, format_version=client.options.format_version,
+                           batch_size=client.options.batch_size, page_size=client.options.page_size)
 
     def close(self):
         for s in self.stores:

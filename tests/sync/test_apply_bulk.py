@@ -6,11 +6,11 @@ import uuid
 
 import pytest
 
-from edge import merge
-from edge.errors import ValidationError
-from edge.hlc import Timestamp
-from edge.schema import new_id, validate
+from edge import pull
 from edge.store import _index_value
+from protocol.errors import ValidationError
+from protocol.hlc import Timestamp
+from protocol.schema import new_id, validate
 
 PLUS5 = dt.timezone(dt.timedelta(hours=5))
 NODE = "0191d3a4-0000-7000-8000-000000000001"
@@ -49,7 +49,7 @@ def test_bulk_apply_writes_what_the_row_writer_writes(tmp_path, store_key, store
     user = str(uuid.uuid4())
     rows = _rows(user)
     rows[3]["doc"]["id"] = rows[3]["pk"]
-    assert merge.apply_pulled(store, rows) == 4
+    assert pull.apply_pulled(store, rows) == 4
     other = Store.open(tmp_path / "other.db", store_key, create=True)
     try:
         with other.transaction() as conn:
@@ -77,7 +77,7 @@ def test_a_malformed_row_fails_the_page_and_writes_nothing(store):
     rows[1]["doc"] = {**rows[1]["doc"], "id": rows[1]["pk"], "metric_type": "heart_rate", "unit": "bpm",
                       "value": 900.0}  # outside 20-250 bpm
     with pytest.raises(ValidationError) as err:
-        merge.apply_pulled(store, rows)
+        pull.apply_pulled(store, rows)
     assert err.value.field == "value" and "health_metrics" in err.value.message
     assert store.query("SELECT count(*) FROM health_metrics")[0][0] == 0
 
@@ -85,7 +85,7 @@ def test_a_malformed_row_fails_the_page_and_writes_nothing(store):
 def test_clock_moves_past_the_newest_pulled_stamp_and_ignores_foreign_stamps(store):
     rows = _rows(str(uuid.uuid4()))[:2]
     rows[1]["hlc"] = "seed-2024"  # rows written outside sync may carry another stamp
-    merge.apply_pulled(store, rows)
+    pull.apply_pulled(store, rows)
     assert store.clock.now() > Timestamp.decode(rows[0]["hlc"])
 
 

@@ -9,9 +9,9 @@ import uuid
 import pytest
 
 from edge import backup, outbox
-from edge.errors import StoreLockedError
 from edge.keys import KeySource
 from edge.store import Store
+from protocol.errors import StoreLockedError
 
 pytestmark = pytest.mark.e2e
 

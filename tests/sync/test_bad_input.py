@@ -8,10 +8,11 @@ import msgpack
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from edge import changeset, outbox
-from edge.changeset import Change
+from edge import outbox
 from edge.device_keys import device_keys, server_pin
-from edge.schema import new_id
+from protocol import changeset
+from protocol.changeset import Change
+from protocol.schema import new_id
 from sync_server import testing
 
 
@@ -180,7 +181,7 @@ def test_quarantined_rows_do_not_trigger_repairs_forever(dev):
 
 
 def test_newer_record_schema_is_refused(dev, http, db):
-    from edge.schema import SCHEMA_VERSION
+    from protocol.schema import SCHEMA_VERSION
 
     status, body = _push(http, dev.user, _seal(dev, _symptom(dev), schema_version=SCHEMA_VERSION + 1))
     assert (status, body["error"]["code"]) == (400, "CHANGESET_SCHEMA_TOO_NEW")

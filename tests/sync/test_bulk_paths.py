@@ -7,10 +7,10 @@ import uuid
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from edge import changeset, merge
-from edge.changeset import Change
-from edge.errors import ChangesetError
-from edge.schema import new_id
+from protocol import changeset, merge
+from protocol.changeset import Change
+from protocol.errors import ChangesetError
+from protocol.schema import new_id
 from sync_server import reconcile, sync_service
 
 

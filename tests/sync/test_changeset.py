@@ -11,10 +11,10 @@ import zstandard
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from edge import changeset as cs
-from edge.changeset import Change, open_changeset, raw_public, seal
-from edge.errors import ChangesetError
-from edge.schema import new_id
+from protocol import changeset as cs
+from protocol.changeset import Change, open_changeset, raw_public, seal
+from protocol.errors import ChangesetError
+from protocol.schema import new_id
 
 DEVICE = str(uuid.uuid4())
 USER = str(uuid.uuid4())

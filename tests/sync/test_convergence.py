@@ -12,15 +12,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edge import changeset, outbox
-from edge.changeset import Change
+from edge import outbox
 from edge.device_keys import device_keys, server_pin
-from edge.merge import apply_change
-from edge.outbox import Receipt
-from edge.schema import APPOINTMENT_TRANSITIONS, TABLES
+from protocol import changeset
+from protocol.changeset import Change
+from protocol.merge import apply_change
+from protocol.receipts import Receipt
+from protocol.schema import APPOINTMENT_TRANSITIONS, TABLES
 from sync_server import testing
 
 from .conftest import Devices
+from .server_view import server_rows
 
 OPS = ["symptom", "delete", "name", "phone", "member_add", "member_del", "appt", "push", "pull", "push_lost",
        "push_partial"]
@@ -44,17 +46,6 @@ def _rows(store):
         for i, payload, deleted in store.query(f"SELECT id, payload, deleted FROM {t}"):
             out[(t, i)] = (store.unseal(payload, f"{t}|{i}"), bool(deleted))
     return out
-
-
-def _server_rows(http, user):
-    out, cursor = {}, 0
-    while True:
-        page = http.get("/v1/sync/pull", params={"cursor": cursor, "limit": 5000},
-                        headers=testing.auth(user)).json()["data"]
-        out.update({(c["table"], c["pk"]): (c["doc"], c["deleted"]) for c in page["changes"]})
-        cursor = page["cursor"]
-        if not page["has_more"]:
-            return out
 
 
 def _step(op, dev, arg, ctx, http):
@@ -115,7 +106,7 @@ def test_replicas_and_server_converge(http, n, ops):
             for _ in range(2):
                 for dev in d:
                     dev.run()
-            server = _server_rows(http, user)
+            server = server_rows(http, d[0].store)
             for dev in d:
                 assert outbox.pending_count(dev.store) == 0
                 assert _rows(dev.store) == server

@@ -7,11 +7,11 @@ import uuid
 import pytest
 
 from edge import outbox
-from edge.changeset import raw_private
 from edge.device_keys import device_keys, pin_server, server_pin
-from edge.errors import HealthSyncError, NotFoundError, ValidationError
-from edge.outbox import Receipt
 from edge.store import Store
+from protocol.changeset import raw_private
+from protocol.errors import HealthSyncError, NotFoundError, ValidationError
+from protocol.receipts import Receipt
 
 
 def test_keys_are_made_once_and_survive_reopening(tmp_path, store_key):
@@ -47,7 +47,7 @@ def test_receipts_settle_the_outbox(store, user_id):
     counts = outbox.apply_receipts(store, [Receipt(a.change_id, "accepted"), Receipt(b.change_id, "duplicate"),
                                            Receipt(c.change_id, "rejected", "VALIDATION_FAILED", "bad"),
                                            Receipt(d.change_id, "weird-status")])
-    assert counts == {"accepted": 1, "duplicate": 1, "rejected": 1}
+    assert counts == {"accepted": 1, "duplicate": 1, "superseded": 0, "rejected": 1, "restamped": 0}
     assert [x.change_id for x in outbox.pending(store)] == [d.change_id]  # unknown status: kept, not guessed
     q = outbox.quarantined(store)
     assert [(x.change_id, x.code, x.reason) for x in q] == [(c.change_id, "VALIDATION_FAILED", "bad")]

@@ -6,8 +6,9 @@ import uuid
 
 import msgpack
 
-from edge import changeset, outbox
+from edge import outbox
 from edge.device_keys import device_keys, server_pin
+from protocol import changeset
 from sync_server import testing
 
 

@@ -103,7 +103,7 @@ def test_an_older_version_never_overwrites_a_newer_one(mdb):
 
 
 def test_drain_entry_point_needs_both_urls(monkeypatch):
-    from edge.errors import HealthSyncError
+    from protocol.errors import HealthSyncError
     from sync_server.mongo_sink import drain_forever
 
     monkeypatch.setenv("DATABASE_URL", "postgresql://nowhere/db")

@@ -80,8 +80,8 @@ def test_illegal_appointment_transition_is_quarantined_and_repaired(devices):
 
 
 def test_replayed_changeset_gets_duplicate_receipts(devices, http):
-    from edge import changeset
     from edge.device_keys import device_keys, server_pin
+    from protocol import changeset
     from sync_server import testing
 
     user = uuid.uuid4()

@@ -44,7 +44,7 @@ def test_enroll_run_status_and_quarantine(env):
     assert r.exit_code == 0, r.output
     assert (json.loads(r.stdout)["accepted"], json.loads(r.stdout)["rejected"]) == (1, 1)
     status = json.loads(_cli(env, "status", "--json").stdout)
-    assert (status["pending"], status["quarantined"]) == (0, 1) and status["last_synced_at"]
+    assert (status["pending"], status["quarantined"], status["superseded"]) == (0, 1, 0) and status["last_synced_at"]
     items = json.loads(_cli(env, "quarantine", "list", "--json").stdout)
     assert [(i["row_id"], i["code"]) for i in items] == [(str(bad.id), "SYNC_REJECTED_RLS")]
     assert _cli(env, "quarantine", "retry", items[0]["change_id"]).exit_code == 0

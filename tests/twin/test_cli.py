@@ -52,7 +52,7 @@ def test_full_flow(home, tmp_path):
     names = {x["name"]: x for x in first["results"]}
     assert names["pima_diabetes_logreg"]["applicable"]
     assert names["findrisc"]["details"]["points"]["family_diabetes"] == 5
-    assert len(first["stored"]["written"]) == 7
+    assert len(first["stored"]["written"]) == 12  # 10 equations + 2 models
     again = json.loads(run("edge", "twin", "report", "--json").stdout)
     assert again["stored"]["written"] == [] and again["inputs_hash"] == first["inputs_hash"]
 
@@ -93,7 +93,7 @@ def test_export_whisper_packages_tiny_en(tmp_path):
     assert verify(tmp_path / "tiny.en")["name"] == "tiny.en"
     with open(tmp_path / "tiny.en" / "config.json", "a") as fh:
         fh.write(" ")
-    from edge.errors import ModelError
+    from protocol.errors import ModelError
 
     with pytest.raises(ModelError, match="config.json does not match"):
         verify(tmp_path / "tiny.en")

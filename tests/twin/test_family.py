@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from edge.schema import FamilyMember
 from edge.twin import inputs as twin_inputs
 from edge.twin.family import inherited_risk
+from protocol.schema import FamilyMember
 
 
 def fam(*members):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from edge.errors import InputError
 from edge.twin import inputs as twin_inputs
 from edge.twin.inputs import PatientInputs
 from edge.twin.panel import risk_panel, run_equation
+from protocol.errors import InputError
 
 BASE = dict(age=55, sex="female", race="white", total_cholesterol=213, hdl_cholesterol=50, systolic_bp=120,
             bp_treated=False, smoker=False, diabetes=False)

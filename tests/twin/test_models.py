@@ -7,9 +7,9 @@ import shutil
 import numpy as np
 import pytest
 
-from edge.errors import ModelError
 from edge.twin import models
 from edge.twin.inputs import PatientInputs
+from protocol.errors import ModelError
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def test_report_and_simulate_write_different_reports(tmp_path, monkeypatch):
     # The clinician's: name, date, every input with its source, equation versions and validity, model versions.
     assert "Ada Example" in doc and dt.date.today().isoformat() in doc
     assert "systolic_bp, recorded" in doc and "(manual)" in doc and "risk-factor answers of" in doc
-    assert "goff2013" in doc and "Valid for ages 40–79" in doc  # the PCE's version and validity range
+    assert "goff2013-full-precision" in doc and "Valid for ages 40–79" in doc  # the PCE's version and validity range
     assert "pima_diabetes_gbm 2.0.0" in doc and "sha256" in doc and "Pima" in doc
     # The patient's: plain language, no hashes or tables of inputs.
     assert "Your health twin" in plain and "sha256" not in plain and "recorded" not in plain

@@ -13,9 +13,9 @@ from edge.twin.twin import assess
 
 def test_predictions_stored_then_cached(store, patient):
     first = assess(store, patient)
-    assert len(first.stored["written"]) == 7 and first.stored["cached"] == []
+    assert len(first.stored["written"]) == 12 and first.stored["cached"] == []
     rows = store.predictions.list(owner=patient, inputs_hash=first.inputs_hash)
-    assert len(rows) == 7
+    assert len(rows) == 12  # 10 equations + 2 models
     pce = next(r for r in rows if r.model_name == "pce_ascvd_10y")
     # Goff 2013 worked example, white man: 5.4% at full precision.
     assert round(100 * pce.probability, 1) == 5.4 and pce.disease == "ascvd"
@@ -24,18 +24,18 @@ def test_predictions_stored_then_cached(store, patient):
 
     second = assess(store, patient)
     assert second.stored == {"written": [], "cached": first.stored["written"]}
-    assert store.predictions.count(patient) == 7
+    assert store.predictions.count(patient) == 12
 
     store.health_metrics.add({"user_id": patient, "metric_type": "systolic_bp", "value": 140})
     third = assess(store, patient)
-    assert third.inputs_hash != first.inputs_hash and len(third.stored["written"]) == 7
-    assert store.predictions.count(patient) == 14
+    assert third.inputs_hash != first.inputs_hash and len(third.stored["written"]) == 12
+    assert store.predictions.count(patient) == 24
 
 
 def test_predictions_are_queued_for_sync(store, patient):
     before = store.query("SELECT count(*) FROM outbox")[0][0]
     assess(store, patient)
-    assert store.query("SELECT count(*) FROM outbox")[0][0] == before + 7
+    assert store.query("SELECT count(*) FROM outbox")[0][0] == before + 12
 
 
 def _risk(sim, scenario, name):

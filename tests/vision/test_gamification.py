@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
-from edge.errors import InputError
 from edge.vision.therapy import gamification, session
 from edge.vision.therapy.synthetic import Script, generate
+from protocol.errors import InputError
 
 TODAY = dt.date(2026, 3, 20)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.errors import InputError
 from edge.vision.therapy import session
 from edge.vision.therapy.frames import video_frames
 from edge.vision.therapy.landmarks import INDEX
 from edge.vision.therapy.pose import PoseEstimator
+from protocol.errors import InputError
 
 pytestmark = pytest.mark.heavy
 

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.errors import InputError
 from edge.vision.therapy import exercises, session
 from edge.vision.therapy.landmarks import COUNT, Pose
 from edge.vision.therapy.synthetic import Script, generate
+from protocol.errors import InputError
 
 ALL = list(exercises.LIBRARY)
 FAULT_CASES = [("squat", "trunk_lean"), ("squat", "knee_valgus"), ("sit_to_stand", "knee_valgus"),

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edge.errors import InputError
 from edge.vision.scanner import image
+from protocol.errors import InputError
 
 
 def png_header(width: int, height: int) -> bytes:

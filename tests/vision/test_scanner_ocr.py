@@ -32,7 +32,7 @@ def test_lab_values_become_scan_metrics_in_canonical_units(store, user_id):
     for want in sample.labs:
         m = metrics[want["analyte"]]
         assert m.source == "scan"
-        if want["unit"] == "mmol/L":  # glucose 18.016, cholesterol 38.67 mg/dL per mmol/L (edge.schema.METRICS)
+        if want["unit"] == "mmol/L":  # glucose 18.016, cholesterol 38.67 mg/dL per mmol/L (protocol.schema.METRICS)
             factor = 18.016 if want["analyte"] == "blood_glucose" else 38.67
             assert m.unit == "mg/dL" and m.value == pytest.approx(want["value"] * factor, rel=1e-4)
         else:

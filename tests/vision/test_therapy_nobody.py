@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from edge.errors import InputError
 from edge.vision.therapy import session
 from edge.vision.therapy.synthetic import Script, generate
+from protocol.errors import InputError
 
 
 def _coffee_video(path, frames: int = 12):

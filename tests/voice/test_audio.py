@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from edge.errors import InputError
 from edge.voice import audio
 from edge.voice.stream import StreamFormat
+from protocol.errors import InputError
 
 
 def tone(seconds=1.0, rate=16_000, freq=220.0, channels=1):

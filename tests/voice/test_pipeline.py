@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from edge.errors import ForbiddenError, InputError
 from edge.voice import audio, llm, pipeline
 from edge.voice.textnorm import wer
+from protocol.errors import ForbiddenError, InputError
 
 pytestmark = pytest.mark.heavy
 DATA = Path(__file__).parents[1] / "data" / "voice"

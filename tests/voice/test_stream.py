@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from edge.errors import InputError
 from edge.voice import audio
 from edge.voice.stream import StreamFormat, VoiceStream
 from edge.voice.transcribe import has_speech
+from protocol.errors import InputError
 
 pytestmark = pytest.mark.heavy
 DATA = Path(__file__).parents[1] / "data" / "voice"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.errors import MissingDependencyError, ModelError
 from edge.voice import transcribe as stt
+from protocol.errors import MissingDependencyError, ModelError
 
 
 def test_default_is_the_bundled_tiny_en(monkeypatch):

@@ -168,7 +168,7 @@ def test_implausible_duration_is_dropped_not_stored():
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300))
 def test_any_text_gives_a_storable_result(text):
-    from edge.schema import validate
+    from protocol.schema import validate
 
     result = triage(text)
     assert 0 <= result.severity <= 10

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from edge.twin.equations import checks
 from edge.twin.equations.result import RiskResult, not_applicable, out_of_range
 
 NAME = "framingham_cvd_10y"
@@ -32,6 +33,8 @@ LAB_RANGES = {"total_cholesterol": (100, 405), "hdl_cholesterol": (10, 100), "sy
 def cvd_10y(sex: str, age: float, total_cholesterol: float, hdl_cholesterol: float, systolic_bp: float,
             bp_treated: bool, smoker: bool, diabetes: bool) -> RiskResult:
     """10-year general CVD risk (D'Agostino 2008), or not-applicable outside its age range."""
+    sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes = checks.cardio(
+        sex, age, total_cholesterol, hdl_cholesterol, systolic_bp, bp_treated, smoker, diabetes)
     template = {"name": NAME, "disease": "cvd", "model_name": NAME, "model_version": VERSION,
                 "horizon_years": 10, "confidence": C_STATISTIC[sex]}
     reason = out_of_range([

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.errors import InputError, MissingDependencyError
+from protocol.errors import InputError, MissingDependencyError
 
 MAX_PIXELS = 40_000_000  # a 40 MP photo is already far more than OCR needs; bigger is refused before decoding
 MAX_BYTES = 50 * 1024 * 1024

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from edge.errors import MissingDependencyError, ModelError
+from protocol.errors import MissingDependencyError, ModelError
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from edge.schema import METRICS
 from edge.vision.scanner.ocr import TextBox
+from protocol.schema import METRICS
 
 
 @dataclass
@@ -76,7 +76,7 @@ class Field:
 
 @dataclass
 class LabResult:
-    """One lab result: metric type (edge.schema.METRICS), value as printed, canonical value, range and flag."""
+    """One lab result: metric type (protocol.schema.METRICS), value as printed, canonical value, range and flag."""
 
     analyte: Field
     value: Field

@@ -112,8 +112,8 @@ def save(store, user_id: uuid.UUID, result: ScanResult, options: ScanOptions = S
     """Store the scan whole: confident lab values as health_metrics (source="scan", dated by the printed
     collection date when there is one), medications in `medications`, and the scan as a health_event.
     A repeat of an earlier scan stores nothing and says which scan it repeats."""
-    from edge.errors import ValidationError
-    from edge.schema import new_id
+    from protocol.errors import ValidationError
+    from protocol.schema import new_id
 
     repeat = find_repeat(store, user_id, result)
     if repeat:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from edge.errors import InputError
+from protocol.errors import InputError
 
 
 @dataclass(frozen=True)

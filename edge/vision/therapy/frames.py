@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.errors import InputError
+from protocol.errors import InputError
 
 MAX_SIDE = 640  # the pose model works at 256×256: more pixels only cost decode and resize time
 

@@ -7,8 +7,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from edge.errors import InputError
 from edge.vision.therapy import exercises
+from protocol.errors import InputError
 
 CLEAN_REP_BONUS = 5
 GOOD_SESSION_SCORE, GOOD_SESSION_BONUS = 80, 25

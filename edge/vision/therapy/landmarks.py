@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.errors import InputError
+from protocol.errors import InputError
 
 NAMES = [
     "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer",

@@ -7,9 +7,9 @@ import sys
 
 import numpy as np
 
-from edge.errors import MissingDependencyError, ModelError
 from edge.vision.therapy.frames import check_frame
 from edge.vision.therapy.landmarks import Pose, from_mediapipe
+from protocol.errors import MissingDependencyError, ModelError
 
 # mediapipe 0.10.21 wheels bundle only pose_landmark_full.tflite: complexity 0 and 2 would try to download.
 MODEL_COMPLEXITY = 1

@@ -107,7 +107,7 @@ def require_person(result: SessionResult) -> SessionResult:
     """The result, or InputError when the pose model never found anyone: that is no session (no 0-rep row, no
     streak day)."""
     if result.person_frames == 0:
-        from edge.errors import InputError
+        from protocol.errors import InputError
 
         raise InputError(f"nobody was in view in any of the {result.frames} frames: not a therapy session, "
                          "nothing saved", hint="film the whole body, side-on, in good light")

@@ -5,25 +5,23 @@ A row's sync state is its record (wire form), a clock per column (per member for
 (ties are impossible: clocks carry the node), replicas converge whatever the order or repetition of delivery
 (principle 3). The one order-dependent policy, the appointment state machine, is decided by the server alone.
 
-`apply_pulled` writes server rows into the edge store without capturing them in the outbox.
+The device-side apply of pulled rows is `edge.pull`.
 """
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import hashlib
-import json
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge.changeset import Change
-from edge.errors import HealthSyncError, ValidationError
-from edge.hlc import Timestamp
-from edge.schema import APPOINTMENT_TRANSITIONS, TABLES, Policy, TableSpec, validate
-from edge.store import Store
+from protocol.changeset import Change
+from protocol.codes import ErrorCode
+from protocol.errors import HealthSyncError, ValidationError
+from protocol.hlc import Timestamp
+from protocol.schema import APPOINTMENT_TRANSITIONS, TABLES, Policy, TableSpec, validate
 
 MEMBER_PREFIX = "members."
 
@@ -76,9 +74,9 @@ class RowState:
 class Rejected(HealthSyncError):
     """A change the merge refuses; becomes a rejected receipt carrying `code` and the message."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: ErrorCode | str, message: str):
         super().__init__(message)
-        self.code = code
+        self.code = ErrorCode(code)  # a receipt's code: from the registry, or this raises
 
 
 def _wire(table: str, doc: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +91,18 @@ def _keys_of(spec: TableSpec, doc: dict[str, Any]) -> list[str]:
     if spec.policy is Policy.DOC_MEMBERS:
         keys += [MEMBER_PREFIX + m for m in doc.get("members") or {}]
     return keys
+
+
+def insert_clock_keys(spec: TableSpec, columns: dict[str, Any], doc: dict[str, Any]) -> list[str]:
+    """The keys an insert stamps with its clock (the same rule on the edge and the server).
+
+    For a profile (last-writer-wins per column) only the columns the writer set to a value: a device that creates
+    the row it joins (a second device of a user) must not win with the nulls and defaults it never chose. An
+    insert's null sets nothing; an explicit clear is an update naming the column. Other tables stamp every key.
+    """
+    if spec.policy is Policy.LWW_COLUMNS:
+        return [k for k, v in columns.items() if v is not None and k in doc]
+    return _keys_of(spec, doc)
 
 
 def _get(doc: dict[str, Any], key: str) -> Any:
@@ -142,13 +152,19 @@ def apply_change(table: str, current: RowState | None, change: Change) -> RowSta
         if str(columns.get("id")) != change.pk:
             raise Rejected("VALIDATION_FAILED", "the record's id does not match the change's primary key")
         doc = _wire(table, columns)
-        incoming = RowState(doc, {k: change.hlc for k in _keys_of(spec, doc)}, change.hlc)
+        if wrong_id := spec.id_error(doc):
+            raise Rejected("VALIDATION_FAILED", wrong_id)
+        incoming = RowState(doc, dict.fromkeys(insert_clock_keys(spec, columns, doc), change.hlc), change.hlc)
         if current is None:
             return incoming
         if spec.policy is Policy.APPEND_ONLY:
             return current  # observations never change: a second insert of the same id is a duplicate
         if spec.policy is Policy.STATE_MACHINE:
             _check_transition(current.doc.get("status"), doc.get("status"), change)
+        if spec.policy is Policy.LWW_COLUMNS:
+            # Only what the insert set takes part in the merge: the defaults of the columns it left out were never
+            # chosen by anyone, so they must not replace the row's values.
+            incoming = RowState({k: doc[k] for k in incoming.clocks}, incoming.clocks, change.hlc)
         return merge_rows(spec, current, incoming)
     # update
     if spec.policy is Policy.APPEND_ONLY:
@@ -186,14 +202,16 @@ def merge_rows(spec: TableSpec, a: RowState, b: RowState) -> RowState:
     doc, clocks = dict(a.doc), dict(a.clocks)
     for key in set(_keys_of(spec, b.doc)) | set(b.clocks):
         theirs, ours = b.clocks.get(key, ""), clocks.get(key, "")
-        if theirs > ours or (not theirs and not ours and key in b.doc):
+        # Unclocked on both sides (rows written outside sync): b's value, unless b holds nothing there, since a
+        # value nobody set must not erase one.
+        if theirs > ours or (not theirs and not ours and key in b.doc and _get(b.doc, key) is not None):
             _put(doc, key, _get(b.doc, key))
             if theirs:
                 clocks[key] = theirs
     return RowState(doc, clocks, max(a.hlc, b.hlc), a.deleted or b.deleted)
 
 
-def _is_hlc(text: str) -> bool:
+def is_hlc(text: str) -> bool:
     try:
         Timestamp.decode(text)
         return True
@@ -205,110 +223,3 @@ def scope_checksum(rows: Iterable[tuple[str, str, bool]]) -> str:
     """Checksum of a scope (table) from (id, hlc, deleted) rows; the server computes the same in SQL."""
     text = ",".join(f"{i}:{h}:{int(d)}" for i, h, d in sorted(rows))
     return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - divergence detection, not security
-
-
-# ---------------------------------------------------------------- edge side
-
-
-def _local(store: Store, spec: TableSpec, conn, row_id: str) -> RowState | None:
-    row = conn.execute(f"SELECT payload, clocks, hlc, deleted FROM {spec.name} WHERE id=?", (row_id,)).fetchone()
-    if row is None:
-        return None
-    return RowState(store.unseal(row[0], f"{spec.name}|{row_id}"), json.loads(row[1]), row[2], bool(row[3]))
-
-
-def _known(conn, items: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[str, bool]]:
-    """(hlc, deleted) of the page's rows that already exist locally: one query per table and 500 ids."""
-    by_table: dict[str, list[str]] = {}
-    for it in items:
-        if it["table"] in TABLES:
-            by_table.setdefault(it["table"], []).append(it["pk"])
-    out = {}
-    for table, pks in by_table.items():
-        for i in range(0, len(pks), 500):
-            chunk = pks[i:i + 500]
-            sql = f"SELECT id, hlc, deleted FROM {table} WHERE id IN ({','.join('?' * len(chunk))})"
-            out.update({(table, r[0]): (r[1], bool(r[2])) for r in conn.execute(sql, chunk)})
-    return out
-
-
-@functools.cache
-def _list_adapter(model: type) -> Any:
-    from pydantic import TypeAdapter
-
-    return TypeAdapter(list[model])
-
-
-def _records(spec: TableSpec, docs: list[dict[str, Any]]) -> tuple[list[Any], list[dict[str, Any]]]:
-    """Validate a page's rows of one table in one pydantic call (the validators of edge.schema.validate) and
-    return them with their JSON forms; if any fails, validate one by one so the error names the row's table and
-    field, as a single validate would."""
-    from pydantic import ValidationError as PydanticValidationError
-
-    adapter = _list_adapter(spec.model)
-    try:
-        records = adapter.validate_python(docs)
-    except PydanticValidationError:
-        records = [validate(spec.name, d) for d in docs]  # raises on the first bad row
-    return records, adapter.dump_python(records, mode="json")
-
-
-def _latest_hlc(stamps: Iterable[str]) -> str:
-    """The newest well-formed HLC among the stamps ('' if none): rows written outside sync (seeds, admin tools)
-    may carry another stamp."""
-    for stamp in sorted(set(stamps), reverse=True):
-        if _is_hlc(stamp):
-            return stamp
-    return ""
-
-
-def apply_pulled(store: Store, rows: Iterable[dict[str, Any]], *, server_wins: bool = False) -> int:
-    """Apply server rows ({table, pk, doc, clocks, hlc, deleted}) in one transaction, without outbox capture.
-
-    Rows with a pending local change merge per key (the push will settle them on the server); otherwise the
-    server's state is taken as is, which also repairs rows a rejected change left diverged. Every row is validated
-    with the shared schema before it is written: a malformed row from a server fails the page and writes nothing.
-    """
-    items = list(rows)
-    n = 0
-    with gc_paused(), store.transaction() as conn:
-        pending = {r[0] for r in conn.execute("SELECT DISTINCT row_id FROM outbox")}
-        known = _known(conn, items)
-        by_table: dict[str, list[RowState]] = {}
-        for item in items:
-            spec = TABLES.get(item["table"])
-            if spec is None:
-                continue  # a table from a newer server: ignored until this app knows it
-            remote = RowState(item["doc"], dict(item.get("clocks") or {}), item["hlc"], bool(item["deleted"]))
-            here = known.get((spec.name, item["pk"]))
-            if here is not None and spec.policy is Policy.APPEND_ONLY:
-                # Observations never change: only the tombstone can be news.
-                if here[1] or not remote.deleted:
-                    continue
-                merged = RowState(remote.doc, {}, max(here[0], remote.hlc), True)
-            elif here is not None and item["pk"] in pending and not server_wins:
-                merged = merge_rows(spec, _local(store, spec, conn, item["pk"]), remote)
-            else:
-                merged = remote
-            by_table.setdefault(spec.name, []).append(merged)
-        for table, states in by_table.items():
-            # One bulk write per table and page: validate all, then one executemany (edge.store.write_pulled).
-            records, docs = _records(TABLES[table], [st.doc for st in states])
-            store.repo(table).write_pulled(conn, [(rec, doc, st.hlc, st.clocks, st.deleted)
-                                                  for rec, doc, st in zip(records, docs, states, strict=True)])
-            n += len(states)
-        latest = _latest_hlc(st.hlc for states in by_table.values() for st in states)
-        if latest:
-            # Local writes after a pull must order after what was pulled (causality across devices).
-            try:
-                store.clock.receive(Timestamp.decode(latest))
-            except ValueError:
-                pass  # more than the drift guard ahead of us: applied, but our clock does not jump with it
-    return n
-
-
-def local_checksums(store: Store, tables: Iterable[str]) -> dict[str, str]:
-    """Per-table checksums of the edge's rows, comparable with the server's (quarantined rows left out: the
-    server never accepted them, and they wait for the user)."""
-    sql = "SELECT id, hlc, deleted FROM {} WHERE id NOT IN (SELECT row_id FROM quarantine)"
-    return {t: scope_checksum((i, h, bool(d)) for i, h, d in store.query(sql.format(t))) for t in tables if t in TABLES}

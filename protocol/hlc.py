@@ -69,6 +69,11 @@ class HybridLogicalClock:
             self._last = _bump(top, counter, self.node)
             return self._last
 
+    def rewind(self, to: Timestamp) -> None:
+        """Restart from `to`, even below the last issued: only for stamps the server refused as too far ahead."""
+        with self._lock:
+            self._last = Timestamp(to.wall_ms, to.counter, self.node)
+
     @property
     def last(self) -> Timestamp:
         return self._last

@@ -1,6 +1,7 @@
 """The JSON envelope every HTTP answer is wrapped in, sync server and edge local API alike.
 
-Shape: {success, data, message, timestamp, request_id}.
+Shape: {success, data, message, timestamp, request_id[, error]}. Plain dicts only: each side's web layer turns them
+into responses, so this module needs no web framework.
 """
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import contextvars
 import datetime as dt
 from typing import Any
 
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from pydantic_core import to_jsonable_python
 
 # Set by the request-id middleware; read by the envelope, the logs and the audit rows.
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -21,10 +21,10 @@ def current_request_id() -> str:
 
 
 def envelope(data: Any = None, *, success: bool = True, message: str = "ok", error: dict | None = None) -> dict:
-    """The envelope as a plain dict."""
+    """The envelope as a plain JSON-able dict (datetimes, UUIDs, dataclasses and models converted)."""
     body = {
         "success": success,
-        "data": jsonable_encoder(data),
+        "data": to_jsonable_python(data),
         "message": message,
         "timestamp": dt.datetime.now(dt.UTC).isoformat(),
         "request_id": current_request_id(),
@@ -34,15 +34,6 @@ def envelope(data: Any = None, *, success: bool = True, message: str = "ok", err
     return body
 
 
-def ok(data: Any = None, message: str = "ok", status_code: int = 200) -> JSONResponse:
-    """A successful answer in the envelope."""
-    return JSONResponse(envelope(data, message=message), status_code=status_code)
-
-
-def fail(status_code: int, error: dict, headers: dict | None = None) -> JSONResponse:
-    """A failed answer in the envelope; `error` is {code, message, [field, hint, errors]}."""
-    return JSONResponse(
-        envelope(None, success=False, message=error.get("message", "error"), error=error),
-        status_code=status_code,
-        headers=headers,
-    )
+def failure(error: dict) -> dict:
+    """A failed answer's envelope; `error` is {code, message, [field, hint, errors]}."""
+    return envelope(None, success=False, message=error.get("message", "error"), error=error)

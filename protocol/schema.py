@@ -11,7 +11,8 @@ import uuid6
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from edge.errors import ValidationError
+from protocol import appointments
+from protocol.errors import ValidationError
 
 SCHEMA_VERSION = 2
 # Writes stamped a little ahead of our clock are tolerated: device clocks drift.
@@ -21,6 +22,16 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 def new_id() -> uuid.UUID:
     """A new UUIDv7 (time-ordered) id."""
     return uuid.UUID(int=uuid6.uuid7().int)
+
+
+# Namespace of ids derived from another column (one row per value: a user's family graph).
+DERIVED_ID_NAMESPACE = uuid.UUID("6f1d3c2a-9b7e-5d40-8a61-2c9f0e4b7d15")
+
+
+def derived_id(table: str, value: Any) -> uuid.UUID:
+    """The id of the one row of `table` for `value` (uuid5): every device that creates it picks the same id, so
+    two devices' offline copies are one row, merged, not two."""
+    return uuid.uuid5(DERIVED_ID_NAMESPACE, f"{table}:{uuid.UUID(str(value))}")
 
 
 def utcnow() -> dt.datetime:
@@ -224,14 +235,9 @@ class Symptom(Observation):
 
 AppointmentStatus = Literal["requested", "confirmed", "cancelled", "completed", "no_show"]
 
-# Server-owned state machine: allowed transitions (principle 4).
-APPOINTMENT_TRANSITIONS: dict[str, set[str]] = {
-    "requested": {"confirmed", "cancelled"},
-    "confirmed": {"completed", "cancelled", "no_show"},
-    "cancelled": set(),
-    "completed": set(),
-    "no_show": set(),
-}
+# Server-owned state machine (principle 4): the statuses reachable from each, by anyone. Who may make each move
+# is protocol.appointments.TRANSITIONS, which the server enforces per role in SQL.
+APPOINTMENT_TRANSITIONS: dict[str, set[str]] = appointments.by_status()
 
 
 class Appointment(Record):
@@ -298,10 +304,21 @@ class FamilyMember(BaseModel):
 
 
 class FamilyGraph(Record):
-    """A patient's relatives as a document keyed by member id; merged per member."""
+    """A patient's relatives as a document keyed by member id; merged per member. One per user: its id derives
+    from the user's (`derived_id`), filled in when a new graph is made without one."""
 
     user_id: uuid.UUID
     members: dict[str, FamilyMember] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_per_user(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("id") is None and data.get("user_id") is not None:
+            try:
+                return {**data, "id": derived_id("family_graph", data["user_id"])}
+            except (ValueError, TypeError, AttributeError):
+                return data  # the user_id error is reported on its own field
+        return data
 
 
 class HealthEvent(Observation):
@@ -343,6 +360,16 @@ class TableSpec:
     policy: Policy
     owner: str | None
     index: tuple[str, ...] = ()
+    id_from: str | None = None  # one row per value of this column: the id must be derived_id(name, value)
+
+    def id_error(self, doc: dict[str, Any]) -> str | None:
+        """Why a new row's id is not the one derived for it (None when it is, or when ids are free)."""
+        if self.id_from is None:
+            return None
+        if str(doc.get("id")) != str(derived_id(self.name, doc.get(self.id_from))):
+            return (f"a {self.name} id is derived from its {self.id_from} (one per {self.id_from}): expected "
+                    f"{derived_id(self.name, doc.get(self.id_from))}")
+        return None
 
 
 TABLES: dict[str, TableSpec] = {
@@ -356,7 +383,7 @@ TABLES: dict[str, TableSpec] = {
                   ("doctor_id", "status", "scheduled_at")),
         TableSpec("therapy_sessions", TherapySession, Policy.APPEND_ONLY, "user_id", ("exercise", "started_at")),
         TableSpec("predictions", Prediction, Policy.APPEND_ONLY, "user_id", ("disease", "inputs_hash")),
-        TableSpec("family_graph", FamilyGraph, Policy.DOC_MEMBERS, "user_id"),
+        TableSpec("family_graph", FamilyGraph, Policy.DOC_MEMBERS, "user_id", id_from="user_id"),
         TableSpec("health_events", HealthEvent, Policy.APPEND_ONLY, "user_id", ("event_type", "occurred_at")),
         # The drug name stays inside the sealed payload (no plaintext index on it).
         TableSpec("medications", Medication, Policy.APPEND_ONLY, "user_id", ("recorded_at",)),

@@ -31,8 +31,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from edge.errors import ChangesetError
-from edge.schema import SCHEMA_VERSION, new_id
+from protocol.errors import ChangesetError
+from protocol.schema import SCHEMA_VERSION, new_id
 
 FORMAT_VERSION = 2
 SUPPORTED_FORMATS = (1, 2)
