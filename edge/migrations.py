@@ -103,6 +103,9 @@ CREATE TABLE claim_codes (
 ) STRICT;
 """
 
+# Version 4: the medications table (read from prescription scans).
+MEDICATIONS = _tables(("medications",))
+
 # Index i holds the migration that takes the store from version i to i + 1.
-MIGRATIONS: list[str] = [_v1(), V2, KIOSK]
+MIGRATIONS: list[str] = [_v1(), V2, KIOSK, MEDICATIONS]
 LATEST = len(MIGRATIONS)

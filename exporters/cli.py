@@ -23,16 +23,19 @@ def _default_models_dir() -> Path:
 def risk_models(
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Where the .onnx files and manifest.json go "
                                               "(default: $HEALTHSYNC_MODELS_DIR or the shipped models/ folder)."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Where the reliability plot PNG goes "
+                                        "(default: reliability.png beside the manifest)."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON output."),
 ):
-    """Train the Pima diabetes models, evaluate, export to ONNX, check parity (≤1e-5), write the manifest."""
+    """Train the Pima diabetes models, print held-out AUC (95% CI) and Brier, draw a reliability plot, export to
+    ONNX, check parity (≤1e-5), write the manifest."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from exporters.risk_models import export_risk_models
     from models.training import MODELS
 
     out = output_dir or _default_models_dir()
-    total = 2 + 4 * len(MODELS)
+    total = 3 + 4 * len(MODELS)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True), disable=as_json) as progress:
         task = progress.add_task("export", total=total)
@@ -40,16 +43,24 @@ def risk_models(
         def step(message: str) -> None:
             progress.update(task, description=message, advance=1)
 
-        result = export_risk_models(out, step)
-    data = {"manifest": str(result.manifest_path), "parity_max_abs_diff": result.parity,
+        result = export_risk_models(out, step, plot_path=plot)
+    data = {"manifest": str(result.manifest_path), "reliability_plot": str(result.plot_path),
+            "parity_max_abs_diff": result.parity,
             "models": [{k: m[k] for k in ("name", "version", "file", "sha256")} | {
-                "auc": m["metrics"]["auc"], "brier": m["metrics"]["brier"]} for m in result.manifest["models"]]}
+                k: m["metrics"][k] for k in ("n", "auc", "auc_ci95", "brier")} | {
+                "calibration_slope": m["metrics"]["calibration"]["slope"],
+                "calibration_intercept": m["metrics"]["calibration"]["intercept"]}
+                for m in result.manifest["models"]]}
 
     def human(d):
         c = Console()
         for m in d["models"]:
-            c.print(f"{m['name']} {m['version']}: AUC {m['auc']:.3f}, Brier {m['brier']:.3f}, "
+            lo, hi = m["auc_ci95"]
+            c.print(f"{m['name']} {m['version']} (held-out Pima.te, n={m['n']}): AUC {m['auc']:.3f} "
+                    f"(95% CI {lo:.3f}–{hi:.3f}), Brier {m['brier']:.3f}, calibration slope "
+                    f"{m['calibration_slope']:.2f} intercept {m['calibration_intercept']:+.2f}, "
                     f"parity {d['parity_max_abs_diff'][m['name']]:.2e} → {m['file']}")
+        c.print(f"reliability plot written to {d['reliability_plot']}")
         c.print(f"manifest written to {d['manifest']}")
 
     emit(data, as_json, human)

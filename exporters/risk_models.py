@@ -14,6 +14,7 @@ import numpy as np
 from protocol.errors import MissingDependencyError, ModelError
 
 PARITY_TOLERANCE = 1e-5
+PLOT_NAME = "reliability.png"
 Progress = Callable[[str], None]
 
 
@@ -24,6 +25,7 @@ class ExportResult:
     manifest_path: Path
     manifest: dict[str, Any]
     parity: dict[str, float] = field(default_factory=dict)
+    plot_path: Path | None = None
 
 
 def _require_ml() -> None:
@@ -45,9 +47,36 @@ def parity(onnx_bytes: bytes, model: Any, x: np.ndarray) -> float:
     return float(np.max(np.abs(p_onnx.astype(np.float64) - p_skl)))
 
 
-def export_risk_models(output_dir: Path, step: Progress | None = None, tolerance: float = PARITY_TOLERANCE
-                       ) -> ExportResult:
-    """Train every Pima model, evaluate it on Pima.te, export ONNX, verify parity, write manifest.json."""
+def reliability_plot(path: Path, curves: dict[str, tuple[np.ndarray, np.ndarray]], bins: int = 10) -> Path:
+    """Reliability diagram (observed vs predicted, quantile bins) of each model's held-out predictions, as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.calibration import calibration_curve
+
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    for (name, (y, p)), marker, dash in zip(curves.items(), "os^D", ("-", "--", "-.", ":"), strict=False):
+        observed, predicted = calibration_curve(y, p, n_bins=bins, strategy="quantile")
+        ax.plot(predicted, observed, marker=marker, linestyle=dash, label=name)
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("observed fraction with diabetes")
+    ax.set_title(f"Reliability on the held-out split ({len(next(iter(curves.values()))[0])} rows)", fontsize=9)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+    return path
+
+
+def export_risk_models(output_dir: Path, step: Progress | None = None, tolerance: float = PARITY_TOLERANCE,
+                       plot_path: Path | None = None) -> ExportResult:
+    """Train every Pima model, evaluate it on Pima.te, export ONNX, verify parity, write manifest.json and a
+    reliability plot (default: reliability.png beside the manifest)."""
     _require_ml()
     from models import pima, training
 
@@ -55,12 +84,17 @@ def export_risk_models(output_dir: Path, step: Progress | None = None, tolerance
     output_dir.mkdir(parents=True, exist_ok=True)
     step("loading Pima tables")
     split = pima.load()
-    entries, parities = [], {}
+    entries, parities, curves = [], {}, {}
+    # The declared support: each input's training range (the edge refuses to extrapolate past it).
+    ranges = {col: [float(split.x_train[:, k].min()), float(split.x_train[:, k].max())]
+              for k, (col, *_rest) in enumerate(pima.FEATURES)}
     for name, (_builder, description) in training.MODELS.items():
         step(f"training {name}")
         model = training.train(name, split.x_train, split.y_train)
         step(f"evaluating {name}")
-        metrics = training.evaluate(split.y_test, model.predict_proba(split.x_test)[:, 1])
+        p_test = model.predict_proba(split.x_test)[:, 1]
+        metrics = training.evaluate(split.y_test, p_test)
+        curves[name] = (split.y_test, p_test)
         step(f"exporting {name} to ONNX")
         blob = training.to_onnx(model, split.x_train.shape[1])
         step(f"checking parity of {name}")
@@ -77,7 +111,8 @@ def export_risk_models(output_dir: Path, step: Progress | None = None, tolerance
             "disease": "diabetes", "horizon_years": None,
             "target": "diabetes present by WHO criteria (prevalent, not a future-onset risk)",
             "input": "input", "output": "probabilities",
-            "inputs": [{"name": edge_name, "column": col, "unit": unit, "description": desc}
+            "inputs": [{"name": edge_name, "column": col, "unit": unit, "description": desc,
+                        "range": ranges[col], "monotonic": pima.MONOTONIC[col]}
                        for col, edge_name, unit, desc in pima.FEATURES],
             "population": pima.POPULATION,
             "training_data": {"source": pima.SOURCE, "train": f"Pima.tr ({len(split.y_train)} rows)",
@@ -89,4 +124,6 @@ def export_risk_models(output_dir: Path, step: Progress | None = None, tolerance
     step("writing manifest")
     manifest_path = output_dir / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return ExportResult(manifest_path, manifest, parities)
+    step("drawing the reliability plot")
+    plot = reliability_plot(plot_path or output_dir / PLOT_NAME, curves)
+    return ExportResult(manifest_path, manifest, parities, plot)

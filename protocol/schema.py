@@ -385,6 +385,23 @@ class HealthEvent(SizeCapped, Observation):
         return not_in_future(v, "occurred_at")
 
 
+class Medication(Observation):
+    """A medication the patient takes, as read from a prescription label (or entered); a change is a new row."""
+
+    name: str = Field(min_length=1, max_length=200)
+    strength: float | None = Field(default=None, gt=0, le=100_000)
+    unit: Literal["mg", "mcg", "g", "ml", "iu", "unit", "units"] | None = None
+    frequency: str | None = Field(default=None, pattern=r"^[A-Z0-9]{1,12}$")  # QD, BID, TID, QID, QHS, Q8H, PRN
+    route: Literal["oral", "topical", "inhaled", "injection", "ophthalmic", "other"] | None = None
+    source_scan_id: uuid.UUID | None = None  # the `scan` health event it was read from
+    recorded_at: dt.datetime = Field(default_factory=utcnow)
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _recorded_at(cls, v: dt.datetime) -> dt.datetime:
+        return not_in_future(v, "recorded_at")
+
+
 ConsentKind = Literal["audio", "llm", "image_ai", "share"]
 
 
@@ -491,6 +508,8 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("check_ins", CheckIn, Policy.APPEND_ONLY, "user_id", ("clinic_id", "checked_in_at")),
         TableSpec("registrations", Registration, Policy.LWW_COLUMNS, "user_id", ("clinic_id",),
                   id_from=("clinic_id", "user_id")),
+        # The drug name stays inside the sealed payload (no plaintext index on it).
+        TableSpec("medications", Medication, Policy.APPEND_ONLY, "user_id", ("recorded_at",)),
     )
 }
 

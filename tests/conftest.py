@@ -41,3 +41,16 @@ def pg_base_url(tmp_path_factory) -> str:
     pgdata = tmp_path_factory.mktemp("pgdata")
     yield testing.base_url(pgdata)
     release_embedded(pgdata)  # stops the embedded server if this session started one; no-op otherwise
+
+
+def wind_back(path, version: int) -> None:
+    """Leave a store file as the release at `version` left it: every table a later migration created dropped."""
+    import re
+    import sqlite3
+
+    from edge import migrations
+
+    later = [t for sql in migrations.MIGRATIONS[version:] for t in re.findall(r"CREATE TABLE (\w+)", sql)]
+    conn = sqlite3.connect(path)
+    conn.executescript("".join(f"DROP TABLE {t};" for t in later) + f"PRAGMA user_version={version};")
+    conn.close()

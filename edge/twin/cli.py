@@ -91,7 +91,8 @@ def factors(
 @app.command()
 @handle_errors
 def report(
-    html: Optional[Path] = typer.Option(None, "--html", help="Also write a self-contained HTML report here."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also write the clinician's HTML report here (inputs "
+                                        "and sources, equation versions and validity)."),
     user: Optional[str] = UserOpt,
     models_dir: Optional[Path] = ModelsDir,
     store_path: Optional[Path] = StorePath,
@@ -102,14 +103,19 @@ def report(
     from edge.twin.twin import assess
 
     with open_store(store_path, passphrase) as store:
-        a = assess(store, resolve_user(store, user), models_dir=models_dir)
-    data = a.to_dict()
-    if html:
-        from edge.twin import report as html_report
-        from edge.twin.simulate import simulate
+        uid = resolve_user(store, user)
+        a = assess(store, uid, models_dir=models_dir)
+        data = a.to_dict()
+        if html:
+            # The clinician's report: every input with its source, each equation's version and validity.
+            from edge.twin import report as html_report
+            from edge.twin.models import read_manifest
+            from edge.twin.simulate import simulate
 
-        html_report.save(html, a.results, simulate(a.inputs, models_dir=models_dir), a.family)
-        data["html"] = str(html)
+            html_report.save_clinician(html, a.results, simulate(a.inputs, models_dir=models_dir), a.inputs.to_dict(),
+                                       html_report.input_sources(store, uid), patient=store.users.get(uid).full_name,
+                                       family=a.family, manifest=read_manifest(models_dir))
+            data["html"] = str(html)
 
     def human(d):
         c = Console()
@@ -136,7 +142,8 @@ def simulate(
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
-    """Project each risk over 5, 10 and 20 years under lifestyle and treatment scenarios."""
+    """Project each risk over 5, 10 and 20 years under lifestyle and treatment scenarios (--html: the patient's
+    plain-language report)."""
     from edge.twin import inputs as twin_inputs
     from edge.twin.simulate import simulate as run
 
@@ -163,9 +170,13 @@ def simulate(
             for years in d["horizons"]:
                 table.add_column(f"+{years} y")
             for risk, pts in sc["risks"].items():
-                table.add_row(risk, *("n/a" if p["probability"] is None else f"{100 * p['probability']:.1f}%"
+                table.add_row(risk, *("n/a" if p["probability"] is None else
+                                      f"{100 * p['probability']:.1f}%" + ("*" if p.get("adjusted") else "")
                                       for p in pts))
             c.print(table)
+            notes = sorted({p["adjusted"] for pts in sc["risks"].values() for p in pts if p.get("adjusted")})
+            for note in notes:
+                c.print(f"  * {note}")
 
     emit(result, as_json, human)
 

@@ -70,6 +70,11 @@ class RiskModel:
     def name(self) -> str:
         return self.entry["name"]
 
+    @functools.cached_property
+    def caveat(self) -> str | None:
+        """The population caveat of every applicable result (computed once per loaded model)."""
+        return population_caveat(self.entry)
+
     @property
     def input_names(self) -> tuple[str, ...]:
         """Edge input names, in the model's feature order."""
@@ -153,14 +158,34 @@ def feature_row(model: RiskModel, inputs: Any) -> list[float] | None:
     return row
 
 
-def applicability(model: RiskModel, inputs: Any) -> str | None:
-    """Why the model's training population excludes this patient, or None."""
+def applicability(model: RiskModel, inputs: Any, row: list[float] | None = None) -> str | None:
+    """Why the model's training population or input ranges exclude this patient, or None."""
     pop = model.entry.get("population", {})
     if pop.get("sex") and inputs.sex != pop["sex"]:
         return f"trained only on {pop['sex']} patients ({pop.get('note', '')})".strip()
     if pop.get("age_min") is not None and inputs.age < pop["age_min"]:
         return f"trained on ages {pop['age_min']} and over"
+    row = row if row is not None else feature_row(model, inputs) or []
+    for spec, value in zip(model.entry["inputs"], row, strict=False):
+        low, high = spec.get("range") or (None, None)
+        if low is not None and not low <= value <= high:
+            # Outside the training data the model only extrapolates (trees go flat, a logistic keeps climbing).
+            return (f"{spec['name']} {value:g} {spec['unit']} is outside the training data's range "
+                    f"{low:g}–{high:g} {spec['unit']}")
     return None
+
+
+def population_caveat(entry: dict[str, Any]) -> str | None:
+    """The plain caveat every applicable result of this model carries: who it was trained on."""
+    pop = entry.get("population") or {}
+    if not pop:
+        return None
+    who = pop.get("note") or f"{pop.get('sex', 'all')} patients"
+    ages = next((i.get("range") for i in entry.get("inputs", []) if i.get("name") == "age"), None)
+    span = f" aged {ages[0]:g}–{ages[1]:g}" if ages else (f" aged {pop['age_min']} and over"
+                                                           if pop.get("age_min") is not None else "")
+    return (f"trained only on {who}{span}; for anyone else it is an extrapolation"
+            + ("" if not entry.get("target") else f" (it estimates: {entry['target']})"))
 
 
 def predict(model: RiskModel, inputs: Any) -> RiskResult:
@@ -173,8 +198,12 @@ def predict(model: RiskModel, inputs: Any) -> RiskResult:
     if row is None:
         missing = inputs.missing(model.input_names)
         return not_applicable(template, f"missing inputs: {', '.join(missing)}", missing=missing)
-    reason = applicability(model, inputs)
+    reason = applicability(model, inputs, row)
     if reason:
         return not_applicable(template, reason)
     p = float(model.predict(np.asarray([row], dtype=np.float32))[0])
-    return RiskResult(**template, probability=p, details={"sha256": entry["sha256"]})
+    details = {"sha256": entry["sha256"]}
+    if model.caveat:
+        # `validity` as every equation result carries it (panel.NOTES); `caveat` marks it as a population warning.
+        details["caveat"] = details["validity"] = model.caveat
+    return RiskResult(**template, probability=p, details=details)

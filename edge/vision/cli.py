@@ -29,18 +29,20 @@ def therapy_run(
     pain_after: Optional[int] = typer.Option(None, "--pain-after", min=0, max=10, help="Pain 0–10 after."),
     save: bool = typer.Option(True, "--save/--no-save", help="Store the session (default: yes)."),
     user: Optional[str] = UserOpt,
+    verbose: bool = typer.Option(False, "--verbose", help="Show MediaPipe's own log lines on stderr."),
     store_path: Optional[Path] = StorePath,
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
-    """Count reps, check form and score an exercise video (or camera); store the session."""
+    """Count reps, check form and score an exercise video (or camera); store the session. A video with nobody
+    in view is refused (not stored, not counted in streaks)."""
     from edge.vision.therapy import session
     from protocol.errors import InputError
 
     if (video is None) == (camera is None):
         raise InputError("give a VIDEO file or --camera INDEX (one of them)")
-    result = (session.analyse_video(video, exercise) if video is not None
-              else session.analyse_camera(camera, exercise, seconds))
+    result = (session.analyse_video(video, exercise, verbose) if video is not None
+              else session.analyse_camera(camera, exercise, seconds, verbose))
     out = {k: v for k, v in result.to_dict().items() if k != "events"}
     out["feedback"] = [e for e in result.events if e["kind"] != "rep"]
     if save:
@@ -116,7 +118,8 @@ def therapy_plan(
 @handle_errors
 def scan(
     image: Path = typer.Argument(..., help="Photo of a prescription label, pill box or lab report (JPEG/PNG)."),
-    save: bool = typer.Option(True, "--save/--no-save", help="Store lab values as health metrics (default: yes)."),
+    save: bool = typer.Option(True, "--save/--no-save", help="Store lab values and medications (default: yes; a "
+                              "repeat of an earlier scan is recognised and not stored twice)."),
     overlay_out: Optional[Path] = typer.Option(None, "--overlay", help="Write the overlay boxes as JSON here."),
     annotated_out: Optional[Path] = typer.Option(None, "--annotated", help="Write an annotated image here."),
     describe: bool = typer.Option(False, "--describe", help="Also caption the image with a hosted model "
@@ -177,7 +180,13 @@ def scan(
         if d.get("description"):
             desc = d["description"]
             c.print(f"description: {desc['text'] or '(skipped: ' + desc['skipped_reason'] + ')'}")
-        if d.get("saved"):
-            c.print(f"stored {len(d['saved']['metric_ids'])} lab values")
+        saved = d.get("saved")
+        if saved and saved.get("repeat_of"):
+            rep = saved["repeat_of"]
+            c.print(f"[yellow]not stored again: {rep['why']} (scan {rep['event_id']}, {rep['scanned_at']})[/yellow]")
+        elif saved:
+            dated = f", dated {d['collected_on']} (printed collection date)" if d.get("collected_on") else ""
+            c.print(f"stored {len(saved['metric_ids'])} lab values{dated} and "
+                    f"{len(saved['medication_ids'])} medications")
 
     emit(out, as_json, human)

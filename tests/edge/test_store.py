@@ -16,6 +16,7 @@ from protocol.errors import (
     StoreLockedError,
     ValidationError,
 )
+from tests.conftest import wind_back
 
 FAST_KDF = KdfParams(memory_kib=8 * 1024, iterations=1, lanes=1)
 
@@ -125,13 +126,7 @@ def test_forward_migrations_run_on_open(tmp_path, store_key):
     path = tmp_path / "edge.db"
     with Store.open(path, store_key, create=True) as s:
         assert s.schema_version == migrations.LATEST
-    # Wind the store back to v1 (as an older release left it: every table added later dropped) and reopen: the
-    # later tables come back.
-    v1 = {name for name, _ in migrations.V1_TABLES} | {"meta", "outbox"}
-    conn = sqlite3.connect(path)
-    later = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'") if r[0] not in v1]
-    conn.executescript("".join(f"DROP TABLE {t};" for t in later) + "PRAGMA user_version=1;")
-    conn.close()
+    wind_back(path, 1)  # as an older release left it: every table added later dropped; they come back
     with Store.open(path, store_key) as s:
         assert s.schema_version == migrations.LATEST
         assert s.query("SELECT count(*) FROM quarantine") == [(0,)]

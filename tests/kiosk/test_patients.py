@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import sqlite3
 import uuid
 
 import pytest
@@ -14,6 +13,7 @@ from edge.keys import KeySource
 from edge.store import Store
 from protocol.errors import DuplicateError, InputError, NotFoundError
 from protocol.schema import DERIVED_ID_NAMESPACE, derived_id
+from tests.conftest import wind_back
 
 DOB = dt.date(1980, 2, 3)
 
@@ -146,11 +146,7 @@ def test_kiosk_tables_survive_a_reopen(tmp_path, store_key, clinic, staff):
     """The migration that adds the kiosk tables also runs on a store made at v2 (before them)."""
     path = tmp_path / "old.db"
     Store.open(path, store_key, create=True).close()
-    conn = sqlite3.connect(path)
-    conn.executescript("DROP TABLE consents; DROP TABLE check_ins; DROP TABLE registrations; DROP TABLE "
-                       "patient_index; DROP TABLE kiosk_seen; DROP TABLE claim_codes; DROP TABLE patient_keys; "
-                       "PRAGMA user_version=2;")
-    conn.close()
+    wind_back(path, 2)
     with Store.open(path, store_key) as s:
         s.set_meta("clinic_id", str(clinic))
         s.set_meta(patients.SESSION_USER_META, str(staff))

@@ -4,8 +4,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from typer.testing import CliRunner
 
 from edge.twin.inputs import RISK_FACTORS_EVENT
+from healthsync_cli import app
+
+runner = CliRunner()
 
 
 def years_ago(years: int) -> dt.date:
@@ -29,3 +33,18 @@ def patient(store, user_id):
         "physically_active": True,
         "daily_vegetables": True, "high_glucose_history": False}})
     return user_id
+
+
+def run(*args):
+    """Invoke the healthsync CLI in-process."""
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """An initialised edge home with a raw key (skips Argon2 to stay fast)."""
+    monkeypatch.setenv("HEALTHSYNC_HOME", str(tmp_path))
+    monkeypatch.setenv("HEALTHSYNC_KEY", "ab" * 32)
+    monkeypatch.delenv("HEALTHSYNC_PASSPHRASE", raising=False)
+    assert runner.invoke(app, ["edge", "init"]).exit_code == 0
+    return tmp_path

@@ -4,25 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from healthsync_cli import app
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """An initialised edge home with a raw key (skips Argon2 to stay fast)."""
-    monkeypatch.setenv("HEALTHSYNC_HOME", str(tmp_path))
-    monkeypatch.setenv("HEALTHSYNC_KEY", "ab" * 32)
-    monkeypatch.delenv("HEALTHSYNC_PASSPHRASE", raising=False)
-    assert runner.invoke(app, ["edge", "init"]).exit_code == 0
-    return tmp_path
-
-
-def run(*args):
-    return runner.invoke(app, list(args))
+from tests.twin.conftest import run
 
 
 def test_report_needs_profile_then_labs(home):
@@ -106,3 +89,7 @@ def test_export_risk_models_cli(tmp_path):
     out = json.loads(r.stdout)
     assert all(v <= 1e-5 for v in out["parity_max_abs_diff"].values())
     assert (tmp_path / "manifest.json").exists()
+    assert (tmp_path / "reliability.png").exists() and out["reliability_plot"].endswith("reliability.png")
+    assert all(len(m["auc_ci95"]) == 2 and 0 < m["brier"] < 0.25 for m in out["models"])
+    human = run("export", "risk-models", "--output-dir", str(tmp_path))
+    assert human.exit_code == 0 and "95% CI" in human.stdout and "Brier" in human.stdout

@@ -4,28 +4,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from healthsync_cli import app
-from tests.twin.conftest import years_ago
+from tests.twin.conftest import run, years_ago
 
-runner = CliRunner()
 NO_CONDITIONS = [f"{c}=no" for c in ("atrial_fibrillation", "atypical_antipsychotics", "corticosteroids",
                                       "migraine", "rheumatoid_arthritis", "ckd_3_5", "severe_mental_illness", "sle",
                                       "family_chd_under_60", "ex_smoker")]
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HEALTHSYNC_HOME", str(tmp_path))
-    monkeypatch.setenv("HEALTHSYNC_KEY", "ab" * 32)
-    monkeypatch.delenv("HEALTHSYNC_PASSPHRASE", raising=False)
-    assert runner.invoke(app, ["edge", "init"]).exit_code == 0
-    return tmp_path
 
 
-def run(*args):
-    return runner.invoke(app, list(args))
 
 
 def factors(*answers, **options):

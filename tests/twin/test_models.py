@@ -84,6 +84,17 @@ def test_model_only_for_its_training_population():
     assert not r.applicable and "female" in r.reason
 
 
+def test_model_refuses_inputs_outside_its_training_data_and_caveats_inside():
+    m = models.load_model("pima_diabetes_gbm")
+    woman = PatientInputs(age=45, sex="female", blood_glucose=150, diastolic_bp=80, bmi=33)
+    inside = models.predict(m, woman)
+    # Pima.tr has no woman over 63: a 75-year-old would be an extrapolation, refused with the range named.
+    old = models.predict(m, woman.replace(age=75))
+    assert not old.applicable and "age 75" in old.reason and "21–63" in old.reason
+    assert not models.predict(m, woman.replace(age=19)).applicable
+    assert "Pima" in inside.details["caveat"] and "21–63" in inside.details["caveat"]
+
+
 def test_higher_glucose_raises_probability():
     m = models.load_model("pima_diabetes_logreg")
     low = PatientInputs(age=45, sex="female", blood_glucose=90, diastolic_bp=70, bmi=25)
@@ -110,6 +121,12 @@ def test_export_trains_checks_parity_and_writes_manifest(tmp_path):
         assert result.parity[entry["name"]] <= 1e-5
     # The edge loads what the exporter wrote.
     assert len(models.load_all(tmp_path)) == 2
+    # Held-out discrimination with a bootstrap interval around it, and a reliability plot as a PNG.
+    for entry in manifest["models"]:
+        lo, hi = entry["metrics"]["auc_ci95"]
+        assert lo < entry["metrics"]["auc"] < hi and hi - lo < 0.2
+        assert 0 < entry["metrics"]["brier"] < 0.25  # 0.25 is a coin flip's Brier score
+    assert result.plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.heavy

@@ -46,6 +46,7 @@ def test_simulation_scenarios(store, patient):
     store.health_events.add({"user_id": patient, "event_type": "risk_factors", "data": {
         "race": "white", "smoker": True, "diabetes": False, "bp_treated": False, "physically_active": False,
         "daily_vegetables": True, "high_glucose_history": False}})
+    store.health_metrics.add({"user_id": patient, "metric_type": "systolic_bp", "value": 140})
     i = twin_inputs.from_store(store, patient)
     sim = simulate(i)
     as_is = _risk(sim, "as_is", "pce_ascvd_10y")
@@ -66,8 +67,10 @@ def test_simulation_scenarios(store, patient):
 
 
 def test_simulation_skips_what_does_not_apply(store, patient):
-    sim = simulate(twin_inputs.from_store(store, patient), ["quit_smoking", "start_statin"])
+    sim = simulate(twin_inputs.from_store(store, patient), ["quit_smoking", "start_statin", "sbp_minus_10"])
     assert sim["scenarios"]["quit_smoking"]["skipped"] == "not a current smoker"
+    # SBP 120 is SPRINT's target already: lowering it further is not simulated.
+    assert "120" in sim["scenarios"]["sbp_minus_10"]["skipped"]
     assert "risks" in sim["scenarios"]["start_statin"]
 
 

@@ -118,3 +118,19 @@ def test_therapy_run_on_a_video_stores_the_session(env):
 def test_therapy_run_needs_exactly_one_source(env):
     out = run("therapy", "run", "--exercise", "squat")
     assert out.exit_code == 1 and "VIDEO file or --camera" in out.output
+
+
+def test_export_table_medications(env):
+    from edge import config
+    from edge.cli import app as edge_app
+    from edge.vision.scanner.parse import Field, Medication
+    from edge.vision.scanner.scan import ScanResult, save
+
+    med = Medication(Field("lisinopril", 0.99), Field(10.0, 0.99), Field("mg", 0.99), Field("QD", 0.9),
+                     Field("oral", 0.9), [0, 0, 1, 1])
+    with config.open_store() as store:
+        save(store, config.primary_user(store), ScanResult([], [med], {}, {}, [], 0.0, image_sha256="cd" * 32))
+    for fmt in ("json", "csv"):
+        out = runner.invoke(edge_app, ["export", "--table", "medications", "--format", fmt])
+        assert out.exit_code == 0, out.output
+        assert "lisinopril" in out.stdout and "QD" in out.stdout

@@ -125,8 +125,30 @@ def test_any_row_reads_the_same_with_or_without_spaces(metric, value, lo, width,
     assert r is not None and r.analyte.value == metric
     assert r.value.value == pytest.approx(float(value)) and r.unit.value == unit
     assert r.ref_low.value == pytest.approx(float(lo)) and r.ref_high.value == pytest.approx(float(hi))
-    if flag:  # a printed flag is read as printed
-        assert r.flag.value == flag
-    else:  # none printed: inferred from the printed range
-        expected = "H" if value > hi else "L" if value < lo else None
-        assert (r.flag and r.flag.value) == expected
+    expected = "H" if value > hi else "L" if value < lo else None
+    if expected:  # the printed range decides, whether or not (and whatever) flag was read
+        assert r.flag.value == expected
+    else:  # inside the range a printed flag is kept, never invented
+        assert (r.flag and r.flag.value) == (flag or None)
+    if flag and flag != expected:
+        assert r.flag.confidence < 0.7  # the lab's flag and its range disagree: doubted
+
+
+@pytest.mark.parametrize("cells", [
+    ("Triglycerides", "180", "mg/dL", "<150", "H"),  # everything read
+    ("Triglycerides", "180", "mg/dL", "<150"),  # the flag column lost (JPEG artefacts, faint print)
+    ("Triglycerides180mg/dL<150",),  # spaces lost
+    ("Triglycerides", "180", "mg/dL", "<150", "L"),  # the flag misread
+])
+def test_one_flag_rule_however_the_row_was_read(cells):
+    # NCEP ATP III: triglycerides ≥ 150 mg/dL are high; the report prints the normal range as "<150".
+    assert parse_lab(row(*cells)).flag.value == "H"
+
+
+def test_strict_and_inclusive_range_ends():
+    # "<150" excludes 150 (ATP III: 150–199 is borderline high); "≤150" and "70-99" include their ends.
+    assert parse_lab(row("Triglycerides", "150", "mg/dL", "<150")).flag.value == "H"
+    assert parse_lab(row("Triglycerides", "150", "mg/dL", "≤150")).flag is None
+    assert parse_lab(row("Glucose", "99", "mg/dL", "70-99")).flag is None
+    assert parse_lab(row("HDL Cholesterol", "40", "mg/dL", ">40")).flag.value == "L"
+    assert parse_lab(row("HDL Cholesterol", "41", "mg/dL", ">40")).flag is None

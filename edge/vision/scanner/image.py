@@ -67,7 +67,26 @@ def decode(source: bytes | str | os.PathLike, max_pixels: int = MAX_PIXELS) -> n
             img = ImageOps.exif_transpose(img)
     except OSError as exc:  # "image file is truncated", broken data stream
         raise InputError(f"the image data is damaged or truncated ({exc})") from None
-    return np.asarray(img.convert("RGB"))
+    return np.asarray(_flatten(img, Image).convert("RGB"))
+
+
+def _flatten(img, Image):
+    """Transparent PNGs onto white, 16-bit greyscale down to 8 bits: as a JPEG of the same page would look.
+
+    Dropping alpha alone leaves black text on the black of transparent pixels, so a PNG export of a report read
+    differently from a JPEG photo of it.
+    """
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        peak = 65535.0 if arr.max() > 255 else 255.0
+        img = Image.fromarray(np.clip(arr * 255.0 / peak, 0, 255).astype(np.uint8))
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA"):
+        img = img.convert("RGBA")
+        page = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(page, img)
+    return img
 
 
 def estimate_skew(gray: np.ndarray, max_angle: float = 8.0, step: float = 0.5) -> float:

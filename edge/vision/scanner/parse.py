@@ -137,6 +137,32 @@ def _num(text: str) -> float:
     return float(text.replace(",", "."))
 
 
+def range_flag(value: float, low: float | None, high: float | None, *, lo_open: bool = False,
+               hi_open: bool = False) -> str | None:
+    """H or L from the printed reference range (None inside it, or without one)."""
+    if high is not None and (value >= high if hi_open else value > high):
+        return "H"
+    if low is not None and (value <= low if lo_open else value < low):
+        return "L"
+    return None
+
+
+def decide_flag(expected: str | None, printed: str | None, printed_score: float | None, *, has_range: bool
+                ) -> Field | None:
+    """The one flag rule, whatever the image format: the printed range decides when it was read; the printed flag
+    only when no range was; disagreement between the two lowers the confidence instead of changing the answer."""
+    if has_range:
+        if expected is None and printed is None:
+            return None
+        agree = printed == expected
+        conf = (printed_score if agree and printed_score is not None else 0.9 if printed is None else 0.6)
+        # A lab's own flag inside its printed range (a delta or critical rule we cannot see) is kept, doubted.
+        return Field(expected or printed, round(conf if expected else 0.5, 3))
+    if printed is None:
+        return None
+    return Field(printed, round(0.8 * (printed_score or 0.0), 3))
+
+
 def parse_lab(line: Line) -> LabResult | None:
     """A lab result from one row, or None when the row names no known analyte followed by a value."""
     text = line.text
@@ -167,14 +193,16 @@ def parse_lab(line: Line) -> LabResult | None:
     plausible = spec.low <= canonical <= spec.high
     val_conf = line.score(*t.span("value")) * (1.0 if plausible else 0.3)
     lo = hi = None
+    lo_open = hi_open = False  # "<150": 150 itself is outside the range; "≤150" and "70-99": the ends are inside
     if t["lo"]:
         lo = Field(_num(t["lo"]), line.score(*t.span("lo")))
         hi = Field(_num(t["hi"]), line.score(*t.span("hi")))
     elif t["lt"]:
         hi = Field(_num(t["lthi"]), line.score(*t.span("lthi")))
+        hi_open = t["lt"] == "<"
     elif t["gt"]:
         lo = Field(_num(t["gtlo"]), line.score(*t.span("gtlo")))
-    flag = None
+        lo_open = t["gt"] == ">"
     printed = (t["flag"] or "").upper()[:1] or None
     flag_span = t.span("flag")
     if printed is None:
@@ -183,12 +211,9 @@ def parse_lab(line: Line) -> LabResult | None:
         tail = _TRAILING_FLAG.search(text, t.end())
         if tail:
             printed, flag_span = tail.group(1).upper()[:1], tail.span(1)
-    expected = ("H" if hi and value > hi.value else "L" if lo and value < lo.value else None)
-    if printed or expected:
-        # A printed flag that agrees with the range is near certain; disagreeing evidence lowers confidence.
-        chosen = printed or expected
-        conf = (line.score(*flag_span) if printed else 0.7) * (1.0 if printed == expected else 0.6)
-        flag = Field(chosen, round(conf, 3))
+    expected = range_flag(value, lo and lo.value, hi and hi.value, lo_open=lo_open, hi_open=hi_open)
+    flag = decide_flag(expected, printed, line.score(*flag_span) if printed else None,
+                       has_range=lo is not None or hi is not None)
     return LabResult(
         analyte=Field(metric, round(line.score(*m.span()), 3)), value=Field(value, round(val_conf, 3)),
         unit=Field(unit, round(unit_conf, 3)), canonical_value=round(canonical, 4), canonical_unit=spec.unit,

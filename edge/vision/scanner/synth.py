@@ -71,6 +71,7 @@ class Sample:
     image: bytes
     labs: list[dict[str, Any]] = field(default_factory=list)
     medications: list[dict[str, Any]] = field(default_factory=list)
+    collected: str | None = None  # the printed collection date (ISO), on lab reports
 
 
 @lru_cache(maxsize=1)
@@ -92,7 +93,7 @@ def _fmt(value: float, decimals: int) -> str:
     return f"{value:.{decimals}f}"
 
 
-def _degrade(img, deg: Degradation, rng: random.Random) -> bytes:
+def _degrade(img, deg: Degradation, rng: random.Random, fmt: str = "JPEG") -> bytes:
     import numpy as np
     from PIL import Image, ImageFilter
 
@@ -106,12 +107,19 @@ def _degrade(img, deg: Degradation, rng: random.Random) -> bytes:
         arr += np.random.default_rng(rng.randrange(2**32)).normal(0, deg.noise, arr.shape)
         img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
     buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=deg.jpeg_quality)
+    if fmt == "PNG":
+        img.save(buf, "PNG")
+    else:
+        img.save(buf, "JPEG", quality=deg.jpeg_quality)
     return buf.getvalue()
 
 
-def lab_report(seed: int, deg: Degradation = Degradation(), size: tuple[int, int] = (1600, 1200)) -> Sample:
-    """A lab report photo with 4–6 results in a table (test, result, units, reference range, flag)."""
+def lab_report(seed: int, deg: Degradation = Degradation(), size: tuple[int, int] = (1600, 1200), fmt: str = "JPEG",
+               values: dict[str, float] | None = None) -> Sample:
+    """A lab report photo with 4–6 results in a table (test, result, units, reference range, flag).
+
+    `fmt` is JPEG or PNG; `values` forces some results (label → value) onto the report.
+    """
     from PIL import Image, ImageDraw
 
     rng = random.Random(seed)
@@ -123,8 +131,9 @@ def lab_report(seed: int, deg: Degradation = Degradation(), size: tuple[int, int
     x0, y = 90, 70
     draw.text((x0, y), "CITY MEDICAL LABORATORY", font=head, fill=(20, 20, 60))
     y += int(fsize * 1.8)
-    draw.text((x0, y), f"Patient ID: {rng.randint(100000, 999999)}   Collected: 2026-0{rng.randint(1, 9)}-1"
-                       f"{rng.randint(0, 9)}", font=font, fill=(30, 30, 30))
+    collected = f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
+    draw.text((x0, y), f"Patient ID: {rng.randint(100000, 999999)}   Collected: {collected}", font=font,
+              fill=(30, 30, 30))
     y += int(fsize * 2.0)
     cols = [x0, x0 + 560, x0 + 800, x0 + 1040, x0 + 1340]
     for x, title in zip(cols, ["TEST", "RESULT", "UNITS", "REFERENCE", "FLAG"], strict=True):
@@ -132,12 +141,14 @@ def lab_report(seed: int, deg: Degradation = Degradation(), size: tuple[int, int
     y += int(fsize * 1.7)
     labs = []
     used: set[str] = set()
-    for spec in rng.sample(ANALYTES, rng.randint(4, 6)):
+    forced = [a for a in ANALYTES if a["label"] in (values or {})]
+    for spec in forced + rng.sample(ANALYTES, rng.randint(4, 6)):
         if spec["metric"] in used:
             continue
         used.add(spec["metric"])
         lo, hi = spec["ref"]
         value = round(rng.uniform(*spec["range"]), spec["decimals"])
+        value = (values or {}).get(spec["label"], value)
         flag = "H" if value > hi else "L" if value < lo else ""
         ref = f"<{_fmt(hi, spec['decimals'] if hi % 1 else 0)}" if lo == 0 else \
             f"{_fmt(lo, 1 if lo % 1 else 0)}-{_fmt(hi, 1 if hi % 1 else 0)}"
@@ -148,7 +159,7 @@ def lab_report(seed: int, deg: Degradation = Degradation(), size: tuple[int, int
         labs.append({"analyte": spec["metric"], "value": value, "unit": spec["unit"],
                      "ref_low": None if lo == 0 else lo, "ref_high": hi, "flag": flag or None})
         y += int(fsize * 1.6)
-    return Sample("lab_report", _degrade(img, deg, rng), labs=labs)
+    return Sample("lab_report", _degrade(img, deg, rng, fmt), labs=labs, collected=collected)
 
 
 def prescription_label(seed: int, deg: Degradation = Degradation(), size: tuple[int, int] = (1600, 1200)) -> Sample:

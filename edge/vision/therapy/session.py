@@ -34,6 +34,7 @@ class SessionResult:
     faults: dict[str, int]
     rep_list: list[dict[str, Any]]
     events: list[dict[str, Any]] = field(default_factory=list)
+    person_frames: int | None = None  # frames in which the pose model found a person (None: landmarks fed in)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form."""
@@ -54,6 +55,7 @@ class LiveSession:
         self.exercise = exercises.get(exercise)
         self.tracker = RepTracker(self.exercise, sides)
         self._estimator = estimator
+        self.person_frames: int | None = None
 
     def feed_pose(self, pose: Pose | None, t: float) -> list[dict[str, Any]]:
         """Advance with landmarks computed elsewhere (a phone's therapy_pose_data)."""
@@ -65,7 +67,9 @@ class LiveSession:
             from edge.vision.therapy.pose import PoseEstimator
 
             self._estimator = PoseEstimator(video=True)
-        return self.tracker.update(self._estimator.detect(rgb), t)
+        pose = self._estimator.detect(rgb)
+        self.person_frames = (self.person_frames or 0) + (pose is not None)
+        return self.tracker.update(pose, t)
 
     def close(self) -> None:
         """Release the pose model, if this session started one."""
@@ -88,7 +92,7 @@ class LiveSession:
             visible_fraction=round(visible, 3),
             rom_deg={"mean": round(statistics.fmean(roms), 1), "max": max(roms)} if roms else {},
             tempo_s=round(statistics.fmean(r.duration_s for r in tr.reps), 2) if tr.reps else None,
-            faults=faults, rep_list=tr.rep_dicts(), events=list(tr.events))
+            faults=faults, rep_list=tr.rep_dicts(), events=list(tr.events), person_frames=self.person_frames)
 
 
 def analyse_poses(exercise: str, poses: Iterable[tuple[float, Pose | None]]) -> SessionResult:
@@ -99,36 +103,50 @@ def analyse_poses(exercise: str, poses: Iterable[tuple[float, Pose | None]]) -> 
     return live.result()
 
 
-def analyse_frames(exercise: str, frames: Iterable[tuple[float, np.ndarray]]) -> SessionResult:
-    """Run a session over (t, RGB frame) pairs through the pose model."""
+def require_person(result: SessionResult) -> SessionResult:
+    """The result, or InputError when the pose model never found anyone: that is no session (no 0-rep row, no
+    streak day)."""
+    if result.person_frames == 0:
+        from protocol.errors import InputError
+
+        raise InputError(f"nobody was in view in any of the {result.frames} frames: not a therapy session, "
+                         "nothing saved", hint="film the whole body, side-on, in good light")
+    return result
+
+
+def analyse_frames(exercise: str, frames: Iterable[tuple[float, np.ndarray]], verbose: bool = False
+                   ) -> SessionResult:
+    """Run a session over (t, RGB frame) pairs through the pose model; refused when nobody is ever in view."""
     from edge.vision.therapy.pose import PoseEstimator
 
-    with PoseEstimator(video=True) as est:
+    with PoseEstimator(video=True, quiet=not verbose) as est:
         live = LiveSession(exercise, est)
         for t, rgb in frames:
             live.feed_frame(rgb, t)
-        return live.result()
+        return require_person(live.result())
 
 
-def analyse_video(path: str | os.PathLike, exercise: str) -> SessionResult:
+def analyse_video(path: str | os.PathLike, exercise: str, verbose: bool = False) -> SessionResult:
     """Run a session over a video file."""
     from edge.vision.therapy.frames import video_frames
 
     exercises.get(exercise)  # an unknown exercise fails before the video is opened
-    return analyse_frames(exercise, video_frames(path))
+    return analyse_frames(exercise, video_frames(path), verbose)
 
 
-def analyse_camera(index: int, exercise: str, seconds: float) -> SessionResult:
+def analyse_camera(index: int, exercise: str, seconds: float, verbose: bool = False) -> SessionResult:
     """Run a session on a live camera for a number of seconds."""
     from edge.vision.therapy.frames import camera_frames
 
     exercises.get(exercise)
-    return analyse_frames(exercise, camera_frames(index, limit_s=seconds))
+    return analyse_frames(exercise, camera_frames(index, limit_s=seconds), verbose)
 
 
 def save(store, user_id: uuid.UUID, result: SessionResult, pain_before: int | None = None,
          pain_after: int | None = None):
-    """Store the session in therapy_sessions (validated, sealed and queued for sync by the store)."""
+    """Store the session in therapy_sessions (validated, sealed and queued for sync by the store); a session in
+    which nobody was ever in view is refused."""
+    require_person(result)
     return store.therapy_sessions.add({
         "user_id": user_id, "exercise": result.exercise, "reps": result.reps, "score": result.score,
         "duration_s": result.duration_s, "pain_before": pain_before, "pain_after": pain_after,
