@@ -102,7 +102,9 @@ def apply_pulled(store: Store, rows: Iterable[dict[str, Any]], *, server_wins: b
             if table in INDEXED_TABLES:  # patients are found by a blind index of their profile (edge.patients)
                 index_pulled(store, conn, table, records, [st.deleted for st in states])
             n += len(states)
-        latest = _latest_hlc(st.hlc for states in by_table.values() for st in states)
+        # The server's stamps only: a merged state carries our own pending stamp, which may be one our clock issued
+        # while it ran ahead: taken as "seen from the server", it would become the floor a rewind cannot go below.
+        latest = _latest_hlc(item["hlc"] for item in items if item["table"] in TABLES)
         if latest:
             # Local writes after a pull must order after what was pulled (causality across devices).
             try:

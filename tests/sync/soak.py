@@ -271,8 +271,9 @@ def _heal_and_check(seed, devs, transport, app_http, db, user, truth, report) ->
     for i, d in enumerate(devs):
         if outbox.pending_count(d.store) or outbox.quarantined(d.store):
             report.stuck += 1
+            reasons = sorted({f"{q.table} {q.op} [{q.code}] {q.reason}" for q in outbox.quarantined(d.store)})
             report.failures.append(f"seed {seed}: device {i} left with {outbox.pending_count(d.store)} pending, "
-                                   f"{len(outbox.quarantined(d.store))} quarantined")
+                                   f"{len(outbox.quarantined(d.store))} quarantined: {reasons}")
     server = server_rows(app_http, devs[0].store)
     symptoms_on_server = {pk for (t, pk) in server if t == "symptoms"}
     lost = truth.symptoms - symptoms_on_server

@@ -200,3 +200,24 @@ def test_apps_on_the_v1_format_read_a_lost_merge_as_a_duplicate(devices, http):
     res = old.run()
     assert (res.duplicate, res.superseded, res.rejected) == (1, 0, 0)
     assert old.store.users.get(user).phone == "555-0002"
+
+
+def test_a_device_that_ran_ahead_offline_and_then_pulled_is_not_left_stuck(devices):
+    """Found by the soak. A device whose wall clock ran 23 h ahead while offline updates a profile; a pull then
+    brings the same row (changed by another device) and merges it with the pending change. The merged row carries
+    our own +23 h stamp: taken as "seen from the server", it became the floor the clock could not be rewound
+    below, so the re-stamped change was refused again and quarantined for ever. Only the server's stamps count."""
+    user = uuid.uuid4()
+    a, b = devices.new(user), devices.new(user)
+    a.store.users.add({"id": user, "full_name": "Ann"})
+    a.run(), b.run()
+    a.store.wall_ms = lambda: int(time.time() * 1000) + 23 * 3600 * 1000
+    a.store.users.update(user, phone="555-0100")  # stamped a day ahead, offline
+    b.store.users.update(user, full_name="Ann B")
+    b.run()
+    a.pull()  # the row comes back while a's change is pending: merged per column
+    a.store.wall_ms = lambda: int(time.time() * 1000)  # the clock is put right
+    a.run()
+    assert outbox.quarantined(a.store) == [] and outbox.pending_count(a.store) == 0
+    b.run()
+    assert b.store.users.get(user).phone == "555-0100"

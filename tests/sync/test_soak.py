@@ -17,13 +17,16 @@ def test_soak_loses_nothing_duplicates_nothing_leaves_no_device_stuck(tmp_path, 
     schedules = int(os.environ.get("SOAK_SCHEDULES", "30"))
     seed = int(os.environ.get("SOAK_SEED", "0"))
     every = int(os.environ.get("SOAK_PROCESS_EVERY", "15"))  # one schedule in `every` kills a real edge process
+    start = int(os.environ.get("SOAK_START", "0"))  # to replay one schedule: SOAK_SEED=s SOAK_START=i SOAK_SCHEDULES=1
     report = SoakReport()
-    for i in range(schedules):
+    for i in range(start, start + schedules):
         real = i % every == every - 1
         run_schedule(seed * 1_000_003 + i, tmp_path, http, db, report, live_url if real else None,
                      CuttingProxy if real else None)
     with capsys.disabled():
         print(f"\n{report.line()} (seed {seed})")
+        for failure in report.failures[:20]:
+            print("  " + failure)
     assert report.schedules == schedules and report.writes > schedules
-    assert report.faults > 0 and report.kills + report.cuts > 0
+    assert report.faults > 0 and (report.kills + report.cuts > 0 or schedules < every)
     assert (report.lost, report.duplicated, report.stuck) == (0, 0, 0), report.failures[:10]
