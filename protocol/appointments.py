@@ -6,8 +6,8 @@ decides *which* appointments a caller may touch (a patient their own, a doctor t
 """
 from __future__ import annotations
 
-ROLES = ("patient", "doctor", "staff", "admin")
-CARE = frozenset({"doctor", "staff", "admin"})  # the practice's side
+ROLES = ("patient", "nurse", "doctor", "staff", "admin")
+CARE = frozenset({"nurse", "doctor", "staff", "admin"})  # the practice's side (a clinic's nurses too)
 ANYONE = frozenset(ROLES)
 
 # (status before, or None for a new appointment; status after) -> the roles that may make that move.

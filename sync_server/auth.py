@@ -10,7 +10,7 @@ from typing import Any
 from protocol.codes import ErrorCode
 from protocol.errors import AuthError
 
-ROLES = ("patient", "doctor", "staff", "admin")  # protocol.appointments.ROLES
+ROLES = ("patient", "nurse", "doctor", "staff", "admin")  # protocol.appointments.ROLES
 ASYMMETRIC_ALGS = ["RS256", "ES256", "EdDSA"]
 
 

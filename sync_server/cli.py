@@ -15,6 +15,7 @@ app = typer.Typer(help="The sync server (FastAPI on Postgres with Supabase-style
 
 class RoleChoice(str, Enum):
     patient = "patient"
+    nurse = "nurse"
     doctor = "doctor"
     staff = "staff"
     admin = "admin"

@@ -39,7 +39,7 @@ def test_the_database_holds_exactly_the_python_table(db):
         rows = conn.execute("SELECT from_status, to_status, role FROM app.appointment_transitions").fetchall()
     assert sorted((r["from_status"] or "", r["to_status"], r["role"]) for r in rows) == \
         sorted((o or "", n, r) for o, n, r in appointments.sql_rows())
-    assert set(appointments.ROLES) == {"patient", "doctor", "staff", "admin"}
+    assert set(appointments.ROLES) == {"patient", "nurse", "doctor", "staff", "admin"}  # nurse: issue 10
     # Every role the table names can sign in, and the dev token command can mint it.
     assert set(auth.ROLES) == set(appointments.ROLES) == {r.value for r in RoleChoice}
     assert {s for pair in appointments.TRANSITIONS for s in pair if s} <= set(STATUSES)
@@ -53,13 +53,13 @@ def test_the_role_table_says_what_the_issue_asks():
     assert not appointments.may("patient", "requested", "confirmed")
     assert appointments.may("patient", "requested", "cancelled")
     assert appointments.may("patient", "confirmed", "cancelled")
-    for role in ("doctor", "staff", "admin"):
+    for role in ("nurse", "doctor", "staff", "admin"):
         assert appointments.may(role, "requested", "confirmed")
         assert appointments.may(role, "confirmed", "completed")
         assert appointments.may(role, "confirmed", "no_show")
     assert not appointments.may("admin", "completed", "requested")  # terminal for everyone
     assert appointments.explain("patient", "requested", "confirmed") == \
-        "a patient may not move an appointment from requested to confirmed; allowed for: admin, doctor, staff"
+        "a patient may not move an appointment from requested to confirmed; allowed for: admin, doctor, nurse, staff"
 
 
 @pytest.mark.parametrize("role", appointments.ROLES)
@@ -116,7 +116,7 @@ def test_patient_cannot_confirm_their_own_request_but_the_doctor_can(devices, db
     res = p.run()
     assert res.rejected == 1
     [q] = outbox.quarantined(p.store)
-    assert q.code == "ILLEGAL_TRANSITION" and "allowed for: admin, doctor, staff" in q.reason
+    assert q.code == "ILLEGAL_TRANSITION" and "allowed for: admin, doctor, nurse, staff" in q.reason
     assert p.store.appointments.get(appt.id).status == "requested"  # repaired from the receipt's server row
     doc = doctor_device(devices, doc_user)
     doc.run()
