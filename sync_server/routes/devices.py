@@ -29,8 +29,8 @@ class EnrollRequest(BaseModel):
     name: str | None = Field(None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
     format_version: int = Field(FORMAT_VERSION, ge=min(SUPPORTED_FORMATS), le=max(SUPPORTED_FORMATS),
                                 description="The changeset format the device writes.")
-    clinic_id: uuid.UUID | None = Field(None, description="Enroll as this clinic's kiosk (a clinic device); only an "
-                                                          "admin or nurse of the clinic may. Absent: a personal device.")
+    clinic_id: uuid.UUID | None = Field(None, description="Enroll as this clinic's kiosk (a clinic device); only "
+                                                          "an admin or nurse of the clinic may. Absent: personal.")
 
 
 @router.post("", status_code=201, dependencies=[Depends(rate_limit("devices:enroll"))])
