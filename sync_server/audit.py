@@ -39,3 +39,29 @@ def record_many(
     if params:
         with conn.cursor() as cur:
             cur.executemany(_INSERT, params)
+
+
+_WHAT = {"health_metrics": "metric_type", "symptoms": "'symptom'", "predictions": "disease",
+         "therapy_sessions": "exercise", "health_events": "event_type"}
+
+
+def describe(conn, audit_id: uuid.UUID | str) -> str:
+    """One audit row as a sentence: "nurse N recorded systolic_bp for patient P on kiosk K" (ids; the device's name
+    when it has one). Reads as the login role: for operators and tests, not a route."""
+    a = conn.execute("SELECT a.actor, a.role, a.action, a.table_name, a.row_id, a.subject_id, a.device_id, "
+                     "a.break_glass, d.kind, d.name FROM audit_log a LEFT JOIN sync_devices d ON d.id = a.device_id "
+                     "WHERE a.id = %s LIMIT 1", (audit_id,)).fetchone()
+    if a is None:
+        raise KeyError(audit_id)
+    what = a["table_name"]
+    if a["table_name"] in _WHAT and a["row_id"] is not None:
+        row = conn.execute(f"SELECT {_WHAT[a['table_name']]} AS w FROM {a['table_name']} WHERE id = %s",
+                           (a["row_id"],)).fetchone()
+        what = row["w"] if row is not None else what
+    verb = {"sync_insert": "recorded", "create": "recorded", "sync_update": "changed", "sync_delete": "deleted",
+            "read": "read", "sync_pull": "pulled"}.get(a["action"], a["action"])
+    sentence = f"{a['role']} {a['actor']} {verb} {what} for patient {a['subject_id']}"
+    if a["device_id"] is not None:
+        device = "kiosk" if a["kind"] == "clinic" else "device"
+        sentence += f" on {device} {a['name'] or a['device_id']}"
+    return sentence + (" (break-glass)" if a["break_glass"] else "")

@@ -1,0 +1,87 @@
+"""A clinic device (kiosk) on real Postgres: enrolled only by an admin or nurse of its clinic; syncs rows for the
+clinic's registered patients, written by whichever staff member is signed in; every change is audited with the
+acting user, the subject patient and the kiosk."""
+from __future__ import annotations
+
+import secrets
+import uuid
+
+import pytest
+
+from edge.keys import KeySource
+from edge.store import Store
+from edge.sync_client import SyncClient, SyncOptions
+from protocol.errors import HealthSyncError
+from sync_server import audit, testing
+from tests.server import tenancy_seed
+from tests.sync import tenancy_world as tw
+
+
+def _kiosk(devices, clinic: uuid.UUID, staff: uuid.UUID, role: str = "nurse") -> SyncClient:
+    """A store made as `edge init --clinic` makes it, enrolled with a staff member's token."""
+    store = Store.open(devices.tmp_path / f"kiosk{len(devices.stores)}.db", KeySource(raw_key=secrets.token_bytes(32)),
+                       create=True)
+    devices.stores.append(store)
+    store.set_meta("clinic_id", str(clinic))
+    client = SyncClient(store, testing.token(staff, role), http=devices.http,
+                        options=SyncOptions(attempts=2, backoff_s=0.01))
+    client.enroll("http://testserver", name="Front desk")
+    return client
+
+
+def _signed_in(kiosk: SyncClient, user: uuid.UUID, role: str) -> SyncClient:
+    """The same kiosk with another staff member signed in (their token)."""
+    return SyncClient(kiosk.store, testing.token(user, role), http=kiosk.http,
+                      options=SyncOptions(attempts=2, backoff_s=0.01))
+
+
+def test_only_an_admin_or_nurse_of_the_clinic_enrolls_its_kiosk(http, db):
+    clinic, other = tenancy_seed.clinic(db), tenancy_seed.clinic(db)
+    allowed = {"nurse": tenancy_seed.staff(db, clinic, "nurse"), "admin": tenancy_seed.staff(db, clinic, "admin")}
+    refused = {"doctor": tenancy_seed.staff(db, clinic, "doctor"), "nurse": tenancy_seed.staff(db, other, "nurse"),
+               "patient": uuid.uuid4()}
+    for role, user in allowed.items():
+        r, _ = tw.enroll(http, user, role, clinic)
+        assert r.status_code == 201 and r.json()["data"]["kind"] == "clinic", r.text
+    for role, user in refused.items():
+        r, _ = tw.enroll(http, user, role, clinic)
+        assert r.status_code == 403 and "only an admin or a nurse of clinic" in r.json()["error"]["message"], r.text
+    with db.admin() as conn:
+        kinds = {r["kind"] for r in conn.execute("SELECT kind FROM sync_devices WHERE clinic_id = %s", (clinic,))}
+    assert kinds == {"clinic"}
+
+
+def test_a_kiosk_records_for_registered_patients_and_the_audit_says_who_for_whom_where(devices, db):
+    clinic = tenancy_seed.clinic(db)
+    nurse, second_nurse = tenancy_seed.staff(db, clinic, "nurse"), tenancy_seed.staff(db, clinic, "nurse")
+    outsider = tenancy_seed.staff(db, tenancy_seed.clinic(db), "nurse")
+    registered, stranger = uuid.uuid4(), uuid.uuid4()
+    tenancy_seed.register(db, clinic, registered)
+    kiosk = _kiosk(devices, clinic, nurse)
+    bp = kiosk.store.health_metrics.add({"user_id": registered, "metric_type": "systolic_bp", "value": 128,
+                                         "unit": "mmHg"})
+    kiosk.store.health_metrics.add({"user_id": stranger, "metric_type": "heart_rate", "value": 70, "unit": "bpm"})
+    res = kiosk.run()
+    assert res.rejected == 1  # the stranger is registered nowhere: the kiosk may not write for them
+    with db.admin() as conn:
+        row = conn.execute("SELECT clinic_id FROM health_metrics WHERE id = %s", (bp.id,)).fetchone()
+        audited = conn.execute("SELECT id FROM audit_log WHERE row_id = %s AND action = 'sync_insert'",
+                               (bp.id,)).fetchone()
+        sentence = audit.describe(conn, audited["id"])
+    assert row["clinic_id"] == clinic  # the row's tenant is the kiosk's clinic
+    assert sentence == f"nurse {nurse} recorded systolic_bp for patient {registered} on kiosk Front desk"
+    # Another nurse of the clinic signs in on the same kiosk: their changes go through it, as them.
+    second = _signed_in(kiosk, second_nurse, "nurse")
+    hr = second.store.health_metrics.add({"user_id": registered, "metric_type": "heart_rate", "value": 66,
+                                          "unit": "bpm"})
+    assert second.run().rejected == 0
+    with db.admin() as conn:
+        audited = conn.execute("SELECT id FROM audit_log WHERE row_id = %s", (hr.id,)).fetchone()
+        assert audit.describe(conn, audited["id"]) == \
+            f"nurse {second_nurse} recorded heart_rate for patient {registered} on kiosk Front desk"
+    # A nurse of another clinic cannot push through it (the kiosk is not one of their clinic's devices).
+    foreign = _signed_in(kiosk, outsider, "nurse")
+    foreign.store.health_metrics.add({"user_id": registered, "metric_type": "heart_rate", "value": 90, "unit": "bpm"})
+    with pytest.raises(HealthSyncError) as refused:
+        foreign.push()
+    assert refused.value.code == "DEVICE_UNKNOWN"
