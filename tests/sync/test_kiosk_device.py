@@ -85,3 +85,36 @@ def test_a_kiosk_records_for_registered_patients_and_the_audit_says_who_for_whom
     with pytest.raises(HealthSyncError) as refused:
         foreign.push()
     assert refused.value.code == "DEVICE_UNKNOWN"
+
+
+def test_a_registered_patients_phone_pushes_rows_into_their_first_clinics_tenant(devices, db):
+    """The push path (app.tenant set once per push, not a trigger per row) gives the same tenant as the rule."""
+    clinic, patient = tenancy_seed.clinic(db), uuid.uuid4()
+    tenancy_seed.register(db, clinic, patient)
+    phone = devices.new(patient)
+    row = phone.store.health_metrics.add({"user_id": patient, "metric_type": "heart_rate", "value": 61, "unit": "bpm"})
+    assert phone.run().rejected == 0
+    with db.admin() as conn:
+        assert conn.execute("SELECT clinic_id FROM health_metrics WHERE id = %s", (row.id,)).fetchone()[
+            "clinic_id"] == clinic
+        assert conn.execute("SELECT kind FROM sync_devices WHERE id = %s", (phone.store.device_id,)).fetchone()[
+            "kind"] == "personal"
+
+
+def test_edge_init_clinic_makes_a_clinic_device(tmp_path):
+    from typer.testing import CliRunner
+
+    from healthsync_cli import app
+
+    runner = CliRunner()
+    clinic = uuid.uuid4()
+    env = {"HEALTHSYNC_PASSPHRASE": "correct horse battery staple 42"}
+    r = runner.invoke(app, ["edge", "init", "--clinic", str(clinic), "--store", str(tmp_path / "k.db"), "--json"],
+                      env=env)
+    assert r.exit_code == 0, r.output
+    import json
+
+    out = json.loads(r.stdout)
+    assert out["kind"] == "clinic" and out["clinic_id"] == str(clinic) and out["device_id"]
+    bad = runner.invoke(app, ["edge", "init", "--clinic", "front-desk", "--store", str(tmp_path / "b.db")], env=env)
+    assert bad.exit_code != 0 and "--clinic must be a clinic id" in bad.output and "Traceback" not in bad.output
