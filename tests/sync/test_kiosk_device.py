@@ -118,3 +118,19 @@ def test_edge_init_clinic_makes_a_clinic_device(tmp_path):
     assert out["kind"] == "clinic" and out["clinic_id"] == str(clinic) and out["device_id"]
     bad = runner.invoke(app, ["edge", "init", "--clinic", "front-desk", "--store", str(tmp_path / "b.db")], env=env)
     assert bad.exit_code != 0 and "--clinic must be a clinic id" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_withdrawn_registration_removes_the_patient_from_the_kiosk(devices, db):
+    """Rows leaving a device's scope leave the device: the kiosk held the patient, the patient withdrew."""
+    clinic, patient = tenancy_seed.clinic(db), uuid.uuid4()
+    nurse = tenancy_seed.staff(db, clinic, "nurse")
+    tenancy_seed.register(db, clinic, patient)
+    phone = devices.new(patient)
+    phone.store.health_metrics.add({"user_id": patient, "metric_type": "heart_rate", "value": 61, "unit": "bpm"})
+    assert phone.run().rejected == 0
+    kiosk = _kiosk(devices, clinic, nurse)
+    kiosk.run()
+    assert kiosk.store.health_metrics.count() == 1
+    tenancy_seed.register(db, clinic, patient, status="withdrawn")
+    kiosk.run()
+    assert kiosk.store.health_metrics.count() == 0
