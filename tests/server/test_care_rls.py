@@ -119,3 +119,24 @@ def test_rows_carry_the_first_active_registrations_clinic_or_the_nil_tenant(clie
         tenants = {p: conn.execute("SELECT clinic_id FROM health_metrics WHERE id = %s", (i,)).fetchone()["clinic_id"]
                    for p, i in ids.items()}
     assert tenants == {registered: first, unregistered: uuid.UUID(int=0)}
+
+
+def test_a_clinics_admin_manages_its_staff_and_registrations_and_no_other_clinics(db):
+    clinic, other = tenancy_seed.clinic(db), tenancy_seed.clinic(db)
+    admin, nurse = tenancy_seed.staff(db, clinic, "admin"), tenancy_seed.staff(db, clinic, "nurse")
+    add = "INSERT INTO clinic_staff (clinic_id, user_id, role) VALUES (%s, %s, 'nurse')"
+    with as_user(db, admin, "admin") as conn:
+        conn.execute(add, (clinic, uuid.uuid4()))
+        assert {r["role"] for r in conn.execute("SELECT role FROM clinic_staff WHERE clinic_id = %s", (clinic,))} \
+            == {"admin", "nurse"}
+    for who, where in ((admin, other), (nurse, clinic)):  # another clinic; a nurse is no admin
+        with pytest.raises(ForbiddenError):
+            with as_user(db, who, "admin") as conn:
+                conn.execute(add, (where, uuid.uuid4()))
+    with as_user(db, nurse, "nurse") as conn:  # the desk records a registration at its own clinic only
+        conn.execute("INSERT INTO registrations (id, clinic_id, user_id, hlc) VALUES (%s, %s, %s, 'h')",
+                     (uuid.uuid4(), clinic, uuid.uuid4()))
+    with pytest.raises(ForbiddenError):
+        with as_user(db, nurse, "nurse") as conn:
+            conn.execute("INSERT INTO registrations (id, clinic_id, user_id, hlc) VALUES (%s, %s, %s, 'h')",
+                         (uuid.uuid4(), other, uuid.uuid4()))
