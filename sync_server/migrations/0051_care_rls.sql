@@ -141,9 +141,17 @@ BEGIN
     EXECUTE format('DROP POLICY %I ON %I', t.tbl || '_insert', t.tbl);
     EXECUTE format('DROP POLICY %I ON %I', t.tbl || '_update', t.tbl);
     IF t.tbl <> 'appointments' THEN
+      -- The clinic path as a correlated EXISTS rather than `IN (SELECT app.my_scope())`: the planner then probes
+      -- the registrations index per row for a few rows (one patient) instead of building the clinic's whole
+      -- patient set, and still hashes it for a page of thousands (bench/bench_tenancy.py).
       EXECUTE format('CREATE POLICY %I ON %I FOR SELECT TO authenticated
-                        USING (%I = (SELECT auth.uid()) OR %I IN (SELECT app.my_scope()))',
-                     t.tbl || '_select', t.tbl, t.owner, t.owner);
+                        USING (%I = (SELECT auth.uid())
+                               OR EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = %I.%I
+                                          AND r.status = ''active'' AND NOT r.deleted
+                                          AND r.clinic_id IN (SELECT app.my_clinics(''{nurse,doctor,admin}'')))
+                               OR %I IN (SELECT app.appointment_patients())
+                               OR %I IN (SELECT app.glass_patients()))',
+                     t.tbl || '_select', t.tbl, t.owner, t.tbl, t.owner, t.owner, t.owner);
     END IF;
     EXECUTE format('CREATE POLICY %I ON %I FOR INSERT TO authenticated
                       WITH CHECK (%I = (SELECT auth.uid()) OR %I IN (SELECT app.my_write_scope(%L)))',
