@@ -1,7 +1,7 @@
 """Benchmark: what the care RLS of issue 10 costs a nurse and a doctor of a clinic with 10,000 patients (and as
 many in a second clinic, so RLS has rows to hide). Each query runs twice on the same Postgres and data: as the
 login role without RLS, naming the clinic's patients explicitly (the reference), and under role `authenticated`
-with the staff member's JWT claims (RLS decides through app.my_scope). Target: within 3x of the reference.
+with the staff member's JWT claims (RLS decides: migration 0051). Target: within 3x of the reference.
 Queries: a pull page (1,000 rows by change_seq) and one patient's newest 50 readings.
 Run: python bench/bench_tenancy.py [--patients N]   (uses DATABASE_URL, else local Postgres, else embedded)."""
 from __future__ import annotations

@@ -88,7 +88,7 @@ def build(db, spec) -> tw.World:
     return world
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(spec=worlds())
 def test_every_users_view_through_api_and_pull_equals_the_oracle(http, db, spec):
@@ -101,6 +101,14 @@ def test_every_users_view_through_api_and_pull_equals_the_oracle(http, db, spec)
         r, device = tw.enroll(http, user, role)
         assert r.status_code == 201, r.text
         assert set(tw.pulled(http, device)) == expected, (role, spec)
+        # The helpers agree too: app.my_scope() (read) and app.in_scope() per patient.
+        with db.session("authenticated", {"sub": str(user), "role": "authenticated",
+                                          "app_metadata": {"role": role}}) as conn:
+            scope = {r["s"] for r in conn.execute("SELECT app.my_scope() AS s")}
+            assert scope | {user} == oracle_read(world, user), (role, spec)
+            for p in (u for u in users if world.roles[u] == "patient"):
+                inside = conn.execute("SELECT app.in_scope(%s) AS x", (p,)).fetchone()["x"]
+                assert inside == (p in oracle_read(world, user)), (role, spec)
     # One write per example: recording a metric for a patient succeeds exactly when the oracle says so.
     writer, subject = users[spec["writer"] % len(users)], [u for u in users if world.roles[u] == "patient"][
         spec["subject"]]
