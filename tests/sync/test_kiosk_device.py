@@ -134,3 +134,33 @@ def test_a_withdrawn_registration_removes_the_patient_from_the_kiosk(devices, db
     tenancy_seed.register(db, clinic, patient, status="withdrawn")
     kiosk.run()
     assert kiosk.store.health_metrics.count() == 0
+
+
+def test_a_break_glass_pull_is_flagged_in_the_audit_log(http, db):
+    clinic, outside = tenancy_seed.clinic(db), uuid.uuid4()
+    nurse = tenancy_seed.staff(db, clinic, "nurse")
+    with db.admin() as conn:
+        row = uuid.uuid4()
+        conn.execute("INSERT INTO health_metrics (id, user_id, metric_type, unit, value, recorded_at, hlc) VALUES "
+                     "(%s, %s, 'heart_rate', 'bpm', 70, now(), 's')", (row, outside))
+    r, kiosk = tw.enroll(http, nurse, "nurse", clinic)
+    assert r.status_code == 201
+    assert str(row) not in tw.pulled(http, kiosk)
+    opened = http.post("/api/v1/break-glass", json={"patient_id": str(outside), "reason": "collapsed in waiting room"},
+                       headers=testing.auth(nurse, "nurse"))
+    assert opened.status_code == 201, opened.text
+    assert str(row) in tw.pulled(http, kiosk)
+    with db.admin() as conn:
+        pulls = conn.execute("SELECT id, break_glass FROM audit_log WHERE actor = %s AND subject_id = %s AND "
+                             "action = 'sync_pull'", (nurse, outside)).fetchall()
+        assert [p["break_glass"] for p in pulls] == [True]
+        assert audit.describe(conn, pulls[0]["id"]).endswith(" on kiosk test device (break-glass)")
+
+
+def test_a_device_name_with_a_control_character_is_a_422_not_a_500(http):
+    """Failed before: Postgres text cannot hold NUL, and the enrollment answered 500 (found by the API fuzz)."""
+    r, _ = tw.enroll(http, uuid.uuid4(), "patient")
+    assert r.status_code == 201
+    body = {"device_id": str(uuid.uuid4()), "signing_key": "ab" * 32, "agreement_key": "cd" * 32, "name": "desk\x00"}
+    bad = http.post("/v1/devices", json=body, headers=testing.auth(uuid.uuid4()))
+    assert bad.status_code == 422, bad.text
