@@ -52,15 +52,19 @@ def init(
     email: Optional[str] = typer.Option(None, help="Primary user's email."),
     name: Optional[str] = typer.Option(None, help="Primary user's full name."),
     store_path: Optional[Path] = StorePath,
+    clinic: Optional[str] = typer.Option(None, "--clinic", help="Make this a clinic device (kiosk) of the clinic "
+                                                                "with this id; without it: a personal device."),
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
-    """Create an encrypted edge store and its primary user."""
+    """Create an encrypted edge store and its primary user (a clinic device has none: staff sign in on it)."""
     path = store_path or config.store_path()
     if path.exists():
         from protocol.errors import HealthSyncError
 
         raise HealthSyncError(f"a store already exists at {path}", hint="use --store for another file")
+    if clinic is not None:
+        return _init_clinic_device(path, clinic, passphrase, as_json)
     with open_cli_store(path, passphrase, create=True, user_inputs=(name, email)) as store:
         # Only the values given: a device joining an existing user (--user-id, no name) sets nothing, so its
         # first sync takes the profile the server has instead of pushing nulls over it.
@@ -71,6 +75,25 @@ def init(
                "schema_version": store.schema_version}
     emit(out, as_json, lambda d: Console().print(f"initialised store {d['store']} (user {d['user_id']}, "
                                                  f"device {d['device_id']})"))
+
+
+def _init_clinic_device(path: Path, clinic: str, passphrase: bool, as_json: bool) -> None:
+    """A kiosk's store: no primary user; enrolled later by an admin or nurse of the clinic."""
+    import uuid
+
+    from protocol.errors import ValidationError
+
+    try:
+        clinic_id = str(uuid.UUID(clinic))
+    except ValueError:
+        raise ValidationError(f"--clinic must be a clinic id (UUID), got {clinic[:40]!r}", field="clinic") from None
+    with open_cli_store(path, passphrase, create=True) as store:
+        store.set_meta("clinic_id", clinic_id)
+        out = {"store": str(path), "device_id": store.device_id, "kind": "clinic", "clinic_id": clinic_id,
+               "schema_version": store.schema_version}
+    emit(out, as_json, lambda d: Console().print(f"initialised clinic device {d['device_id']} of clinic "
+                                                 f"{d['clinic_id']} at {d['store']}; enroll it as an admin or "
+                                                 "nurse of the clinic: healthsync edge sync enroll"))
 
 
 @metrics_app.command("add")

@@ -216,7 +216,7 @@ class SyncClient:
         out = self._request("POST", "/v1/devices", json={
             "device_id": self.store.device_id, "signing_key": keys.signing_public.hex(),
             "agreement_key": keys.agreement_public.hex(), "name": name,
-            "format_version": self.options.format_version})
+            "format_version": self.options.format_version, **_clinic_of(self.store)})
         if out["server_public_key"] != server:
             raise HealthSyncError("the server answered two different public keys; refusing to enroll")
         return pin_server(self.store, url, bytes.fromhex(server), out["user_id"])
@@ -234,7 +234,8 @@ class SyncClient:
             changes = outbox.pending(self.store, size, self.options.batch_bytes)
             if not changes:
                 return result
-            _, data = changeset.seal(changes, device_id=self.store.device_id, user_id=pin.user_id,
+            _, data = changeset.seal(changes, device_id=self.store.device_id, user_id=_actor(self.store, pin,
+                                                                                             self._token),
                                      signing_key=keys.signing, server_public_key=pin.public_key,
                                      format_version=self.options.format_version)
             try:
@@ -435,3 +436,24 @@ def _answer(resp: httpx.Response) -> dict[str, Any]:
     raise cls(f"server refused: {error.get('message')}", remote_code=str(error.get("code") or fallback),
               http_status=resp.status_code, hint=error.get("hint"),
               detail=error, server_time=body.get("timestamp"))  # a revocation's order; the server's clock
+
+
+def _clinic_of(store: Store) -> dict[str, str]:
+    """The enrollment field that makes this store a clinic's kiosk (`edge init --clinic`); empty on a phone."""
+    clinic = store.meta("clinic_id")
+    return {"clinic_id": clinic} if clinic else {}
+
+
+def _actor(store: Store, pin, token: str) -> str:
+    """Who a changeset is from: on a phone the enrolled user; on a kiosk whichever staff member's token is in use
+    (the server checks the token's user against the changeset's, and the kiosk against that user's clinics)."""
+    if not store.meta("clinic_id"):
+        return pin.user_id
+    import base64
+    import json
+
+    try:
+        payload = token.split(".")[1]
+        return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        return pin.user_id  # not a JWT we can read: the server answers with a clear error

@@ -9,30 +9,59 @@ from typing import Any
 from protocol.envelope import current_request_id
 from sync_server.auth import Principal
 
+# A read or write of a patient the caller reaches only through break-glass is flagged (app.via_glass, 0051).
 _INSERT = (
-    "INSERT INTO audit_log (actor, role, action, table_name, row_id, subject_id, device_id, request_id, detail) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "INSERT INTO audit_log (actor, role, action, table_name, row_id, subject_id, device_id, request_id, detail, "
+    "break_glass) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s OR coalesce(app.via_glass(%s::uuid), false))"
 )
 
 
 def record(
     conn, principal: Principal, action: str, table: str, *, row_id: uuid.UUID | None = None,
     subject_id: uuid.UUID | None = None, device_id: uuid.UUID | None = None, detail: dict[str, Any] | None = None,
+    break_glass: bool = False,
 ) -> None:
     """Append one audit row inside the caller's transaction (so it commits or rolls back with the access)."""
-    record_many(conn, principal, action, table, [(row_id, subject_id)], device_id=device_id, detail=detail)
+    record_many(conn, principal, action, table, [(row_id, subject_id)], device_id=device_id, detail=detail,
+                break_glass=break_glass)
 
 
 def record_many(
     conn, principal: Principal, action: str, table: str, rows: Iterable[tuple[uuid.UUID | None, uuid.UUID | None]],
-    *, device_id: uuid.UUID | None = None, detail: dict[str, Any] | None = None,
+    *, device_id: uuid.UUID | None = None, detail: dict[str, Any] | None = None, break_glass: bool = False,
 ) -> None:
     """Append one audit row per (row_id, subject_id) pair in a single round trip."""
     params = [
         (principal.user_id, principal.role, action, table, row_id, subject_id, device_id, current_request_id(),
-         json.dumps(detail) if detail is not None else None)
+         json.dumps(detail) if detail is not None else None, break_glass, subject_id)
         for row_id, subject_id in rows
     ]
     if params:
         with conn.cursor() as cur:
             cur.executemany(_INSERT, params)
+
+
+_WHAT = {"health_metrics": "metric_type", "symptoms": "'symptom'", "predictions": "disease",
+         "therapy_sessions": "exercise", "health_events": "event_type"}
+
+
+def describe(conn, audit_id: uuid.UUID | str) -> str:
+    """One audit row as a sentence: "nurse N recorded systolic_bp for patient P on kiosk K" (ids; the device's name
+    when it has one). Reads as the login role: for operators and tests, not a route."""
+    a = conn.execute("SELECT a.actor, a.role, a.action, a.table_name, a.row_id, a.subject_id, a.device_id, "
+                     "a.break_glass, d.kind, d.name FROM audit_log a LEFT JOIN sync_devices d ON d.id = a.device_id "
+                     "WHERE a.id = %s LIMIT 1", (audit_id,)).fetchone()
+    if a is None:
+        raise KeyError(audit_id)
+    what = a["table_name"]
+    if a["table_name"] in _WHAT and a["row_id"] is not None:
+        row = conn.execute(f"SELECT {_WHAT[a['table_name']]} AS w FROM {a['table_name']} WHERE id = %s",
+                           (a["row_id"],)).fetchone()
+        what = row["w"] if row is not None else what
+    verb = {"sync_insert": "recorded", "create": "recorded", "sync_update": "changed", "sync_delete": "deleted",
+            "read": "read", "sync_pull": "pulled"}.get(a["action"], a["action"])
+    sentence = f"{a['role']} {a['actor']} {verb} {what} for patient {a['subject_id']}"
+    if a["device_id"] is not None:
+        device = "kiosk" if a["kind"] == "clinic" else "device"
+        sentence += f" on {device} {a['name'] or a['device_id']}"
+    return sentence + (" (break-glass)" if a["break_glass"] else "")

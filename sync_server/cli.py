@@ -113,3 +113,107 @@ def mongo_drain(
 
     drained = drain_forever(interval_s=interval, once=once)
     emit({"drained": drained}, as_json, lambda d: typer.echo(f"drained {d['drained']} documents"))
+
+
+clinic_app = typer.Typer(help="Clinics (tenants).", no_args_is_help=True)
+staff_app = typer.Typer(help="A clinic's staff (nurse, doctor, admin).", no_args_is_help=True)
+doctor_app = typer.Typer(help="The doctor directory.", no_args_is_help=True)
+app.add_typer(clinic_app, name="clinic")
+app.add_typer(staff_app, name="staff")
+app.add_typer(doctor_app, name="doctor")
+
+
+class StaffRole(str, Enum):
+    nurse = "nurse"
+    doctor = "doctor"
+    admin = "admin"
+
+
+def _uuid(value: str, option: str) -> uuid.UUID:
+    from protocol.errors import ValidationError
+
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValidationError(f"{option} must be a UUID, got {value[:40]!r}", field=option.lstrip("-")) from None
+
+
+def _operator_db():
+    """The server's database as its login role (operators' commands), migrated first."""
+    from sync_server.config import Settings
+    from sync_server.db import Database
+    from sync_server.migrate import migrate
+    from sync_server.pg import ensure_database
+
+    settings = Settings.from_env()
+    url = ensure_database(settings.database_url, settings.data_dir)
+    migrate(url)
+    return Database(url, max_size=1)
+
+
+def _as_operator(fn):
+    db = _operator_db()
+    try:
+        with db.admin() as conn:
+            return fn(conn)
+    finally:
+        db.close()
+
+
+@clinic_app.command("create")
+@handle_errors
+def clinic_create(name: str = typer.Argument(..., help="The clinic's name."), as_json: bool = JsonOut):
+    """Create a clinic; prints its id."""
+    from sync_server import tenancy
+
+    out = _as_operator(lambda conn: tenancy.create_clinic(conn, name))
+    emit(out, as_json, lambda d: typer.echo(d["id"]))
+
+
+@staff_app.command("add")
+@handle_errors
+def staff_add(
+    clinic: str = typer.Option(..., "--clinic", help="The clinic's id."),
+    user: str = typer.Option(..., "--user", help="The user's id."),
+    role: StaffRole = typer.Option(..., "--role", help="nurse, doctor or admin."),
+    as_json: bool = JsonOut,
+):
+    """Make a user staff of a clinic (and set their sign-in's app_metadata role and clinic when auth.users exists)."""
+    from sync_server import tenancy
+
+    clinic_id, user_id = _uuid(clinic, "--clinic"), _uuid(user, "--user")
+    out = _as_operator(lambda conn: tenancy.add_staff(conn, clinic_id, user_id, role.value))
+    emit(out, as_json, lambda d: typer.echo(f"{d['user_id']} is now {d['role']} at clinic {d['clinic_id']}"))
+
+
+@doctor_app.command("add")
+@handle_errors
+def doctor_add(
+    user: str = typer.Option(..., "--user", help="The doctor's user id."),
+    clinic: str = typer.Option(..., "--clinic", help="The clinic's id."),
+    specialty: str = typer.Option(..., "--specialty", help="e.g. cardiology."),
+    name: Optional[str] = typer.Option(None, "--name", help="Display name (default: the user's profile name)."),
+    languages: str = typer.Option("", "--languages", help="Comma-separated language tags, e.g. en,fr."),
+    price_min: Optional[float] = typer.Option(None, "--price-min", help="Lowest consultation price.", min=0),
+    price_max: Optional[float] = typer.Option(None, "--price-max", help="Highest consultation price.", min=0),
+    working_hours: Optional[str] = typer.Option(None, "--working-hours",
+                                                help='JSON object, e.g. \'{"mon": ["09:00-17:00"]}\'.'),
+    as_json: bool = JsonOut,
+):
+    """Create a doctor directory entry linked to a user at a clinic; prints its id."""
+    import json
+
+    from protocol.errors import ValidationError
+    from sync_server import tenancy
+
+    user_id, clinic_id = _uuid(user, "--user"), _uuid(clinic, "--clinic")
+    hours = None
+    if working_hours is not None:
+        try:
+            hours = json.loads(working_hours)
+        except ValueError:
+            raise ValidationError("--working-hours must be a JSON object", field="working_hours") from None
+    out = _as_operator(lambda conn: tenancy.add_doctor(
+        conn, user_id, clinic_id, specialty, name=name, languages=languages.split(",") if languages else [],
+        price_min=price_min, price_max=price_max, working_hours=hours))
+    emit(out, as_json, lambda d: typer.echo(d["id"]))

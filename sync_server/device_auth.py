@@ -57,9 +57,11 @@ def prove_device(conn, user_id: str, proof: RequestProof, server_key) -> str:
     check_fresh(proof)
     from psycopg.rows import tuple_row
 
+    from sync_server.sync_service import DEVICE_LOOKUP
+
     row = conn.cursor(row_factory=tuple_row).execute(
-        "SELECT signing_key, agreement_key, revoked_at FROM sync_devices WHERE id = %s AND user_id = %s",
-        (device_id, user_id)).fetchone()
+        DEVICE_LOOKUP.format(cols="signing_key, agreement_key, revoked_at"),
+        {"device": device_id, "user": user_id}).fetchone()
     if row is None:
         raise RequestProofError(f"device {device_id} is not enrolled for this user", code="DEVICE_UNKNOWN",
                                 http_status=403, hint="enroll it: healthsync edge sync enroll")

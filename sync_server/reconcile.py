@@ -49,6 +49,7 @@ class _Batch:
     caller: Caller
     changeset_id: str
     receipts: dict[str, Receipt] = field(default_factory=dict)
+    writable: dict[str, set[uuid.UUID]] = field(default_factory=dict)  # table -> other patients the caller may write
     applied: list[tuple[str, str, str]] = field(default_factory=list)  # (change_id, table, row id)
     audit: list[tuple[str, str, str, str | None]] = field(default_factory=list)  # (action, table, row, subject)
     docs: dict[tuple[str, str], RowState] = field(default_factory=dict)
@@ -90,11 +91,56 @@ def _wire_row(table: str, pk: str, state: RowState, seq: int | None = None) -> d
     return out
 
 
-def _owner_ok(spec: TableSpec, doc: dict[str, Any], caller: Caller) -> bool:
-    return caller.is_admin or (spec.owner is not None and str(doc.get(spec.owner)) == caller.user_id)
+def _owner_ok(spec: TableSpec, doc: dict[str, Any], batch: _Batch) -> bool:
+    if spec.owner is None:
+        return False
+    if spec.name in APPLIED_FIRST:
+        # A registration is written for a patient not yet in anyone's scope (that is what it creates): its RLS
+        # policies decide (the patient, or a nurse or admin of the registration's clinic; migration 0051).
+        return True
+    owner = str(doc.get(spec.owner))
+    return owner == batch.caller.user_id or _in_write_scope(batch, spec.name, owner)
+
+
+def _in_write_scope(batch: _Batch, table: str, owner: Any) -> bool:
+    try:
+        return uuid.UUID(str(owner)) in batch.writable.get(table, ())
+    except ValueError:
+        return False
+
+
+def _load_write_scopes(conn, batch: _Batch, changes: list[Change]) -> None:
+    """The patients other than the caller whose rows the caller may write, per table (migration 0051's
+    app.my_write_scope: a clinic's nurses write for its registered patients, a doctor clinical rows for the patients
+    in their care). Asked once per table, and only when a change names another owner: a phone pays nothing."""
+    tables = set()
+    for c in changes:
+        spec = TABLES.get(c.table)
+        if spec is not None and spec.owner is not None and c.columns \
+                and str(c.columns.get(spec.owner)) != batch.caller.user_id:
+            tables.add(c.table)
+    cur = _cursor(conn)
+    for t in sorted(tables):
+        batch.writable[t] = {r[0] for r in cur.execute("SELECT app.my_write_scope(%s)", (t,))}
+
+
+def _set_tenant(conn, caller: Caller) -> None:
+    """The tenant (clinic_id) of the rows this push inserts: a kiosk's clinic, or for a patient's phone the patient's
+    first active registration (nil when unregistered). Left unset otherwise: a trigger then fills each row's tenant
+    from its owner (0050)."""
+    _cursor(conn).execute(
+        "SELECT set_config('app.tenant', coalesce((SELECT d.clinic_id::text FROM sync_devices d WHERE d.id = %(d)s "
+        "AND d.kind = 'clinic' LIMIT 1), CASE WHEN %(r)s = 'patient' THEN app.tenant_of(%(u)s)::text END, ''), true)",
+        {"d": caller.device_id, "r": caller.role, "u": caller.user_id})
 
 
 DEFAULT_MAX_SKEW_S = 300
+APPLIED_FIRST = ("registrations",)
+
+
+def _withdraws(change: Change) -> bool:
+    """A registration change that ends the patient's sharing with the clinic."""
+    return change.op == "delete" or (change.columns or {}).get("status") == "withdrawn"
 
 
 def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = False,
@@ -127,8 +173,16 @@ def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = Fal
         else:
             seen.add(c.change_id)
             (observations if obs else mutable).append(c)
+    _set_tenant(conn, caller)
+    # Registrations first: a kiosk registers a patient and records for them in one push, and the registration is
+    # what lets the patient's other rows in, so the write scopes are read after it.
+    # A withdrawal goes last: what the device recorded before it (queued earlier) still gets in.
+    first = [c for c in mutable if c.table in APPLIED_FIRST and not _withdraws(c)]
+    _apply_mutable(conn, batch, first)
+    _load_write_scopes(conn, batch, [c for c in changes if c.table not in APPLIED_FIRST])
     _insert_observations(conn, batch, observations)
-    _apply_mutable(conn, batch, mutable)
+    _apply_mutable(conn, batch, [c for c in mutable if c.table not in APPLIED_FIRST])
+    _apply_mutable(conn, batch, [c for c in mutable if c.table in APPLIED_FIRST and _withdraws(c)])
     _record(conn, batch, doc_outbox)
     return [batch.receipts[c.change_id] if c.change_id in batch.receipts else Receipt(c.change_id, "duplicate")
             for c in changes]
@@ -216,14 +270,14 @@ def _pipelined_insert(conn, stage: _Stage, n_chunks: int, check, caller: Caller)
 def _checked(spec: TableSpec, changes: list[Change], batch: _Batch, caller: uuid.UUID) -> list[tuple[Change, Any]]:
     """Validated records whose id matches the change and whose owner is the caller; the rest are rejected."""
     items = []
-    owner, admin = spec.owner, batch.caller.is_admin
+    owner = spec.owner
     for c, record in _validate_many(spec, changes, batch):
         values = record.__dict__
         # The pk is canonical text (checked when the changeset was opened): when the record's id is the same text
         # they match without formatting the UUID again.
         if c.columns.get("id") != c.pk and str(values["id"]) != c.pk:
             batch.reject(c, "VALIDATION_FAILED", "the record's id does not match the change's primary key")
-        elif not (admin or values[owner] == caller):
+        elif values[owner] != caller and values[owner] not in batch.writable.get(c.table, ()):
             batch.reject(c, "SYNC_REJECTED_RLS", NOT_WRITABLE.format(table=c.table))
         else:
             items.append((c, record))
@@ -386,7 +440,7 @@ def _apply_mutable(conn, batch: _Batch, changes: list[Change]) -> None:
             batch.reject(c, exc.code, exc.message, row)
             continue
         spec = TABLES[c.table]
-        if current is None and not _owner_ok(spec, new.doc, batch.caller):
+        if current is None and not _owner_ok(spec, new.doc, batch):
             batch.reject(c, "SYNC_REJECTED_RLS", NOT_WRITABLE.format(table=c.table))
             continue
         if new == current:

@@ -8,7 +8,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from protocol.changeset import Header, open_changeset, raw_public, read_header
-from protocol.errors import ChangesetError, DeviceExistsError, HealthSyncError, NotFoundError
+from protocol.errors import ChangesetError, DeviceExistsError, ForbiddenError, HealthSyncError, NotFoundError
 from protocol.merge import gc_paused
 from protocol.receipts import Receipt
 from protocol.schema import SCHEMA_VERSION, TABLES
@@ -27,11 +27,15 @@ def server_public_key(server_key: X25519PrivateKey) -> str:
 
 
 def enroll(conn, user_id: str, device_id: str, signing_key: bytes, agreement_key: bytes, name: str | None,
-           server_key: X25519PrivateKey, format_version: int = 2) -> dict[str, Any]:
-    """Register a device's public keys for the caller; enrolling the same keys again is a no-op."""
+           server_key: X25519PrivateKey, format_version: int = 2, clinic_id: str | None = None) -> dict[str, Any]:
+    """Register a device's public keys for the caller; enrolling the same keys again is a no-op. With `clinic_id`
+    the device is that clinic's kiosk, which only an admin or nurse of the clinic may enroll."""
     if len(signing_key) != 32 or len(agreement_key) != 32:
         raise HealthSyncError("device public keys must be 32 bytes each (Ed25519, X25519)")
     device_id = str(uuid.UUID(device_id))
+    if clinic_id is not None:
+        return _enroll_clinic_device(conn, user_id, device_id, signing_key, agreement_key, name, server_key,
+                                     format_version, str(uuid.UUID(clinic_id)))
     # Device ids are per user (0017): only the caller's own devices are looked at, so another user's id is free.
     row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s AND user_id = %s",
                        (device_id, user_id)).fetchone()
@@ -47,6 +51,29 @@ def enroll(conn, user_id: str, device_id: str, signing_key: bytes, agreement_key
     return {"device_id": device_id, "user_id": user_id, "server_public_key": server_public_key(server_key)}
 
 
+def _enroll_clinic_device(conn, user_id: str, device_id: str, signing_key: bytes, agreement_key: bytes,
+                          name: str | None, server_key: X25519PrivateKey, format_version: int,
+                          clinic_id: str) -> dict[str, Any]:
+    allowed = conn.execute("SELECT %s::uuid IN (SELECT app.my_clinics('{nurse,admin}')) AS ok",
+                           (clinic_id,)).fetchone()
+    if not (allowed["ok"] if isinstance(allowed, dict) else allowed[0]):
+        raise ForbiddenError(f"only an admin or a nurse of clinic {clinic_id} may enroll a kiosk for it",
+                             hint="sign in as an admin or nurse of that clinic (healthsync server staff add)")
+    row = conn.execute("SELECT signing_key, revoked_at, clinic_id FROM sync_devices WHERE id = %s AND kind = 'clinic'",
+                       (device_id,)).fetchone()
+    if row is None:
+        conn.execute("INSERT INTO sync_devices (id, user_id, signing_key, agreement_key, name, format_version, kind, "
+                     "clinic_id) VALUES (%s, %s, %s, %s, %s, %s, 'clinic', %s)",
+                     (device_id, user_id, signing_key, agreement_key, name, format_version, clinic_id))
+    else:
+        row = tuple(row.values()) if isinstance(row, dict) else row
+        if bytes(row[0]) != signing_key or row[1] is not None or str(row[2]) != clinic_id:
+            raise DeviceExistsError(f"device {device_id} is already enrolled with other keys or revoked",
+                                    hint="a revoked device must be re-initialised with a new store")
+    return {"device_id": device_id, "user_id": user_id, "kind": "clinic", "clinic_id": clinic_id,
+            "server_public_key": server_public_key(server_key)}
+
+
 def revoke(conn, device_id: str) -> dict[str, Any]:
     """Revoke one of the caller's devices: its changesets are refused from now on."""
     rows = conn.execute("UPDATE sync_devices SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL "
@@ -56,9 +83,15 @@ def revoke(conn, device_id: str) -> dict[str, Any]:
     return {"device_id": device_id, "revoked": True}
 
 
+# The caller's own device, or a clinic device (kiosk) of a clinic where the caller is staff (RLS, 0051, shows those
+# to the clinic's staff only): whichever staff member is signed in on a kiosk pushes through it.
+DEVICE_LOOKUP = ("SELECT {cols} FROM sync_devices WHERE id = %(device)s AND (user_id = %(user)s OR kind = 'clinic') "
+                 "ORDER BY (user_id = %(user)s) DESC LIMIT 1")
+
+
 def _device_key(conn, header: Header) -> bytes:
-    row = conn.execute("SELECT signing_key, revoked_at FROM sync_devices WHERE id = %s AND user_id = %s",
-                       (header.device_id, header.user_id)).fetchone()
+    row = conn.execute(DEVICE_LOOKUP.format(cols="signing_key, revoked_at"),
+                       {"device": header.device_id, "user": header.user_id}).fetchone()
     if row is None:
         raise _forbidden(f"device {header.device_id} is not enrolled for this user", "DEVICE_UNKNOWN")
     row = tuple(row.values()) if isinstance(row, dict) else row

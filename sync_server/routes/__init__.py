@@ -1,4 +1,5 @@
 """Every API router, listed in one place: add a router here and `create_app` mounts it."""
+from sync_server.routes.care import router as care_router
 from sync_server.routes.devices import router as devices_router
 from sync_server.routes.health import router as health_router
 from sync_server.routes.metrics import router as metrics_router
@@ -9,4 +10,5 @@ ROUTERS = [
     metrics_router,
     devices_router,
     sync_router,
+    care_router,
 ]

@@ -25,9 +25,12 @@ class EnrollRequest(BaseModel):
     device_id: uuid.UUID
     signing_key: str = Field(pattern=_HEX32, description="Ed25519 public key, 64 hex characters.")
     agreement_key: str = Field(pattern=_HEX32, description="X25519 public key, 64 hex characters.")
-    name: str | None = Field(None, max_length=200)
+    # No control characters: Postgres text cannot hold NUL (a fuzzed name with one was a 500).
+    name: str | None = Field(None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
     format_version: int = Field(FORMAT_VERSION, ge=min(SUPPORTED_FORMATS), le=max(SUPPORTED_FORMATS),
                                 description="The changeset format the device writes.")
+    clinic_id: uuid.UUID | None = Field(None, description="Enroll as this clinic's kiosk (a clinic device); only "
+                                                          "an admin or nurse of the clinic may. Absent: personal.")
 
 
 @router.post("", status_code=201, dependencies=[Depends(rate_limit("devices:enroll"))])
@@ -36,7 +39,8 @@ def enroll(request: Request, payload: EnrollRequest, principal: Principal = Depe
     """Register this device's Ed25519 and X25519 public keys for the signed-in user."""
     out = sync_service.enroll(conn, str(principal.user_id), str(payload.device_id),
                               bytes.fromhex(payload.signing_key), bytes.fromhex(payload.agreement_key),
-                              payload.name, _server_key(request), payload.format_version)
+                              payload.name, _server_key(request), payload.format_version,
+                              str(payload.clinic_id) if payload.clinic_id else None)
     return ok(out, message="device enrolled", status_code=201)
 
 

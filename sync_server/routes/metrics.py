@@ -54,6 +54,13 @@ def list_metrics(
     return ok({"items": rows, "total": total, "limit": limit, "offset": offset})
 
 
+def _may_write_for(conn, patient: uuid.UUID) -> bool:
+    """Whether the caller may record metrics for another patient (a clinic's nurse or admin for its registered
+    patients, a doctor for those in their care: app.my_write_scope, migration 0051). RLS checks it again."""
+    row = conn.execute("SELECT %s::uuid IN (SELECT app.my_write_scope('health_metrics')) AS ok", (patient,)).fetchone()
+    return bool(row["ok"])
+
+
 def _metric_body_schema() -> dict[str, Any]:
     """The body's JSON schema for the OpenAPI document: the shared HealthMetric record, user_id optional (it defaults
     to the caller). The route validates the body with that same model (protocol.schema.validate)."""
@@ -75,8 +82,9 @@ def create_metric(
     if payload.get("user_id") is None:
         payload = {**payload, "user_id": str(principal.user_id)}
     metric: HealthMetric = validate("health_metrics", payload)  # type: ignore[assignment]
-    if metric.user_id != principal.user_id and not principal.is_admin:
-        raise ForbiddenError("user_id must be the caller's own id", field="user_id")
+    if metric.user_id != principal.user_id and not _may_write_for(conn, metric.user_id):
+        raise ForbiddenError("user_id must be the caller's own id or a patient in the caller's care",
+                             field="user_id")
     hlc = request.app.state.hlc.now().encode()
     row = conn.execute(
         "INSERT INTO health_metrics (id, user_id, supersedes, metric_type, unit, value, recorded_at, source, notes,"

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from sync_server.testing import auth
+from tests.server import tenancy_seed
 from tests.server.conftest import seed_doctor
 
 URL = "/api/v1/health/metrics"
@@ -93,8 +94,14 @@ def test_doctor_reads_only_their_patients_and_admin_reads_all(client, db):
     seen = {i["user_id"] for i in client.get(URL, headers=auth(doctor, "doctor")).json()["data"]["items"]}
     assert str(mine) in seen and str(other) not in seen
     assert {(a["action"], a["subject_id"]) for a in audit_rows(db, doctor)} >= {("read", mine)}
-    admin_seen = client.get(URL, headers=auth(uuid.uuid4(), "admin"), params={"user_id": str(other)}).json()
+    # Issue 10: an admin reads the patients registered at their clinic (an admin claim alone reads nobody).
+    clinic = tenancy_seed.clinic(db)
+    tenancy_seed.register(db, clinic, other)
+    admin = tenancy_seed.staff(db, clinic, "admin")
+    admin_seen = client.get(URL, headers=auth(admin, "admin"), params={"user_id": str(other)}).json()
     assert admin_seen["data"]["total"] == 1
+    bare = client.get(URL, headers=auth(uuid.uuid4(), "admin"), params={"user_id": str(other)}).json()
+    assert bare["data"]["total"] == 0
 
 
 def test_paging_and_filters(client, patient):
@@ -125,7 +132,14 @@ def test_resending_the_same_id_is_a_409_not_a_second_row(client, patient):
     assert client.get(URL, headers=auth(patient)).json()["data"]["total"] == 1
 
 
-def test_admin_may_record_for_a_patient(client, patient):
-    r = post(client, uuid.uuid4(), {"metric_type": "weight", "value": 70, "user_id": str(patient)}, role="admin")
+def test_a_clinic_nurse_may_record_for_a_registered_patient_and_nobody_else_may(client, db, patient):
+    """Issue 10: recording for another patient takes a registration at the recorder's clinic, not an admin claim."""
+    clinic = tenancy_seed.clinic(db)
+    nurse = tenancy_seed.staff(db, clinic, "nurse")
+    body = {"metric_type": "weight", "value": 70, "user_id": str(patient)}
+    assert post(client, nurse, body, role="nurse").status_code == 403  # not registered yet
+    assert post(client, uuid.uuid4(), body, role="admin").status_code == 403  # a bare admin claim
+    tenancy_seed.register(db, clinic, patient)
+    r = post(client, nurse, body, role="nurse")
     assert r.status_code == 201 and r.json()["data"]["user_id"] == str(patient)
     assert client.get(URL, headers=auth(patient)).json()["data"]["total"] == 1

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from protocol.errors import ForbiddenError, ValidationError
+from tests.server import tenancy_seed
 from tests.server.conftest import seed_doctor
 from tests.server.test_rls_sql import SERVICE, as_user, visible_owners
 
@@ -31,8 +32,14 @@ def test_patients_doctors_and_admins_see_what_they_should(db):
     seed_doctor(db, doctor, [b])
     with as_user(db, doctor, "doctor") as conn:
         assert visible_owners(conn, "medications") == {b}
-    with as_user(db, uuid.uuid4(), "admin") as conn:
-        assert {a, b} <= visible_owners(conn, "medications")
+    with as_user(db, uuid.uuid4(), "admin") as conn:  # an admin token alone grants nothing (memberships do)
+        assert visible_owners(conn, "medications") == set()
+    clinic = tenancy_seed.clinic(db)
+    admin = tenancy_seed.staff(db, clinic, "admin")
+    for patient in (a, b):
+        tenancy_seed.register(db, clinic, patient)
+    with as_user(db, admin, "admin") as conn:  # the admin of the clinic both are registered at (migration 0071)
+        assert visible_owners(conn, "medications") == {a, b}
     with pytest.raises(ForbiddenError):
         with db.session("anon", {"role": "anon"}) as conn:
             conn.execute("SELECT * FROM medications")

@@ -8,6 +8,7 @@ import pytest
 from protocol.errors import ForbiddenError, ValidationError
 from protocol.schema import METRICS
 from sync_server.db import Database
+from tests.server import tenancy_seed
 from tests.server.conftest import seed_doctor
 
 SERVICE = ("service_role", {"role": "service_role"})
@@ -104,10 +105,17 @@ def test_doctor_sees_only_patients_with_an_appointment(db):
         assert visible_owners(conn) == set()
 
 
-def test_admin_sees_everyone(db, two_patients):
+def test_a_clinic_admin_sees_the_clinics_registered_patients_and_a_bare_admin_claim_nothing(db, two_patients):
+    """Issue 10 replaced 0008's "an admin claim sees everyone": access comes from memberships, never from the JWT's
+    app_metadata, so a clinic admin sees the patients registered at their clinic only."""
     a, b = two_patients
+    c = tenancy_seed.clinic(db)
+    admin = tenancy_seed.staff(db, c, "admin")
+    tenancy_seed.register(db, c, a)
+    with as_user(db, admin, "admin") as conn:
+        assert visible_owners(conn) == {a}
     with as_user(db, uuid.uuid4(), "admin") as conn:
-        assert {a, b} <= visible_owners(conn)
+        assert visible_owners(conn) == set()
 
 
 def test_anon_has_no_access(db):
@@ -125,9 +133,15 @@ def test_doctor_directory_read_by_all_written_by_admin(db):
         with as_user(db, patient) as conn:
             conn.execute("INSERT INTO doctors (id, full_name, specialty, hlc) VALUES (%s, 'X', 'y', 'h')",
                          (uuid.uuid4(),))
-    with as_user(db, uuid.uuid4(), "admin") as conn:
-        conn.execute("INSERT INTO doctors (id, full_name, specialty, hlc) VALUES (%s, 'X', 'y', 'h')",
-                     (uuid.uuid4(),))
+    c, other = tenancy_seed.clinic(db), tenancy_seed.clinic(db)
+    admin = tenancy_seed.staff(db, c, "admin")
+    insert = "INSERT INTO doctors (id, full_name, specialty, clinic_id, hlc) VALUES (%s, 'X', 'y', %s, 'h')"
+    with as_user(db, admin, "admin") as conn:  # an admin of the entry's clinic
+        conn.execute(insert, (uuid.uuid4(), c))
+    for who, clinic_id in ((admin, other), (uuid.uuid4(), c)):  # another clinic's entry; a bare admin claim
+        with pytest.raises(ForbiddenError):
+            with as_user(db, who, "admin") as conn:
+                conn.execute(insert, (uuid.uuid4(), clinic_id))
 
 
 def test_audit_log_is_append_only_and_admin_readable(db):
@@ -143,8 +157,14 @@ def test_audit_log_is_append_only_and_admin_readable(db):
     with pytest.raises(ForbiddenError):
         with as_user(db, a) as conn:
             conn.execute("UPDATE audit_log SET action = 'x'")
-    with as_user(db, uuid.uuid4(), "admin") as conn:
-        assert conn.execute("SELECT count(*) AS n FROM audit_log WHERE actor = %s", (a,)).fetchone()["n"] == 1
+    c = tenancy_seed.clinic(db)
+    tenancy_seed.register(db, c, a)
+    with as_user(db, tenancy_seed.staff(db, c, "admin"), "admin") as conn:  # the admin of a's clinic
+        conn.execute("INSERT INTO audit_log (actor, role, action, table_name, subject_id) VALUES (auth.uid(), "
+                     "'admin', 'read', 't', %s)", (a,))
+        assert conn.execute("SELECT count(*) AS n FROM audit_log WHERE subject_id = %s", (a,)).fetchone()["n"] == 1
+    with as_user(db, uuid.uuid4(), "admin") as conn:  # an admin claim without a clinic reads nothing
+        assert conn.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"] == 0
 
 
 def test_role_and_claims_do_not_leak_to_the_next_transaction(pg_url):

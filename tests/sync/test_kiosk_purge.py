@@ -14,27 +14,33 @@ from edge.store import Store
 from edge.sync_client import SyncClient, SyncOptions, SyncResult
 from protocol.errors import InputError, NotFoundError
 from sync_server import testing
+from tests.server import tenancy_seed
 
 DOB = dt.date(1960, 1, 2)
 
 
 @pytest.fixture
-def clinic_device(tmp_path, http):
-    """A clinic device with a nurse signed in; `push(role)` pushes its outbox with that role's token."""
-    staff, clinic = uuid.uuid4(), uuid.uuid4()
+def clinic_device(tmp_path, http, db):
+    """A clinic device of a real clinic; `push(role)` pushes its outbox signed in as the clinic's nurse or as one
+    of its doctors (who may not register patients or record their consents)."""
+    clinic = tenancy_seed.clinic(db)
+    staff = tenancy_seed.staff(db, clinic, "nurse")
+    members = {"nurse": staff, "doctor": tenancy_seed.staff(db, clinic, "doctor")}
     key = KeySource(raw_key=secrets.token_bytes(32))
     store = Store.open(tmp_path / "kiosk.db", key, create=True)
     store.set_meta("clinic_id", str(clinic))
     store.set_meta("user_id", str(staff))
     store.users.add({"id": staff, "full_name": "Nurse Joy", "role": "admin"})
 
+    def client(role: str) -> SyncClient:
+        return SyncClient(store, testing.token(members[role], role), http=http,
+                          options=SyncOptions(attempts=2, backoff_s=0.01))
+
+    client("nurse").enroll("http://testserver")  # a kiosk is enrolled by a nurse or admin of its clinic
+
     def push(role: str) -> SyncResult:
-        client = SyncClient(store, testing.token(staff, role), http=http,
-                            options=SyncOptions(attempts=2, backoff_s=0.01))
-        if not store.meta("device_keys"):
-            client.enroll("http://testserver")
         result = SyncResult()
-        client.push(result)
+        client(role).push(result)
         return result
 
     yield store, push
@@ -91,17 +97,18 @@ def test_purge_waits_for_sync_then_removes(clinic_device, db):
     assert first["waiting"][0]["unsynced_changes"] >= 4  # profile, registration, share consent, metric
     assert store.users.get(old)  # nothing deleted while unsynced
 
-    # A nurse's (non-admin) token: RLS refuses rows of other owners today, so they sit in quarantine: still waiting.
-    refused = push("patient")
+    # A doctor of the clinic signed in: RLS refuses a doctor's registration and consent rows, so they (and the rows
+    # of the patient they would have let in) sit in quarantine: still waiting.
+    refused = push("doctor")
     assert refused.rejected > 0 and outbox.pending_count(store) == 0
     assert [w["patient_id"] for w in kiosk.purge(store)["waiting"]] == [str(old)]
 
-    # Requeue and push as an admin: everything is acknowledged, then the purge goes ahead.
+    # Requeue and push as the clinic's nurse: everything is acknowledged, then the purge goes ahead.
     with store.transaction() as conn:
         conn.execute("INSERT INTO outbox(change_id, tbl, row_id, op, columns, hlc) SELECT change_id, tbl, row_id, "
                      "op, columns, hlc FROM quarantine")
         conn.execute("DELETE FROM quarantine")
-    accepted = push("admin")
+    accepted = push("nurse")
     assert accepted.rejected == 0 and outbox.pending_count(store) == 0
     assert kiosk.purge(store, dry_run=True)["purged"] == [{"patient_id": str(old), "rows": 0}]
     assert store.users.get(old)  # a dry run deletes nothing
@@ -127,7 +134,7 @@ def test_withdrawn_share_is_purged_inside_the_window_once_synced(clinic_device, 
     patient = _register(store, "Withdrawing Patient")
     consent.record(store, patient, "share", False)
     assert [w["patient_id"] for w in kiosk.purge(store)["waiting"]] == [str(patient)]
-    assert push("admin").rejected == 0
+    assert push("nurse").rejected == 0
     # The purge `sync run` does after each round on a clinic device.
     assert [p["patient_id"] for p in kiosk.after_sync(store)["purged"]] == [str(patient)]
     with db.session("service_role", {"role": "service_role"}) as conn:
@@ -141,7 +148,7 @@ def test_todays_appointment_keeps_a_patient(clinic_device):
     _age(store, patient, 30)
     soon = dt.datetime.now(dt.UTC)  # today, whatever the hour
     store.appointments.add({"patient_id": patient, "doctor_id": uuid.uuid4(), "scheduled_at": soon})
-    assert push("admin").rejected == 0
+    assert push("nurse").rejected == 0
     out = kiosk.purge(store)
     assert out["purged"] == [] and out["waiting"] == [] and store.users.get(patient)
 

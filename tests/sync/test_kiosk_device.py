@@ -1,0 +1,166 @@
+"""A clinic device (kiosk) on real Postgres: enrolled only by an admin or nurse of its clinic; syncs rows for the
+clinic's registered patients, written by whichever staff member is signed in; every change is audited with the
+acting user, the subject patient and the kiosk."""
+from __future__ import annotations
+
+import secrets
+import uuid
+
+import pytest
+
+from edge.keys import KeySource
+from edge.store import Store
+from edge.sync_client import SyncClient, SyncOptions
+from protocol.errors import HealthSyncError
+from sync_server import audit, testing
+from tests.server import tenancy_seed
+from tests.sync import tenancy_world as tw
+
+
+def _kiosk(devices, clinic: uuid.UUID, staff: uuid.UUID, role: str = "nurse") -> SyncClient:
+    """A store made as `edge init --clinic` makes it, enrolled with a staff member's token."""
+    store = Store.open(devices.tmp_path / f"kiosk{len(devices.stores)}.db", KeySource(raw_key=secrets.token_bytes(32)),
+                       create=True)
+    devices.stores.append(store)
+    store.set_meta("clinic_id", str(clinic))
+    client = SyncClient(store, testing.token(staff, role), http=devices.http,
+                        options=SyncOptions(attempts=2, backoff_s=0.01))
+    client.enroll("http://testserver", name="Front desk")
+    return client
+
+
+def _signed_in(kiosk: SyncClient, user: uuid.UUID, role: str) -> SyncClient:
+    """The same kiosk with another staff member signed in (their token)."""
+    return SyncClient(kiosk.store, testing.token(user, role), http=kiosk.http,
+                      options=SyncOptions(attempts=2, backoff_s=0.01))
+
+
+def test_only_an_admin_or_nurse_of_the_clinic_enrolls_its_kiosk(http, db):
+    clinic, other = tenancy_seed.clinic(db), tenancy_seed.clinic(db)
+    allowed = {"nurse": tenancy_seed.staff(db, clinic, "nurse"), "admin": tenancy_seed.staff(db, clinic, "admin")}
+    refused = {"doctor": tenancy_seed.staff(db, clinic, "doctor"), "nurse": tenancy_seed.staff(db, other, "nurse"),
+               "patient": uuid.uuid4()}
+    for role, user in allowed.items():
+        r, _ = tw.enroll(http, user, role, clinic)
+        assert r.status_code == 201 and r.json()["data"]["kind"] == "clinic", r.text
+    for role, user in refused.items():
+        r, _ = tw.enroll(http, user, role, clinic)
+        assert r.status_code == 403 and "only an admin or a nurse of clinic" in r.json()["error"]["message"], r.text
+    with db.admin() as conn:
+        kinds = {r["kind"] for r in conn.execute("SELECT kind FROM sync_devices WHERE clinic_id = %s", (clinic,))}
+    assert kinds == {"clinic"}
+
+
+def test_a_kiosk_records_for_registered_patients_and_the_audit_says_who_for_whom_where(devices, db):
+    clinic = tenancy_seed.clinic(db)
+    nurse, second_nurse = tenancy_seed.staff(db, clinic, "nurse"), tenancy_seed.staff(db, clinic, "nurse")
+    outsider = tenancy_seed.staff(db, tenancy_seed.clinic(db), "nurse")
+    registered, stranger = uuid.uuid4(), uuid.uuid4()
+    tenancy_seed.register(db, clinic, registered)
+    kiosk = _kiosk(devices, clinic, nurse)
+    bp = kiosk.store.health_metrics.add({"user_id": registered, "metric_type": "systolic_bp", "value": 128,
+                                         "unit": "mmHg"})
+    kiosk.store.health_metrics.add({"user_id": stranger, "metric_type": "heart_rate", "value": 70, "unit": "bpm"})
+    res = kiosk.run()
+    assert res.rejected == 1  # the stranger is registered nowhere: the kiosk may not write for them
+    with db.admin() as conn:
+        row = conn.execute("SELECT clinic_id FROM health_metrics WHERE id = %s", (bp.id,)).fetchone()
+        audited = conn.execute("SELECT id FROM audit_log WHERE row_id = %s AND action = 'sync_insert'",
+                               (bp.id,)).fetchone()
+        sentence = audit.describe(conn, audited["id"])
+    assert row["clinic_id"] == clinic  # the row's tenant is the kiosk's clinic
+    assert sentence == f"nurse {nurse} recorded systolic_bp for patient {registered} on kiosk Front desk"
+    # Another nurse of the clinic signs in on the same kiosk: their changes go through it, as them.
+    second = _signed_in(kiosk, second_nurse, "nurse")
+    hr = second.store.health_metrics.add({"user_id": registered, "metric_type": "heart_rate", "value": 66,
+                                          "unit": "bpm"})
+    assert second.run().rejected == 0
+    with db.admin() as conn:
+        audited = conn.execute("SELECT id FROM audit_log WHERE row_id = %s", (hr.id,)).fetchone()
+        assert audit.describe(conn, audited["id"]) == \
+            f"nurse {second_nurse} recorded heart_rate for patient {registered} on kiosk Front desk"
+    # A nurse of another clinic cannot push through it (the kiosk is not one of their clinic's devices).
+    foreign = _signed_in(kiosk, outsider, "nurse")
+    foreign.store.health_metrics.add({"user_id": registered, "metric_type": "heart_rate", "value": 90, "unit": "bpm"})
+    with pytest.raises(HealthSyncError) as refused:
+        foreign.push()
+    assert refused.value.code == "DEVICE_UNKNOWN"
+
+
+def test_a_registered_patients_phone_pushes_rows_into_their_first_clinics_tenant(devices, db):
+    """The push path (app.tenant set once per push, not a trigger per row) gives the same tenant as the rule."""
+    clinic, patient = tenancy_seed.clinic(db), uuid.uuid4()
+    tenancy_seed.register(db, clinic, patient)
+    phone = devices.new(patient)
+    row = phone.store.health_metrics.add({"user_id": patient, "metric_type": "heart_rate", "value": 61, "unit": "bpm"})
+    assert phone.run().rejected == 0
+    with db.admin() as conn:
+        assert conn.execute("SELECT clinic_id FROM health_metrics WHERE id = %s", (row.id,)).fetchone()[
+            "clinic_id"] == clinic
+        assert conn.execute("SELECT kind FROM sync_devices WHERE id = %s", (phone.store.device_id,)).fetchone()[
+            "kind"] == "personal"
+
+
+def test_edge_init_clinic_makes_a_clinic_device(tmp_path):
+    from typer.testing import CliRunner
+
+    from healthsync_cli import app
+
+    runner = CliRunner()
+    clinic = uuid.uuid4()
+    env = {"HEALTHSYNC_PASSPHRASE": "correct horse battery staple 42"}
+    r = runner.invoke(app, ["edge", "init", "--clinic", str(clinic), "--store", str(tmp_path / "k.db"), "--json"],
+                      env=env)
+    assert r.exit_code == 0, r.output
+    import json
+
+    out = json.loads(r.stdout)
+    assert out["kind"] == "clinic" and out["clinic_id"] == str(clinic) and out["device_id"]
+    bad = runner.invoke(app, ["edge", "init", "--clinic", "front-desk", "--store", str(tmp_path / "b.db")], env=env)
+    assert bad.exit_code != 0 and "--clinic must be a clinic id" in bad.output and "Traceback" not in bad.output
+
+
+def test_a_withdrawn_registration_removes_the_patient_from_the_kiosk(devices, db):
+    """Rows leaving a device's scope leave the device: the kiosk held the patient, the patient withdrew."""
+    clinic, patient = tenancy_seed.clinic(db), uuid.uuid4()
+    nurse = tenancy_seed.staff(db, clinic, "nurse")
+    tenancy_seed.register(db, clinic, patient)
+    phone = devices.new(patient)
+    phone.store.health_metrics.add({"user_id": patient, "metric_type": "heart_rate", "value": 61, "unit": "bpm"})
+    assert phone.run().rejected == 0
+    kiosk = _kiosk(devices, clinic, nurse)
+    kiosk.run()
+    assert kiosk.store.health_metrics.count() == 1
+    tenancy_seed.register(db, clinic, patient, status="withdrawn")
+    kiosk.run()
+    assert kiosk.store.health_metrics.count() == 0
+
+
+def test_a_break_glass_pull_is_flagged_in_the_audit_log(http, db):
+    clinic, outside = tenancy_seed.clinic(db), uuid.uuid4()
+    nurse = tenancy_seed.staff(db, clinic, "nurse")
+    with db.admin() as conn:
+        row = uuid.uuid4()
+        conn.execute("INSERT INTO health_metrics (id, user_id, metric_type, unit, value, recorded_at, hlc) VALUES "
+                     "(%s, %s, 'heart_rate', 'bpm', 70, now(), 's')", (row, outside))
+    r, kiosk = tw.enroll(http, nurse, "nurse", clinic)
+    assert r.status_code == 201
+    assert str(row) not in tw.pulled(http, kiosk)
+    opened = http.post("/api/v1/break-glass", json={"patient_id": str(outside), "reason": "collapsed in waiting room"},
+                       headers=testing.auth(nurse, "nurse"))
+    assert opened.status_code == 201, opened.text
+    assert str(row) in tw.pulled(http, kiosk)
+    with db.admin() as conn:
+        pulls = conn.execute("SELECT id, break_glass FROM audit_log WHERE actor = %s AND subject_id = %s AND "
+                             "action = 'sync_pull'", (nurse, outside)).fetchall()
+        assert [p["break_glass"] for p in pulls] == [True]
+        assert audit.describe(conn, pulls[0]["id"]).endswith(" on kiosk test device (break-glass)")
+
+
+def test_a_device_name_with_a_control_character_is_a_422_not_a_500(http):
+    """Failed before: Postgres text cannot hold NUL, and the enrollment answered 500 (found by the API fuzz)."""
+    r, _ = tw.enroll(http, uuid.uuid4(), "patient")
+    assert r.status_code == 201
+    body = {"device_id": str(uuid.uuid4()), "signing_key": "ab" * 32, "agreement_key": "cd" * 32, "name": "desk\x00"}
+    bad = http.post("/v1/devices", json=body, headers=testing.auth(uuid.uuid4()))
+    assert bad.status_code == 422, bad.text
