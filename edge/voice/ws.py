@@ -134,6 +134,9 @@ async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
             if isinstance(exc, asyncio.CancelledError):
                 raise
             await kept
+        elif stream is not None:
+            # Gone before any audio was taken in (the chunk may still have been queued): there is nothing to keep.
+            log.info("stream broke off before any audio; nothing stored")
 
 
 @router.post(ANALYZE_PATH)
