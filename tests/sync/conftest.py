@@ -122,22 +122,6 @@ def devices(tmp_path, http):
 @pytest.fixture(scope="session")
 def live_url(pg_url, server_dir):
     """The app served by a real uvicorn on a loopback port (for subprocess and TCP-level tests)."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
     app = build_app(pg_url, server_dir)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with testing.serve_in_thread(app) as url:
+        yield url
