@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass
 from enum import Enum
@@ -18,6 +19,7 @@ from protocol.errors import ValidationError
 SCHEMA_VERSION = 2
 # Writes stamped a little ahead of our clock are tolerated: device clocks drift.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+_FUTURE_TOLERANCE_S = FUTURE_TOLERANCE.total_seconds()
 # Size caps in bytes of UTF-8 JSON, one pair for both sides. A record over them is refused when it is written, so no
 # change can outgrow a changeset the server takes (its default body limit is 1 MiB, four times MAX_RECORD_BYTES, and
 # a changeset of one capped record of incompressible text stays under it: tests/sync/test_oversized.py).
@@ -58,7 +60,9 @@ def not_in_future(value: dt.datetime | dt.date, field: str) -> dt.datetime | dt.
     """Reject timestamps and dates that lie in the future."""
     if isinstance(value, dt.datetime):
         value = _aware(value)
-        if value > utcnow() + FUTURE_TOLERANCE:
+        # Epoch seconds rather than `utcnow() + FUTURE_TOLERANCE`: the same test without building two datetimes
+        # per row (a bulk pull validates 100k of these).
+        if value.timestamp() > time.time() + _FUTURE_TOLERANCE_S:
             raise ValueError(f"{field} {value.isoformat()} is in the future")
     elif value > utcnow().date():
         raise ValueError(f"{field} {value.isoformat()} is in the future")

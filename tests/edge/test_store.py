@@ -220,3 +220,20 @@ def test_clock_survives_reopen(tmp_path, store_key, user_id):
         last = s.clock.last
     with Store.open(path, store_key) as s:
         assert s.clock.now() > last
+
+
+def test_v5_drops_owner_indexes_a_composite_index_already_answers(tmp_path, store_key, user_id):
+    path = tmp_path / "edge.db"
+    with Store.open(path, store_key, create=True) as s:
+        s.health_metrics.add({"user_id": user_id, "metric_type": "heart_rate", "value": 70, "unit": "bpm"})
+    wind_back(path, 4)
+    conn = sqlite3.connect(path)  # as release v4 left it: with the single-column owner index
+    conn.execute("CREATE INDEX ix_health_metrics_owner ON health_metrics(owner)")
+    conn.close()
+    with Store.open(path, store_key) as s:
+        names = {r[0] for r in s.query("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert "ix_health_metrics_owner" not in names and "ix_users_owner" in names  # users has no other index
+        plan = " ".join(r[3] for r in s.query("EXPLAIN QUERY PLAN SELECT id FROM health_metrics WHERE owner=?",
+                                              (str(user_id),)))
+        assert "USING" in plan and "ix_health_metrics_" in plan, plan  # still an index lookup, not a scan
+        assert s.health_metrics.count() == 1
