@@ -174,9 +174,11 @@ class Policy(str, Enum):
 
 
 class Record(BaseModel):
-    """Base of every stored record: a UUIDv7 id; unknown fields are errors, not silently dropped."""
+    """Base of every stored record: a UUIDv7 id; unknown fields are errors, not silently dropped. NaN and infinity
+    are no measurement and have no JSON form: refused in every float field."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_assignment=True,
+                              allow_inf_nan=False)
 
     id: uuid.UUID = Field(default_factory=new_id)
 

@@ -14,7 +14,7 @@ from sync_server.auth import Principal
 from sync_server.deps import current_principal, db_session, rate_limit
 from sync_server.device_auth import proven_device
 from sync_server.reconcile import Caller
-from sync_server.responses import ok
+from sync_server.responses import FastJSONResponse, ok
 from sync_server.sync_keys import load_server_key
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"])
@@ -89,4 +89,4 @@ def pull(
     # jsonable_encoder would walk every value of thousands of rows again, for nothing.
     body = envelope(None, message=f"{len(page['changes'])} changes")
     body["data"] = page
-    return JSONResponse(body)
+    return FastJSONResponse(body)

@@ -81,3 +81,13 @@ def test_family_member_relation_is_checked():
     with pytest.raises(ValidationError) as err:
         validate("family_graph", {"user_id": uuid.uuid4(), "members": {"m1": {"relation": "pet"}}})
     assert err.value.field.startswith("members.m1.relation")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_nan_and_infinity_are_refused_in_float_fields_that_have_no_range(bad):
+    # A rating has bounds but a therapy duration, a doctor's rate or a drug strength could otherwise carry NaN,
+    # which has no JSON form (the pull page is rendered by pydantic-core, which would write a bare NaN).
+    with pytest.raises(ValidationError) as err:
+        validate("doctors", {"user_id": uuid.uuid4(), "full_name": "Dr A", "specialty": "cardiology",
+                             "hourly_rate": bad})
+    assert err.value.field == "hourly_rate"
