@@ -32,6 +32,6 @@ def record(db, table: str, patient: uuid.UUID, at: dt.datetime | None = None, **
                         "model_version": "1.0", "inputs_hash": HASH, "created_at": at},
         "medications": {"name": "metformin", "strength": 500.0, "unit": "mg", "frequency": "BD", "route": "oral",
                         "recorded_at": at},
-        "check_ins": {"checked_in_at": at},
+        "check_ins": {"checked_in_at": at},  # `at` defaults to an hour ago: pass now for "today"
     }[table]
     return _insert(db, table, {"user_id": patient, **base, **extra})
