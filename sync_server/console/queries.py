@@ -60,18 +60,20 @@ def chart(conn, principal: Principal, patient: uuid.UUID) -> dict[str, Any]:
 
 
 def family_elements(patient: uuid.UUID, label: str, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The family graph as cytoscape elements: the patient, each member and the relation as an edge (members'
-    conditions as the node's second line)."""
+    """The family graph (protocol.schema FamilyGraph: members keyed by id) as cytoscape elements: the patient, each
+    relative with their conditions, and the relation as the edge."""
     nodes = [{"data": {"id": str(patient), "label": label, "kind": "patient"}}]
     edges = []
     for doc in documents:
         for member_id, m in sorted((doc or {}).items()):
-            if not isinstance(m, dict) or m.get("deleted"):
+            if not isinstance(m, dict):
                 continue
-            conditions = ", ".join(str(c) for c in (m.get("conditions") or [])[:4])
-            name = str(m.get("name") or m.get("relation") or "relative")
-            nodes.append({"data": {"id": member_id, "label": f"{name}\n{conditions}".strip(), "kind": "member"}})
-            edges.append({"data": {"id": f"e-{member_id}", "source": str(patient), "target": member_id,
+            conditions = ", ".join(str(c.get("name") if isinstance(c, dict) else c)
+                                   for c in (m.get("conditions") or [])[:4])
+            name = str(m.get("name") or m.get("relation") or "relative") + ("" if m.get("living", True) else " †")
+            nodes.append({"data": {"id": f"m-{member_id}", "label": f"{name}\n{conditions}".strip(),
+                                   "kind": "member"}})
+            edges.append({"data": {"id": f"e-{member_id}", "source": str(patient), "target": f"m-{member_id}",
                                    "label": str(m.get("relation") or "")}})
     return nodes + edges
 
@@ -143,11 +145,8 @@ def audit_log(conn, *, patient: uuid.UUID | None, staff: uuid.UUID | None, devic
 
 
 def metric_volumes(conn, days: int = 30) -> list[dict[str, Any]]:
-    """Readings per day over the last `days` days among the patients of the caller's clinics (RLS)."""
-    return conn.execute(
-        "SELECT date_trunc('day', recorded_at) AS day, count(*) AS n FROM health_metrics "
-        "WHERE NOT deleted AND recorded_at >= now() - make_interval(days => %s) "
-        "AND clinic_id IN (SELECT app.my_clinics('{admin}')) GROUP BY 1 ORDER BY 1", (days,)).fetchall()
+    """Readings per day over the last `days` days at the caller's clinics (app.metric_volumes: admins, counts only)."""
+    return conn.execute("SELECT day, n FROM app.metric_volumes(%s)", (days,)).fetchall()
 
 
 FUNNEL = ("requested", "bid", "booked", "confirmed", "checked_in", "completed", "no_show", "cancelled", "expired")

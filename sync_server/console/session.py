@@ -146,3 +146,15 @@ async def current_user(request: Request) -> ConsoleUser:
     return ConsoleUser(principal, claims.get("email", ""), name, csrf_for(request, claims), fresh)
 
 
+
+
+def websocket_token(websocket) -> str | None:
+    """For the event stream /v1/ws (issue 11): the console's access token from its HttpOnly cookie, so live.js needs
+    no token in its URL. Only for a handshake from this server's own origin: SameSite=Strict already keeps the cookie
+    off cross-site handshakes, and the Origin check refuses cross-site WebSocket hijacking outright."""
+    from urllib.parse import urlsplit
+
+    origin, host = websocket.headers.get("origin"), websocket.headers.get("host")
+    if not origin or not host or urlsplit(origin).netloc != host:
+        return None
+    return websocket.cookies.get(ACCESS_COOKIE)

@@ -68,3 +68,31 @@ ALTER FUNCTION app.device_health() OWNER TO service_role;
 REVOKE ALL ON FUNCTION app.device_health() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.device_health() TO authenticated, service_role;
 GRANT SELECT ON sync_applied, audit_log, sync_devices, device_reports TO service_role;
+
+-- A chart shows what stands: rows no correction superseded. The NOT EXISTS probe needs an index on supersedes
+-- (partial: corrections are few).
+DO $$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['health_metrics', 'symptoms', 'therapy_sessions', 'predictions', 'medications'] LOOP
+    EXECUTE format('CREATE INDEX %I ON %I (supersedes) WHERE supersedes IS NOT NULL', t || '_supersedes', t);
+  END LOOP;
+END
+$$;
+
+-- Readings per day at the caller's clinics where they are an admin: counts only, never a row, so the admin's
+-- analytics tile need not run the per-row read policy over every reading of the clinic.
+CREATE OR REPLACE FUNCTION app.metric_volumes(days integer) RETURNS TABLE (day timestamptz, n bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN QUERY
+    SELECT date_trunc('day', m.recorded_at), count(*) FROM health_metrics m
+     WHERE m.clinic_id IN (SELECT app.my_clinics('{admin}')) AND NOT m.deleted
+       AND m.recorded_at >= now() - make_interval(days => days)
+     GROUP BY 1 ORDER BY 1;
+END
+$$;
+ALTER FUNCTION app.metric_volumes(integer) OWNER TO service_role;
+REVOKE ALL ON FUNCTION app.metric_volumes(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.metric_volumes(integer) TO authenticated, service_role;

@@ -2,6 +2,7 @@
 and an admin who sign in with passwords, registered patients with records, and a patient of another clinic."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -51,6 +52,12 @@ def world(db) -> World:
         for table in ("health_metrics", "symptoms", "therapy_sessions", "predictions", "medications"):
             records_seed.record(db, table, p)
         w.mine.append(p)
+    now = dt.datetime.now(dt.UTC)
+    for day in range(14):  # two weeks of readings for the first patient's charts
+        at = now - dt.timedelta(days=day, hours=2)
+        records_seed.record(db, "health_metrics", w.mine[0], at=at, value=64.0 + (day * 7) % 15)
+        records_seed.record(db, "health_metrics", w.mine[0], at=at, metric_type="systolic_bp", unit="mmHg",
+                            value=118.0 + (day * 5) % 17)
     w.outsider = uuid.uuid4()
     tenancy_seed.register(db, other, w.outsider, mrn="MRN-X")
     _profile(db, w.outsider, "Olga Outsider", other)

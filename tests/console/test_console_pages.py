@@ -88,9 +88,9 @@ def test_roles_only_reach_their_screens(console_app, world):
 
 
 def test_queue_lists_todays_check_ins(console_app, world, db):
-    from tests.server import records_seed
-
     import datetime as dt
+
+    from tests.server import records_seed
 
     records_seed.record(db, "check_ins", world.mine[1], at=dt.datetime.now(dt.UTC), clinic_id=world.clinic,
                         recorded_by=world.users["nurse"][0])
