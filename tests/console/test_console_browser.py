@@ -5,6 +5,7 @@ accessibility violation. Screenshots of each screen go to docs/screenshots/conso
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from pathlib import Path
@@ -17,6 +18,8 @@ from tests.auth.conftest import PASSWORD
 from tests.sync.test_kiosk_device import _kiosk
 
 pytestmark = pytest.mark.e2e
+FAMILY = {"m1": {"name": "Mother", "relation": "mother", "conditions": [{"name": "diabetes", "age_of_onset": 52}]},
+          "m2": {"name": "Brother", "relation": "brother"}}
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 AXE = Path(__file__).resolve().parents[2] / "sync_server" / "console" / "static" / "vendor" / "axe.min.js"
@@ -105,9 +108,7 @@ def test_doctor_screens(page, world, db):
     with db.admin() as conn:  # a family graph with two relatives for the chart
         conn.execute("INSERT INTO family_graph (id, user_id, members, hlc, clinic_id) VALUES (gen_random_uuid(), %s, "
                      "%s::jsonb, 'seed', %s) ON CONFLICT DO NOTHING",
-                     (world.mine[0], '{"m1": {"name": "Mother", "relation": "mother", "conditions": [{"name": "diabetes", '
-                                     '"age_of_onset": 52}]}, "m2": {"name": "Brother", "relation": "brother"}}',
-                      world.clinic))
+                     (world.mine[0], json.dumps(FAMILY), world.clinic))
     page.goto(f"/console/patients/{world.mine[0]}")
     page.wait_for_selector("#metric-charts canvas")
     until(page, "window.familyGraph ? window.familyGraph.nodes().length : 0", 3)
