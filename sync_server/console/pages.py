@@ -171,11 +171,9 @@ def devices(request: Request, quiet_minutes: int | None = Query(None, ge=1, le=5
     _require(user, "admin")
     with _db(request, user) as conn:
         threshold = quiet_minutes or queries.quiet_minutes(conn)
-        rows = queries.devices(conn, threshold)
-    quarantine = [(d, q) for d in rows for q in (d["quarantine"] or [])]
+        health = queries.devices(conn, threshold)
     template = "devices_rows.html" if request.headers.get("hx-request") else "devices.html"
-    return render(request, user, template, rows=rows, threshold=threshold, quarantine=quarantine,
-                  quiet=sum(1 for d in rows if d["quiet"]))
+    return render(request, user, template, threshold=threshold, **health)
 
 
 @router.get("/audit")

@@ -13,24 +13,31 @@ PAGE = 50
 
 
 def my_patients(conn, principal: Principal, q: str = "", offset: int = 0) -> dict[str, Any]:
-    """The patients in the caller's care scope (app.my_scope: clinic registrations, appointments, break-glass),
-    with their profile where RLS shows it; `q` filters by name or record number."""
-    params: list[Any] = []
-    where = ""
+    """A page of the patients in the caller's care scope, by name. The users table's own read policy decides who
+    is listed (clinic registrations, appointments, break-glass: 0051), walked in name order so a page of a 10,000-
+    patient clinic checks only the rows it shows; `q` filters by name or record number. The total counts the scope
+    (patients whose profile has not reached the server yet are counted but not listed)."""
+    where, params = ["NOT u.deleted", "u.id <> auth.uid()"], []
     if q:
-        where = "WHERE u.full_name ILIKE %s OR r.mrn ILIKE %s"
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append("(u.full_name ILIKE %s OR EXISTS (SELECT 1 FROM registrations m WHERE m.user_id = u.id "
+                     "AND m.mrn ILIKE %s))")
         params += [like, like]
-    sql = ("WITH scope AS (SELECT DISTINCT s AS id FROM app.my_scope() s) "
-           "SELECT scope.id, u.full_name, u.date_of_birth, u.sex, r.mrn, count(*) OVER () AS total "
-           "FROM scope LEFT JOIN users u ON u.id = scope.id AND NOT u.deleted "
-           "LEFT JOIN LATERAL (SELECT mrn FROM registrations r WHERE r.user_id = scope.id AND r.status = 'active' "
-           "AND NOT r.deleted ORDER BY r.registered_at LIMIT 1) r ON true "
-           f"{where} ORDER BY u.full_name NULLS LAST, scope.id LIMIT %s OFFSET %s")
-    rows = conn.execute(sql, [*params, PAGE, offset]).fetchall()
+    rows = conn.execute(
+        "SELECT u.id, u.full_name, u.date_of_birth, u.sex, (SELECT r.mrn FROM registrations r WHERE r.user_id = u.id "
+        "AND r.status = 'active' AND NOT r.deleted ORDER BY r.registered_at LIMIT 1) AS mrn FROM users u "
+        f"WHERE {' AND '.join(where)} ORDER BY u.full_name, u.id LIMIT %s OFFSET %s",
+        [*params, PAGE, offset]).fetchall()
+    if q:
+        total = offset + len(rows)
+    else:
+        total = conn.execute(
+            "SELECT count(*) AS n FROM (SELECT r.user_id FROM registrations r WHERE r.status = 'active' AND NOT "
+            "r.deleted AND r.clinic_id IN (SELECT app.my_clinics('{nurse,doctor,admin}')) "
+            "UNION SELECT app.appointment_patients() UNION SELECT app.glass_patients()) s").fetchone()["n"]
     audit.record_many(conn, principal, "read", "users", [(r["id"], r["id"]) for r in rows],
                       detail={"view": "console:patients"})
-    return {"items": rows, "total": rows[0]["total"] if rows else 0, "offset": offset, "page": PAGE}
+    return {"items": rows, "total": total, "offset": offset, "page": PAGE}
 
 
 def in_scope(conn, patient: uuid.UUID) -> bool:
@@ -120,13 +127,22 @@ def quiet_minutes(conn) -> int:
     return row["m"]
 
 
-def devices(conn, quiet_after_min: int) -> list[dict[str, Any]]:
-    """The caller's clinics' devices with their sync health; `quiet` when not heard from for the threshold."""
-    return conn.execute(
-        "SELECT h.*, (h.revoked_at IS NULL AND h.last_seen_at < now() - make_interval(mins => %s)) AS quiet "
-        "FROM app.device_health() h ORDER BY (h.revoked_at IS NULL AND h.last_seen_at < now() - "
-        "make_interval(mins => %s)) DESC, h.last_seen_at DESC NULLS LAST, h.id LIMIT 2000",
-        (quiet_after_min, quiet_after_min)).fetchall()
+DEVICE_ROWS = 200
+
+
+def devices(conn, quiet_after_min: int) -> dict[str, Any]:
+    """The caller's clinics' devices with their sync health, gone-quiet ones first (no contact for the threshold),
+    at most DEVICE_ROWS of them with the totals; and the quarantined changes they reported."""
+    rows = conn.execute(
+        "WITH h AS (SELECT *, (revoked_at IS NULL AND last_seen_at < now() - make_interval(mins => %s)) AS quiet "
+        "FROM app.device_health()) "
+        "SELECT *, count(*) OVER () AS total, count(*) FILTER (WHERE quiet) OVER () AS quiet_total FROM h "
+        "ORDER BY quiet DESC, last_seen_at DESC NULLS LAST, id LIMIT %s", (quiet_after_min, DEVICE_ROWS)).fetchall()
+    quarantine = conn.execute(
+        "SELECT h.id, h.name, q.value AS item FROM app.device_health() h, jsonb_array_elements(h.quarantine) q "
+        "ORDER BY h.name, h.id LIMIT 500").fetchall()
+    return {"rows": rows, "total": rows[0]["total"] if rows else 0,
+            "quiet": rows[0]["quiet_total"] if rows else 0, "quarantine": quarantine}
 
 
 def audit_log(conn, *, patient: uuid.UUID | None, staff: uuid.UUID | None, device: uuid.UUID | None,

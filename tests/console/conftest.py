@@ -115,3 +115,14 @@ def devices(tmp_path, console_app):
         d = sync_fixtures.Devices(tmp_path, http)
         yield d
         d.close()
+
+
+def silence(db, device_id: str) -> None:
+    """Make a device's last contact (its report, pushes, pulls, enrolment) two hours old or more."""
+    with db.admin() as conn:
+        for sql in ("UPDATE device_reports SET reported_at = now() - interval '2 hours', last_push_at = NULL, "
+                    "last_pull_at = NULL WHERE device_id = %s",
+                    "UPDATE sync_applied SET applied_at = now() - interval '2 hours' WHERE device_id = %s",
+                    "UPDATE sync_devices SET enrolled_at = now() - interval '3 hours' WHERE id = %s",
+                    "UPDATE audit_log SET at = now() - interval '2 hours' WHERE device_id = %s"):
+            conn.execute(sql, (device_id,))

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from sync_server import testing
 from tests.auth.conftest import PASSWORD
+from tests.console.conftest import silence
 from tests.sync.test_kiosk_device import _kiosk
 
 pytestmark = pytest.mark.e2e
@@ -153,12 +154,7 @@ def test_admin_screens_csv_report_and_quiet_device(page, world, db, devices, tmp
     assert page.url.endswith("/console/devices")
     row = page.locator(f'tr[data-device="{kiosk.store.device_id}"]')
     assert "gone quiet" not in row.inner_text()
-    with db.admin() as conn:  # the kiosk falls silent: its last contact two hours ago
-        for sql in ("UPDATE device_reports SET reported_at = now() - interval '2 hours', last_push_at = NULL, "
-                    "last_pull_at = NULL WHERE device_id = %s",
-                    "UPDATE sync_devices SET enrolled_at = now() - interval '3 hours' WHERE id = %s",
-                    "UPDATE audit_log SET at = now() - interval '2 hours' WHERE device_id = %s"):
-            conn.execute(sql, (kiosk.store.device_id,))
+    silence(db, kiosk.store.device_id)  # the kiosk last spoke two hours ago
     page.reload()
     assert "gone quiet" in page.locator(f'tr[data-device="{kiosk.store.device_id}"]').inner_text()
     no_serious_a11y_violations(page)

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.console.conftest import page_csrf, sign_in, signed_in
+from tests.console.conftest import page_csrf, sign_in, signed_in, silence
 from tests.sync.test_kiosk_device import _kiosk
 
 
@@ -186,12 +186,7 @@ def test_admin_sees_a_device_go_quiet(console_app, world, db, devices):
     page = c.get("/console/devices").text
     row = page[page.index(f'data-device="{kiosk.store.device_id}"'):]
     assert "gone quiet" not in row[:400] and "<td>ok</td>" in row[:400]
-    with db.admin() as conn:  # the kiosk last spoke two hours ago
-        for sql in ("UPDATE device_reports SET reported_at = now() - interval '2 hours', last_push_at = NULL, "
-                    "last_pull_at = NULL WHERE device_id = %s",
-                    "UPDATE sync_devices SET enrolled_at = now() - interval '3 hours' WHERE id = %s",
-                    "UPDATE audit_log SET at = now() - interval '2 hours' WHERE device_id = %s"):
-            conn.execute(sql, (kiosk.store.device_id,))
+    silence(db, kiosk.store.device_id)  # the kiosk last spoke two hours ago
     page = c.get("/console/devices").text
     row = page[page.index(f'data-device="{kiosk.store.device_id}"'):]
     assert "gone quiet" in row[:400]
@@ -217,3 +212,13 @@ def test_sign_out_revokes_the_session(console_app, world):
     page = c.get("/console/queue").text
     r = c.post("/console/logout", data={"csrf": page_csrf(page)}, follow_redirects=False)
     assert r.status_code == 303 and "hs_console_at" not in c.cookies
+
+
+def test_admin_sees_quarantined_changes_with_their_reason(console_app, world, devices):
+    kiosk = _kiosk(devices, world.clinic, world.users["nurse"][0])
+    stranger = uuid.uuid4()  # registered nowhere: the server refuses the nurse's write, the kiosk quarantines it
+    kiosk.store.health_metrics.add({"user_id": stranger, "metric_type": "heart_rate", "value": 70, "unit": "bpm"})
+    kiosk.run()
+    page = signed_in(console_app, world, "admin").get("/console/devices").text
+    section = page[page.index("Quarantined changes across the clinic"):]
+    assert "Front desk" in section and "health_metrics" in section and "None reported" not in section
