@@ -222,3 +222,42 @@ def test_admin_sees_quarantined_changes_with_their_reason(console_app, world, de
     page = signed_in(console_app, world, "admin").get("/console/devices").text
     section = page[page.index("Quarantined changes across the clinic"):]
     assert "Front desk" in section and "health_metrics" in section and "None reported" not in section
+
+
+def test_expired_access_token_is_refreshed_through_the_auth_server(console_app, world):
+    from fastapi.testclient import TestClient
+
+    signed = signed_in(console_app, world, "nurse")
+    refresh = signed.cookies.get("hs_console_rt")
+    c = TestClient(console_app, base_url="https://testserver")
+    c.cookies.set("hs_console_at", "expired.or.garbage")
+    c.cookies.set("hs_console_rt", refresh)
+    r = c.get("/console/queue", follow_redirects=False)
+    assert r.status_code == 200
+    fresh = {v.split("=", 1)[0]: v for k, v in r.headers.multi_items() if k == "set-cookie"}
+    assert set(fresh) >= {"hs_console_at", "hs_console_rt"}
+    assert all("httponly" in fresh[n].lower() for n in ("hs_console_at", "hs_console_rt"))
+    assert f"hs_console_rt={refresh};" not in fresh["hs_console_rt"]  # rotated
+    # Without a usable refresh token either, the visitor is sent to sign in.
+    bare = TestClient(console_app, base_url="https://testserver")
+    bare.cookies.set("hs_console_at", "expired.or.garbage")
+    bare.cookies.set("hs_console_rt", "not-a-refresh-token")
+    assert bare.get("/console/queue", follow_redirects=False).headers["location"] == "/console/login"
+
+
+def test_staff_management_is_under_the_admins_rls(console_app, world, db):
+    c = signed_in(console_app, world, "admin")
+    newcomer = uuid.uuid4()
+    page = c.get("/console/manage").text
+    r = c.post("/console/manage/staff", data={"csrf": page_csrf(page), "clinic_id": str(world.clinic),
+                                              "user_id": str(newcomer), "role": "nurse"})
+    assert "Staff member added as nurse" in r.text
+    r = c.post("/console/manage/staff", data={"csrf": page_csrf(page), "clinic_id": str(world.other_clinic),
+                                              "user_id": str(newcomer), "role": "admin"})
+    assert "Not added" in r.text
+    with db.admin() as conn:
+        rows = conn.execute("SELECT clinic_id FROM clinic_staff WHERE user_id = %s", (newcomer,)).fetchall()
+    assert [r["clinic_id"] for r in rows] == [world.clinic]
+    r = c.post("/console/manage/staff/remove", data={"csrf": page_csrf(page), "clinic_id": str(world.clinic),
+                                                     "user_id": str(newcomer)})
+    assert "Staff member removed" in r.text
