@@ -369,11 +369,38 @@ class SyncClient:
             raise (push_error or exc) from None
         if push_error is not None:
             self._record_error(push_error, None)
+            self.report()
             return result
         with self.store.transaction() as conn:
             _set_state(conn, "last_synced_at", dt.datetime.now(dt.UTC).isoformat())
             conn.execute("DELETE FROM sync_state WHERE key='last_error'")
+        self.report()
         return result
+
+    def report(self) -> bool:
+        """Tell the server this device's sync health for the clinic console (pending and quarantined counts, each
+        quarantined change's table and reason code, versions, last error), signed by the device. Best effort: an
+        older server without the route, or any refusal, leaves the round as it was (returns False)."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        from protocol.schema import SCHEMA_VERSION
+
+        try:
+            app_version = version("healthsync")
+        except PackageNotFoundError:
+            app_version = None
+        now = status(self.store)
+        items = [{"table": q.table, "code": q.code, "reason": (q.reason or "")[:300]}
+                 for q in outbox.quarantined(self.store)[:50]]
+        body = {"app_version": app_version, "schema_version": SCHEMA_VERSION, "pending": now["pending"],
+                "quarantined": now["quarantined"], "quarantine": items,
+                "last_error": (now["last_error"] or "")[:500] or None, "last_push_at": now["last_synced_at"],
+                "last_pull_at": now["last_synced_at"]}
+        try:
+            self._request("POST", f"/v1/devices/{self.store.device_id}/report", sign=True, json=body)
+        except HealthSyncError:
+            return False
+        return True
 
     def _record_error(self, push: HealthSyncError | None, pull: HealthSyncError | None) -> None:
         """Keep what failed this round for `sync status`: "CODE: message", prefixed push:/pull: when it was one."""

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from protocol.errors import InputError
 from protocol.hlc import HybridLogicalClock
-from sync_server import auth_service, handlers
+from sync_server import auth_service, console, handlers
 from sync_server.auth import TokenVerifier
 from sync_server.auth_service import AuthSettings
 from sync_server.config import Settings
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, limiter: RateLimiter | None 
     for router in ROUTERS:
         app.include_router(router)
     auth_service.install(app, auth)  # the development Supabase Auth, unless SUPABASE_URL names the real one
+    console.install(app)  # /console: the clinicians' and admins' pages
 
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

@@ -1,7 +1,6 @@
 """GET/POST /api/v1/health/metrics: list and create health metrics, under the caller's RLS and audited."""
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -9,49 +8,27 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 
 from protocol.errors import ForbiddenError
 from protocol.schema import METRICS, HealthMetric, validate
-from sync_server import audit
+from sync_server import audit, clinical_reads
 from sync_server.auth import Principal
 from sync_server.deps import current_principal, db_session, rate_limit
 from sync_server.responses import ok
+from sync_server.routes.paging import Page
 
 router = APIRouter(prefix="/api/v1/health", tags=["health data"])
 
-MAX_PAGE = 500
-_COLUMNS = "id, user_id, supersedes, metric_type, unit, value, recorded_at, source, notes, hlc"
+_COLUMNS = clinical_reads.KINDS["health_metrics"].columns
 
 
 @router.get("/metrics", dependencies=[Depends(rate_limit("metrics:list"))])
 def list_metrics(
     principal: Principal = Depends(current_principal),
     conn=Depends(db_session),
-    limit: int = Query(50, ge=1, le=MAX_PAGE, description=f"Page size (at most {MAX_PAGE})."),
-    offset: int = Query(0, ge=0, le=1_000_000),
+    page: Page = Depends(),
     metric_type: str | None = Query(None, pattern=r"^[a-zA-Z0-9_]+$", max_length=64),
-    since: dt.datetime | None = Query(None, description="Only readings recorded at or after this time."),
-    until: dt.datetime | None = Query(None, description="Only readings recorded before this time."),
-    user_id: uuid.UUID | None = Query(None, description="Whose readings (doctors and admins; default: all visible)."),
 ):
     """A page of the metrics the caller may see (RLS decides), newest first, with the total count."""
-    if user_id is None and principal.role == "patient":
-        # RLS would return the same rows; naming the owner lets Postgres use the (user_id, …) index.
-        user_id = principal.user_id
-    where, params = ["NOT deleted"], []
-    for clause, value in (("metric_type = %s", metric_type), ("recorded_at >= %s", since),
-                          ("recorded_at < %s", until), ("user_id = %s", user_id)):
-        if value is not None:
-            where.append(clause)
-            params.append(value)
-    sql_where = " AND ".join(where)
-    total = conn.execute(f"SELECT count(*) AS n FROM health_metrics WHERE {sql_where}", params).fetchone()["n"]
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM health_metrics WHERE {sql_where} "
-        "ORDER BY recorded_at DESC, id DESC LIMIT %s OFFSET %s",
-        [*params, limit, offset],
-    ).fetchall()
-    subjects = sorted({r["user_id"] for r in rows})
-    audit.record_many(conn, principal, "read", "health_metrics", [(None, s) for s in subjects],
-                      detail={"rows": len(rows)})
-    return ok({"items": rows, "total": total, "limit": limit, "offset": offset})
+    return ok(clinical_reads.list_records(conn, principal, "health_metrics", type_value=metric_type,
+                                          **page.filters()))
 
 
 def _may_write_for(conn, patient: uuid.UUID) -> bool:

@@ -1,0 +1,284 @@
+"""The console's pages: sign-in, the doctor's patients, chart and calendar, the staff's queue, the admin's devices,
+audit log, analytics, clinic management and bulk import/export. Each page decodes, calls queries/bulk on the
+signed-in user's RLS connection, and renders a template."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from protocol.errors import HealthSyncError
+from sync_server.console import bulk, queries
+from sync_server.console import session as sess
+from sync_server.console.session import ConsoleUser
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+HOME = {"doctor": "/console/patients", "nurse": "/console/queue", "staff": "/console/queue",
+        "admin": "/console/devices"}
+# Who may open which area (RLS still decides every row; this only keeps the menus honest).
+AREAS = {"doctor": {"doctor"}, "staff": {"nurse", "staff", "doctor", "admin"}, "admin": {"admin"}}
+
+
+class NotAllowed(Exception):
+    """The signed-in role has no such screen."""
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def render(request: Request, user: ConsoleUser | None, template: str, status_code: int = 200,
+           **ctx: Any) -> HTMLResponse:
+    """A page: the template with the user, nav and CSRF token; refreshed session cookies attached; never cached."""
+    response = templates.TemplateResponse(request, template, {"user": user, "home": HOME, **ctx},
+                                          status_code=status_code)
+    for name, value, age in (user.set_cookies if user else []):
+        sess.set_cookie(request, response, name, value, age)
+    return response
+
+
+def _db(request: Request, user: ConsoleUser):
+    return request.app.state.db.session(user.principal.db_role, user.principal.claims)
+
+
+def _require(user: ConsoleUser, area: str) -> None:
+    if user.role not in AREAS[area]:
+        raise NotAllowed(area)
+
+
+# ------------------------------------------------------------------ sign-in
+
+
+@router.get("/login")
+def login_form(request: Request, error: str | None = None):
+    token = sess.new_login_csrf()
+    response = render(request, None, "login.html", login_csrf=token, error=error)
+    sess.set_cookie(request, response, sess.LOGIN_CSRF_COOKIE, token, 1800)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request, email: str = Form("", max_length=320), password: str = Form("", max_length=1024),
+                csrf: str = Form("", max_length=200)):
+    sess.check_login_csrf(request, csrf)
+    answer = await sess.sign_in(request, email.strip(), password)
+    if not isinstance(answer, dict):
+        message = {"invalid_credentials": "Wrong email or password.",
+                   "over_request_rate_limit": "Too many attempts; wait a few minutes and try again."}.get(
+            answer, "Sign-in failed; try again.")
+        return login_form(request, error=message)
+    role = ((answer.get("user") or {}).get("app_metadata") or {}).get("role")
+    if role not in sess.STAFF_ROLES:
+        return login_form(request, error="This console is for clinic staff, doctors and admins.")
+    response = RedirectResponse(HOME.get(role, "/console/"), status_code=303)
+    for name, value, age in sess.cookies_for(answer):
+        sess.set_cookie(request, response, name, value, age)
+    response.delete_cookie(sess.LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf: str = Form(""), user: ConsoleUser = Depends(sess.current_user)):
+    sess.check_csrf(request, user, csrf)
+    token = request.cookies.get(sess.ACCESS_COOKIE, "")
+    async with sess._auth_client(request) as http:  # revoke the refresh token on the auth server too
+        await http.post("/auth/v1/logout", params={"scope": "local"}, headers={"Authorization": f"Bearer {token}"})
+    response = RedirectResponse("/console/login", status_code=303)
+    sess.clear_cookies(response)
+    return response
+
+
+@router.get("/")
+@router.get("")
+def home(user: ConsoleUser = Depends(sess.current_user)):
+    return RedirectResponse(HOME.get(user.role, "/console/login"), status_code=303)
+
+
+# ------------------------------------------------------------------ doctor
+
+
+@router.get("/patients")
+def patients(request: Request, offset: int = Query(0, ge=0, le=1_000_000),
+             user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "staff")
+    with _db(request, user) as conn:
+        found = queries.my_patients(conn, user.principal, "", offset)
+    return render(request, user, "patients.html", found=found, q="")
+
+
+@router.post("/patients/search")
+def search_patients(request: Request, q: str = Form("", max_length=100), csrf: str = Form(""),
+                    user: ConsoleUser = Depends(sess.current_user)):
+    """A name search is sent in the body (a POST), so no name ever lands in a URL, a log or the history."""
+    _require(user, "staff")
+    sess.check_csrf(request, user, csrf)
+    with _db(request, user) as conn:
+        found = queries.my_patients(conn, user.principal, q.strip(), 0)
+    return render(request, user, "patients_rows.html", found=found, q=q)
+
+
+@router.get("/patients/{patient_id}")
+def patient_chart(request: Request, patient_id: str, user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "staff")
+    patient = _uuid(patient_id)
+    with _db(request, user) as conn:
+        # Outside the caller's scope and nonexistent answer the same page: no oracle for who exists.
+        if patient is None or not queries.in_scope(conn, patient):
+            return render(request, user, "not_found.html", status_code=404)
+        chart = queries.chart(conn, user.principal, patient)
+    label = (chart["profile"] or {}).get("full_name") or "Patient"
+    family = queries.family_elements(patient, label, chart["family"])
+    return render(request, user, "chart.html", patient_id=patient, chart=chart,
+                  series_json=json.dumps(chart["series"]), family_json=json.dumps(family))
+
+
+@router.get("/appointments")
+def appointments(request: Request, user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "doctor")
+    with _db(request, user) as conn:
+        rows = queries.my_appointments(conn)
+    return render(request, user, "calendar.html", weeks=queries.calendar(rows, dt.datetime.now(dt.UTC).date()))
+
+
+# ------------------------------------------------------------------ clinic staff
+
+
+@router.get("/queue")
+def queue(request: Request, user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "staff")
+    with _db(request, user) as conn:
+        rows = queries.todays_queue(conn, user.principal)
+    template = "queue_rows.html" if request.headers.get("hx-request") else "queue.html"
+    return render(request, user, template, rows=rows)
+
+
+# ------------------------------------------------------------------ admin
+
+
+@router.get("/devices")
+def devices(request: Request, quiet_minutes: int | None = Query(None, ge=1, le=525_600),
+            user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "admin")
+    with _db(request, user) as conn:
+        threshold = quiet_minutes or queries.quiet_minutes(conn)
+        health = queries.devices(conn, threshold)
+    template = "devices_rows.html" if request.headers.get("hx-request") else "devices.html"
+    return render(request, user, template, threshold=threshold, **health)
+
+
+@router.get("/audit")
+def audit_view(request: Request, patient: str = Query("", max_length=64), staff: str = Query("", max_length=64),
+               device: str = Query("", max_length=64), break_glass: bool = Query(False),
+               user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "admin")
+    filters = {"patient": _uuid(patient), "staff": _uuid(staff), "device": _uuid(device)}
+    bad = [k for k, v in (("patient", patient), ("staff", staff), ("device", device)) if v and filters[k] is None]
+    with _db(request, user) as conn:
+        rows = [] if bad else queries.audit_log(conn, break_glass_only=break_glass, **filters)
+    return render(request, user, "audit.html", rows=rows, bad=bad, patient=patient, staff=staff, device=device,
+                  break_glass=break_glass)
+
+
+@router.get("/analytics")
+def analytics(request: Request, user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "admin")
+    with _db(request, user) as conn:
+        volumes = queries.metric_volumes(conn)
+        funnel = queries.appointment_funnel(conn)
+        performance = queries.doctor_performance(conn)
+    volume_json = json.dumps({"x": [v["day"].timestamp() for v in volumes], "y": [v["n"] for v in volumes]})
+    return render(request, user, "analytics.html", volumes=volumes, volume_json=volume_json, funnel=funnel,
+                  performance=performance)
+
+
+@router.get("/manage")
+def manage(request: Request, notice: str | None = None, error: str | None = None,
+           user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "admin")
+    with _db(request, user) as conn:
+        view = queries.clinic_admin_view(conn)
+    return render(request, user, "manage.html", notice=notice, error=error, **view)
+
+
+@router.post("/manage/staff")
+def add_staff(request: Request, csrf: str = Form(""), clinic_id: str = Form(""), user_id: str = Form(""),
+              role: str = Form(""), user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "admin")
+    sess.check_csrf(request, user, csrf)
+    clinic, member = _uuid(clinic_id), _uuid(user_id)
+    if clinic is None or member is None or role not in ("nurse", "doctor", "admin"):
+        return manage(request, error="Give a clinic, a user id (UUID) and a role.", user=user)
+    try:
+        with _db(request, user) as conn:  # RLS: only an admin of that clinic may add its staff
+            conn.execute("INSERT INTO clinic_staff (clinic_id, user_id, role) VALUES (%s, %s, %s) "
+                         "ON CONFLICT (clinic_id, user_id) DO UPDATE SET role = EXCLUDED.role", (clinic, member, role))
+    except HealthSyncError as exc:
+        return manage(request, error=f"Not added: {exc.message}", user=user)
+    return manage(request, notice=f"Staff member added as {role}.", user=user)
+
+
+@router.post("/manage/staff/remove")
+def remove_staff(request: Request, csrf: str = Form(""), clinic_id: str = Form(""), user_id: str = Form(""),
+                 user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "admin")
+    sess.check_csrf(request, user, csrf)
+    clinic, member = _uuid(clinic_id), _uuid(user_id)
+    with _db(request, user) as conn:
+        n = conn.execute("DELETE FROM clinic_staff WHERE clinic_id = %s AND user_id = %s AND user_id <> auth.uid()",
+                         (clinic, member)).rowcount if clinic and member else 0
+    return manage(request, notice="Staff member removed." if n else None,
+                  error=None if n else "Nothing removed (you cannot remove yourself).", user=user)
+
+
+@router.get("/import")
+def import_form(request: Request, user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "admin")
+    with _db(request, user) as conn:
+        clinics = queries.clinic_admin_view(conn)["clinics"]
+    return render(request, user, "import.html", clinics=clinics, report=None, columns=bulk.COLUMNS)
+
+
+@router.post("/import")
+async def import_upload(request: Request, file: UploadFile, csrf: str = Form(""), kind: str = Form("patients"),
+                        clinic_id: str = Form(""), good_only: bool = Form(False),
+                        user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "admin")
+    sess.check_csrf(request, user, csrf)
+    data = await file.read()
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_import, request, user, kind, _uuid(clinic_id), data, good_only)
+
+
+def _import(request: Request, user: ConsoleUser, kind: str, clinic: uuid.UUID | None, data: bytes,
+            good_only: bool) -> HTMLResponse:
+    with _db(request, user) as conn:
+        clinics = queries.clinic_admin_view(conn)["clinics"]
+        report = None
+        if kind in bulk.COLUMNS and clinic in {c["id"] for c in clinics}:
+            report = bulk.import_csv(conn, user.principal, kind, clinic, data, good_only=good_only,
+                                     hlc=request.app.state.hlc)
+    error = None if report else "Choose what to import and one of your clinics."
+    return render(request, user, "import.html", clinics=clinics, report=report, columns=bulk.COLUMNS, error=error,
+                  status_code=200 if report and (report.applied or not report.errors) else 422)
+
+
+@router.get("/export/{kind}.csv")
+def export(request: Request, kind: str, user: ConsoleUser = Depends(sess.current_user)):
+    _require(user, "admin")
+    if kind not in bulk.COLUMNS:
+        return render(request, user, "not_found.html", status_code=404)
+    with _db(request, user) as conn:
+        text = bulk.export_csv(conn, user.principal, kind)
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{kind}.csv"', "Cache-Control": "no-store"})

@@ -1,0 +1,76 @@
+// Live tiles and lists for the console over the server's event stream, /v1/ws (issue 11): envelope
+// {topic, event, seq, payload}. The connection is same-origin, so the browser sends the console's HttpOnly session
+// cookie with the handshake; no token is ever put in the URL or readable by script. It resumes with ?since=<last
+// seq> after any drop (exponential backoff with jitter, capped at 30 s), and treats 45 s of silence (no event, no
+// heartbeat) as a dead connection. An event whose name is listed in an element's data-live-events makes htmx
+// re-fetch that element ("live" trigger), so what is shown is always the server's page under the user's RLS;
+// elements with data-live-feed="<event>" get a short line per event. Nothing is kept in browser storage.
+(function () {
+  "use strict";
+  var lastSeq = null, socket = null, attempt = 0, silenceTimer = null, retryTimer = null;
+  var SILENCE_MS = 45000, MAX_BACKOFF_MS = 30000;
+
+  function status(text, on) {
+    var el = document.getElementById("live-status");
+    if (el) { el.textContent = "live: " + text; el.classList.toggle("on", !!on); }
+  }
+  function url() {
+    var proto = location.protocol === "https:" ? "wss:" : "ws:";
+    return proto + "//" + location.host + "/v1/ws" + (lastSeq === null ? "" : "?since=" + encodeURIComponent(lastSeq));
+  }
+  function armSilence() {
+    clearTimeout(silenceTimer);
+    silenceTimer = setTimeout(function () { if (socket) socket.close(4000, "silent"); }, SILENCE_MS);
+  }
+  function feedLine(el, msg) {
+    var li = document.createElement("li");
+    li.className = "alert";
+    var p = msg.payload || {};
+    li.textContent = (p.urgency ? p.urgency.toUpperCase() + ": " : "") + (p.title || p.message || msg.event) +
+      (p.patient_name ? " (" + p.patient_name + ")" : "");
+    var empty = el.querySelector(".muted");
+    if (empty) empty.remove();
+    el.insertBefore(li, el.firstChild);
+  }
+  function deliver(msg) {
+    if (typeof msg.seq === "number") {
+      if (lastSeq !== null && msg.seq <= lastSeq) return;  // a replay we already applied
+      lastSeq = msg.seq;
+    }
+    document.querySelectorAll("[data-live-events]").forEach(function (el) {
+      if (el.getAttribute("data-live-events").split(/\s+/).indexOf(msg.event) >= 0 && window.htmx) {
+        window.htmx.trigger(el, "live");
+      }
+    });
+    document.querySelectorAll("[data-live-feed]").forEach(function (el) {
+      if (el.getAttribute("data-live-feed").split(/\s+/).indexOf(msg.event) >= 0) feedLine(el, msg);
+    });
+    document.dispatchEvent(new CustomEvent("hs:event", { detail: msg }));
+  }
+  function connect() {
+    clearTimeout(retryTimer);
+    try { socket = new WebSocket(url()); } catch (e) { return schedule(); }
+    status("connecting", false);
+    socket.onopen = function () { attempt = 0; status("on", true); armSilence(); };
+    socket.onmessage = function (e) {
+      armSilence();
+      var msg;
+      try { msg = JSON.parse(e.data); } catch (err) { return; }
+      if (msg && msg.event && msg.event !== "heartbeat") deliver(msg);
+    };
+    socket.onclose = function () { clearTimeout(silenceTimer); socket = null; status("reconnecting", false); schedule(); };
+    socket.onerror = function () { if (socket) socket.close(); };
+  }
+  function schedule() {
+    attempt += 1;
+    var cap = Math.min(MAX_BACKOFF_MS, 500 * Math.pow(2, attempt));
+    retryTimer = setTimeout(connect, Math.random() * cap);
+  }
+  window.hsLive = { deliver: deliver, lastSeq: function () { return lastSeq; } };
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.body.getAttribute("data-live") === "1" && "WebSocket" in window) connect();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && !socket) connect();
+  });
+})();
