@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edge.cli_common import Passphrase, StorePath, UserOpt, open_store, resolve_user
+from edge.sync_cli import Token
 from protocol.cli_output import JsonOut, emit, handle_errors
 from protocol.consent import KINDS
 
@@ -203,3 +204,34 @@ def consent_list(
         Console().print(table)
 
     emit(rows, as_json, human)
+
+
+@patient_app.command("claim")
+@handle_errors
+def claim(
+    code: str = typer.Argument(..., help="The one-time code the clinic's kiosk showed (XXXXX-XXXXX)."),
+    server: Optional[str] = typer.Option(None, "--server", help="The sync server (default: the one you signed in "
+                                                                "at, when it is also the auth server)."),
+    token: Optional[str] = Token,
+    store_path: Optional[Path] = StorePath,
+    passphrase: bool = Passphrase,
+    as_json: bool = JsonOut,
+):
+    """On the patient's phone: take over the record the clinic registered (a fresh store, signed in, not enrolled)."""
+    import os
+
+    from edge import auth_session, claims
+    from edge.sync_client import SyncClient
+    from edge.token_provider import token_source
+    from protocol.errors import InputError
+
+    with open_store(store_path, passphrase) as store:
+        session = auth_session.active_session(store) or {}
+        url = server or (None if os.environ.get("SUPABASE_URL") else session.get("auth_url"))
+        if not url:
+            raise InputError("no sync server to claim at", field="server", hint="pass --server URL")
+        with SyncClient(store, token_source(store, token), server_url=url) as client:
+            out = claims.redeem(store, code, client.call, session.get("auth_url") or url)
+    emit(out, as_json, lambda d: Console().print(
+        f"claimed patient record {d['id']}; next: healthsync edge sync enroll --server {url}, then "
+        "healthsync edge sync run"))
