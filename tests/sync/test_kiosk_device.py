@@ -69,7 +69,7 @@ def test_a_kiosk_records_for_registered_patients_and_the_audit_says_who_for_whom
                                (bp.id,)).fetchone()
         sentence = audit.describe(conn, audited["id"])
     assert row["clinic_id"] == clinic  # the row's tenant is the kiosk's clinic
-    assert sentence == f"nurse {nurse} recorded systolic_bp for patient {registered} on kiosk Front desk"
+    assert sentence == f"nurse {nurse} recorded blood pressure for patient {registered} on kiosk Front desk"
     # Another nurse of the clinic signs in on the same kiosk: their changes go through it, as them.
     second = _signed_in(kiosk, second_nurse, "nurse")
     hr = second.store.health_metrics.add({"user_id": registered, "metric_type": "heart_rate", "value": 66,
@@ -78,7 +78,7 @@ def test_a_kiosk_records_for_registered_patients_and_the_audit_says_who_for_whom
     with db.admin() as conn:
         audited = conn.execute("SELECT id FROM audit_log WHERE row_id = %s", (hr.id,)).fetchone()
         assert audit.describe(conn, audited["id"]) == \
-            f"nurse {second_nurse} recorded heart_rate for patient {registered} on kiosk Front desk"
+            f"nurse {second_nurse} recorded heart rate for patient {registered} on kiosk Front desk"
     # A nurse of another clinic cannot push through it (the kiosk is not one of their clinic's devices).
     foreign = _signed_in(kiosk, outsider, "nurse")
     foreign.store.health_metrics.add({"user_id": registered, "metric_type": "heart_rate", "value": 90, "unit": "bpm"})
