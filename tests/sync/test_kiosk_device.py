@@ -164,3 +164,37 @@ def test_a_device_name_with_a_control_character_is_a_422_not_a_500(http):
     body = {"device_id": str(uuid.uuid4()), "signing_key": "ab" * 32, "agreement_key": "cd" * 32, "name": "desk\x00"}
     bad = http.post("/v1/devices", json=body, headers=testing.auth(uuid.uuid4()))
     assert bad.status_code == 422, bad.text
+
+
+def test_consents_and_check_ins_carry_the_tenant_leading_their_indexes(devices, db):
+    """Like every patient-data row (0050): a kiosk's consents and check-ins land in its clinic's tenant, a phone's in
+    the patient's first clinic, an unregistered patient's in the nil tenant (migration 0073)."""
+    from edge import consent
+
+    clinic, other = tenancy_seed.clinic(db), tenancy_seed.clinic(db)
+    nurse = tenancy_seed.staff(db, clinic, "nurse")
+    patient, loner = uuid.uuid4(), uuid.uuid4()
+    tenancy_seed.register(db, clinic, patient)
+    kiosk = _kiosk(devices, clinic, nurse)
+    kiosk.store.set_meta("session_user_id", str(nurse))
+    kiosk.store.users.add({"id": patient, "full_name": "Pat"})
+    at_desk = consent.record(kiosk.store, patient, "audio", True)
+    arrived = kiosk.store.check_ins.add({"user_id": patient, "clinic_id": clinic, "recorded_by": nurse})
+    assert kiosk.run().rejected == 0
+    phones = {}
+    for who in (patient, loner):
+        phone = devices.new(who)
+        phone.store.users.add({"id": who})
+        phones[who] = consent.record(phone.store, who, "llm", True)
+        assert phone.run().rejected == 0
+    with db.admin() as conn:
+        tenants = {r["id"]: r["tenant_id"] for r in conn.execute("SELECT id, tenant_id FROM consents WHERE id = ANY(%s)",
+                                                                  ([at_desk.id, phones[patient].id, phones[loner].id],))}
+        checked = conn.execute("SELECT clinic_id FROM check_ins WHERE id = %s", (arrived.id,)).fetchone()["clinic_id"]
+        leading = {r["t"]: r["col"] for r in conn.execute(
+            "SELECT i.indrelid::regclass::text AS t, a.attname AS col FROM pg_index i JOIN pg_attribute a "
+            "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indexrelid::regclass::text IN "
+            "('consents_tenant_owner', 'check_ins_tenant_owner')")}
+    assert tenants == {at_desk.id: clinic, phones[patient].id: clinic, phones[loner].id: uuid.UUID(int=0)}
+    assert checked == clinic and other not in tenants.values()
+    assert leading == {"consents": "tenant_id", "check_ins": "clinic_id"}
