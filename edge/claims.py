@@ -93,6 +93,15 @@ def adopt(store: Store, old_user: str, answer: dict[str, Any], auth_url: str) ->
     return patient
 
 
+def adopt_signed_in(store: Store, user_id: str) -> dict[str, Any]:
+    """The email path: the clinic registered the patient's email, so the sign-in made with it already carries the
+    record's id (sync_server.claims.registered_patient_for); this fresh store takes that id as its user."""
+    old_user = check_fresh(store)
+    patient = adopt(store, old_user, {"patient_id": user_id}, auth_url="")
+    return {"id": patient, "patient_id": patient, "signed_in": True,
+            "next": "healthsync edge sync enroll --server URL, then healthsync edge sync run"}
+
+
 def redeem(store: Store, code: str, call: Callable[..., dict[str, Any]], auth_url: str) -> dict[str, Any]:
     """Redeem a claim code from this (fresh) phone; returns the patient's id and what to do next."""
     old_user = check_fresh(store)

@@ -170,7 +170,8 @@ def _seen(conn, patient: uuid.UUID, at: dt.datetime) -> None:
                  (str(patient), at.astimezone(dt.UTC).isoformat()))
 
 
-def register(store: Store, *, name: str, dob: dt.date, sex: str, mrn: str | None = None) -> dict[str, Any]:
+def register(store: Store, *, name: str, dob: dt.date, sex: str, mrn: str | None = None,
+             email: str | None = None) -> dict[str, Any]:
     """Register a patient: their profile (its id becomes their sign-in user id when they claim it), the blind
     index, a registration and share consent at this device's clinic (when it has one), and a one-time claim code
     (only its keyed hash is kept)."""
@@ -182,7 +183,8 @@ def register(store: Store, *, name: str, dob: dt.date, sex: str, mrn: str | None
         raise DuplicateError(f"record number {mrn} already belongs to a patient on this device", field="mrn")
     clinic = device_clinic(store)
     with store.transaction() as conn:
-        user = store.users.add({"full_name": name, "date_of_birth": dob, "sex": sex, "role": "patient"})
+        user = store.users.add({"full_name": name, "date_of_birth": dob, "sex": sex, "role": "patient",
+                                **({"email": email.strip().lower()} if email else {})})
         _index(store, conn, user.id, index_terms(name, dob, mrn))
         if clinic is not None:
             set_registration(store, user.id, clinic, "active", mrn)

@@ -101,3 +101,14 @@ def _link(conn, user_id: uuid.UUID, patient: uuid.UUID, can_link: bool) -> None:
     if moved.rowcount != 1:
         raise ClaimUnlinkableError("the signed-in user is not one of this server's sign-in users",
                                    hint="sign in through this server's auth service, then claim")
+
+
+def registered_patient_for(conn, email: str) -> uuid.UUID | None:
+    """The email path (as service_role): the one patient a clinic registered with this email, actively registered
+    and not yet anyone's sign-in; a sign-in user created for that email takes the patient's id. None when there is
+    no such patient, or more than one (then a claim code decides)."""
+    rows = conn.execute(
+        "SELECT u.id FROM users u WHERE lower(u.email) = %s AND NOT u.deleted "
+        "AND EXISTS (SELECT 1 FROM registrations r WHERE r.user_id = u.id AND r.status = 'active' AND NOT r.deleted) "
+        "AND NOT EXISTS (SELECT 1 FROM auth.users a WHERE a.id = u.id) LIMIT 2", (email.strip().lower(),)).fetchall()
+    return rows[0]["id"] if len(rows) == 1 else None

@@ -145,3 +145,34 @@ def test_claim_attempts_are_rate_limited(pg_url, tmp_path):
             assert codes == [404, 404, 404, 429]
     finally:
         app.state.db.close()
+
+
+def test_the_email_path_a_sign_in_made_with_the_registered_email_is_the_patient(kiosk, db, pg_url, tmp_path,
+                                                                                 live_url):
+    import json
+
+    from typer.testing import CliRunner
+
+    from healthsync_cli import app
+
+    store, _, _, _ = kiosk
+    email = f"ada.{secrets.token_hex(4)}@mail.example"
+    with SyncClient(store, testing.token(uuid.UUID(store.meta(patients.SESSION_USER_META)), "nurse"),
+                    server_url=live_url, options=OPTIONS) as client:
+        reg = patients.register(store, name="Ada Byron", dob=dt.date(1990, 1, 2), sex="female", email=email.upper())
+        assert client.run().rejected == 0
+    added = CliRunner().invoke(app, ["server", "user", "add", "--email", email, "--password-stdin", "--json"],
+                               input=PASSWORD + "\n", env={"DATABASE_URL": pg_url})
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout) == {"id": reg["id"], "email": email, "linked_patient": True}
+    phone = _store(tmp_path, "phone")
+    phone.users.add({"id": uuid.uuid4()})
+    phone.set_meta("user_id", str(phone.users.list()[0].id))
+    assert claims.adopt_signed_in(phone, reg["id"])["id"] == reg["id"] and phone.meta("user_id") == reg["id"]
+    phone.close()
+    stranger = CliRunner().invoke(app, ["server", "user", "add", "--email", email.replace("ada", "bea"),
+                                        "--password-stdin", "--json"], input=PASSWORD + "\n",
+                                  env={"DATABASE_URL": pg_url})
+    assert json.loads(stranger.stdout)["linked_patient"] is False  # another email links nothing
+    taken = _claim(live_url, testing.token(add_user(db)[0]), reg["claim_code"])
+    assert taken.status_code == 403  # the record already has its sign-in: the code cannot hand it to another
