@@ -198,3 +198,20 @@ def test_consents_and_check_ins_carry_the_tenant_leading_their_indexes(devices, 
     assert tenants == {at_desk.id: clinic, phones[patient].id: clinic, phones[loner].id: uuid.UUID(int=0)}
     assert checked == clinic and other not in tenants.values()
     assert leading == {"consents": "tenant_id", "check_ins": "clinic_id"}
+
+
+def test_a_kiosk_pushes_with_a_token_source_not_only_a_token_string(devices, db):
+    """`sync run` on a signed-in kiosk hands the client a token source (edge.token_provider): the changeset's
+    acting user is read from the token it yields (it used to be read from the source object, and every push of a
+    signed-in kiosk failed)."""
+    from edge.token_provider import StaticToken
+
+    clinic = tenancy_seed.clinic(db)
+    nurse, patient = tenancy_seed.staff(db, clinic, "nurse"), uuid.uuid4()
+    tenancy_seed.register(db, clinic, patient)
+    kiosk = _kiosk(devices, clinic, nurse)
+    source = SyncClient(kiosk.store, StaticToken(testing.token(nurse, "nurse")), http=devices.http,
+                        options=SyncOptions(attempts=2, backoff_s=0.01))
+    kiosk.store.health_metrics.add({"user_id": patient, "metric_type": "heart_rate", "value": 64, "unit": "bpm"})
+    result = source.run()
+    assert (result.accepted, result.rejected, result.push_error) == (1, 0, None)
