@@ -456,11 +456,6 @@ def _actor(store: Store, pin, token: str) -> str:
     (the server checks the token's user against the changeset's, and the kiosk against that user's clinics)."""
     if not store.meta("clinic_id"):
         return pin.user_id
-    import base64
-    import json
+    from edge.auth_session import token_user
 
-    try:
-        payload = token.split(".")[1]
-        return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
-    except (IndexError, ValueError, KeyError, TypeError):
-        return pin.user_id  # not a JWT we can read: the server answers with a clear error
+    return token_user(token) or pin.user_id  # not a JWT we can read: the server answers with a clear error
