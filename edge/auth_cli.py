@@ -42,7 +42,7 @@ def auth_url_for(store, given: str | None) -> str:
 
 def _describe(record: dict) -> dict:
     user = record["user"]
-    return {"user_id": str(user["id"]), "email": user.get("email"),
+    return {"id": str(user["id"]), "user_id": str(user["id"]), "email": user.get("email"),
             "role": (user.get("app_metadata") or {}).get("role") or "patient",
             "clinic_id": (user.get("app_metadata") or {}).get("clinic_id"),
             "expires_at": record["expires_at"], "pin_set": bool(record.get("pin"))}

@@ -71,8 +71,8 @@ def init(
         given = {"id": user_id, "email": email, "full_name": name}
         user = store.users.add({k: v for k, v in given.items() if v is not None})
         store.set_meta("user_id", str(user.id))
-        out = {"store": str(path), "device_id": store.device_id, "user_id": str(user.id),
-               "schema_version": store.schema_version}
+        out = {"id": store.device_id, "store": str(path), "device_id": store.device_id, "user_id": str(user.id),
+               "kind": "personal", "schema_version": store.schema_version}
     emit(out, as_json, lambda d: Console().print(f"initialised store {d['store']} (user {d['user_id']}, "
                                                  f"device {d['device_id']})"))
 
@@ -89,8 +89,8 @@ def _init_clinic_device(path: Path, clinic: str, passphrase: bool, as_json: bool
         raise ValidationError(f"--clinic must be a clinic id (UUID), got {clinic[:40]!r}", field="clinic") from None
     with open_cli_store(path, passphrase, create=True) as store:
         store.set_meta("clinic_id", clinic_id)
-        out = {"store": str(path), "device_id": store.device_id, "kind": "clinic", "clinic_id": clinic_id,
-               "schema_version": store.schema_version}
+        out = {"id": store.device_id, "store": str(path), "device_id": store.device_id, "kind": "clinic",
+               "clinic_id": clinic_id, "schema_version": store.schema_version}
     emit(out, as_json, lambda d: Console().print(f"initialised clinic device {d['device_id']} of clinic "
                                                  f"{d['clinic_id']} at {d['store']}; enroll it as an admin or "
                                                  "nurse of the clinic: healthsync edge sync enroll"))

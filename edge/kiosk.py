@@ -87,6 +87,10 @@ def _delete(store: Store, patient: str) -> int:
     with store.transaction() as conn:
         store.patient_keys.destroy(conn, patient)  # crypto-shred first: any copy of their rows is now unreadable
         for table in _owned_tables():
+            # Their ids and clocks stay (no PHI): the server still shows these rows to the kiosk, and the checksums
+            # must keep agreeing, or every round would re-pull them only to purge them again.
+            conn.execute("INSERT OR REPLACE INTO kiosk_purged(tbl, id, hlc, deleted, user_id) SELECT ?, id, hlc, "
+                         f"deleted, owner FROM {table} WHERE owner=?", (table, patient))
             removed += conn.execute(f"DELETE FROM {table} WHERE owner=?", (patient,)).rowcount
         for table in LOCAL_TABLES:
             conn.execute(f"DELETE FROM {table} WHERE user_id=?", (patient,))

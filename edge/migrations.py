@@ -114,6 +114,27 @@ DROP_REDUNDANT_OWNER_INDEXES = "".join(
     for t in ("appointments", "check_ins", "consents", "doctors", "health_events", "health_metrics", "medications",
               "predictions", "registrations", "symptoms", "therapy_sessions"))
 
+# Version 6: a clinic device files each claim code's digest with the server (POST /v1/patients/claims) when it
+# next syncs; until then the digest waits here, sealed (a SHA-256 of a 50-bit code in clear could be brute-forced
+# from a stolen file), and it is erased once the server has it: `server_digest` holds the sealed
+# protocol.claims.code_digest(code), NULL once filed (`filed_at`).
+# And the rows a kiosk purged while the server still shows them to it (a withdrawn registration, a patient not seen
+# within the window): ids and clocks only, no PHI, so the device's checksums keep matching the server's and the next
+# round does not re-pull the table only to purge the same rows again (edge/pull.local_checksums).
+CLAIM_FILING = """
+ALTER TABLE claim_codes ADD COLUMN clinic_id TEXT;
+ALTER TABLE claim_codes ADD COLUMN server_digest BLOB;
+ALTER TABLE claim_codes ADD COLUMN filed_at TEXT;
+CREATE TABLE kiosk_purged (
+  tbl TEXT NOT NULL,
+  id TEXT NOT NULL,
+  hlc TEXT NOT NULL,
+  deleted INTEGER NOT NULL,
+  user_id TEXT NOT NULL,
+  PRIMARY KEY (tbl, id)
+) STRICT, WITHOUT ROWID;
+"""
+
 # Index i holds the migration that takes the store from version i to i + 1.
-MIGRATIONS: list[str] = [_v1(), V2, KIOSK, MEDICATIONS, DROP_REDUNDANT_OWNER_INDEXES]
+MIGRATIONS: list[str] = [_v1(), V2, KIOSK, MEDICATIONS, DROP_REDUNDANT_OWNER_INDEXES, CLAIM_FILING]
 LATEST = len(MIGRATIONS)

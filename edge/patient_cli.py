@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from edge.cli_common import Passphrase, StorePath, UserOpt, open_store, resolve_user
+from edge.sync_cli import Token
 from protocol.cli_output import JsonOut, emit, handle_errors
 from protocol.consent import KINDS
 
@@ -47,6 +48,8 @@ def register(
     dob: dt.datetime = typer.Option(..., "--dob", formats=["%Y-%m-%d"], help="Date of birth (YYYY-MM-DD)."),
     sex: str = typer.Option(..., "--sex", help="female or male (sex at birth, as the risk equations use)."),
     mrn: Optional[str] = typer.Option(None, "--mrn", help="The clinic's medical record number."),
+    email: Optional[str] = typer.Option(None, "--email", help="The patient's email: a sign-in made later with it "
+                                                              "takes this record (no code needed)."),
     store_path: Optional[Path] = StorePath,
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
@@ -58,7 +61,7 @@ def register(
     if sex not in ("female", "male"):
         raise ValidationError(f"--sex {sex!r}: use female or male", field="sex")
     with open_store(store_path, passphrase) as store:
-        out = patients.register(store, name=name, dob=dob.date(), sex=sex, mrn=mrn)
+        out = patients.register(store, name=name, dob=dob.date(), sex=sex, mrn=mrn, email=email)
 
     def human(d):
         Console().print(f"registered {d['full_name']} ({d['id']})\nclaim code for the patient's phone: "
@@ -203,3 +206,41 @@ def consent_list(
         Console().print(table)
 
     emit(rows, as_json, human)
+
+
+@patient_app.command("claim")
+@handle_errors
+def claim(
+    code: Optional[str] = typer.Argument(None, help="The one-time code the clinic's kiosk showed (XXXXX-XXXXX); "
+                                                    "without it: the sign-in already is the record's (the clinic "
+                                                    "registered this email)."),
+    server: Optional[str] = typer.Option(None, "--server", help="The sync server (default: the one you signed in "
+                                                                "at, when it is also the auth server)."),
+    token: Optional[str] = Token,
+    store_path: Optional[Path] = StorePath,
+    passphrase: bool = Passphrase,
+    as_json: bool = JsonOut,
+):
+    """On the patient's phone: take over the record the clinic registered (a fresh store, signed in, not enrolled)."""
+    import os
+
+    from edge import auth_session, claims
+    from edge.sync_client import SyncClient
+    from edge.token_provider import token_source
+    from protocol.errors import InputError
+
+    with open_store(store_path, passphrase) as store:
+        if code is None:
+            out = claims.adopt_signed_in(store, auth_session.signed_in_user(store, token))
+            emit(out, as_json, lambda d: Console().print(f"this device now holds patient record {d['id']}; next: "
+                                                         "healthsync edge sync enroll, then healthsync edge sync run"))
+            return
+        session = auth_session.active_session(store) or {}
+        url = server or (None if os.environ.get("SUPABASE_URL") else session.get("auth_url"))
+        if not url:
+            raise InputError("no sync server to claim at", field="server", hint="pass --server URL")
+        with SyncClient(store, token_source(store, token), server_url=url) as client:
+            out = claims.redeem(store, code, client.call, session.get("auth_url") or url)
+    emit(out, as_json, lambda d: Console().print(
+        f"claimed patient record {d['id']}; next: healthsync edge sync enroll --server {url}, then "
+        "healthsync edge sync run"))

@@ -21,15 +21,14 @@ from typing import Any
 from edge import auth_session
 from edge.auth_session import ACTIVE_USER_META
 from edge.store import Store
+from protocol import claims
+from protocol.claims import normal_code
 from protocol.errors import DuplicateError, HealthSyncError, InputError, NotFoundError, ValidationError
 from protocol.schema import Registration, User, utcnow
 
 INDEX_KEY_LABEL = "patient-blind-index-v1"
 CLAIM_KEY_LABEL = "patient-claim-code-v1"
 CLAIM_TTL = dt.timedelta(days=7)
-# Crockford's base32 without I, L, O, U: nothing to misread when a patient types the code from a screen.
-CLAIM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CLAIM_LENGTH = 10  # 50 bits; the server also limits attempts, and the code expires
 SESSION_USER_META = ACTIVE_USER_META  # the signed-in staff member or patient (edge sign-in), when any
 
 
@@ -171,7 +170,8 @@ def _seen(conn, patient: uuid.UUID, at: dt.datetime) -> None:
                  (str(patient), at.astimezone(dt.UTC).isoformat()))
 
 
-def register(store: Store, *, name: str, dob: dt.date, sex: str, mrn: str | None = None) -> dict[str, Any]:
+def register(store: Store, *, name: str, dob: dt.date, sex: str, mrn: str | None = None,
+             email: str | None = None) -> dict[str, Any]:
     """Register a patient: their profile (its id becomes their sign-in user id when they claim it), the blind
     index, a registration and share consent at this device's clinic (when it has one), and a one-time claim code
     (only its keyed hash is kept)."""
@@ -183,13 +183,14 @@ def register(store: Store, *, name: str, dob: dt.date, sex: str, mrn: str | None
         raise DuplicateError(f"record number {mrn} already belongs to a patient on this device", field="mrn")
     clinic = device_clinic(store)
     with store.transaction() as conn:
-        user = store.users.add({"full_name": name, "date_of_birth": dob, "sex": sex, "role": "patient"})
+        user = store.users.add({"full_name": name, "date_of_birth": dob, "sex": sex, "role": "patient",
+                                **({"email": email.strip().lower()} if email else {})})
         _index(store, conn, user.id, index_terms(name, dob, mrn))
         if clinic is not None:
             set_registration(store, user.id, clinic, "active", mrn)
             consent.record(store, user.id, "share", True, clinic_id=clinic)
         _seen(conn, user.id, utcnow())
-        code, expires = _issue_claim(store, conn, user.id)
+        code, expires = _issue_claim(store, conn, user.id, clinic)
     return {**describe(store, user.id), "claim_code": code, "claim_expires_at": expires.isoformat()}
 
 
@@ -230,15 +231,19 @@ def _maybe(store: Store, patient: uuid.UUID) -> dict[str, Any]:
 
 
 def _claim_hash(store: Store, code: str) -> str:
-    plain = re.sub(r"[^0-9A-Z]", "", code.upper())
-    return hmac.new(store.subkey(CLAIM_KEY_LABEL), plain.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(store.subkey(CLAIM_KEY_LABEL), normal_code(code).encode(), hashlib.sha256).hexdigest()
 
 
-def _issue_claim(store: Store, conn, patient: uuid.UUID) -> tuple[str, dt.datetime]:
-    raw = "".join(secrets.choice(CLAIM_ALPHABET) for _ in range(CLAIM_LENGTH))
+def _issue_claim(store: Store, conn, patient: uuid.UUID, clinic: uuid.UUID | None) -> tuple[str, dt.datetime]:
+    """A new code for the patient; on a clinic device its digest waits (sealed) to be filed with the server at the
+    next sync (edge/claims.py), so the patient's phone can redeem it there."""
+    raw = "".join(secrets.choice(claims.ALPHABET) for _ in range(claims.LENGTH))
     now = utcnow()
-    conn.execute("INSERT INTO claim_codes(code_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                 (_claim_hash(store, raw), str(patient), now.isoformat(), (now + CLAIM_TTL).isoformat()))
+    code_hash = _claim_hash(store, raw)
+    digest = store.seal(claims.code_digest(raw), f"claim|{code_hash}") if clinic is not None else None
+    conn.execute("INSERT INTO claim_codes(code_hash, user_id, created_at, expires_at, clinic_id, server_digest) "
+                 "VALUES (?, ?, ?, ?, ?, ?)", (code_hash, str(patient), now.isoformat(),
+                                               (now + CLAIM_TTL).isoformat(), str(clinic) if clinic else None, digest))
     return f"{raw[:5]}-{raw[5:]}", now + CLAIM_TTL
 
 

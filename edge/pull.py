@@ -116,8 +116,10 @@ def apply_pulled(store: Store, rows: Iterable[dict[str, Any]], *, server_wins: b
 
 def local_checksums(store: Store, tables: Iterable[str]) -> dict[str, str]:
     """Per-table checksums of the edge's rows, comparable with the server's (quarantined rows left out: the
-    server never accepted them, and they wait for the user)."""
-    sql = "SELECT id, hlc, deleted FROM {} WHERE id NOT IN (SELECT row_id FROM quarantine)"
+    server never accepted them, and they wait for the user). A clinic device's purged rows count as they were
+    (edge/kiosk.py keeps their ids and clocks): the server still shows them to it, by design."""
+    sql = ("SELECT id, hlc, deleted FROM {0} WHERE id NOT IN (SELECT row_id FROM quarantine) UNION ALL "
+           "SELECT id, hlc, deleted FROM kiosk_purged WHERE tbl='{0}' AND id NOT IN (SELECT id FROM {0})")
     return {t: scope_checksum((i, h, bool(d)) for i, h, d in store.query(sql.format(t))) for t in tables if t in TABLES}
 
 

@@ -57,7 +57,8 @@ def run(
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
-    """Push pending changes and pull the server's; with --watch, forever."""
+    """Push pending changes and pull the server's; with --watch, forever. Exits 1 when the push failed or the server
+    rejected changes (they wait in the quarantine)."""
     from edge.kiosk import after_sync as kiosk_after_sync
     from edge.sync_client import SyncClient, SyncOptions
     from edge.token_provider import token_source
@@ -86,6 +87,13 @@ def run(
             err = result.push_error
             Console(stderr=True).print(f"[red]push failed[/red] [{err['code']}] {err['message']} (the pull ran)"
                                        + (f"\nhint: {err['hint']}" if err.get("hint") else ""))
+        if result.rejected:
+            Console(stderr=True).print(f"[red]{result.rejected} change(s) rejected[/red] by the server and kept in "
+                                       "the quarantine: see why with `healthsync edge sync quarantine list`, then "
+                                       "fix, retry or discard each")
+        if (result.claims or {}).get("waiting"):
+            Console(stderr=True).print(f"{result.claims['waiting']} claim code(s) not filed yet "
+                                       f"({result.claims['reason']}); they are filed again at the next sync")
 
     with open_store(store_path, passphrase) as store, \
             SyncClient(store, token_source(store, token), options=SyncOptions(batch_size=batch_size)) as client:
@@ -94,7 +102,7 @@ def run(
         else:
             result = client.run()
             show(result, None)
-            if result.push_error:
+            if result.push_error or result.rejected:  # a script must notice what the server refused
                 raise typer.Exit(1)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from edge import outbox, pull, shred
+from edge import claims, outbox, pull, shred
 from edge.auth_client import AuthUnavailableError
 from edge.device_keys import ServerPin, device_keys, pin_server, server_pin
 from edge.store import Store
@@ -75,6 +75,7 @@ class SyncResult:
     cursor: int = 0
     repaired: list[str] = field(default_factory=list)
     push_error: dict[str, Any] | None = None  # the push failed (the pull still ran): its code, message, hint
+    claims: dict[str, Any] | None = None  # a clinic device's claim codes filed with the server (edge/claims.py)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -149,6 +150,10 @@ class SyncClient:
             raise SyncUnavailableError(f"sync server unavailable after {self.options.attempts} attempts: "
                                        f"{_describe(last)}", hint="changes stay queued; sync again later") from None
         return _answer(resp)
+
+    def call(self, method: str, url: str, **kw) -> dict[str, Any]:
+        """One authenticated API call with the client's retries (the envelope's data, or a HealthSyncError)."""
+        return self._request(method, url, **kw)
 
     def _send(self, method: str, url: str, headers: dict[str, str], sign: bool, kw: dict) -> httpx.Response:
         if sign:
@@ -235,7 +240,7 @@ class SyncClient:
             if not changes:
                 return result
             _, data = changeset.seal(changes, device_id=self.store.device_id, user_id=_actor(self.store, pin,
-                                                                                             self._token),
+                                                                                             self._bearer()),
                                      signing_key=keys.signing, server_public_key=pin.public_key,
                                      format_version=self.options.format_version)
             try:
@@ -359,6 +364,8 @@ class SyncClient:
         push_error = None
         try:
             self.push(result)
+            if self.store.meta("clinic_id"):  # after the push: the codes' registrations are on the server now
+                result.claims = claims.file_pending(self.store, self.call)
         except HealthSyncError as exc:
             # A failed push never stops the pull: the server's changes still arrive (the result says both).
             push_error, result.push_error = exc, exc.to_dict()
@@ -476,11 +483,6 @@ def _actor(store: Store, pin, token: str) -> str:
     (the server checks the token's user against the changeset's, and the kiosk against that user's clinics)."""
     if not store.meta("clinic_id"):
         return pin.user_id
-    import base64
-    import json
+    from edge.auth_session import token_user
 
-    try:
-        payload = token.split(".")[1]
-        return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
-    except (IndexError, ValueError, KeyError, TypeError):
-        return pin.user_id  # not a JWT we can read: the server answers with a clear error
+    return token_user(token) or pin.user_id  # not a JWT we can read: the server answers with a clear error

@@ -24,13 +24,16 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -
 
 
 def handle_errors(fn: Callable) -> Callable:
-    """Decorator: a HealthSyncError becomes a one-line message (with its hint) and exit code 1, no traceback."""
+    """Decorator: a HealthSyncError becomes a one-line message (with its hint) and exit code 1, no traceback; with
+    --json, stdout also gets `{"error": {code, message, hint}}` for the script reading it."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except HealthSyncError as exc:
+            if kwargs.get("as_json"):
+                sys.stdout.write(json.dumps({"error": exc.to_dict()}, default=str) + "\n")
             console.print(f"[red]error[/red] [{exc.code}] {exc.message}")
             errors = getattr(exc, "errors", None) or []
             for err in errors[1:]:

@@ -42,6 +42,8 @@ class ErrorCode(StrEnum):
     AUTH_UNAVAILABLE = "AUTH_UNAVAILABLE", "The auth server could not be reached; the session is kept, try again later."
     PIN_LOCKED = "PIN_LOCKED", "Too many wrong PINs on this device; sign in with your password to set a new PIN."
     FORBIDDEN = "FORBIDDEN", "The caller is signed in but may not do this."
+    CLAIM_UNLINKABLE = "CLAIM_UNLINKABLE", ("A claim code cannot move this sign-in to the patient's record on this "
+                                            "server (external auth); sign up with the email the clinic registered.")
     # ---- edge store
     STORE_LOCKED = "STORE_LOCKED", "The encrypted store could not be unlocked: no key, or a wrong key or passphrase."
     STORE_CORRUPT = "STORE_CORRUPT", "The file is not a HealthSync store, or its data failed an integrity check."

@@ -43,11 +43,21 @@ def record_many(
 
 _WHAT = {"health_metrics": "metric_type", "symptoms": "'symptom'", "predictions": "disease",
          "therapy_sessions": "exercise", "health_events": "event_type"}
+# What a reading is called in a sentence (else its type with spaces: heart_rate -> "heart rate").
+_LABELS = {"systolic_bp": "blood pressure", "diastolic_bp": "diastolic blood pressure",
+           "glycated_hemoglobin": "HbA1c"}
+
+
+def _label(what: str) -> str:
+    return _LABELS.get(what, what.replace("_", " "))
 
 
 def describe(conn, audit_id: uuid.UUID | str) -> str:
-    """One audit row as a sentence: "nurse N recorded systolic_bp for patient P on kiosk K" (ids; the device's name
-    when it has one). Reads as the login role: for operators and tests, not a route."""
+    """One audit row as a sentence: "nurse N recorded blood pressure for patient P on kiosk K" (people by name
+    when the server knows one, else by id; the device by its name when it has one). Reads as the login role: for
+    operators and tests, not a route."""
+    from sync_server.tenancy import display_name
+
     a = conn.execute("SELECT a.actor, a.role, a.action, a.table_name, a.row_id, a.subject_id, a.device_id, "
                      "a.break_glass, d.kind, d.name FROM audit_log a LEFT JOIN sync_devices d ON d.id = a.device_id "
                      "WHERE a.id = %s LIMIT 1", (audit_id,)).fetchone()
@@ -60,7 +70,8 @@ def describe(conn, audit_id: uuid.UUID | str) -> str:
         what = row["w"] if row is not None else what
     verb = {"sync_insert": "recorded", "create": "recorded", "sync_update": "changed", "sync_delete": "deleted",
             "read": "read", "sync_pull": "pulled"}.get(a["action"], a["action"])
-    sentence = f"{a['role']} {a['actor']} {verb} {what} for patient {a['subject_id']}"
+    actor, subject = (display_name(conn, u) or u if u is not None else None for u in (a["actor"], a["subject_id"]))
+    sentence = f"{a['role']} {actor} {verb} {_label(what)} for patient {subject}"
     if a["device_id"] is not None:
         device = "kiosk" if a["kind"] == "clinic" else "device"
         sentence += f" on {device} {a['name'] or a['device_id']}"

@@ -43,12 +43,13 @@ class AuthSettings:
     signin_per_email: int = 10
     refresh_per_ip: int = 150  # Supabase's default GOTRUE_RATE_LIMIT_TOKEN_REFRESH (per 5 minutes)
     rate_window_s: int = 300
+    claim_attempts: int = 10  # claim-code attempts per sign-in and per address in a window (POST /v1/patients/claim)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AuthSettings:
         """SUPABASE_URL, HEALTHSYNC_AUTH_ACCESS_TTL_S, HEALTHSYNC_AUTH_REUSE_INTERVAL_S,
-        HEALTHSYNC_AUTH_SIGNIN_PER_IP, HEALTHSYNC_AUTH_SIGNIN_PER_EMAIL, HEALTHSYNC_AUTH_REFRESH_PER_IP and
-        HEALTHSYNC_AUTH_RATE_WINDOW_S."""
+        HEALTHSYNC_AUTH_SIGNIN_PER_IP, HEALTHSYNC_AUTH_SIGNIN_PER_EMAIL, HEALTHSYNC_AUTH_REFRESH_PER_IP,
+        HEALTHSYNC_AUTH_RATE_WINDOW_S and HEALTHSYNC_CLAIM_ATTEMPTS."""
         env = os.environ if env is None else env
         d = cls()
         reuse = (env.get("HEALTHSYNC_AUTH_REUSE_INTERVAL_S") or "").strip()
@@ -63,6 +64,7 @@ class AuthSettings:
             signin_per_email=_int(env, "HEALTHSYNC_AUTH_SIGNIN_PER_EMAIL", d.signin_per_email),
             refresh_per_ip=_int(env, "HEALTHSYNC_AUTH_REFRESH_PER_IP", d.refresh_per_ip),
             rate_window_s=_int(env, "HEALTHSYNC_AUTH_RATE_WINDOW_S", d.rate_window_s),
+            claim_attempts=_int(env, "HEALTHSYNC_CLAIM_ATTEMPTS", d.claim_attempts),
         )
 
 
@@ -70,6 +72,7 @@ def install(app: FastAPI, auth: AuthSettings | None = None) -> bool:
     """Mount the service unless SUPABASE_URL is set (or no JWT secret can sign); logs which, and returns it."""
     auth = auth or AuthSettings.from_env()
     app.state.auth_settings = auth
+    app.state.embedded_auth = False  # whether the sign-in users are ours (a claim code may re-key one)
     if auth.supabase_url:
         log_event(logging.INFO, "embedded auth service off: SUPABASE_URL is set, sign-in goes to that project")
         return False
@@ -77,6 +80,7 @@ def install(app: FastAPI, auth: AuthSettings | None = None) -> bool:
         log_event(logging.WARNING, "embedded auth service off: SUPABASE_JWT_SECRET is not set, it cannot sign")
         return False
     app.include_router(router)
+    app.state.embedded_auth = True
     log_event(logging.INFO, "embedded development auth service on at /auth/v1 (SUPABASE_URL is not set)",
               access_ttl_s=auth.access_ttl_s)
     return True
@@ -109,7 +113,8 @@ def _db(request: Request):
     return request.app.state.db.session("service_role", SERVICE_CLAIMS)
 
 
-def _token_answer(request: Request, issued: auth_users.Issued) -> dict[str, Any]:
+def token_answer(request: Request, issued: auth_users.Issued) -> dict[str, Any]:
+    """A session as GoTrue answers it: access token (signed here), refresh token, expiry and the user."""
     from sync_server.auth import mint_token
 
     ttl = request.app.state.auth_settings.access_ttl_s
@@ -167,7 +172,7 @@ async def token(request: Request):
     except GrantRefused as exc:
         log_event(logging.INFO, "auth grant refused", grant_type=grant, error_code=exc.error_code)
         return _error(request, exc.status, exc.error_code, exc.message)
-    return _ok(_token_answer(request, issued))
+    return _ok(token_answer(request, issued))
 
 
 def _sign_in(request: Request, email: str, password: str):

@@ -154,13 +154,18 @@ def sign_in(conn, email: str, password: str) -> Issued:
                        (email,)).fetchone() if email else None
     if not verify_or_burn(password or "", row["encrypted_password"] if row else None):
         raise GrantRefused("invalid_credentials", "Invalid login credentials")
+    return open_session(conn, row["id"])
+
+
+def open_session(conn, user_id: uuid.UUID) -> Issued:
+    """A new session and its first refresh token for a user whose identity was just proven (password, claim)."""
     from uuid6 import uuid7
 
     session_id = uuid7()
-    conn.execute("INSERT INTO auth.sessions (id, user_id) VALUES (%s, %s)", (session_id, row["id"]))
-    token = _new_refresh(conn, row["id"], session_id)
+    conn.execute("INSERT INTO auth.sessions (id, user_id) VALUES (%s, %s)", (session_id, user_id))
+    token = _new_refresh(conn, user_id, session_id)
     updated = conn.execute(f"UPDATE auth.users SET last_sign_in_at = now() WHERE id = %s RETURNING {_USER_COLS}",
-                           (row["id"],)).fetchone()
+                           (user_id,)).fetchone()
     return Issued(_user(updated), session_id, token)
 
 

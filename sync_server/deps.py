@@ -50,7 +50,8 @@ def db_session(conn: Any = Depends(_transaction, scope="function")) -> Any:
     return conn
 
 
-def _client_ip(request: Request) -> str:
+def client_ip(request: Request) -> str:
+    """The caller's address (rate limits of anonymous and guessable endpoints key by it)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -64,7 +65,7 @@ def rate_limit(scope: str, *, anonymous: bool = False):
         _check(request, f"user:{principal.user_id}")
 
     def check_anonymous(request: Request) -> None:
-        _check(request, f"ip:{_client_ip(request)}")
+        _check(request, f"ip:{client_ip(request)}")
 
     def _check(request: Request, who: str) -> None:
         settings = request.app.state.settings

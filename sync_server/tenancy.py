@@ -62,7 +62,8 @@ def add_staff(conn, clinic_id: uuid.UUID, user_id: uuid.UUID, role: str) -> dict
             "auth_metadata_updated": synced}
 
 
-def _display_name(conn, user_id: uuid.UUID) -> str | None:
+def display_name(conn, user_id: uuid.UUID) -> str | None:
+    """A user's name for people to read: their profile's, else their sign-in's (name, else email); None if unknown."""
     row = conn.execute("SELECT full_name FROM users WHERE id = %s AND full_name IS NOT NULL", (user_id,)).fetchone()
     if row is not None:
         return _one(row, "full_name")
@@ -96,14 +97,17 @@ def add_doctor(conn, user_id: uuid.UUID, clinic_id: uuid.UUID, specialty: str, *
     _require_clinic(conn, clinic_id)
     if conn.execute("SELECT 1 FROM doctors WHERE user_id = %s AND NOT deleted", (user_id,)).fetchone():
         raise ValidationError(f"user {user_id} already has a doctor directory entry", field="user")
-    full_name = (name or _display_name(conn, user_id) or f"Dr {str(user_id)[:8]}")[:200]
+    full_name = (name or display_name(conn, user_id) or f"Dr {str(user_id)[:8]}")[:200]
     doctor_id = uuid.uuid4()
     conn.execute("INSERT INTO doctors (id, user_id, full_name, specialty, clinic_id, languages, price_min, price_max, "
                  "working_hours, hlc) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)",
                  (doctor_id, user_id, full_name, specialty, clinic_id, langs, price_min, price_max,
                   json.dumps(working_hours or {}), _HLC.now().encode()))
-    conn.execute("INSERT INTO clinic_staff (clinic_id, user_id, role) VALUES (%s, %s, 'doctor') "
-                 "ON CONFLICT (clinic_id, user_id) DO NOTHING", (clinic_id, user_id))
+    if conn.execute("SELECT 1 FROM clinic_staff WHERE clinic_id = %s AND user_id = %s",
+                    (clinic_id, user_id)).fetchone() is None:
+        # Through add_staff, so the doctor's sign-in carries the doctor role too: the care policies read the role
+        # claim for appointment patients, and a claim only narrows access (a "patient" token saw nothing).
+        add_staff(conn, clinic_id, user_id, "doctor")
     return {"id": str(doctor_id), "user_id": str(user_id), "clinic_id": str(clinic_id), "full_name": full_name,
             "specialty": specialty, "languages": langs, "price_min": price_min, "price_max": price_max,
             "working_hours": working_hours or {}}

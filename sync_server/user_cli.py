@@ -26,9 +26,11 @@ def add(
     name: Optional[str] = typer.Option(None, "--name", help="Full name (user_metadata.full_name)."),
     as_json: bool = JsonOut,
 ):
-    """Create an email + password user in the embedded auth (DATABASE_URL or the embedded Postgres); prints the id."""
+    """Create an email + password user in the embedded auth (DATABASE_URL or the embedded Postgres); prints the id. A
+    patient a clinic registered with this email is linked: the user takes their record's id."""
     from protocol.passwords import check_password_strength
     from sync_server import auth_users
+    from sync_server.claims import registered_patient_for
     from sync_server.config import Settings
     from sync_server.db import Database
     from sync_server.migrate import migrate
@@ -43,7 +45,10 @@ def add(
     db = Database(url, max_size=1)
     try:
         with db.session("service_role", {"role": "service_role"}) as conn:
-            user = auth_users.create_user(conn, email, password, full_name=name)
+            # A patient a clinic registered with this email: the sign-in takes their record's id (docs/clinic.md).
+            patient = registered_patient_for(conn, email)
+            user = auth_users.create_user(conn, email, password, full_name=name, user_id=patient)
     finally:
         db.close()
-    emit({"id": str(user.id), "email": user.email}, as_json, lambda d: typer.echo(d["id"]))
+    emit({"id": str(user.id), "email": user.email, "linked_patient": patient is not None}, as_json,
+         lambda d: typer.echo(d["id"]))

@@ -44,13 +44,18 @@ def pg_base_url(tmp_path_factory) -> str:
 
 
 def wind_back(path, version: int) -> None:
-    """Leave a store file as the release at `version` left it: every table a later migration created dropped."""
+    """Leave a store file as the release at `version` left it: every table a later migration created dropped, and
+    every column a later migration added to an older table."""
     import re
     import sqlite3
 
     from edge import migrations
 
-    later = [t for sql in migrations.MIGRATIONS[version:] for t in re.findall(r"CREATE TABLE (\w+)", sql)]
+    later_sql = "".join(migrations.MIGRATIONS[version:])
+    later = re.findall(r"CREATE TABLE (\w+)", later_sql)
+    added = [(t, c) for t, c in re.findall(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", later_sql) if t not in later]
     conn = sqlite3.connect(path)
-    conn.executescript("".join(f"DROP TABLE {t};" for t in later) + f"PRAGMA user_version={version};")
+    conn.executescript("".join(f"DROP TABLE {t};" for t in later)
+                       + "".join(f"ALTER TABLE {t} DROP COLUMN {c};" for t, c in added)
+                       + f"PRAGMA user_version={version};")
     conn.close()

@@ -3,6 +3,7 @@ from sync_server.routes.care import router as care_router
 from sync_server.routes.devices import router as devices_router
 from sync_server.routes.health import router as health_router
 from sync_server.routes.metrics import router as metrics_router
+from sync_server.routes.patients import router as patients_router
 from sync_server.routes.records import router as records_router
 from sync_server.routes.sync import router as sync_router
 
@@ -13,4 +14,5 @@ ROUTERS = [
     devices_router,
     sync_router,
     care_router,
+    patients_router,
 ]

@@ -21,10 +21,10 @@ PASSWORD = "plover-ankle-" + "quartz-meadow"  # strong enough for the policy (zx
 
 @pytest.fixture(scope="session")
 def auth_app(pg_url, tmp_path_factory):
-    """The real app: 2-second access tokens, a 1-second reuse interval, generous sign-in limits."""
+    """The real app: 2-second access tokens, a 1-second reuse interval, generous sign-in and claim limits."""
     app = create_app(testing.settings_for(pg_url, data_dir=tmp_path_factory.mktemp("server")),
                      auth=AuthSettings(access_ttl_s=2, reuse_interval_s=1, signin_per_ip=10_000,
-                                       signin_per_email=10_000, refresh_per_ip=10_000))
+                                       signin_per_email=10_000, refresh_per_ip=10_000, claim_attempts=10_000))
     yield app
     app.state.db.close()
 

@@ -3,78 +3,44 @@ signs in and keeps `sync run --watch` going past three token expiries."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-import httpx
 import pytest
 
 from sync_server import testing
 from sync_server.db import Database
 from tests.auth.conftest import PASSWORD
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _hs(env, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "healthsync_cli", *args], cwd=ROOT, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
-
+from tests.cli_processes import clean_env, hs, server_run
 
 @pytest.mark.e2e
 def test_kiosk_signs_in_and_syncs_past_three_token_expiries(pg_base_url, tmp_path):
     url = testing.create_database(pg_base_url, "hs_auth_e2e")
-    port = _free_port()
-    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "SUPABASE_URL", "HEALTHSYNC_TOKEN")}
+    base = clean_env()
     server_env = {**base, "DATABASE_URL": url, "SUPABASE_JWT_SECRET": testing.TEST_JWT_SECRET,
                   "HEALTHSYNC_AUTH_ACCESS_TTL_S": "2"}
     edge_env = {**base, "HEALTHSYNC_HOME": str(tmp_path / "kiosk"), "HEALTHSYNC_KEY": "ab" * 32}
     log = tmp_path / "server.log"
-    with open(log, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "healthsync_cli", "server", "run", "--port", str(port)],
-                                cwd=ROOT, env=server_env, stdout=subprocess.DEVNULL, stderr=err)
-    server = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                httpx.get(f"{server}/health")
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, log.read_text()
-                time.sleep(0.2)
-        added = _hs(server_env, "server", "user", "add", "--email", "pat@clinic.example", "--password-stdin",
-                    "--json", stdin=PASSWORD + "\n")
+    with server_run(server_env, log) as server:
+        added = hs(server_env, "server", "user", "add", "--email", "pat@clinic.example", "--password-stdin",
+                   "--json", stdin=PASSWORD + "\n")
         assert added.returncode == 0, added.stderr
         uid = json.loads(added.stdout)["id"]
 
-        assert _hs(edge_env, "edge", "init", "--user-id", uid).returncode == 0
-        signed = _hs(edge_env, "edge", "sign-in", "--email", "pat@clinic.example", "--password-stdin",
-                     "--auth-url", server, stdin=PASSWORD + "\n")
+        assert hs(edge_env, "edge", "init", "--user-id", uid).returncode == 0
+        signed = hs(edge_env, "edge", "sign-in", "--email", "pat@clinic.example", "--password-stdin",
+                    "--auth-url", server, stdin=PASSWORD + "\n")
         assert signed.returncode == 0, signed.stderr
-        enrolled = _hs(edge_env, "edge", "sync", "enroll", "--server", server)
+        enrolled = hs(edge_env, "edge", "sync", "enroll", "--server", server)
         assert enrolled.returncode == 0, enrolled.stderr
         for value in (61, 62, 63):
-            assert _hs(edge_env, "edge", "metrics", "add", "heart_rate", str(value)).returncode == 0
+            assert hs(edge_env, "edge", "metrics", "add", "heart_rate", str(value)).returncode == 0
         started = time.monotonic()
-        watched = _hs(edge_env, "edge", "sync", "run", "--watch", "--interval", "1.5", "--max-rounds", "5")
+        watched = hs(edge_env, "edge", "sync", "run", "--watch", "--interval", "1.5", "--max-rounds", "5")
         assert watched.returncode == 0, watched.stderr
         assert time.monotonic() - started > 3 * 2, "the watch must outlive three 2-second tokens"
         assert "error" not in watched.stderr.lower(), watched.stderr
-        status = json.loads(_hs(edge_env, "edge", "sync", "status", "--json").stdout)
+        status = json.loads(hs(edge_env, "edge", "sync", "status", "--json").stdout)
         assert status["pending"] == 0 and status["quarantined"] == 0
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
     db = Database(url, max_size=1)
     try:
         with db.session("service_role", {"role": "service_role"}) as conn:

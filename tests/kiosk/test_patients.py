@@ -176,3 +176,21 @@ def test_patients_arriving_by_pull_are_found(kiosk, clinic):
     assert patients.find(kiosk, "registrant") == [] and _ids(patients.find(kiosk, "renamed")) == {str(pid)}
     apply_pulled(kiosk, [pulled("users", profile, deleted=True)])
     assert patients.find(kiosk, "remote") == [] and patients.find(kiosk, "1999-09-09") == []
+
+
+def test_a_v5_kiosk_store_migrates_and_its_old_claim_codes_still_redeem(tmp_path, store_key, clinic, staff):
+    """Codes issued before v6 were never meant for the server: they keep working on the device, and sync files
+    nothing for them (no digest was kept)."""
+    path = tmp_path / "old.db"
+    with Store.open(path, store_key, create=True) as s:
+        s.set_meta("clinic_id", str(clinic))
+        s.set_meta(patients.SESSION_USER_META, str(staff))
+        reg = patients.register(s, name="Old Code", dob=dt.date(1950, 1, 1), sex="male")
+    wind_back(path, 5)
+    with Store.open(path, store_key) as s:
+        assert s.query("SELECT clinic_id, server_digest FROM claim_codes") == [(None, None)]
+        from edge import claims
+
+        assert claims.file_pending(s, lambda *a, **k: pytest.fail("nothing to file")) == \
+            {"filed": 0, "waiting": 0, "reason": None}
+        assert str(patients.redeem_claim(s, reg["claim_code"])) == reg["id"]

@@ -68,6 +68,14 @@ def test_staff_add_sets_the_sign_in_users_app_metadata_when_auth_users_exists(pg
         with psycopg.connect(url) as conn:
             meta = conn.execute("SELECT raw_app_meta_data FROM auth.users WHERE id = %s", (user,)).fetchone()[0]
         assert meta == {"provider": "email", "role": "nurse", "clinic_id": clinic["id"]}
+        doc = uuid.uuid4()  # `doctor add` too: without the doctor claim the care policies gave them nobody
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("INSERT INTO auth.users (id, email, encrypted_password) VALUES (%s, 'd@x.org', 'x')",
+                         (doc,))
+        ok_json(url, "doctor", "add", "--user", str(doc), "--clinic", clinic["id"], "--specialty", "cardiology")
+        with psycopg.connect(url) as conn:
+            meta = conn.execute("SELECT raw_app_meta_data FROM auth.users WHERE id = %s", (doc,)).fetchone()[0]
+        assert meta["role"] == "doctor" and meta["clinic_id"] == clinic["id"]
     finally:
         testing.drop_database(pg_base_url, url)
 

@@ -69,7 +69,7 @@ def test_a_kiosk_records_for_registered_patients_and_the_audit_says_who_for_whom
                                (bp.id,)).fetchone()
         sentence = audit.describe(conn, audited["id"])
     assert row["clinic_id"] == clinic  # the row's tenant is the kiosk's clinic
-    assert sentence == f"nurse {nurse} recorded systolic_bp for patient {registered} on kiosk Front desk"
+    assert sentence == f"nurse {nurse} recorded blood pressure for patient {registered} on kiosk Front desk"
     # Another nurse of the clinic signs in on the same kiosk: their changes go through it, as them.
     second = _signed_in(kiosk, second_nurse, "nurse")
     hr = second.store.health_metrics.add({"user_id": registered, "metric_type": "heart_rate", "value": 66,
@@ -78,7 +78,7 @@ def test_a_kiosk_records_for_registered_patients_and_the_audit_says_who_for_whom
     with db.admin() as conn:
         audited = conn.execute("SELECT id FROM audit_log WHERE row_id = %s", (hr.id,)).fetchone()
         assert audit.describe(conn, audited["id"]) == \
-            f"nurse {second_nurse} recorded heart_rate for patient {registered} on kiosk Front desk"
+            f"nurse {second_nurse} recorded heart rate for patient {registered} on kiosk Front desk"
     # A nurse of another clinic cannot push through it (the kiosk is not one of their clinic's devices).
     foreign = _signed_in(kiosk, outsider, "nurse")
     foreign.store.health_metrics.add({"user_id": registered, "metric_type": "heart_rate", "value": 90, "unit": "bpm"})
@@ -164,3 +164,54 @@ def test_a_device_name_with_a_control_character_is_a_422_not_a_500(http):
     body = {"device_id": str(uuid.uuid4()), "signing_key": "ab" * 32, "agreement_key": "cd" * 32, "name": "desk\x00"}
     bad = http.post("/v1/devices", json=body, headers=testing.auth(uuid.uuid4()))
     assert bad.status_code == 422, bad.text
+
+
+def test_consents_and_check_ins_carry_the_tenant_leading_their_indexes(devices, db):
+    """Like every patient-data row (0050): a kiosk's consents and check-ins land in its clinic's tenant, a phone's in
+    the patient's first clinic, an unregistered patient's in the nil tenant (migration 0073)."""
+    from edge import consent
+
+    clinic, other = tenancy_seed.clinic(db), tenancy_seed.clinic(db)
+    nurse = tenancy_seed.staff(db, clinic, "nurse")
+    patient, loner = uuid.uuid4(), uuid.uuid4()
+    tenancy_seed.register(db, clinic, patient)
+    kiosk = _kiosk(devices, clinic, nurse)
+    kiosk.store.set_meta("session_user_id", str(nurse))
+    kiosk.store.users.add({"id": patient, "full_name": "Pat"})
+    at_desk = consent.record(kiosk.store, patient, "audio", True)
+    arrived = kiosk.store.check_ins.add({"user_id": patient, "clinic_id": clinic, "recorded_by": nurse})
+    assert kiosk.run().rejected == 0
+    phones = {}
+    for who in (patient, loner):
+        phone = devices.new(who)
+        phone.store.users.add({"id": who})
+        phones[who] = consent.record(phone.store, who, "llm", True)
+        assert phone.run().rejected == 0
+    with db.admin() as conn:
+        tenants = {r["id"]: r["tenant_id"] for r in conn.execute("SELECT id, tenant_id FROM consents WHERE id = ANY(%s)",
+                                                                  ([at_desk.id, phones[patient].id, phones[loner].id],))}
+        checked = conn.execute("SELECT clinic_id FROM check_ins WHERE id = %s", (arrived.id,)).fetchone()["clinic_id"]
+        leading = {r["t"]: r["col"] for r in conn.execute(
+            "SELECT i.indrelid::regclass::text AS t, a.attname AS col FROM pg_index i JOIN pg_attribute a "
+            "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indexrelid::regclass::text IN "
+            "('consents_tenant_owner', 'check_ins_tenant_owner')")}
+    assert tenants == {at_desk.id: clinic, phones[patient].id: clinic, phones[loner].id: uuid.UUID(int=0)}
+    assert checked == clinic and other not in tenants.values()
+    assert leading == {"consents": "tenant_id", "check_ins": "clinic_id"}
+
+
+def test_a_kiosk_pushes_with_a_token_source_not_only_a_token_string(devices, db):
+    """`sync run` on a signed-in kiosk hands the client a token source (edge.token_provider): the changeset's
+    acting user is read from the token it yields (it used to be read from the source object, and every push of a
+    signed-in kiosk failed)."""
+    from edge.token_provider import StaticToken
+
+    clinic = tenancy_seed.clinic(db)
+    nurse, patient = tenancy_seed.staff(db, clinic, "nurse"), uuid.uuid4()
+    tenancy_seed.register(db, clinic, patient)
+    kiosk = _kiosk(devices, clinic, nurse)
+    source = SyncClient(kiosk.store, StaticToken(testing.token(nurse, "nurse")), http=devices.http,
+                        options=SyncOptions(attempts=2, backoff_s=0.01))
+    kiosk.store.health_metrics.add({"user_id": patient, "metric_type": "heart_rate", "value": 64, "unit": "bpm"})
+    result = source.run()
+    assert (result.accepted, result.rejected, result.push_error) == (1, 0, None)

@@ -142,6 +142,24 @@ def test_withdrawn_share_is_purged_inside_the_window_once_synced(clinic_device, 
     assert reg["status"] == "withdrawn" and reg["withdrawn_at"] is not None
 
 
+def test_a_purged_patient_stays_purged_across_rounds(clinic_device, http):
+    """The clinic's staff still see the withdrawn registration on the server; the kiosk keeps the purged rows' ids
+    and clocks, so its checksums agree and the next rounds neither re-pull nor re-purge the patient."""
+    store, push = clinic_device
+    patient = _register(store, "Withdrawing Patient")
+    consent.record(store, patient, "share", False)
+    client = SyncClient(store, testing.token(uuid.UUID(store.meta("user_id")), "nurse"), http=http,
+                        options=SyncOptions(attempts=2, backoff_s=0.01))
+    client.run()
+    assert [p["patient_id"] for p in kiosk.after_sync(store)["purged"]] == [str(patient)]
+    for _ in range(2):
+        again = client.run()
+        assert again.repaired == [] and again.pulled == 0
+        assert kiosk.after_sync(store)["purged"] == []
+    with pytest.raises(NotFoundError):
+        store.users.get(patient)
+
+
 def test_todays_appointment_keeps_a_patient(clinic_device):
     store, push = clinic_device
     patient = _register(store, "Booked Patient")

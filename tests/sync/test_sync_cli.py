@@ -41,8 +41,9 @@ def test_enroll_run_status_and_quarantine(env):
     status = json.loads(_cli(env, "status", "--json").stdout)
     assert (status["pending"], status["quarantined"], status["last_synced_at"]) == (2, 0, None)
     r = _cli(env, "run", "--json")
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # a rejection is not a success: the script is told, and where to look
     assert (json.loads(r.stdout)["accepted"], json.loads(r.stdout)["rejected"]) == (1, 1)
+    assert "1 change(s) rejected" in r.stderr and "sync quarantine list" in r.stderr
     status = json.loads(_cli(env, "status", "--json").stdout)
     assert (status["pending"], status["quarantined"], status["superseded"]) == (0, 1, 0) and status["last_synced_at"]
     items = json.loads(_cli(env, "quarantine", "list", "--json").stdout)
