@@ -44,6 +44,11 @@ def _auth_users_exist(conn) -> bool:
     return bool(_one(conn.execute("SELECT to_regclass('auth.users') IS NOT NULL AS x").fetchone(), "x"))
 
 
+def _may_update_auth_users(conn) -> bool:
+    return bool(_one(conn.execute("SELECT CASE WHEN to_regclass('auth.users') IS NULL THEN false "
+                                  "ELSE has_table_privilege('auth.users', 'UPDATE') END AS x").fetchone(), "x"))
+
+
 def add_staff(conn, clinic_id: uuid.UUID, user_id: uuid.UUID, role: str) -> dict[str, Any]:
     """Make a user staff of a clinic with a role (a second call changes the role). When the embedded auth's
     `auth.users` exists, the user's app_metadata gets the same role and clinic, so their next token agrees."""
@@ -53,7 +58,9 @@ def add_staff(conn, clinic_id: uuid.UUID, user_id: uuid.UUID, role: str) -> dict
     conn.execute("INSERT INTO clinic_staff (clinic_id, user_id, role) VALUES (%s, %s, %s) "
                  "ON CONFLICT (clinic_id, user_id) DO UPDATE SET role = EXCLUDED.role", (clinic_id, user_id, role))
     synced = False
-    if _auth_users_exist(conn):
+    # Only the operator's connection may write the sign-ins' metadata; under an admin's RLS (the console) the
+    # membership alone is written, and the role claim follows when the operator syncs it (`server staff add`).
+    if _may_update_auth_users(conn):
         cur = conn.execute("UPDATE auth.users SET raw_app_meta_data = coalesce(raw_app_meta_data, '{}'::jsonb) || "
                            "jsonb_build_object('role', %s::text, 'clinic_id', %s::text) WHERE id = %s",
                            (role, str(clinic_id), user_id))

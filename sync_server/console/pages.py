@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from protocol.errors import HealthSyncError
+from sync_server import tenancy
 from sync_server.console import bulk, queries
 from sync_server.console import session as sess
 from sync_server.console.session import ConsoleUser
@@ -220,8 +221,7 @@ def add_staff(request: Request, csrf: str = Form(""), clinic_id: str = Form(""),
         return manage(request, error="Give a clinic, a user id (UUID) and a role.", user=user)
     try:
         with _db(request, user) as conn:  # RLS: only an admin of that clinic may add its staff
-            conn.execute("INSERT INTO clinic_staff (clinic_id, user_id, role) VALUES (%s, %s, %s) "
-                         "ON CONFLICT (clinic_id, user_id) DO UPDATE SET role = EXCLUDED.role", (clinic, member, role))
+            tenancy.add_staff(conn, clinic, member, role)
     except HealthSyncError as exc:
         return manage(request, error=f"Not added: {exc.message}", user=user)
     return manage(request, notice=f"Staff member added as {role}.", user=user)
