@@ -15,6 +15,10 @@ Sources, as published:
   rash that does not fade under a glass), NICE CKS angio-oedema and anaphylaxis, AHA heart-attack warning signs
   (pain spreading to the arm or jaw, cold sweat, nausea, light-headedness), 988 Suicide & Crisis Lifeline / NICE
   NG225 (self-harm).
+- UK Sepsis Trust "SEPSIS" signs (Slurred speech or confusion, Extreme shivering or muscle pain, Passing no urine in
+  a day, Severe breathlessness, "It feels like I'm going to die", Skin mottled or discoloured) and NHS "Sepsis"
+  (call 999: blue, grey, pale or blotchy skin, lips or tongue; breathing very fast); NHS "Diabetic ketoacidosis"
+  (go to A&E: being sick, tummy pain, fruity-smelling breath, deep or fast breathing, very sleepy; high ketones).
 """
 from __future__ import annotations
 
@@ -77,9 +81,20 @@ class RedFlagRule:
 
 _ASPIRIN = " Sit down and rest; chew 300 mg aspirin unless allergic."
 _HEART_SIGNS = ("spreading_pain", "sweating", "shortness_of_breath", "cannot_breathe", "nausea", "vomiting",
-                "fainting", "dizziness", "sudden", "worst_ever", "severe", "chest_pressure")
+                "fainting", "dizziness", "sudden", "worst_ever", "severe", "chest_pressure", "shock_signs",
+                "impending_doom")  # AHA: a cold sweat, light-headedness, pallor; "a sense of impending doom"
 _ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling")
 _BLEEDING_SHOCK = ("fainting", "dizziness", "shock_signs", "heavy_bleeding", "unresponsive")
+_SEPSIS_SIGNS = ("skin_mottled", "rigors", "no_urine", "impending_doom", "fast_breathing")
+_DKA_SIGNS = ("vomiting", "nausea", "abdominal_pain", "fast_breathing", "drowsy", "high_blood_sugar")
+
+
+def _with_any(first: tuple[str, ...], second: tuple[str, ...]) -> Callable[[Present], list[str]]:
+    """One concept of `first` and one of `second`, anywhere in the utterance."""
+    def test(p: Present) -> list[str]:
+        a, b = p.any(*first), p.any(*second)
+        return a + b if a and b else []
+    return test
 
 RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("cardiac_chest_pain", "Chest pain with heart-attack warning signs", EMERGENCY + _ASPIRIN,
@@ -91,8 +106,10 @@ RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("stroke_fast", "Possible stroke (FAST: face, arms, speech)",
                 EMERGENCY + " Note the time the symptoms started; do not eat or drink.",
                 _either(_any("facial_droop", "limb_weakness", "speech_difficulty", "vision_loss", "stroke"),
-                        _all_of(("numbness",), ("sudden",))),
-                "Stroke Association / NHS FAST test; NHS Wales: sudden vision loss or one-sided numbness"),
+                        _all_of(("numbness",), ("sudden",)), _all_of(("balance_loss",), ("sudden",)),
+                        _all_of(("blurred_vision",), ("sudden",))),
+                "Stroke Association / NHS FAST test; NHS Wales: sudden vision loss or one-sided numbness; BE-FAST "
+                "(Aroor et al., Stroke 2017): sudden loss of balance or of vision"),
     RedFlagRule("severe_breathing_difficulty", "Severe difficulty breathing", EMERGENCY,
                 _either(_any("cannot_breathe"), _all_of(("shortness_of_breath",), ("severe", "sudden", "worst_ever"))),
                 "NHS: when to call 999 (not able to get words out, choking or gasping)"),
@@ -124,7 +141,8 @@ RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("acute_abdomen", "Sudden, severe abdominal pain",
                 EMERGENCY + " Do not eat or drink until you have been seen.",
                 _either(_all_of(("abdominal_pain",), ("severe", "sudden", "worst_ever", "rigid_abdomen")),
-                        _all_of(("rigid_belly",), ("severe", "sudden", "worst_ever"))),
+                        _all_of(("rigid_belly",), ("severe", "sudden", "worst_ever")),
+                        _all_of(("belly_swelling",), ("severe", "worst_ever"))),
                 "NHS: stomach ache (sudden, severe pain: call 999)"),
     RedFlagRule("anaphylaxis", "Possible anaphylaxis", EMERGENCY + " Use an adrenaline auto-injector if you have one.",
                 _either(_any("airway_swelling"),
@@ -138,6 +156,15 @@ RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("meningitis_signs", "Possible meningitis or sepsis", EMERGENCY,
                 _either(_any("nonblanching_rash"), _all_of(("fever",), ("stiff_neck", "photophobia", "floppy"))),
                 "NHS: meningitis symptoms (rash that does not fade under a glass, stiff neck, dislike of light)"),
+    RedFlagRule("sepsis_signs", "Possible sepsis", EMERGENCY,
+                _either(_any("sepsis"), _with_any(("fever", "infection"), _SEPSIS_SIGNS)),
+                "UK Sepsis Trust: the SEPSIS signs; NHS: sepsis (call 999)"),
+    RedFlagRule("diabetic_ketoacidosis", "Possible diabetic ketoacidosis (DKA)", EMERGENCY +
+                " If you have type 1 diabetes, check your ketones; keep taking your insulin.",
+                _either(_with_any(("ketones",), ("diabetes", *_DKA_SIGNS)),
+                        _all_of(("diabetes",), ("fast_breathing", "drowsy")),
+                        _all_of(("diabetes", "vomiting"), ("abdominal_pain", "high_blood_sugar"))),
+                "NHS: diabetic ketoacidosis (go to A&E)"),
 )
 
 # Concepts that matter to a red-flag rule: an unsure word in or around one of them is worth a question.
@@ -146,7 +173,7 @@ RED_FLAG_CONCEPTS = frozenset({
     "vision_loss", "stroke", "cannot_breathe", "seizure", "unresponsive", "heavy_bleeding", "coughing_blood",
     "vomiting_blood", "internal_bleeding", "black_stool", "confusion", "thunderclap", "headache", "abdominal_pain",
     "airway_swelling", "suicidal", "nonblanching_rash", "stiff_neck", "blood", "rectal_bleeding", "haematuria",
-    "shortness_of_breath"})
+    "shortness_of_breath", "sepsis", "skin_mottled", "ketones", "fast_breathing", "impending_doom"})
 
 
 def evaluate(present: Present) -> list[tuple[RedFlagRule, list[str]]]:

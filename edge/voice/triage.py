@@ -106,7 +106,7 @@ def _words_in(words: list[Word], start: int, end: int) -> list[Word]:
 
 def _not_bleeding(text: str, m: nlp.Mention) -> bool:
     before = text[:m.start].lower().split()[-1:]
-    after = text[m.end:].lower().replace(",", " ").split()[:1]
+    after = [w.strip(".,;:!?") for w in text[m.end:].lower().split()[:1]]
     return bool(set(after) & NOT_BLEEDING_AFTER or set(before) & NOT_BLEEDING_BEFORE)
 
 
@@ -118,7 +118,7 @@ def _meant(text: str, found: list[nlp.Mention]) -> list[nlp.Mention]:
         if m.concept == "blood" and _not_bleeding(text, m):
             continue
         if any(m.concept in vocab.HIDES.get(o.concept, ()) and o.start <= m.start and m.end <= o.end
-               and (o.end - o.start) > (m.end - m.start) for o in found):
+               and (o.end - o.start) >= (m.end - m.start) for o in found):
             continue
         keep.append(m)
     return keep
