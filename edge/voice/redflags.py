@@ -83,7 +83,7 @@ _ASPIRIN = " Sit down and rest; chew 300 mg aspirin unless allergic."
 _HEART_SIGNS = ("spreading_pain", "sweating", "shortness_of_breath", "cannot_breathe", "nausea", "vomiting",
                 "fainting", "dizziness", "sudden", "worst_ever", "severe", "chest_pressure", "shock_signs",
                 "impending_doom")  # AHA: a cold sweat, light-headedness, pallor; "a sense of impending doom"
-_ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling")
+_ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling", "throat_tight")
 _BLEEDING_SHOCK = ("fainting", "dizziness", "shock_signs", "heavy_bleeding", "unresponsive")
 _SEPSIS_SIGNS = ("skin_mottled", "rigors", "no_urine", "impending_doom", "fast_breathing")
 _DKA_SIGNS = ("vomiting", "nausea", "abdominal_pain", "fast_breathing", "drowsy", "high_blood_sugar")

@@ -174,14 +174,15 @@ def _confidence(words: list[Word]) -> dict:
 
 def _level(present: set[str], sev: int, days: float | None, modifiers: set[str], temp: float | None) -> str:
     """Urgency without a red flag: the highest level of the present concepts, moved by what was said about them."""
-    levels = [_LEVEL[c] for c in present if _LEVEL.get(c)]
+    mild = "mild" in modifiers and not present & (vocab.REQUESTS | vocab.MEASURED)
+    levels = [("soon" if mild and _LEVEL[c] == "urgent" and c in vocab.MILD_LOWERS else _LEVEL[c])
+              for c in present if _LEVEL.get(c)]
     if not levels:
         return "self_care"
     level = max(levels, key=LEVELS.index)
     persists = any(_PERSIST.get(c) and days is not None and days >= _PERSIST[c] for c in present)
     if level == "self_care" and (persists or "worsening" in modifiers):
         level = "soon"
-    mild = "mild" in modifiers and not present & (vocab.REQUESTS | vocab.MEASURED)
     if level == "soon" and mild and not persists and (days is None or days < 7):
         level = "self_care"  # "a bit stiff", "bleeds a little"
     if "palpitations" in present and present & {"dizziness", "fainting", "chest_pain", "shortness_of_breath"}:

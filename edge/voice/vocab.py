@@ -29,7 +29,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "DROOP": ("droop", "droopy", "drooping", "drop", "dropped", "fall", "fallen", "sag", "sagging", "lopsided",
               "wonky", "twisted", "numb", "slip", "slipped"),
     "AIRWAY": ("lip", "lips", "tongue", "throat", "mouth", "gum", "palate"),
-    "SWELL": ("swell", "swollen", "swelling", "puff", "puffy", "puffing", "bigger", "tight", "close", "closing",
+    "SWELL": ("swell", "swollen", "swelling", "puff", "puffy", "puffing", "bigger", "close", "closing",
               "thick", "balloon", "ballooning", "double", "doubled", "huge", "massive"),
     "BLOOD": ("blood", "bloody", "bleed", "bleeding"),
     "STOOL": ("poo", "poop", "stool", "stools", "motion", "motions", "bottom", "bum", "rectum", "faeces", "feces"),
@@ -72,7 +72,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        # Someone beside the patient describes the gesture, not the pain: "he's clutching his chest".
        "clutch|clutching|clutched|grab|grabbing|grabbed|hold|holding|held|rub|rubbing|clasp|clasping ~1 at? ~1 "
        "my|his|her|their ~1 @CHEST"),
-    _c("chest_pressure", "cardiology", None, "@PRESS ~4 @CHEST", "@CHEST ~4 @PRESS", "elephant ~5 @CHEST",
+    _c("chest_pressure", "cardiology", None, "@PRESS ~4 @CHEST", "@CHEST ~6 @PRESS", "elephant ~5 @CHEST",
        "sit|sitting|stand|standing|sat|stood ~2 on ~1 my? @CHEST"),
     _c("heart_attack", "cardiology", None, "heart attack", "cardiac arrest", "coronary", "myocardial infarction"),
     _c("spreading_pain", "cardiology", None, "spread|radiate|shoot|travel ~3 arm|jaw|neck|shoulder",
@@ -84,7 +84,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "breathlessness", "out of breath", "difficulty|trouble|problem|hard|difficult ~2 breathe|breathing|breath",
        "breathing ~2 hard|difficult|laboured|labored|fast", "pant|panting"),
     # NHS 999: "severe difficulty breathing: not being able to get words out, choking or gasping".
-    _c("cannot_breathe", "pulmonology", None, "@NOT ~1 breathe|breath", "unable to breathe", "gasp", "gasping",
+    _c("cannot_breathe", "pulmonology", None, "@NOT really|even|properly? breathe|breath", "unable to breathe", "gasp", "gasping",
        "choke", "choking", "@NOT ~2 get|finish ~2 word|words|sentence", "fight|fighting ~2 breath",
        "@NOT ~1 catch ~2 breath", "stop|stopped breathing", "barely breathing", "struggle|struggling ~2 breathe|breath|breathing",
        # Asthma UK / NHS asthma attack: call 999 when the reliever inhaler does not help.
@@ -115,7 +115,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("headache", "neurology", "self_care", "headache", "headaches", "head ache", "migraine", "migraines",
        "@HEAD ~3 @PAIN|pound|pounding|bang|banging|split|splitting|explode|exploded|hurt|throb",
        "@PAIN ~3 @HEAD", "hit ~6 @HEAD", persist=7),
-    _c("thunderclap", "neurology", None, "thunderclap", "like ~3 hit|struck ~4 bat|hammer|brick",
+    _c("thunderclap", "neurology", None, "thunderclap", "clap of thunder", "thunderbolt", "like ~3 hit|struck ~4 bat|hammer|brick",
        "@HEAD ~2 explode|exploded|exploding", "explode|exploded ~2 in ~1 my? head",
        "burst|popped|pop|snapped ~3 in ~1 my|his|her ~1 head|brain"),
     _c("stiff_neck", "neurology", None, "stiff ~2 neck", "neck ~3 stiff", "@NOT ~2 bend|move ~2 neck|head ~1 forward?",
@@ -140,14 +140,14 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("vision_loss", "neurology", None, "lose|lost ~3 sight|vision", "go|gone|went blind", "blind in",
        "@NOT ~1 see ~2 out of", "sight|vision ~3 go|gone|went", "=black|=dark ~2 in ~1 one eye", "curtain ~3 eye"),
     _c("stroke", "neurology", None, "stroke", "strokes", "mini stroke", "tia"),
-    _c("numbness", "neurology", "soon", "numb", "numbness", "pins and needles", "tingle", "tingling",
+    _c("numbness", "neurology", "soon", "=numb", "numbness", "pins and needles", "tingle", "tingling",
        "@NOT ~1 feel ~4 side|@LIMB|face|body"),
     # BE-FAST adds Balance and Eyes to FAST (Aroor et al., Stroke 2017): sudden loss of balance or of vision.
     _c("balance_loss", "neurology", "soon", "lose|lost|losing ~2 balance", "off balance", "@NOT ~2 walk ~1 straight",
        "keep|keeps ~1 fall|falling ~1 over"),
     _c("seizure", "neurology", None, "seizure", "seizures", "convulsion", "convulsions", "convulse",
        "convulsing", "a|another|having|had|first ~1 =fit", "=fits", "=fitting", "epileptic fit",
-       "@LIMB ~4 twitch|twitching|jerk|jerking", "jerk|jerking ~2 all over", "shake|shaking ~1 all over",
+       "@LIMB ~4 twitch|twitching|jerk|jerking", "jerk|jerking|twitch|twitching ~2 my|his|her|their ~1 @LIMB", "jerk|jerking ~2 all over", "shake|shaking ~1 all over",
        "foam|foaming|froth|frothing ~2 mouth", "shake|shaking and jerk|jerking",
        "jerk|jerking|twitch|twitching|shake|shaking ~5 @NOT ~1 stop", "eyes ~3 roll ~1 back", "febrile convulsion"),
     _c("bleeding", "general practice", "soon", "bleed", "bleeding", "bled", "nosebleed"),
@@ -201,6 +201,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("airway_swelling", "emergency medicine", None, "@AIRWAY ~4 @SWELL", "@SWELL ~3 @AIRWAY",
        "@AIRWAY ~3 blow|blown|blew ~1 up", "@AIRWAY ~3 close ~1 up", "hard to swallow", "@NOT ~1 swallow",
        "anaphylaxis", "anaphylactic"),
+    # A tight throat alone is often anxiety (globus); with an allergen or a reaction it is anaphylaxis.
+    _c("throat_tight", "ENT", None, "throat ~3 tight|tightness|tighten|tightening", "tight ~2 throat"),
     _c("face_swelling", "dermatology", "urgent", "face|eye|eyes ~4 swell|swelling|swollen|puff|puffing|puffy",
        "swell|swollen|swelling ~2 face"),
     _c("allergic_reaction", "allergy", "urgent", "allergic reaction", "reaction", "hives", "nettle rash"),
@@ -217,6 +219,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "plan|planning ~4 end|kill|die", "wish ~2 dead", "no reason to live",
        "take ~1 a load|lot ~1 of ~1 pill|tablet|pills|tablets",
        "take|taken|took|swallow|swallowed ~2 whole|entire ~1 packet|box|bottle|pack|strip",
+       "take|taken|took|swallow|swallowed ~2 too many",
        "@NOT ~2 see ~2 point ~2 living|live|life|alive|on", "no point ~2 living|life|alive|going on",
        "point of living", "=wish ~2 @NOT ~1 wake up", "cut|cutting|slit|slashed ~1 my|his|her wrist|wrists",
        "cutting myself"),
@@ -315,6 +318,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("out_of_critical_med", "general practice", "urgent", "run|ran ~1 out ~3 @CRITICAL_MED",
        "none left ~3 @CRITICAL_MED", "@CRITICAL_MED ~5 none left", "@CRITICAL_MED ~5 run|ran out"),
     _c("lump", "general practice", "soon", "lump", "lumps", "lumpy"),
+    _c("asthma", "pulmonology", "soon", "asthma", "asthmatic", "blue inhaler|reliever ~4 more"),
     _c("hearing_loss", "ENT", "soon", "hearing ~3 worse|loss|go|going|gone|bad|poor|muffled", "deaf", "deafness",
        "@NOT ~2 hear ~1 properly|well|anything"),
     _c("periods", "gynaecology", "soon", "period|periods ~4 heavy|painful|irregular|late|missed|stopped",
@@ -340,6 +344,7 @@ MODIFIERS: tuple[Concept, ...] = (
        "really bad", "very bad", "blinding", "stabbing", "so bad", "like a knife"),
     _c("not_stopping", "", None, "@NOT ~4 stop|stopping", "keep|keeps ~1 going|coming", "@NOT ~2 go ~1 away"),
     _c("mild", "", None, "mild", "mildly", "slight", "slightly", "a bit", "a little", "minor", "a touch", "the odd",
+       "tiny|little|small ~1 bit|amount|drop|spot", "a tiny",
        "niggle", "niggling", "on and off"),
     _c("worsening", "", None, "get|getting|got ~1 =worse", "=worse and =worse", "spreading",
        "more ~1 frequent|often|regular", "keep|keeps ~1 getting|coming", "every day"),
@@ -375,6 +380,7 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("read about", "HYPOTHETICAL", "FORWARD", 8), ("tell me about|what", "HYPOTHETICAL", "FORWARD", 10),
     ("how do|can|should i", "HYPOTHETICAL", "FORWARD", 10), ("when do|should i", "HYPOTHETICAL", "FORWARD", 10),
     ("is that|it|this ~1 an? emergency|serious", "HYPOTHETICAL", "BACKWARD", 12),
+    ("is that|it ~1 true", "HYPOTHETICAL", "BACKWARD", 12),  # "my friend said coffee-ground sick is serious, is it true?"
     # "is it normal to get…" asks in general; "is it normal that I'm coughing up blood?" reports a symptom.
     ("is it normal to", "HYPOTHETICAL", "FORWARD", 12),
     ("should i worry|ring|call", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
@@ -398,7 +404,7 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("@UNIT_LONG ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("in|since ~1 dddd", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("as a @LIFE_STAGE", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("when i|he|she|they|we ~1 be|was|were", "HISTORICAL", "BIDIRECTIONAL", 12),
+    ("when i|he|she|they|we ~1 =was|=were", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("when ~1 my|his|her|our ~1 @KIN ~1 was|were", "HISTORICAL", "BIDIRECTIONAL", 12),
     # "after his heart attack", "since her stroke": the event named is in the past (scope: the next two words).
     ("after|since ~1 my|his|her|their", "PAST_EVENT", "FORWARD", 2),
@@ -406,8 +412,10 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("use|used to", "HISTORICAL", "FORWARD", 10), ("back in", "HISTORICAL", "BIDIRECTIONAL", 10),
     ("in the past", "HISTORICAL", "BIDIRECTIONAL", 10), ("previously", "HISTORICAL", "BIDIRECTIONAL", 10),
     ("history of", "HISTORICAL", "FORWARD", 6),
-    ("long time|while|ages ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12), ("=before .", "HISTORICAL", "BACKWARD",
-    12),
+    ("long time|while|ages ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12),
+    ("a while|bit ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12), ("ages ago", "HISTORICAL", "BIDIRECTIONAL", 12),
+    ("=before .", "HISTORICAL", "BACKWARD", 12),
+    ("'s|has|have|had ~1 stopped", "HISTORICAL", "FORWARD", 2),  # "it's stopped bleeding now"
     ("when he|she|they|i ~2 smoked|drank|lived|worked|died|had|did|used", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("have|had about|around|maybe|like|a? two|three|four|five|several|few|couple|many|multiple", "HISTORICAL", "FORWARD",
      3),
@@ -469,6 +477,8 @@ HIDES: dict[str, frozenset[str]] = {
     "figure_of_speech": frozenset({"heart_attack", "bleeding", "blood", "heavy_bleeding"}),
 }
 REQUESTS = frozenset({"refill", "appointment", "out_of_critical_med"})  # asked for now, whatever the history
+# Same-day alone, but "a bit breathless", "a mild burn" or "a slight reaction" can wait: mild lowers them a step.
+MILD_LOWERS = frozenset({"shortness_of_breath", "burn", "allergic_reaction"})
 MEASURED = frozenset({"high_blood_pressure", "high_blood_sugar"})  # "a bit high" is still worth a check
 
 RED_FLAG_SEVERITY = 8  # a red flag without a stated severity is recorded as severe
