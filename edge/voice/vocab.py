@@ -42,7 +42,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
             "granddaughter", "colleague", "girlfriend", "boyfriend", "fiance", "fiancee", "carer", "patient"),
     "NOT": ("not", "no", "never"),
     "UNIT_LONG": ("week", "weeks", "month", "months", "year", "years", "decade", "decades"),
-    "SEASON": ("year", "month", "winter", "summer", "spring", "autumn", "christmas", "easter", "time"),
+    "SEASON": ("year", "month", "week", "weekend", "winter", "summer", "spring", "autumn", "christmas", "easter", "time"),
     "LIFE_STAGE": ("child", "kid", "baby", "teenager", "teen", "student", "youngster", "boy", "girl", "toddler"),
     "CRITICAL_MED": ("insulin", "epilepsy", "levetiracetam", "keppra", "valproate", "lamotrigine",
                      "carbamazepine", "phenytoin", "hydrocortisone", "epipen", "inhaler", "warfarin",
@@ -150,7 +150,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "@LIMB ~4 twitch|twitching|jerk|jerking", "jerk|jerking|twitch|twitching ~2 my|his|her|their ~1 @LIMB", "jerk|jerking ~2 all over", "shake|shaking ~1 all over",
        "foam|foaming|froth|frothing ~2 mouth", "shake|shaking and jerk|jerking",
        "jerk|jerking|twitch|twitching|shake|shaking ~5 @NOT ~1 stop", "eyes ~3 roll ~1 back", "febrile convulsion"),
-    _c("bleeding", "general practice", "soon", "bleed", "bleeding", "bled", "nosebleed"),
+    _c("bleeding", "general practice", "soon", "bleed", "bleeding", "bled", "nosebleed", "nosebleeds"),
     _c("blood", "general practice", "soon", "blood", "bloody", "bright red", "like coffee", "dark bits"),
     # NHS 999: "heavy bleeding: spraying, pouring or enough to make a puddle".
     _c("heavy_bleeding", "emergency medicine", None, "@NOT ~2 stop ~2 bleed|bleeding", "bleed ~4 @NOT ~1 stop",
@@ -246,7 +246,15 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("drowsy", "neurology", None, "drowsy", "drowsiness", "sleepy", "@NOT ~2 stay|keep ~1 awake",
        "keep|keeps ~1 fall|falling|drift|drifting ~1 asleep|off"),
     # Figures of speech that name an emergency ("that gave me a heart attack", "bleeding money"): they hide it.
-    _c("figure_of_speech", "", None, "bleed|bleeding ~1 money|cash|dry", "give|gave|giving|given ~2 me ~1 a heart attack"),
+    _c("figure_of_speech", "", None, "bleed|bleeding ~1 money|cash|dry", "give|gave|giving|given ~2 me ~1 a heart attack",
+       "be sick of", "be? sick and tired", "be? sick to death"),
+    # NICE NG97: memory complaints over months are not the sudden confusion (delirium) of the 999 list.
+    _c("memory_problem", "neurology", "soon", "forget|forgetting|forgetful|forgot ~3 thing|things|names|words",
+       "memory ~3 bad|poor|worse|going|problem|problems", "memory loss"),
+    _c("deep_cut", "emergency medicine", "urgent", "deep|gaping ~2 cut|wound|gash", "cut|wound|gash ~6 deep|gaping",
+       "need|needs ~1 stitches"),  # NHS: a deep or gaping cut needs an urgent treatment centre
+    _c("testicular_pain", "urology", "urgent", "testicle|testicles|testis|ball|balls|scrotum ~3 @PAIN|swollen|swelling",
+       "@PAIN ~3 testicle|testicles|scrotum"),  # NHS: sudden testicle pain, A&E the same day
     # Same-day care without a red flag (NHS 111 "get help today").
     _c("calf_swelling", "cardiology", "urgent", "calf ~4 swell|swollen|hot|red|painful|@PAIN",
        "swollen|hot|red ~2 calf"),
@@ -324,7 +332,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("periods", "gynaecology", "soon", "period|periods ~4 heavy|painful|irregular|late|missed|stopped",
        "missed ~1 my? period"),
     _c("appointment", "general practice", "soon", "smear test", "smear", "cervical screening", "review",
-       "want|like ~2 to ~1 mention|discuss",
+       "want|like|need ~2 to ~1 mention|discuss",
        "follow up", "follow-up", "screen", "screened", "screening", "due ~1 a|my ~2 scan|test|review|check",
        "tablets|medication|meds|pills ~3 check|checked|review", "check|checkup ~1 on ~1 my ~2 tablets|medication"),
 )
@@ -429,6 +437,7 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("normal for me", "HISTORICAL", "BACKWARD", 12), ("always been like", "HISTORICAL", "BIDIRECTIONAL", 12),
     # "for the last month", "over the past year": how long it has lasted, not when it was.
     ("for|over|in|during the ~1 last|past @SEASON|@UNIT_LONG|week|day|days|few", "PSEUDO", "FORWARD", None),
+    ("since ~4 last|this @SEASON", "PSEUDO", "FORWARD", None),  # "killing me since I moved house last week"
     ("in the winter|spring|summer|autumn", "HISTORICAL", "BIDIRECTIONAL", 10),
     ("gone now", "HISTORICAL", "BACKWARD", 15), ("it|they ~1 be|have ~1 gone", "HISTORICAL", "BACKWARD", 15),
     ("=went|=gone away", "HISTORICAL", "BACKWARD", 15), ("clear|cleared up", "HISTORICAL", "BACKWARD", 15),
@@ -444,6 +453,7 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("was treated", "HISTORICAL", "BACKWARD", 15), ("x-ray|xray|scan|tests|test ~2 normal|fine|clear",
                                                      "HISTORICAL", "BACKWARD", 15),
     ("=once", "HISTORICAL", "BACKWARD", 10), ("once ~1 had", "HISTORICAL", "FORWARD", 8),
+    ("once a|every|per|or ~1 week|day|month|fortnight|night|twice|so", "PSEUDO", "BACKWARD", None),  # how often
     ("die|died|death ~1 of|from", "HISTORICAL", "FORWARD", 8), ("pass|passed away", "HISTORICAL", "BIDIRECTIONAL", 10),
     ("run|runs ~1 in ~1 the|my|our ~1 family", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("in the family", "HISTORICAL", "BIDIRECTIONAL", 12), ("family history", "HISTORICAL", "FORWARD", 10),
@@ -452,8 +462,9 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("for years", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("in the|his|her|their|my ~1 twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties",
      "HISTORICAL", "BIDIRECTIONAL", 12), ("been like that", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("now and then", "HISTORICAL", "BACKWARD", 10), ("from time to time", "HISTORICAL", "BACKWARD", 10),
-    ("every so often", "HISTORICAL", "BACKWARD", 10), ("dementia|alzheimer|alzheimers", "HISTORICAL",
+    # Said of someone else, a known condition ("my cousin has fits now and then"); of oneself, still current.
+    ("now and then", "HABITUAL", "BACKWARD", 10), ("from time to time", "HABITUAL", "BACKWARD", 10),
+    ("every so often", "HABITUAL", "BACKWARD", 10), ("dementia|alzheimer|alzheimers", "HISTORICAL",
                                                        "BIDIRECTIONAL", 12),
     # Now: outweighs a historical cue in the same sentence ("my son had a seizure this morning").
     ("right now", "ACUTE", "BIDIRECTIONAL", None), ("at the moment", "ACUTE", "BIDIRECTIONAL", None),
@@ -474,10 +485,12 @@ HIDES: dict[str, frozenset[str]] = {
     "heavy_bleeding": frozenset({"bleeding"}),
     "vomiting_blood": frozenset({"bleeding"}),
     "dizziness": frozenset({"fainting"}),  # "I feel faint" has not fainted
-    "figure_of_speech": frozenset({"heart_attack", "bleeding", "blood", "heavy_bleeding"}),
+    "figure_of_speech": frozenset({"heart_attack", "bleeding", "blood", "heavy_bleeding", "vomiting", "fatigue"}),
 }
 REQUESTS = frozenset({"refill", "appointment", "out_of_critical_med"})  # asked for now, whatever the history
 # Same-day alone, but "a bit breathless", "a mild burn" or "a slight reaction" can wait: mild lowers them a step.
+PAINS = frozenset({"abdominal_pain", "back_pain", "headache", "joint_pain", "toothache", "ear_pain", "chest_pain",
+                   "arm_jaw_pain", "sore_throat", "flank_pain", "testicular_pain", "periods"})  # severity words move these
 MILD_LOWERS = frozenset({"shortness_of_breath", "burn", "allergic_reaction"})
 MEASURED = frozenset({"high_blood_pressure", "high_blood_sugar"})  # "a bit high" is still worth a check
 
