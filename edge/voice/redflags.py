@@ -82,7 +82,8 @@ class RedFlagRule:
 _ASPIRIN = " Sit down and rest; chew 300 mg aspirin unless allergic."
 _HEART_SIGNS = ("spreading_pain", "sweating", "shortness_of_breath", "cannot_breathe", "nausea", "vomiting",
                 "fainting", "dizziness", "sudden", "worst_ever", "severe", "chest_pressure", "shock_signs",
-                "impending_doom")  # AHA: a cold sweat, light-headedness, pallor; "a sense of impending doom"
+                "impending_doom", "not_stopping")  # AHA: a cold sweat, light-headedness, pallor, impending doom;
+# NHS: chest pain that does not go away, or feels like indigestion with sweating or spreading
 _ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling", "throat_tight")
 _BLEEDING_SHOCK = ("fainting", "dizziness", "shock_signs", "heavy_bleeding", "unresponsive")
 _SEPSIS_SIGNS = ("skin_mottled", "rigors", "no_urine", "impending_doom", "fast_breathing")
@@ -100,7 +101,8 @@ RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("cardiac_chest_pain", "Chest pain with heart-attack warning signs", EMERGENCY + _ASPIRIN,
                 _either(_any("heart_attack", "chest_pressure", "spreading_pain"),
                         _all_of(("chest_pain",), _HEART_SIGNS),
-                        _all_of(("arm_jaw_pain",), ("sweating", "nausea", "shortness_of_breath", "fainting"))),
+                        _all_of(("arm_jaw_pain",), ("sweating", "nausea", "shortness_of_breath", "fainting")),
+                        _all_of(("indigestion",), ("sweating", "shock_signs", "spreading_pain", "fainting"))),
                 "NHS: when to call 999 (heart attack); AHA heart attack warning signs (pain spreading to the arm, "
                 "jaw or neck)"),
     RedFlagRule("stroke_fast", "Possible stroke (FAST: face, arms, speech)",

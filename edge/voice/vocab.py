@@ -68,7 +68,7 @@ def _c(id: str, specialty: str, level: str | None, *patterns: str, persist: floa
 # Symptoms. Red-flag concepts (whose rules are in edge/voice/redflags.py) carry level None or their level alone.
 SYMPTOMS: tuple[Concept, ...] = (
     # Heart attack: NHS "call 999: chest pain, pressure, heaviness, tightness or squeezing across the chest".
-    _c("chest_pain", "cardiology", "urgent", "@CHEST ~4 @PAIN", "@PAIN ~5 @CHEST", "angina",
+    _c("chest_pain", "cardiology", "urgent", "@CHEST ~4 @PAIN", "@PAIN ~5 @CHEST", "angina", "@CHEST ~5 on fire",
        # Someone beside the patient describes the gesture, not the pain: "he's clutching his chest".
        "clutch|clutching|clutched|grab|grabbing|grabbed|hold|holding|held|rub|rubbing|clasp|clasping ~1 at? ~1 "
        "my|his|her|their ~1 @CHEST"),
@@ -76,7 +76,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "sit|sitting|stand|standing|sat|stood ~2 on ~1 my? @CHEST"),
     _c("heart_attack", "cardiology", None, "heart attack", "cardiac arrest", "coronary", "myocardial infarction"),
     _c("spreading_pain", "cardiology", None, "spread|radiate|shoot|travel ~3 arm|jaw|neck|shoulder",
-       "go|move|run ~1 down|up|into ~2 arm|jaw|neck|shoulder", "@PAIN ~4 arm|jaw ~2 too", "@PAIN ~4 arm|jaw as well"),
+       "go|move|run|shoot ~2 down|up|into|through|to ~3 arm|arms|jaw|neck|shoulder|shoulders|back",
+       "radiate|radiating ~3 back", "@PAIN ~4 arm|jaw ~2 too", "@PAIN ~4 arm|jaw as well"),
     _c("arm_jaw_pain", "cardiology", "soon", "jaw ~4 @PAIN", "left ~1 arm ~3 @PAIN", "@PAIN ~3 left ~1 arm|jaw",
        "@PAIN ~3 jaw"),
     _c("sweating", "general practice", None, "sweat", "sweaty", "sweating", "clammy", "cold sweat", "grey"),
@@ -85,7 +86,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        "breathing ~2 hard|difficult|laboured|labored|fast", "pant|panting"),
     # NHS 999: "severe difficulty breathing: not being able to get words out, choking or gasping".
     _c("cannot_breathe", "pulmonology", None, "@NOT really|even|properly? breathe|breath", "unable to breathe", "gasp", "gasping",
-       "choke", "choking", "@NOT ~2 get|finish ~2 word|words|sentence", "fight|fighting ~2 breath",
+       "choke", "choking", "@NOT ~2 get|finish ~2 word|words|sentence",
+       "@NOT ~2 talk|speak|speaking|talking ~4 breath|breathless|breathe|breathing",
+       "@NOT ~2 talk|speak|speaking|talking because|as ~6 breath|breathless", "fight|fighting ~2 breath",
        "@NOT ~1 catch ~2 breath", "stop|stopped breathing", "barely breathing", "struggle|struggling ~2 breathe|breath|breathing",
        # Asthma UK / NHS asthma attack: call 999 when the reliever inhaler does not help.
        "inhaler|inhalers|puffer ~4 @NOT ~1 help|helping|helped|work|working|worked",
@@ -165,9 +168,9 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("vomiting_blood", "gastroenterology", None, "@VOMIT ~4 blood", "bring|bringing|brought ~1 up ~4 blood",
         "blood ~4 vomit|sick", "coffee ground", "@VOMIT ~4 dark|bright ~1 red",
        "@VOMIT ~4 red|black|brown ~1 stuff|bits|liquid|lumps", "coffee granules",
-       "coffee grounds", "haematemesis"),
+       "coffee grounds", "haematemesis", "@VOMIT up? and it be|have ~1 red|bloody"),  # the lemma table makes "'s" have
     _c("vomiting", "gastroenterology", "soon", "vomit", "vomiting", "vomited", "throw up", "threw up",
-       "throwing up", "be sick", "been sick", "being sick", "puke", "puking"),
+       "throwing up", "be sick", "been sick", "being sick", "puke", "puking", "my|his|her|the ~1 sick|vomit|puke"),
     _c("nausea", "gastroenterology", "self_care", "nausea", "nauseous", "queasy", "feel|feeling|felt ~2 sick"),
     _c("black_stool", "gastroenterology", None, "@STOOL ~4 black|tar|tarry|sticky", "black ~2 @STOOL",
        "@STOOL ~4 dark red", "melaena"),
@@ -184,7 +187,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("confusion", "emergency medicine", None, "confused", "confusion", "muddled", "disorientated", "disoriented",
        "delirious", "delirium", "talk|talking ~1 nonsense|rubbish|gibberish", "@NOT ~2 make|making ~1 sense",
        "@NOT ~2 know ~1 where|who ~2 be", "@NOT ~2 recognise|recognize|recognising", "seeing things",
-       "hallucinate", "hallucinating", "foggy", "@NOT ~1 think straight", "ask|asking ~3 what day"),
+       "hallucinate", "hallucinating", "@NOT ~1 think straight", "ask|asking ~3 what day"),
     _c("abdominal_pain", "gastroenterology", "soon", "@ABDO ~4 @PAIN", "@PAIN ~8 @ABDO", "stomach ache",
        "stomachache", "tummy ache", "bellyache", "appendicitis", "appendix ~2 burst", "burst appendix",
        "gallstone", "gallstones"),
@@ -250,7 +253,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "be sick of", "be? sick and tired", "be? sick to death"),
     # NICE NG97: memory complaints over months are not the sudden confusion (delirium) of the 999 list.
     _c("memory_problem", "neurology", "soon", "forget|forgetting|forgetful|forgot ~3 thing|things|names|words",
-       "memory ~3 bad|poor|worse|going|problem|problems", "memory loss"),
+       "memory ~3 bad|poor|worse|going|problem|problems", "memory loss", "foggy", "brain fog"),
     _c("deep_cut", "emergency medicine", "urgent", "deep|gaping ~2 cut|wound|gash", "cut|wound|gash ~6 deep|gaping",
        "need|needs ~1 stitches"),  # NHS: a deep or gaping cut needs an urgent treatment centre
     _c("testicular_pain", "urology", "urgent", "testicle|testicles|testis|ball|balls|scrotum ~3 @PAIN|swollen|swelling",
@@ -349,8 +352,10 @@ MODIFIERS: tuple[Concept, ...] = (
        "like nothing ~4 before", "nothing like ~1 it|this ~4 before"),
     _c("severe", "", None, "severe", "severely", "excruciating", "unbearable", "agony", "agonising", "agonizing",
        "horrendous", "terrible", "awful", "extreme", "extremely", "intense", "crippling", "so much",
-       "really bad", "very bad", "blinding", "stabbing", "so bad", "like a knife"),
-    _c("not_stopping", "", None, "@NOT ~4 stop|stopping", "keep|keeps ~1 going|coming", "@NOT ~2 go ~1 away"),
+       "really bad", "very bad", "blinding", "stabbing", "so bad", "so|really badly", "like a knife"),
+    _c("not_stopping", "", None, "@NOT ~4 stop|stopping", "keep|keeps ~1 going|coming", "@NOT ~2 go ~1 away",
+       "@NOT ~2 ease|easing|settle|settling|shift|shifting|budge|budging|improve|improving",
+       "@NOT ~2 let|letting ~1 up", "@NOT ~2 go|going ~1 off"),
     _c("mild", "", None, "mild", "mildly", "slight", "slightly", "a bit", "a little", "minor", "a touch", "the odd",
        "tiny|little|small ~1 bit|amount|drop|spot", "a tiny",
        "niggle", "niggling", "on and off"),
@@ -373,7 +378,10 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     NEG, "FORWARD", 6), ("rule|ruled out", NEG, "BACKWARD", 5),
     ("not sure|certain", "PSEUDO", "FORWARD", None), ("not only|just", "PSEUDO", "FORWARD", None),
     ("no doubt", "PSEUDO", "FORWARD", None), ("not that bad", "PSEUDO", "FORWARD", None),
-    ("not ~1 stop|stopping", "PSEUDO", "FORWARD", None), ("never ~2 had ~3 like", "PSEUDO", "FORWARD", None),
+    # "won't stop", "not stopping": not a negation, and said of something happening now.
+    ("not ~1 stop|stopping", "ACUTE", "BIDIRECTIONAL", None),
+    ("for|over ~1 a|one|two|three|four|five|ten|fifteen|twenty|thirty|forty|few|couple|dd ~1 of? minute|minutes|hour|hours",
+     "ACUTE", "BIDIRECTIONAL", None), ("never ~2 had ~3 like", "PSEUDO", "FORWARD", None),
     # Hypothetical: questions and conditions.
     ("if", "HYPOTHETICAL", "FORWARD", 10), ("in case", "HYPOTHETICAL", "FORWARD", 10),
     ("what should|do|would|can i ~1 do", "HYPOTHETICAL", "FORWARD", 12),
