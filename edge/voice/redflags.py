@@ -109,7 +109,7 @@ RULES: tuple[RedFlagRule, ...] = (
                 EMERGENCY + " Note the time the symptoms started; do not eat or drink.",
                 _either(_any("facial_droop", "limb_weakness", "speech_difficulty", "vision_loss", "stroke"),
                         _all_of(("numbness",), ("sudden",)), _all_of(("balance_loss",), ("sudden",)),
-                        _all_of(("blurred_vision",), ("sudden",))),
+                        _all_of(("double_vision",), ("sudden",))),
                 "Stroke Association / NHS FAST test; NHS Wales: sudden vision loss or one-sided numbness; BE-FAST "
                 "(Aroor et al., Stroke 2017): sudden loss of balance or of vision"),
     RedFlagRule("severe_breathing_difficulty", "Severe difficulty breathing", EMERGENCY,

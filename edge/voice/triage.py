@@ -196,10 +196,8 @@ def _level(present: set[str], sev: int, source: str, days: float | None, modifie
         level = "soon"
     if level == "soon" and mild and not persists and (days is None or days < 7):
         level = "self_care"  # "a bit stiff", "bleeds a little"
-    if "palpitations" in present and present & {"dizziness", "fainting", "chest_pain", "shortness_of_breath"}:
-        level = "urgent"  # NHS palpitations: get help with dizziness, fainting, chest pain or breathlessness
-    if "urinary_burning" in present and "fever" in present and "flank_pain" in present:
-        level = "urgent"  # NHS UTI: a high temperature with pain in the side is a kidney infection
+    if any(required <= present and present & any_of for required, any_of in vocab.SAME_DAY_COMBOS):
+        level = "urgent"
     if "fever" in present and temp is not None and temp >= HIGH_FEVER_C:
         level = max(level, "urgent", key=LEVELS.index)
     if sev >= 8 and level != "self_care" and (source == "stated" or present & vocab.PAINS):

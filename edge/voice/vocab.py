@@ -265,7 +265,13 @@ SYMPTOMS: tuple[Concept, ...] = (
        "swollen ~1 leg|legs|ankle|ankles|feet"),
     _c("reduced_fetal_movement", "obstetrics", "urgent", "baby ~3 @NOT ~1 move|moved|moving|kick|kicked",
        "baby ~3 move|moved|moving ~2 less"),
-    _c("eye_injury", "ophthalmology", "urgent", "bleach|chemical|chemicals|acid|splash|splashed ~4 eye|eyes"),
+    _c("eye_injury", "ophthalmology", "urgent", "bleach|chemical|chemicals|acid|splash|splashed ~4 eye|eyes",
+       "scratch|scratched|poke|poked|hit|cut ~3 eye|eyeball", "eye|eyeball ~3 scratch|scratched|poked"),
+    _c("swallowed_object", "emergency medicine", "urgent",  # NHS: a swallowed button battery or magnet, A&E now
+       "swallow|swallowed|ate|eaten ~3 battery|batteries|magnet|magnets|coin|bleach|poison|detergent|capsule"),
+    _c("head_injury", "emergency medicine", "self_care", "hit|bang|banged|bump|bumped|knock|knocked ~3 my|his|her ~1 head",
+       "head injury", "fall|fell ~3 on|onto ~1 my|his|her ~1 head"),
+    _c("kidney_infection", "urology", "urgent", "kidney infection", "pyelonephritis"),
     _c("fracture", "orthopedics", "urgent", "broken|break|fracture|fractured", "@LIMB|wrist|ankle ~3 bent|deformed",
        "@NOT ~2 put|bear|take ~2 weight"),  # NHS: a possible broken bone if you cannot put weight on it
     _c("burn", "dermatology", "urgent", "burn|burnt|burned|scald|scalded ~3 @LIMB|myself|skin|finger|wrist",
@@ -278,9 +284,10 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("urinary_burning", "urology", "soon", "burn|burning|sting|stinging|hurt ~3 @URINE", "cystitis",
        "water infection", "urine infection", "uti", "@URINE infection", "painful urination",
        "keep ~2 need ~2 go"),
-    _c("flank_pain", "urology", None, "side ~4 rib|ribs|kidney", "@PAIN ~4 kidney|kidneys|loin",
+    _c("flank_pain", "urology", None, "side|back ~4 rib|ribs|kidney", "@PAIN ~4 kidney|kidneys|loin|rib|ribs",
        "@PAIN ~3 in ~1 my|the|her|his ~1 side", "side ~2 @PAIN"),
     _c("frequent_urination", "endocrinology", "soon", "@URINE ~2 a lot", "@URINE ~2 all the time",
+       "need|needing ~2 @URINE", "@URINE ~3 at night",
        "@URINE ~2 frequently|often"),
     _c("thirst", "endocrinology", "soon", "very|always|really ~1 thirsty", "excessive thirst"),
     _c("high_blood_sugar", "endocrinology", "soon", "sugar|sugars|glucose ~3 high|up", "hyperglycaemia"),
@@ -305,7 +312,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("eye_irritation", "ophthalmology", "self_care", "eye|eyes ~3 itchy|watery|red|gunky|sticky|sore|crusty",
        "conjunctivitis", "pink eye", persist=3),
     _c("blurred_vision", "ophthalmology", "urgent", "blurred|blurry ~1 vision", "vision ~2 blurred|blurry",
-       "double vision", "see|seeing ~1 double", "vision|eyes|eye ~3 double|funny|strange|weird"),
+       "vision|eyes|eye ~3 funny|strange|weird", "vision|sight ~3 go|gone|went|going ~1 blurry|blurred|hazy|cloudy|misty|fuzzy"),
+    _c("double_vision", "ophthalmology", "urgent", "double vision", "see|seeing ~1 double", "vision|eyes|eye ~3 double"),
     _c("diarrhoea", "gastroenterology", "self_care", "diarrhoea", "diarrhea", "the runs", "loose ~1 stool|stools",
        "upset stomach", "dodgy ~1 tummy|stomach", "tummy bug", "stomach bug", "food poisoning", persist=3),
     _c("constipation", "gastroenterology", "self_care", "constipated", "constipation", "@NOT ~2 poo", persist=7),
@@ -360,7 +368,8 @@ MODIFIERS: tuple[Concept, ...] = (
        "tiny|little|small ~1 bit|amount|drop|spot", "a tiny",
        "niggle", "niggling", "on and off"),
     _c("worsening", "", None, "get|getting|got ~1 =worse", "=worse and =worse", "spreading",
-       "more ~1 frequent|often|regular", "keep|keeps ~1 getting|coming", "every day"),
+       "more ~1 frequent|often|regular", "keep|keeps ~1 getting|coming", "every day",
+       "most|every ~1 night|nights|day|days|morning|mornings"),  # a recurring complaint is worth seeing a GP about
 )
 
 # ConText cues in a patient's own words, as (literal, category, direction, max_scope). medspaCy's bundled rules are
@@ -447,7 +456,8 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("for|over|in|during the ~1 last|past @SEASON|@UNIT_LONG|week|day|days|few", "PSEUDO", "FORWARD", None),
     ("since ~4 last|this @SEASON", "PSEUDO", "FORWARD", None),  # "killing me since I moved house last week"
     ("in the winter|spring|summer|autumn", "HISTORICAL", "BIDIRECTIONAL", 10),
-    ("gone now", "HISTORICAL", "BACKWARD", 15), ("it|they ~1 be|have ~1 gone", "HISTORICAL", "BACKWARD", 15),
+    # "=gone": the lemma "go" would make "it's been going on for months" a thing of the past.
+    ("=gone now", "HISTORICAL", "BACKWARD", 15), ("it|they ~1 be|have ~1 =gone", "HISTORICAL", "BACKWARD", 15),
     ("=went|=gone away", "HISTORICAL", "BACKWARD", 15), ("clear|cleared up", "HISTORICAL", "BACKWARD", 15),
     ("settle|settled ~1 down?", "HISTORICAL", "BACKWARD", 15),
     ("fine|okay|ok|better|good ~1 since|now", "HISTORICAL", "BACKWARD", 15),
@@ -480,8 +490,9 @@ CONTEXT_CUES: tuple[Cue, ...] = (
                                                                          "BIDIRECTIONAL", None),
     ("just now", "ACUTE", "BIDIRECTIONAL", None), ("minute|minutes|hour|hours ~1 ago", "ACUTE", "BIDIRECTIONAL", None),
     ("last night", "ACUTE", "BIDIRECTIONAL", None), ("yesterday", "ACUTE", "BIDIRECTIONAL", None),
-    ("still", "ACUTE", "BIDIRECTIONAL", None), ("again", "ACUTE", "BIDIRECTIONAL", None),
-    ("keep|keeps", "ACUTE", "BIDIRECTIONAL", None),
+    # Near words only: "he tried to kill himself years ago, it still upsets me" is still in the past.
+    ("still", "ACUTE", "BIDIRECTIONAL", 4), ("again", "ACUTE", "BIDIRECTIONAL", 5),
+    ("keep|keeps", "ACUTE", "BIDIRECTIONAL", 5),
     # Someone else.
     ("my|our|his|her ~1 @KIN", "FAMILY", "BIDIRECTIONAL", None), ("someone|somebody", "FAMILY", "FORWARD", None),
 )
@@ -493,12 +504,21 @@ HIDES: dict[str, frozenset[str]] = {
     "heavy_bleeding": frozenset({"bleeding"}),
     "vomiting_blood": frozenset({"bleeding"}),
     "dizziness": frozenset({"fainting"}),  # "I feel faint" has not fainted
+    "blurred_vision": frozenset({"vision_loss"}),  # "my vision's gone blurry" has not gone
     "figure_of_speech": frozenset({"heart_attack", "bleeding", "blood", "heavy_bleeding", "vomiting", "fatigue"}),
 }
 REQUESTS = frozenset({"refill", "appointment", "out_of_critical_med"})  # asked for now, whatever the history
 # Same-day alone, but "a bit breathless", "a mild burn" or "a slight reaction" can wait: mild lowers them a step.
 PAINS = frozenset({"abdominal_pain", "back_pain", "headache", "joint_pain", "toothache", "ear_pain", "chest_pain",
                    "arm_jaw_pain", "sore_throat", "flank_pain", "testicular_pain", "periods"})  # severity words move these
+# Same-day care for a combination (NHS): palpitations with dizziness, fainting, chest pain or breathlessness; a
+# high temperature with pain in the side (a kidney infection); a head injury followed by headache, vomiting, dizziness
+# or drowsiness.
+SAME_DAY_COMBOS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
+    (frozenset({"palpitations"}), frozenset({"dizziness", "fainting", "chest_pain", "shortness_of_breath"})),
+    (frozenset({"fever"}), frozenset({"flank_pain"})),
+    (frozenset({"head_injury"}), frozenset({"headache", "vomiting", "dizziness", "drowsy", "fainting", "nausea"})),
+)
 MILD_LOWERS = frozenset({"shortness_of_breath", "burn", "allergic_reaction"})
 MEASURED = frozenset({"high_blood_pressure", "high_blood_sugar"})  # "a bit high" is still worth a check
 
