@@ -5,6 +5,7 @@ loaded from a hub or downloaded at run time."""
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ GAP_BLOCK = ("not", "no", "never", "nor", "neither", "but", "and", "or", "becaus
 CLAUSE = ("so", "because", "which", "who", "i", "my", "she", "he", "it", "then", "just", "only", "now")
 CONTRAST = ("but", "however", "although", "though", "except", "apart", "yet")
 SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "HABITUAL", "PAST_EVENT")
+_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 _lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe; requests share one
 
 
@@ -60,7 +62,7 @@ def _lemma_table(nlp) -> dict[str, str]:
 def _lemmas(nlp, word: str) -> list[str]:
     """The lemmas of a written word as the pipeline will see it (it may split: "can't" → ca, not)."""
     table = _lemma_table(nlp)
-    return [table.get(t.text, t.text) for t in nlp.make_doc(word.lower())]
+    return [table.get(t.text, t.text) for t in nlp.make_doc(lower_keep_offsets(word))]
 
 
 def _unit(nlp, unit: str) -> list[dict]:
@@ -168,18 +170,25 @@ PERSONS = {"i", "me", "my", "mine", "myself", "he", "she", "him", "his", "her", 
            "we", "us", "our", "someone", "somebody", *vocab.CLASSES["KIN"]}
 
 
+_REPORTING_NOW = re.compile(r"\bto be \w+ing\b|\bthis (?:much|many|amount)\b")
+
+
 def _general_question(sent) -> bool:
     """A question about illness in general ("Is coughing up blood always serious?"): it opens like a question, ends
     with a question mark and names no person — a patient asking about themselves or someone beside them names them
     ("Is it normal that I'm coughing up blood?")."""
     words = [t.lower_ for t in sent if not t.is_punct]
+    if _REPORTING_NOW.search(sent.text):  # "is it normal to be coughing up this much blood?" reports it
+        return False
     return (bool(words) and sent[-1].text == "?" and words[0] in QUESTION_OPENERS
             and not PERSONS & {t.lower_ for t in sent} and not any(t.lemma_ in PERSONS for t in sent))
 
 
 def lower_keep_offsets(text: str) -> str:
     """Lower-case and straighten quotes without changing any character offset (so ASR word spans still align)."""
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text).replace("\u2019", "'")
+    text = "".join(c.lower() if len(c.lower()) == 1 else c for c in text).replace("\u2019", "'")
+    # A hyphen between letters as a space ("vice-like pain", "light-headed"): a gap never crosses punctuation.
+    return _HYPHEN.sub(" ", text)
 
 
 def mentions(text: str) -> list[Mention]:

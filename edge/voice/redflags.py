@@ -84,7 +84,8 @@ _HEART_SIGNS = ("spreading_pain", "sweating", "shortness_of_breath", "cannot_bre
                 "fainting", "dizziness", "sudden", "worst_ever", "severe", "chest_pressure", "shock_signs",
                 "impending_doom", "not_stopping")  # AHA: a cold sweat, light-headedness, pallor, impending doom;
 # NHS: chest pain that does not go away, or feels like indigestion with sweating or spreading
-_ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling", "throat_tight")
+_ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling", "throat_tight",
+                  "dizziness", "shock_signs")  # NICE CKS: feeling faint or light-headed
 _BLEEDING_SHOCK = ("fainting", "dizziness", "shock_signs", "heavy_bleeding", "unresponsive")
 _SEPSIS_SIGNS = ("skin_mottled", "rigors", "no_urine", "impending_doom", "fast_breathing")
 _DKA_SIGNS = ("vomiting", "nausea", "abdominal_pain", "fast_breathing", "drowsy", "high_blood_sugar")
