@@ -88,7 +88,8 @@ _ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting
                   "dizziness", "shock_signs")  # NICE CKS: feeling faint or light-headed
 _BLEEDING_SHOCK = ("fainting", "dizziness", "shock_signs", "heavy_bleeding", "unresponsive")
 _SEPSIS_SIGNS = ("skin_mottled", "rigors", "no_urine", "impending_doom", "fast_breathing")
-_DKA_SIGNS = ("vomiting", "nausea", "abdominal_pain", "fast_breathing", "drowsy", "high_blood_sugar")
+_DKA_SIGNS = ("vomiting", "nausea", "abdominal_pain", "fast_breathing", "drowsy", "cannot_stay_awake",
+              "high_blood_sugar")
 
 
 def _with_any(first: tuple[str, ...], second: tuple[str, ...]) -> Callable[[Present], list[str]]:
@@ -120,7 +121,16 @@ RULES: tuple[RedFlagRule, ...] = (
                 "down; time the fit.", _any("seizure"), "NHS: when to call 999 (seizure)"),
     RedFlagRule("unresponsive", "Unconscious or cannot be woken",
                 EMERGENCY + " Check breathing; if breathing, put them in the recovery position.",
-                _any("unresponsive"), "NHS: when to call 999 (unconscious, cannot be woken)"),
+                _either(_any("unresponsive", "floppy"), _all_of(("head_injury",), ("cannot_stay_awake",))),
+                "NHS: when to call 999 (unconscious, cannot be woken; a baby or child limp or floppy); NHS head "
+                "injury (A&E: problems staying awake)"),
+    RedFlagRule("serious_injury", "Serious injury", EMERGENCY + " Do not move them if the neck or back may be hurt.",
+                _either(_with_any(("major_trauma",), ("abdominal_pain", "belly_swelling", "shock_signs", "bleeding",
+                                                      "heavy_bleeding", "fainting", "dizziness", "chest_pain",
+                                                      "shortness_of_breath", "headache", "confusion", "fracture")),
+                        _all_of(("head_injury",), ("vomiting", "seizure", "confusion", "unresponsive"))),
+                "NHS: when to call 999 (severe injuries after a serious accident or assault); NHS head injury (go "
+                "to A&E: vomiting, a fit, confusion after a head injury)"),
     RedFlagRule("severe_bleeding", "Heavy bleeding that will not stop",
                 EMERGENCY + " Press firmly on the wound with a clean cloth.",
                 _either(_any("heavy_bleeding"), lambda p: p.together(("blood", "bleeding"), ("not_stopping",))),
@@ -158,7 +168,7 @@ RULES: tuple[RedFlagRule, ...] = (
                 "crisis line now; call emergency services if you might act on these thoughts or have taken "
                 "something.", _any("suicidal"), "NHS: when to call 999 (suicide attempt); 988 Lifeline; NICE NG225"),
     RedFlagRule("meningitis_signs", "Possible meningitis or sepsis", EMERGENCY,
-                _either(_any("nonblanching_rash"), _all_of(("fever",), ("stiff_neck", "photophobia", "floppy"))),
+                _either(_any("nonblanching_rash"), _all_of(("fever",), ("stiff_neck", "photophobia", "floppy", "cannot_stay_awake"))),
                 "NHS: meningitis symptoms (rash that does not fade under a glass, stiff neck, dislike of light)"),
     RedFlagRule("sepsis_signs", "Possible sepsis", EMERGENCY,
                 _either(_any("sepsis"), _with_any(("fever", "infection"), _SEPSIS_SIGNS)),
@@ -166,7 +176,7 @@ RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("diabetic_ketoacidosis", "Possible diabetic ketoacidosis (DKA)", EMERGENCY +
                 " If you have type 1 diabetes, check your ketones; keep taking your insulin.",
                 _either(_with_any(("ketones",), ("diabetes", *_DKA_SIGNS)),
-                        _all_of(("diabetes",), ("fast_breathing", "drowsy")),
+                        _all_of(("diabetes",), ("fast_breathing", "drowsy", "cannot_stay_awake")),
                         _all_of(("diabetes", "vomiting"), ("abdominal_pain", "high_blood_sugar"))),
                 "NHS: diabetic ketoacidosis (go to A&E)"),
 )

@@ -197,6 +197,10 @@ SYMPTOMS: tuple[Concept, ...] = (
        "gallstone", "gallstones"),
     _c("belly_swelling", "gastroenterology", "soon",
        "@ABDO ~3 swell|swelling|swollen|bigger|distended|blow|blowing|blown ~1 up?"),
+    # NHS 999: "severe injuries after a serious accident or assault".
+    _c("major_trauma", "emergency medicine", "urgent", "hit|knocked ~2 by|down ~1 a? car|bus|lorry|van|truck|motorbike",
+       "car|motorbike|road|motorway ~1 crash|accident|collision", "stab|stabbed", "shot", "run over",
+       "fell|fall ~3 from|off ~2 ladder|roof|height|window|balcony|scaffolding|horse"),
     _c("trauma", "emergency medicine", "urgent", "car crash", "crash", "accident", "fell|fall ~2 off|down|from",
        "hit by", "knocked down", "assault", "assaulted", "stabbed", "beaten up"),
     _c("rigid_belly", "gastroenterology", None, "@ABDO ~3 hard|rigid|rock",
@@ -223,7 +227,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "jump|jumping ~2 off", "jump|jumping ~2 in front",
        "@NOT ~1 go on", "pill|pills|tablet|tablets ~3 save|saved|stockpile", "take ~1 them all",
        "take|taken|took|swallow|swallowed ~1 all ~1 of? my|his|her|their|the ~1 tablets|pills",
-       "plan|planning ~4 end|kill|die", "wish ~2 dead", "no reason to live",
+       "plan|planning ~4 end|kill|die", "wish ~2 dead", "no reason ~3 live|living|alive",
        "take ~1 a load|lot ~1 of ~1 pill|tablet|pills|tablets",
        "take|taken|took|swallow|swallowed ~2 whole|entire ~1 packet|box|bottle|pack|strip",
        "take|taken|took|swallow|swallowed ~2 too many",
@@ -250,11 +254,15 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("diabetes", "endocrinology", None, "diabetic", "diabetes", "type 1|one ~1 diabetic?", "insulin"),
     _c("ketones", "endocrinology", None, "ketone", "ketones", "ketoacidosis", "dka", "pear drops",
        "breath ~3 fruity|sweet|pear|acetone|varnish"),
-    _c("drowsy", "neurology", None, "drowsy", "drowsiness", "sleepy", "@NOT ~2 stay|keep ~1 awake",
-       "keep|keeps ~1 fall|falling|drift|drifting ~1 asleep|off"),
+    _c("drowsy", "neurology", None, "drowsy", "drowsiness", "sleepy"),
+    # NICE NG143 (fever in under 5s), red: "does not wake or, if roused, does not stay awake"; NHS head injury: A&E.
+    _c("cannot_stay_awake", "emergency medicine", None, "@NOT ~2 stay|keep ~1 awake",
+       "keep|keeps ~1 fall|falling|drift|drifting|nod|nodding ~1 asleep|off", "hard|difficult ~1 to ~1 wake"),
     # Figures of speech that name an emergency ("that gave me a heart attack", "bleeding money"): they hide it.
     _c("figure_of_speech", "", None, "bleed|bleeding ~1 money|cash|dry", "give|gave|giving|given ~2 me ~1 a heart attack",
-       "be sick of", "be? sick and tired", "be? sick to death"),
+       "be sick of", "be? sick and tired", "be? sick to death",
+       "nearly|almost ~1 faint|fainted|died|collapsed ~1 when ~1 i|we ~1 saw|heard|read|got|opened",
+       "nearly|almost ~1 passed out ~1 when ~1 i|we ~1 saw|heard|read|got|opened"),
     # NICE NG97: memory complaints over months are not the sudden confusion (delirium) of the 999 list.
     _c("memory_problem", "neurology", "soon", "forget|forgetting|forgetful|forgot ~3 thing|things|names|words",
        "memory ~3 bad|poor|worse|going|problem|problems", "memory loss", "foggy", "brain fog"),
@@ -274,6 +282,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("swallowed_object", "emergency medicine", "urgent",  # NHS: a swallowed button battery or magnet, A&E now
        "swallow|swallowed|ate|eaten ~3 battery|batteries|magnet|magnets|coin|bleach|poison|detergent|capsule"),
     _c("head_injury", "emergency medicine", "self_care", "hit|bang|banged|bump|bumped|knock|knocked ~3 my|his|her ~1 head",
+       "bang|knock|bump|blow ~2 on|to ~1 the|my|his|her ~1 head",
        "head injury", "fall|fell ~3 on|onto ~1 my|his|her ~1 head"),
     _c("kidney_infection", "urology", "urgent", "kidney infection", "pyelonephritis"),
     _c("fracture", "orthopedics", "urgent", "broken|break|fracture|fractured", "@LIMB|wrist|ankle ~3 bent|deformed",
@@ -510,7 +519,8 @@ HIDES: dict[str, frozenset[str]] = {
     "vomiting_blood": frozenset({"bleeding"}),
     "dizziness": frozenset({"fainting"}),  # "I feel faint" has not fainted
     "blurred_vision": frozenset({"vision_loss"}),  # "my vision's gone blurry" has not gone
-    "figure_of_speech": frozenset({"heart_attack", "bleeding", "blood", "heavy_bleeding", "vomiting", "fatigue"}),
+    "figure_of_speech": frozenset({"heart_attack", "bleeding", "blood", "heavy_bleeding", "vomiting", "fatigue",
+                                   "fainting"}),
 }
 REQUESTS = frozenset({"refill", "appointment", "out_of_critical_med"})  # asked for now, whatever the history
 # Same-day alone, but "a bit breathless", "a mild burn" or "a slight reaction" can wait: mild lowers them a step.
