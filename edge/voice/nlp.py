@@ -74,7 +74,7 @@ def _unit(nlp, unit: str) -> list[dict]:
     if set(unit) == {"d"}:
         tokens = [{"SHAPE": unit}]
     elif unit.startswith("="):
-        tokens = [{"LOWER": {"IN": unit[1:].split("|")}}]
+        tokens = [{"LOWER": {"IN": [w.lstrip("=") for w in unit[1:].split("|")]}}]  # "=went|=gone": each exact
     else:
         words = [w for alt in unit.split("|") for w in (vocab.CLASSES[alt[1:]] if alt.startswith("@") else (alt,))]
         split = [_lemmas(nlp, w) for w in words]
@@ -137,8 +137,9 @@ def _build():
         "terminating_types": {"NEGATED_EXISTENCE": ["CLAUSE", "CONTRAST", "AND"], "HYPOTHETICAL": ["CONTRAST"],
                               "HISTORICAL": ["CONTRAST", "AND"], "HABITUAL": ["CONTRAST"],
                               "ACUTE": ["CONTRAST"]}})
-    cues = [ConTextRule(lit, cat, pattern=compile_pattern(nlp, lit), direction=direction, max_scope=scope)
-            for lit, cat, direction, scope in vocab.CONTEXT_CUES]
+    cues = [ConTextRule(lit, cat, pattern=compile_pattern(nlp, lit), direction=direction, max_scope=scope,
+                        allowed_types=set(only[0]) if only else None)
+            for lit, cat, direction, scope, *only in vocab.CONTEXT_CUES]
     # Clause words are PSEUDO cues with a one-word scope: medspaCy limits a cue's scope by another only when their
     # scopes overlap at an end, so a sentence-wide scope would never cut anything.
     cues += [ConTextRule(w, "CLAUSE", pattern=compile_pattern(nlp, w), direction="PSEUDO", max_scope=1)

@@ -84,6 +84,13 @@ _HEART_SIGNS = ("spreading_pain", "sweating", "shortness_of_breath", "cannot_bre
                 "fainting", "dizziness", "sudden", "worst_ever", "severe", "chest_pressure", "shock_signs",
                 "impending_doom", "not_stopping")  # AHA: a cold sweat, light-headedness, pallor, impending doom;
 # NHS: chest pain that does not go away, or feels like indigestion with sweating or spreading
+
+
+def _heart_signs(p: Present) -> tuple[str, ...]:
+    """The heart-attack signs for this utterance: with asthma, a tight chest is the asthma's."""
+    return tuple(s for s in _HEART_SIGNS if s != "chest_pressure" or not p.any("asthma", "wheezing"))
+
+
 _ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling", "throat_tight",
                   "dizziness", "shock_signs")  # NICE CKS: feeling faint or light-headed
 _BLEEDING_SHOCK = ("fainting", "dizziness", "shock_signs", "heavy_bleeding", "unresponsive")
@@ -101,8 +108,10 @@ def _with_any(first: tuple[str, ...], second: tuple[str, ...]) -> Callable[[Pres
 
 RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("cardiac_chest_pain", "Chest pain with heart-attack warning signs", EMERGENCY + _ASPIRIN,
-                _either(_any("heart_attack", "chest_pressure", "spreading_pain"),
-                        _all_of(("chest_pain",), _HEART_SIGNS),
+                # A tight chest that asthma explains needs a heart sign too (NHS asthma: chest tightness).
+                _either(_any("heart_attack", "spreading_pain"),
+                        lambda p: [] if p.any("asthma", "wheezing") else p.any("chest_pressure"),
+                        lambda p: _all_of(("chest_pain",), _heart_signs(p))(p),
                         _all_of(("arm_jaw_pain",), ("sweating", "nausea", "shortness_of_breath", "fainting")),
                         _all_of(("indigestion",), ("sweating", "shock_signs", "spreading_pain", "fainting"))),
                 "NHS: when to call 999 (heart attack); AHA heart attack warning signs (pain spreading to the arm, "
@@ -115,7 +124,8 @@ RULES: tuple[RedFlagRule, ...] = (
                 "Stroke Association / NHS FAST test; NHS Wales: sudden vision loss or one-sided numbness; BE-FAST "
                 "(Aroor et al., Stroke 2017): sudden loss of balance or of vision"),
     RedFlagRule("severe_breathing_difficulty", "Severe difficulty breathing", EMERGENCY,
-                _either(_any("cannot_breathe"), _all_of(("shortness_of_breath",), ("severe", "sudden", "worst_ever"))),
+                _either(_any("cannot_breathe"), _all_of(("shortness_of_breath",), ("severe", "sudden", "worst_ever")),
+                        _with_any(("wheezing", "shortness_of_breath", "chest_pressure", "asthma"), ("speech_struggle",))),
                 "NHS: when to call 999 (not able to get words out, choking or gasping)"),
     RedFlagRule("seizure", "Seizure (fit)", EMERGENCY + " Move things away that could hurt them; do not hold them "
                 "down; time the fit.", _any("seizure"), "NHS: when to call 999 (seizure)"),

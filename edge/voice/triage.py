@@ -136,7 +136,7 @@ def _meant(text: str, found: list[nlp.Mention]) -> list[nlp.Mention]:
 
 def _status(m: nlp.Mention, words: list[Word], cautious: bool) -> str:
     """The mention's status; `cautious` ignores any suppressing cue spoken in unsure words only."""
-    if m.concept in vocab.REQUESTS and m.status == "historical":
+    if m.concept in vocab.NOW_WHATEVER_HISTORY and m.status == "historical":
         return "affirmed"  # "I had a stroke years ago and need my clopidogrel": the request is now
     if not cautious or not words:
         return m.status
@@ -145,7 +145,7 @@ def _status(m: nlp.Mention, words: list[Word], cautious: bool) -> str:
         spans = m.cue_spans.get(cat, [])
         if spans and all(any(_is_low(w) for w in _words_in(words, s, e)) for s, e in spans):
             kept.discard(cat)
-    if m.concept in vocab.REQUESTS:
+    if m.concept in vocab.NOW_WHATEVER_HISTORY:
         kept.discard("HISTORICAL")
     return nlp.Mention(m.concept, m.text, m.start, m.end, m.sentence, kept).status
 

@@ -101,6 +101,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        # ribs", grunting.
        "only ~3 say|get|manage|speak ~4 word|words", "rib|ribs|tummy ~4 suck|sucking|sucked|pull|pulling ~1 in?",
        "grunt|grunting ~3 breath|breathe|breathing"),
+    # Hardly able to speak: with a tight chest or wheeze, the breathing is why (alone it may be a lost voice).
+    _c("speech_struggle", "pulmonology", None, "hardly|barely ~1 speak|talk|speaking|talking",
+       "hardly|barely ~1 get ~2 word|words"),
     _c("wheezing", "pulmonology", "soon", "wheeze", "wheezy", "wheezing"),
     _c("cough", "pulmonology", "self_care", "cough", "coughing", "chesty", "phlegm", persist=21),
     _c("palpitations", "cardiology", "soon", "palpitation", "palpitations",
@@ -201,7 +204,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("major_trauma", "emergency medicine", "urgent", "hit|knocked ~2 by|down ~1 a? car|bus|lorry|van|truck|motorbike",
        "car|motorbike|road|motorway ~1 crash|accident|collision", "stab|stabbed", "shot", "run over",
        "fell|fall ~3 from|off ~2 ladder|roof|height|window|balcony|scaffolding|horse"),
-    _c("trauma", "emergency medicine", "urgent", "car crash", "crash", "accident", "fell|fall ~2 off|down|from",
+    _c("trauma", "emergency medicine", "soon", "car crash", "crash", "accident", "fell|fall ~2 off|down|from",
        "hit by", "knocked down", "assault", "assaulted", "stabbed", "beaten up"),
     _c("rigid_belly", "gastroenterology", None, "@ABDO ~3 hard|rigid|rock",
        "@ABDO ~4 swollen|swelling|distended|bloated and ~1 hard|rigid|tight"),
@@ -259,7 +262,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("cannot_stay_awake", "emergency medicine", None, "@NOT ~2 stay|keep ~1 awake",
        "keep|keeps ~1 fall|falling|drift|drifting|nod|nodding ~1 asleep|off", "hard|difficult ~1 to ~1 wake"),
     # Figures of speech that name an emergency ("that gave me a heart attack", "bleeding money"): they hide it.
-    _c("figure_of_speech", "", None, "bleed|bleeding ~1 money|cash|dry", "give|gave|giving|given ~2 me ~1 a heart attack",
+    _c("figure_of_speech", "", None, "a|my|the? fit note|notes|test|check", "fit for work", "fit and well", "bleed|bleeding ~1 money|cash|dry", "give|gave|giving|given ~2 me ~1 a heart attack",
        "be sick of", "be? sick and tired", "be? sick to death",
        "nearly|almost ~1 faint|fainted|died|collapsed ~1 when ~1 i|we ~1 saw|heard|read|got|opened",
        "nearly|almost ~1 passed out ~1 when ~1 i|we ~1 saw|heard|read|got|opened"),
@@ -288,7 +291,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("fracture", "orthopedics", "urgent", "broken|break|fracture|fractured", "@LIMB|wrist|ankle ~3 bent|deformed",
        "@NOT ~2 put|bear|take ~2 weight"),  # NHS: a possible broken bone if you cannot put weight on it
     _c("burn", "dermatology", "urgent", "burn|burnt|burned|scald|scalded ~3 @LIMB|myself|skin|finger|wrist",
-       "blister|blistered|blistering"),
+       "hot|boiling|oil|kettle|iron|oven|steam ~4 blister|blistered|blistering",
+       "blister|blistered|blistering ~4 burn|burnt|scald|scalded"),  # a blister from new shoes is no burn
     _c("dental_swelling", "dentistry", "urgent", "tooth|teeth|toothache|gum|jaw ~4 swell|swelling|swollen|abscess",
        "dental abscess"),
     _c("toothache", "dentistry", "soon", "toothache", "tooth ~3 @PAIN"),
@@ -313,7 +317,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "twist|twisted|sprain|sprained ~2 ankle|knee|wrist", persist=7),
     _c("rash", "dermatology", "soon", "rash", "rashes", "hives", "patch", "patches", "eczema", "psoriasis",
        "scaly"),
-    _c("skin_minor", "dermatology", "self_care", "spot", "spots", "pimple", "acne", "dry ~2 skin",
+    _c("skin_minor", "dermatology", "self_care", "spot", "spots", "pimple", "acne", "dry ~2 skin", "blister",
+       "graze", "grazed", "scrape", "scraped",
        "skin ~3 dry|itchy", "itchy", "itch", "verruca", "wart", persist=14),
     _c("runny_nose", "ENT", "self_care", "runny nose", "nose ~3 run|running", "blocked nose", "stuffy",
        "sniffle", "sniffles", "sniffly", "sneeze", "sneezing", "congest", "congested", "congestion",
@@ -322,6 +327,16 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("tonsillitis", "ENT", "soon", "tonsil", "tonsils", "tonsillitis", "white spots", "strep"),
     _c("ear_pain", "ENT", "self_care", "earache", "ear ache", "ear ~3 @PAIN|pull|pulling", "pull|pulling ~2 ear",
        "ear ~3 blocked|block", persist=3),
+    _c("eye_pain", "ophthalmology", "soon", "eye|eyes ~3 painful|pain|agony|hurt|hurts|hurting|throb|throbbing",
+       "pain ~3 in ~1 my|his|her|the ~1 eye|eyes"),
+    _c("tinnitus", "ENT", "self_care", "tinnitus", "ear|ears ~3 ring|ringing|buzz|buzzing|whistling",
+       "ringing|buzzing ~3 in ~1 my? ear|ears", persist=14),
+    _c("bite", "emergency medicine", "urgent",  # NHS: an animal or human bite that breaks the skin, same day
+       "bit|bitten|bite ~3 by? ~1 a|the|my|our? dog|cat|animal|fox|rat|person", "dog|cat|animal ~1 bite|bit|bitten"),
+    _c("accidental_overdose", "emergency medicine", "urgent", "double ~1 dose|doses|dosed",
+       "take|took|taken|given|gave ~5 by ~1 mistake|accident", "take|took|taken ~3 two|extra ~1 doses|dose"),
+    _c("young_infant", "paediatrics", None, "dd|one|two|three|four|five|six|seven|eight|ten|twelve ~1 week|weeks|day|days old",
+       "newborn", "new born"),
     _c("eye_irritation", "ophthalmology", "self_care", "eye|eyes ~3 itchy|watery|red|gunky|sticky|sore|crusty",
        "conjunctivitis", "pink eye", persist=3),
     _c("blurred_vision", "ophthalmology", "urgent", "blurred|blurry ~1 vision", "vision ~2 blurred|blurry",
@@ -354,6 +369,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("hearing_loss", "ENT", "soon", "hearing ~3 worse|loss|go|going|gone|bad|poor|muffled", "deaf", "deafness",
        "@NOT ~2 hear ~1 properly|well|anything"),
     _c("periods", "gynaecology", "soon", "period|periods ~4 heavy|painful|irregular|late|missed|stopped",
+       "@NOT ~2 had ~1 a|her|my? period|periods",
        "missed ~1 my? period"),
     _c("appointment", "general practice", "soon", "smear test", "smear", "cervical screening", "review",
        "want|like|need ~2 to ~1 mention|discuss",
@@ -392,11 +408,13 @@ MODIFIERS: tuple[Concept, ...] = (
 # family-history cues; PAST_EVENT counts the same), FAMILY (someone else: not itself a reason to drop a red flag —
 # a carer may be reporting an emergency now), HABITUAL, ACUTE (now: outweighs HISTORICAL), PSEUDO (looks like a cue
 # but is not).
-Cue = tuple[str, str, str, int | None]
+Cue = tuple  # (literal, category, direction, max_scope[, the only concepts it modifies])
+# Named conditions, not symptoms: "worried about a heart attack" is a worry; "worried about a pain in my chest" is not.
+DIAGNOSES = frozenset({"heart_attack", "stroke", "sepsis", "seizure", "suicidal", "internal_bleeding"})
 NEG = "NEGATED_EXISTENCE"
 CONTEXT_CUES: tuple[Cue, ...] = (
     # Negation (NegEx-style, Chapman et al. 2001; scope about six words).
-    ("no|not|never|without|nothing|none|nor|neither|deny|denies|denied", NEG, "FORWARD", 6),
+    ("no|not|never|without|nothing|none|nor|neither|deny|denies|denied", NEG, "FORWARD", 8),
     ("free of", NEG, "FORWARD", 6), ("neither|nor|no|not ~1 my|his|her|your|their", NEG, "FORWARD", 6), ("no sign of",
     NEG, "FORWARD", 6), ("rule|ruled out", NEG, "BACKWARD", 5),
     ("not sure|certain", "PSEUDO", "FORWARD", None), ("not only|just", "PSEUDO", "FORWARD", None),
@@ -416,6 +434,8 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("risk|risks", "HYPOTHETICAL", "FORWARD", 6), ("prevent|avoid", "HYPOTHETICAL", "FORWARD", 6),
     ("worried|scared|afraid|frightened ~2 i ~1 might|could|may", "HYPOTHETICAL", "FORWARD", 8),
     ("worried|scared|afraid|frightened about|of ~1 getting|having", "HYPOTHETICAL", "FORWARD", 8),
+    ("worried|worry|concerned|scared|afraid|frightened ~1 about|of ~1 a|an|having|getting", "HYPOTHETICAL", "FORWARD", 6,
+     DIAGNOSES),
     ("read about", "HYPOTHETICAL", "FORWARD", 8), ("tell me about|what", "HYPOTHETICAL", "FORWARD", 10),
     ("how do|can|should i", "HYPOTHETICAL", "FORWARD", 10), ("when do|should i", "HYPOTHETICAL", "FORWARD", 10),
     ("is that|it|this ~1 an? emergency|serious", "HYPOTHETICAL", "BACKWARD", 12),
@@ -454,7 +474,6 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("long time|while|ages ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("a while|bit ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12), ("ages ago", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("=before .", "HISTORICAL", "BACKWARD", 12),
-    ("'s|has|have|had ~1 stopped", "HISTORICAL", "FORWARD", 2),  # "it's stopped bleeding now"
     ("when he|she|they|i ~2 smoked|drank|lived|worked|died|had|did|used", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("have|had about|around|maybe|like|a? two|three|four|five|several|few|couple|many|multiple", "HISTORICAL", "FORWARD",
      3),
@@ -479,7 +498,8 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("no problems|trouble|issues ~1 since", "HISTORICAL", "BACKWARD", 15),
     ("since then", "HISTORICAL", "BACKWARD", 15), ("recover|recovered|recovery", "HISTORICAL", "BACKWARD", 15),
     ("back to normal", "HISTORICAL", "BACKWARD", 15), ("stop|stopped now", "HISTORICAL", "BACKWARD", 15),
-    ("'s|has|have ~1 stopped", "HISTORICAL", "BACKWARD", 15),
+    # Both ways: "the bleeding has completely stopped", "it's stopped bleeding now".
+    ("'s|has|have|had ~1 stopped", "HISTORICAL", "BIDIRECTIONAL", 8),
     ("=stopped", "HISTORICAL", "BACKWARD", 8), ("@NOT ~1 stopped", "PSEUDO", "BACKWARD", None), ("it passed",
     "HISTORICAL", "BACKWARD", 15),
     ("was treated", "HISTORICAL", "BACKWARD", 15), ("x-ray|xray|scan|tests|test ~2 normal|fine|clear",
@@ -519,10 +539,12 @@ HIDES: dict[str, frozenset[str]] = {
     "vomiting_blood": frozenset({"bleeding"}),
     "dizziness": frozenset({"fainting"}),  # "I feel faint" has not fainted
     "blurred_vision": frozenset({"vision_loss"}),  # "my vision's gone blurry" has not gone
-    "figure_of_speech": frozenset({"heart_attack", "bleeding", "blood", "heavy_bleeding", "vomiting", "fatigue",
+    "figure_of_speech": frozenset({"seizure", "heart_attack", "bleeding", "blood", "heavy_bleeding", "vomiting", "fatigue",
                                    "fainting"}),
 }
 REQUESTS = frozenset({"refill", "appointment", "out_of_critical_med"})  # asked for now, whatever the history
+# Now whatever the history: a request, and a wound still open ("a deep cut, it's stopped bleeding").
+NOW_WHATEVER_HISTORY = REQUESTS | {"deep_cut"}
 # Same-day alone, but "a bit breathless", "a mild burn" or "a slight reaction" can wait: mild lowers them a step.
 PAINS = frozenset({"abdominal_pain", "back_pain", "headache", "joint_pain", "toothache", "ear_pain", "chest_pain",
                    "arm_jaw_pain", "sore_throat", "flank_pain", "testicular_pain", "periods"})  # severity words move these
@@ -533,6 +555,9 @@ SAME_DAY_COMBOS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"palpitations"}), frozenset({"dizziness", "fainting", "chest_pain", "shortness_of_breath"})),
     (frozenset({"fever"}), frozenset({"flank_pain"})),
     (frozenset({"head_injury"}), frozenset({"headache", "vomiting", "dizziness", "drowsy", "fainting", "nausea"})),
+    (frozenset({"young_infant"}), frozenset({"fever"})),  # NICE NG143: under 3 months with 38 °C or more is red
+    (frozenset({"eye_pain"}), frozenset({"photophobia", "blurred_vision"})),  # NHS: a painful red eye, same day
+    (frozenset({"photophobia"}), frozenset({"eye_irritation"})),
 )
 MILD_LOWERS = frozenset({"shortness_of_breath", "burn", "allergic_reaction"})
 MEASURED = frozenset({"high_blood_pressure", "high_blood_sugar"})  # "a bit high" is still worth a check
