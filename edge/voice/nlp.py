@@ -17,7 +17,7 @@ SPAN_GROUP = "triage"
 GAP_BLOCK = ("not", "no", "never", "nor", "neither", "but", "and", "or", "because", "if", "although", "however")
 # Which clause words end a cue's reach: negation stops at any new clause ("no fever and I have a cough"), a
 # condition or a past-time cue only at a contrast ("if I get chest pain, should I…" keeps "I" in scope).
-CLAUSE = ("so", "because", "which", "who", "i", "my", "she", "he", "it", "then", "just", "only", "now")
+CLAUSE = ("so", "because", "which", "who", "i", "my", "she", "he", "it", "then", "just", "only", "now", "there")
 CONTRAST = ("but", "however", "although", "though", "except", "apart", "yet")
 SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "HABITUAL", "PAST_EVENT")
 _HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")

@@ -111,7 +111,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("fainting", "cardiology", "urgent", "faint", "fainted", "fainting", "pass out", "passed out", "black out",
        "blacked out", "collapse", "collapsed", "keel over", "keeled over", "lose|lost consciousness", "nearly faint",
        "went|go down like a sack"),
-    _c("unresponsive", "emergency medicine", None, "@NOT ~2 wake|waking", "@NOT ~2 come round|around",
+    _c("unresponsive", "emergency medicine", None, "@NOT ~3 wake|waking|rouse", "unable to wake|rouse", "@NOT ~2 come round|around",
        "@NOT ~2 come to", "@NOT ~2 =came to", "@NOT ~2 bring|get ~2 round|around",
        "@NOT ~1 respond|responding|responsive", "unresponsive",
        "@NOT ~2 answer|answering|react|reacting ~1 me?", "unconscious", "out cold", "@NOT =breathing"),
@@ -235,7 +235,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "take|taken|took|swallow|swallowed ~2 whole|entire ~1 packet|box|bottle|pack|strip",
        "take|taken|took|swallow|swallowed ~2 too many",
        "@NOT ~2 see ~2 point ~2 living|live|life|alive|on", "no point ~2 living|life|alive|going on",
-       "point of living", "=wish ~2 @NOT ~1 wake up", "cut|cutting|slit|slashed ~1 my|his|her wrist|wrists",
+       "point of living", "@NOT ~3 keep ~1 myself ~1 safe", "=wish ~2 @NOT ~1 wake up", "cut|cutting|slit|slashed ~1 my|his|her wrist|wrists",
        "cutting myself"),
     # Sepsis (UK Sepsis Trust "SEPSIS" signs; NHS "Sepsis": call 999 with an infection and any of them).
     _c("sepsis", "emergency medicine", None, "sepsis", "septic", "septicaemia", "septicemia", "blood poisoning"),
@@ -279,7 +279,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("swollen_legs", "cardiology", "soon", "leg|legs|ankle|ankles|foot|feet ~3 swell|swollen|puffy",
        "swollen ~1 leg|legs|ankle|ankles|feet"),
     _c("reduced_fetal_movement", "obstetrics", "urgent", "baby ~3 @NOT ~1 move|moved|moving|kick|kicked",
-       "baby ~3 move|moved|moving ~2 less"),
+       "baby ~3 move|moved|moving ~2 =less"),
     _c("eye_injury", "ophthalmology", "urgent", "bleach|chemical|chemicals|acid|splash|splashed ~4 eye|eyes",
        "scratch|scratched|poke|poked|hit|cut ~3 eye|eyeball", "eye|eyeball ~3 scratch|scratched|poked"),
     _c("swallowed_object", "emergency medicine", "urgent",  # NHS: a swallowed button battery or magnet, A&E now
@@ -399,7 +399,7 @@ MODIFIERS: tuple[Concept, ...] = (
        "niggle", "niggling", "on and off"),
     _c("worsening", "", None, "get|getting|got ~1 =worse", "=worse and =worse", "spreading",
        "more ~1 frequent|often|regular", "keep|keeps ~1 getting|coming", "every day",
-       "most|every ~1 night|nights|day|days|morning|mornings"),  # a recurring complaint is worth seeing a GP about
+       "=most ~1 night|nights|day|days|morning|mornings", "every ~1 night|nights|morning|mornings"),  # a recurring complaint is worth seeing a GP about
 )
 
 # ConText cues in a patient's own words, as (literal, category, direction, max_scope). medspaCy's bundled rules are
@@ -414,11 +414,12 @@ DIAGNOSES = frozenset({"heart_attack", "stroke", "sepsis", "seizure", "suicidal"
 NEG = "NEGATED_EXISTENCE"
 CONTEXT_CUES: tuple[Cue, ...] = (
     # Negation (NegEx-style, Chapman et al. 2001; scope about six words).
-    ("no|not|never|without|nothing|none|nor|neither|deny|denies|denied", NEG, "FORWARD", 8),
+    ("no|not|never|without|nothing|none|nor|neither|deny|denies|denied", NEG, "FORWARD", 12),
     ("free of", NEG, "FORWARD", 6), ("neither|nor|no|not ~1 my|his|her|your|their", NEG, "FORWARD", 6), ("no sign of",
     NEG, "FORWARD", 6), ("rule|ruled out", NEG, "BACKWARD", 5),
     ("not sure|certain", "PSEUDO", "FORWARD", None), ("not only|just", "PSEUDO", "FORWARD", None),
-    ("no doubt", "PSEUDO", "FORWARD", None), ("not that bad", "PSEUDO", "FORWARD", None),
+    ("no doubt", "PSEUDO", "FORWARD", None), ("not ~1 feel|feeling ~1 right|well|good|great|myself", "PSEUDO", "FORWARD", None),
+    ("not know", "PSEUDO", "FORWARD", None), ("never ~2 been|felt|had ~2 this|so|that", "PSEUDO", "FORWARD", None), ("not that bad", "PSEUDO", "FORWARD", None),
     # "won't stop", "not stopping": not a negation, and said of something happening now.
     ("not ~1 stop|stopping", "ACUTE", "BIDIRECTIONAL", None),
     ("for|over ~1 a|one|two|three|four|five|ten|fifteen|twenty|thirty|forty|few|couple|dd ~1 of? minute|minutes|hour|hours",

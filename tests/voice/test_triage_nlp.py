@@ -181,3 +181,51 @@ def test_safety_nets_and_their_limits(text, flagged):
 def test_hay_fever_is_no_fever_and_a_request_keeps_its_level():
     assert "fever" not in triage("My eyes are itchy, it's hay fever season.").symptoms
     assert triage("I had a stroke three years ago and I need my clopidogrel repeated.").urgency == "soon"
+
+
+def test_exact_alternatives_are_each_exact():
+    """"=went|=gone" means either exact word (it once compared "=gone" with the text, so never matched)."""
+    from edge.voice.nlp import compile_pattern, pipeline
+
+    (unit,) = compile_pattern(pipeline(), "=wee|=pee")
+    assert unit == {"LOWER": {"IN": ["wee", "pee"]}}
+    assert "no_urine" in triage("I can't pee at all.").symptoms
+
+
+@pytest.mark.parametrize("text, absent", [
+    # The lookup lemma table merges words: "number" → numb, "wound" → wind, "going" → go (as in "gone").
+    ("What number do I ring if someone collapses in the street?", "numbness"),
+    ("My wound is healing well.", "indigestion"),
+    ("My joints ache every morning and it's been going on for months.", None),
+])
+def test_lemma_collisions_do_not_change_the_meaning(text, absent):
+    result = triage(text)
+    if absent:
+        assert absent not in result.symptoms + result.negated + result.not_current
+    else:
+        assert result.symptoms == ["joint_pain"] and result.urgency == "soon"
+
+
+def test_a_hyphenated_word_is_two_words_in_text_and_patterns():
+    # "vice-like" would otherwise put punctuation in the gap between "vice" and "chest".
+    assert [f.id for f in triage("It's a vice-like pain across my chest.").red_flags] == ["cardiac_chest_pain"]
+    assert "dizziness" in triage("I feel light-headed.").symptoms
+
+
+@pytest.mark.parametrize("text, flagged", [
+    # A named condition worried about is a worry; a symptom worried about is a symptom.
+    ("Should I be worried about a heart attack at my age?", False),
+    ("I'm worried about this crushing pain in my chest and I'm sweating.", True),
+    # Asthma explains a tight chest; a heart sign with it still counts.
+    ("My chest is a bit tight with my asthma, the inhaler helps.", False),
+    ("My chest is tight with my asthma and the pain is going down my left arm.", True),
+    # A memory complaint over months is not sudden confusion; sudden confusion is.
+    ("I keep forgetting things and getting muddled with my bills.", False),
+    ("He keeps forgetting things and today he's suddenly confused and doesn't know me.", True),
+    # Figures of speech.
+    ("I just need a fit note for work.", False),
+    ("I'm sick and tired of my back.", False),
+    ("I keep being sick and it's got blood in it.", True),
+])
+def test_context_safety_nets(text, flagged):
+    assert bool(triage(text).red_flags) == flagged
