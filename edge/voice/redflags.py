@@ -165,11 +165,14 @@ RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("acute_abdomen", "Sudden, severe abdominal pain",
                 EMERGENCY + " Do not eat or drink until you have been seen.",
                 _either(_all_of(("abdominal_pain",), ("severe", "sudden", "worst_ever", "rigid_abdomen")),
-                        _all_of(("rigid_belly",), ("severe", "sudden", "worst_ever")),
+                        _all_of(("rigid_belly",), ("severe", "sudden", "worst_ever", "vomiting", "fainting", "fever",
+                                                   "shock_signs")),  # a hard belly with sickness or fever
                         _all_of(("belly_swelling",), ("severe", "worst_ever"))),
                 "NHS: stomach ache (sudden, severe pain: call 999)"),
     RedFlagRule("anaphylaxis", "Possible anaphylaxis", EMERGENCY + " Use an adrenaline auto-injector if you have one.",
-                _either(_any("airway_swelling"),
+                # A swollen throat with tonsillitis or glands over days, breathing and swallowing well, is an infection.
+                _either(lambda p: [] if p.any("tonsillitis", "sore_throat", "swollen_glands") and not p.any(
+                            *_ALLERGY_SIGNS, "allergen", "allergic_reaction") else p.any("airway_swelling"),
                         _all_of(("allergic_reaction",), _ALLERGY_SIGNS), _all_of(("allergen",), _ALLERGY_SIGNS),
                         _all_of(("face_swelling",), ("cannot_breathe", "shortness_of_breath", "wheezing"))),
                 "NHS: when to call 999 (sudden swelling of lips, mouth, throat or tongue); NICE CKS anaphylaxis"),

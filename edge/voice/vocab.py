@@ -24,7 +24,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "ABDO": ("stomach", "tummy", "belly", "abdomen", "abdominal", "gut", "bowel", "navel", "groin"),
     "HEAD": ("head", "skull", "forehead", "temple"),
     "LIMB": ("arm", "arms", "leg", "legs", "hand", "hands", "foot", "side", "shoulder"),
-    "FACE": ("face", "mouth", "smile", "lip", "lips", "cheek", "eyelid"),
+    "FACE": ("face", "mouth", "smile", "lip", "lips", "cheek"),  # not "eyelid": a droopy eyelid over months is no FAST
     "WEAK": ("weak", "weakness", "dead", "limp", "floppy", "flop", "paralysed", "paralyzed", "useless",
              "drag", "droop", "drooping"),
     "DROOP": ("droop", "droopy", "drooping", "drop", "dropped", "fall", "fallen", "sag", "sagging", "lopsided",
@@ -74,10 +74,10 @@ SYMPTOMS: tuple[Concept, ...] = (
        "clutch|clutching|clutched|grab|grabbing|grabbed|hold|holding|held|rub|rubbing|clasp|clasping ~1 at? ~1 "
        "my|his|her|their ~1 @CHEST"),
     _c("chest_pressure", "cardiology", None, "@PRESS ~4 @CHEST", "@CHEST ~6 @PRESS", "elephant ~5 @CHEST",
-       "sit|sitting|stand|standing|sat|stood ~2 on ~1 my? @CHEST"),
+       "sit|sitting|stand|standing|sat|stood|kneel|kneeling|knelt|lie|lying|lean|leaning ~2 on ~1 my? @CHEST"),
     _c("heart_attack", "cardiology", None, "heart attack", "cardiac arrest", "coronary", "myocardial infarction"),
     _c("spreading_pain", "cardiology", None, "spread|radiate|shoot|travel ~3 arm|jaw|neck|shoulder",
-       "go|move|run|shoot ~2 down|up|into|through|to ~3 arm|arms|jaw|neck|shoulder|shoulders|back",
+       "go|move|run|shoot ~2 down|up|into|through|to ~3 arm|arms|jaw|neck|shoulder|shoulders|back|teeth|throat",
        "radiate|radiating ~3 back", "@PAIN ~4 arm|jaw ~2 too", "@PAIN ~4 arm|jaw as well"),
     _c("arm_jaw_pain", "cardiology", "soon", "jaw ~4 @PAIN", "left ~1 arm ~3 @PAIN", "@PAIN ~3 left ~1 arm|jaw",
        "@PAIN ~3 jaw"),
@@ -180,6 +180,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "throwing up", "be sick", "been sick", "being sick", "puke", "puking", "my|his|her|the ~1 sick|vomit|puke"),
     _c("nausea", "gastroenterology", "self_care", "nausea", "nauseous", "queasy", "feel|feeling|felt ~2 sick"),
     _c("black_stool", "gastroenterology", None, "@STOOL ~4 black|tar|tarry|sticky", "black ~2 @STOOL",
+       "black|dark ,? tarry|sticky|runny ~1 @STOOL",
        "@STOOL ~4 dark red", "melaena"),
     _c("rectal_bleeding", "gastroenterology", "urgent", "blood ~4 @STOOL", "@STOOL ~3 @BLOOD",
        "bleed|bleeding ~2 from ~2 bottom|bum", "bleed|bleeding ~3 back passage",
@@ -193,7 +194,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "feel|feeling cold", "go|going|gone|went|turn|turning ~1 pale|grey|white"),
     _c("confusion", "emergency medicine", None, "confused", "confusion", "muddled", "disorientated", "disoriented",
        "delirious", "delirium", "talk|talking ~1 nonsense|rubbish|gibberish", "@NOT ~2 make|making ~1 sense",
-       "@NOT ~2 know ~1 where|who ~2 be", "@NOT ~2 recognise|recognize|recognising", "seeing things", "@NOT with it",
+       "@NOT ~2 know ~1 where|who ~2 be", "@NOT ~2 know ~1 what ~2 go|happen|happening|day|year", "@NOT ~2 recognise|recognize|recognising", "seeing things", "@NOT with it",
        "hallucinate", "hallucinating", "@NOT ~1 think straight", "ask|asking ~3 what day"),
     _c("abdominal_pain", "gastroenterology", "soon", "@ABDO ~4 @PAIN", "@PAIN ~8 @ABDO", "stomach ache",
        "stomachache", "tummy ache", "bellyache", "appendicitis", "appendix ~2 burst", "burst appendix",
@@ -262,7 +263,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("cannot_stay_awake", "emergency medicine", None, "@NOT ~2 stay|keep ~1 awake",
        "keep|keeps ~1 fall|falling|drift|drifting|nod|nodding ~1 asleep|off", "hard|difficult ~1 to ~1 wake"),
     # Figures of speech that name an emergency ("that gave me a heart attack", "bleeding money"): they hide it.
-    _c("figure_of_speech", "", None, "a|my|the? fit note|notes|test|check", "fit for work", "fit and well", "bleed|bleeding ~1 money|cash|dry", "give|gave|giving|given ~2 me ~1 a heart attack",
+    _c("figure_of_speech", "", None, "stroke of ~1 luck|genius", "choke|choking|choked back ~1 tears|sobs",
+       "be? confused|confusing ~1 about|by ~3 when|what|how|which|tablets|medication|pills|letter|form|instructions", "a|my|the? fit note|notes|test|check", "fit for work", "fit and well", "bleed|bleeding ~1 money|cash|dry", "give|gave|giving|given ~2 me ~1 a heart attack",
        "be sick of", "be? sick and tired", "be? sick to death",
        "nearly|almost ~1 faint|fainted|died|collapsed ~1 when ~1 i|we ~1 saw|heard|read|got|opened",
        "nearly|almost ~1 passed out ~1 when ~1 i|we ~1 saw|heard|read|got|opened"),
@@ -321,10 +323,16 @@ SYMPTOMS: tuple[Concept, ...] = (
        "graze", "grazed", "scrape", "scraped",
        "skin ~3 dry|itchy", "itchy", "itch", "verruca", "wart", persist=14),
     _c("runny_nose", "ENT", "self_care", "runny nose", "nose ~3 run|running", "blocked nose", "stuffy",
+       "@NOT ~1 breathe ~1 through ~2 nose|nostril|nostrils",
        "sniffle", "sniffles", "sniffly", "sneeze", "sneezing", "congest", "congested", "congestion",
        "a|the|this|my|stinking|bad|heavy ~1 =cold", "flu", "hay fever", persist=14),
     _c("sore_throat", "ENT", "self_care", "throat ~3 @SORE", "sore throat", "@SORE ~1 to swallow", persist=7),
     _c("tonsillitis", "ENT", "soon", "tonsil", "tonsils", "tonsillitis", "white spots", "strep"),
+    _c("swollen_glands", "ENT", "self_care", "gland|glands ~3 up|swollen|swell|swelling|big|lumpy", persist=14),
+    _c("eyelid_droop", "ophthalmology", "soon", "eyelid|eyelids ~3 droop|droopy|drooping|drop|dropped"),
+    # "choking on my food when I swallow" over weeks is a swallowing problem, not choking now.
+    _c("dysphagia", "gastroenterology", "soon", "choke|choking ~4 when ~2 swallow|eat|eating|drink|drinking",
+       "food ~3 stick|sticking|stuck", "trouble|difficulty|problems ~2 swallowing"),
     _c("ear_pain", "ENT", "self_care", "earache", "ear ache", "ear ~3 @PAIN|pull|pulling", "pull|pulling ~2 ear",
        "ear ~3 blocked|block", persist=3),
     _c("eye_pain", "ophthalmology", "soon", "eye|eyes ~3 painful|pain|agony|hurt|hurts|hurting|throb|throbbing",
@@ -534,13 +542,15 @@ CONTEXT_CUES: tuple[Cue, ...] = (
 
 # A mention inside a longer one of these concepts is not itself meant ("hay fever" is no fever).
 HIDES: dict[str, frozenset[str]] = {
-    "runny_nose": frozenset({"fever"}),
+    "runny_nose": frozenset({"fever", "cannot_breathe"}),  # "can't breathe through my nose"
+    "eyelid_droop": frozenset({"facial_droop"}),
+    "dysphagia": frozenset({"cannot_breathe"}),
     "indigestion": frozenset({"chest_pain", "burn"}),
     "heavy_bleeding": frozenset({"bleeding"}),
     "vomiting_blood": frozenset({"bleeding"}),
     "dizziness": frozenset({"fainting"}),  # "I feel faint" has not fainted
     "blurred_vision": frozenset({"vision_loss"}),  # "my vision's gone blurry" has not gone
-    "figure_of_speech": frozenset({"seizure", "heart_attack", "bleeding", "blood", "heavy_bleeding", "vomiting", "fatigue",
+    "figure_of_speech": frozenset({"seizure", "heart_attack", "stroke", "cannot_breathe", "confusion", "bleeding", "blood", "heavy_bleeding", "vomiting", "fatigue",
                                    "fainting"}),
 }
 REQUESTS = frozenset({"refill", "appointment", "out_of_critical_med"})  # asked for now, whatever the history
