@@ -118,8 +118,9 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("dizziness", "neurology", "soon", "feel|felt|feeling|go|went ~2 faint|faintish", "dizzy", "dizziness",
         "light headed", "lightheaded", "light|lite ~1 head",
        "woozy", "giddy", "room ~2 spin|spinning", "vertigo", "unsteady"),
-    _c("fever", "general practice", "soon", "fever", "fevers", "feverish", "temperature", "high temp",
-       "burn|burning up", "burning hot", "shiver", "shivering", "chill", "chills", "hot and cold", "rigor"),
+    _c("fever", "general practice", "self_care", "fever", "fevers", "feverish", "temperature", "high temp",
+       "burn|burning up", "burning hot", "shiver", "shivering", "chill", "chills", "hot and cold", "rigor", persist=3),  # NHS: a fever over 3 days (adults), see a GP
+    _c("high_fever", "general practice", "soon", "high|raging ~1 temperature|temp|fever", "burn|burning up"),
     _c("headache", "neurology", "self_care", "headache", "headaches", "head ache", "migraine", "migraines",
        "@HEAD ~3 @PAIN|pound|pounding|bang|banging|split|splitting|explode|exploded|hurt|throb",
        "@PAIN ~3 @HEAD", "hit ~6 @HEAD", persist=7),
@@ -182,9 +183,10 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("black_stool", "gastroenterology", None, "@STOOL ~4 black|tar|tarry|sticky", "black ~2 @STOOL",
        "black|dark ,? tarry|sticky|runny ~1 @STOOL",
        "@STOOL ~4 dark red", "melaena"),
-    _c("rectal_bleeding", "gastroenterology", "urgent", "blood ~4 @STOOL", "@STOOL ~3 @BLOOD",
+    # NHS "Bleeding from the bottom": see a GP; A&E only for black or dark red poo, or heavy bleeding (redflags.py).
+    _c("rectal_bleeding", "gastroenterology", "soon", "blood ~4 @STOOL", "@STOOL ~3 @BLOOD",
        "bleed|bleeding ~2 from ~2 bottom|bum", "bleed|bleeding ~3 back passage",
-       "@BLOOD ~4 back passage", "@BLOOD ~3 from ~2 bottom|bum|rectum", "piles ~3 bleed|bleeding"),
+       "@BLOOD ~4 back passage", "@BLOOD ~3 from ~2 bottom|bum|rectum", "piles|haemorrhoids|hemorrhoids ~3 bleed|bleeding"),
     _c("internal_bleeding", "emergency medicine", None, "internal bleeding", "bleed ~2 brain|bowel|stomach",
        "stomach|bowel|brain bleed", "bleeding inside", "massive|huge|big ~1 bruise|bruises ~2 appear|appearing"),
     _c("haematuria", "urology", "urgent", "blood ~4 @URINE", "@URINE ~3 @BLOOD", "@URINE ~3 pink|red|brown",
@@ -240,8 +242,15 @@ SYMPTOMS: tuple[Concept, ...] = (
        "cutting myself"),
     # Sepsis (UK Sepsis Trust "SEPSIS" signs; NHS "Sepsis": call 999 with an infection and any of them).
     _c("sepsis", "emergency medicine", None, "sepsis", "septic", "septicaemia", "septicemia", "blood poisoning"),
-    _c("infection", "general practice", None, "infection", "infections", "infected", "abscess", "cellulitis",
-       "pneumonia"),
+    _c("infection", "general practice", "self_care", "infection", "infections", "infected", "abscess", "cellulitis",
+       "pneumonia", persist=7),
+    _c("pus", "general practice", "soon", "pus", "ooze", "oozing", "weeping pus"),
+    # NHS cellulitis / Lyme disease: redness that spreads, a red line or a spreading ring, same day.
+    _c("spreading_redness", "dermatology", "urgent", "redness|red|ring|rash ~3 spread|spreading|spreads|bigger",
+       "spread|spreading ~2 red|redness|ring|rash",
+       "red ~1 line|lines|streak|streaks", "bullseye|bull's eye ~1 rash?"),
+    _c("foreign_body", "emergency medicine", "urgent", "stuck ~3 in ~1 my|his|her|the ~1 ear|nose|eye",
+       "ear|nose ~4 stuck", "put|pushed|push|stuck ~3 in|up ~1 my|his|her ~1 ear|nose"),
     _c("skin_mottled", "emergency medicine", None, "mottle|mottled|mottling", "blotchy",
        "skin ~4 blue|grey|gray|purple|mottled|blotchy|discoloured|discolored", "blue|grey|mottled ~2 skin"),
     _c("rigors", "general practice", "urgent", "shake|shaking|shiver|shivering ~2 uncontrollably|violently|badly",
@@ -272,6 +281,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("memory_problem", "neurology", "soon", "forget|forgetting|forgetful|forgot ~3 thing|things|names|words",
        "memory ~3 bad|poor|worse|going|problem|problems", "memory loss", "foggy", "brain fog"),
     _c("deep_cut", "emergency medicine", "urgent", "deep|gaping ~2 cut|wound|gash", "cut|wound|gash ~6 deep|gaping",
+       "stood|stepped|trod|stand|step ~3 on ~2 nail|glass|needle", "rusty", "puncture", "punctured",
        "need|needs ~1 stitches"),  # NHS: a deep or gaping cut needs an urgent treatment centre
     _c("testicular_pain", "urology", "urgent", "testicle|testicles|testis|ball|balls|scrotum ~3 @PAIN|swollen|swelling",
        "@PAIN ~3 testicle|testicles|scrotum"),  # NHS: sudden testicle pain, A&E the same day
@@ -360,6 +370,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("fatigue", "general practice", "self_care", "tired", "tiredness", "fatigue", "fatigued", "exhausted",
        "exhaustion", "no energy", "run down", "worn out", "lethargic", persist=14),
     _c("insomnia", "psychiatry", "soon", "insomnia", "@NOT ~1 sleep", "@NOT ~2 get to sleep",
+       "keep|keeps|keeping ~2 me ~1 up|awake",
        "lie|lying ~1 awake", "trouble sleeping"),
     _c("anxiety", "psychiatry", "soon", "anxious", "anxiety", "panic", "panicky", "panic attack",
        "worried all the time", "on edge", "nervous wreck"),
@@ -371,8 +382,17 @@ SYMPTOMS: tuple[Concept, ...] = (
        "renew|renewed|renewing|renewal", "run|running|ran ~1 low", "more of my", "nearly gone|finished",
        "order ~2 usual", "script"),
     _c("out_of_critical_med", "general practice", "urgent", "run|ran ~1 out ~3 @CRITICAL_MED",
+       "stop|stopped|stopping ~3 my|his|her ~1 @CRITICAL_MED",
        "none left ~3 @CRITICAL_MED", "@CRITICAL_MED ~5 none left", "@CRITICAL_MED ~5 run|ran out"),
     _c("lump", "general practice", "soon", "lump", "lumps", "lumpy"),
+    _c("pregnant", "obstetrics", None, "pregnant", "pregnancy", "expecting ~1 a baby"),
+    _c("bedwetting", "paediatrics", "soon", "wet|wetting ~1 the? bed", "bedwetting", "bed wetting"),
+    _c("genital", "sexual health", "soon", "discharge", "down below ~3 itch|itchy|itching|sore|burn|burning",
+       "itch|itchy|itching|sore ~2 down below", "vaginal", "penile", "@PAIN ~3 during|after ~1 sex",
+       "erection|erections", "thrush"),
+    _c("menopause", "gynaecology", "soon", "hot flush|flushes|flashes", "night sweats", "menopause", "menopausal"),
+    _c("lifestyle_help", "general practice", "soon", "drink|drinking ~2 too much", "alcohol problem",
+       "stop|quit|quitting ~1 smoking|drinking|vaping", "give up ~1 smoking|drinking", "addiction", "addicted"),
     _c("asthma", "pulmonology", "soon", "asthma", "asthmatic", "blue inhaler|reliever ~4 more"),
     _c("hearing_loss", "ENT", "soon", "hearing ~3 worse|loss|go|going|gone|bad|poor|muffled", "deaf", "deafness",
        "@NOT ~2 hear ~1 properly|well|anything"),
@@ -382,7 +402,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("appointment", "general practice", "soon", "smear test", "smear", "cervical screening", "review",
        "want|like|need ~2 to ~1 mention|discuss",
        "follow up", "follow-up", "screen", "screened", "screening", "due ~1 a|my ~2 scan|test|review|check",
-       "tablets|medication|meds|pills ~3 check|checked|review", "check|checkup ~1 on ~1 my ~2 tablets|medication"),
+       "tablets|medication|meds|pills ~3 check|checked|review",
+       "tablets|medication|meds|pills|antidepressant|antidepressants ~3 @NOT ~1 work|working|help|helping", "check|checkup ~1 on ~1 my ~2 tablets|medication"),
 )
 
 # Modifiers: what makes a complaint more or less urgent. They are matched like symptoms, so ConText can negate
@@ -406,8 +427,11 @@ MODIFIERS: tuple[Concept, ...] = (
        "tiny|little|small ~1 bit|amount|drop|spot", "a tiny",
        "niggle", "niggling", "on and off"),
     _c("worsening", "", None, "get|getting|got ~1 =worse", "=worse and =worse", "spreading",
-       "more ~1 frequent|often|regular", "keep|keeps ~1 getting|coming", "every day",
-       "=most ~1 night|nights|day|days|morning|mornings", "every ~1 night|nights|morning|mornings"),  # a recurring complaint is worth seeing a GP about
+       "more ~1 frequent|often|regular", "keep|keeps ~1 getting|coming", "every day", "over and over",
+       "again and again", "recurrent", "recurring", "coming back", "nothing ~1 help|helps|helping|works",
+       # Recurring, or a treatment failing: worth seeing a GP.
+       "@NOT ~2 work|working|help|helping|touch|touching",
+       "=most ~1 night|nights|day|days|morning|mornings", "every ~1 night|nights|morning|mornings"),
 )
 
 # ConText cues in a patient's own words, as (literal, category, direction, max_scope). medspaCy's bundled rules are
@@ -566,7 +590,10 @@ SAME_DAY_COMBOS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"palpitations"}), frozenset({"dizziness", "fainting", "chest_pain", "shortness_of_breath"})),
     (frozenset({"fever"}), frozenset({"flank_pain"})),
     (frozenset({"head_injury"}), frozenset({"headache", "vomiting", "dizziness", "drowsy", "fainting", "nausea"})),
-    (frozenset({"young_infant"}), frozenset({"fever"})),  # NICE NG143: under 3 months with 38 °C or more is red
+    (frozenset({"young_infant"}), frozenset({"fever"})),
+    # NHS: in pregnancy a urine infection, fever, tummy pain or bleeding needs the GP or maternity unit today.
+    (frozenset({"pregnant"}), frozenset({"fever", "urinary_burning", "abdominal_pain", "bleeding", "blood"})),
+    (frozenset({"vomiting"}), frozenset({"dizziness", "fainting", "no_urine", "poor_intake"})),  # dehydration  # NICE NG143: under 3 months with 38 °C or more is red
     (frozenset({"eye_pain"}), frozenset({"photophobia", "blurred_vision"})),  # NHS: a painful red eye, same day
     (frozenset({"photophobia"}), frozenset({"eye_irritation"})),
 )
