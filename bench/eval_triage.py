@@ -33,6 +33,13 @@ def load_cases(path: Path = CASES) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def new_holdout(dev: list[dict]) -> list[dict]:
+    """The new hold-out without any utterance that is word for word on the dev side (one coincided with a dev case:
+    the rules were tuned on it, so it cannot count as held out). The file itself is never edited."""
+    seen = {c["text"] for c in dev}
+    return [c for c in load_cases(NEW_HOLDOUT) if c["text"] not in seen]
+
+
 def score(cases: list[dict], predict=triage) -> dict:
     """Recall of red flags, false-alarm rate, urgency agreement, and the cases that missed."""
     flagged = [c for c in cases if c["red_flag"]]
@@ -61,7 +68,8 @@ def main() -> None:
     # Only the dev half can be listed: a hold-out's failing texts, once read, would be tuned on.
     parser.add_argument("--show", choices=["dev"], help="list the dev cases it gets wrong")
     args = parser.parse_args()
-    cases = load_cases() + load_cases(NEW_HOLDOUT)
+    cases = load_cases()
+    cases += new_holdout([c for c in cases if c["split"] == "dev"])
     triage("warm up the pipeline")
     for split in PARTS:
         s = score([c for c in cases if c["split"] == split])

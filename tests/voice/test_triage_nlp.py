@@ -15,9 +15,10 @@ from edge.voice.triage import Word, extract_findings, triage
 
 DATA = Path(__file__).parents[1] / "data" / "voice"
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
-from eval_triage import TARGETS, load_cases, score  # noqa: E402
+from eval_triage import NEW_HOLDOUT, TARGETS, load_cases, new_holdout, score  # noqa: E402
 
 CASES = load_cases()
+NEW_CASES = new_holdout([c for c in CASES if c["split"] == "dev"])
 PHRASINGS = [line.split("|", 1) for line in (DATA / "triage_phrasings.txt").read_text().splitlines() if line]
 
 
@@ -37,8 +38,27 @@ def test_the_set_is_what_the_issue_asks_for():
     assert all(c["red_flag"] == (c["urgency"] == "emergency") for c in CASES)
 
 
+def test_the_new_holdout_is_independent_and_covers_every_red_flag():
+    """Written after the first rules and before any later change (its own commit), in patients' words."""
+    assert len(NEW_CASES) >= 150 and {c["split"] for c in NEW_CASES} == {"new_holdout"}
+    assert len(load_cases(NEW_HOLDOUT)) - len(NEW_CASES) == 1  # one coincided with a dev case: not scored
+    assert not {c["text"] for c in NEW_CASES} & {c["text"] for c in CASES}
+    assert not {c["text"] for c in NEW_CASES} & {text for _, text in PHRASINGS}  # never copied into the dev side
+    flagged = {}
+    for c in NEW_CASES:
+        if c["red_flag"]:
+            flagged[c["concept"]] = flagged.get(c["concept"], 0) + 1
+    # every red flag of the first set, in several phrasings, plus sepsis, DKA and pulmonary embolism
+    assert {c["concept"] for c in CASES if c["red_flag"]} <= set(flagged)
+    assert min(n for concept, n in flagged.items() if concept not in ("sepsis", "dka", "pe")) >= 4
+    forms = {c["form"] for c in NEW_CASES}
+    assert forms == {"affirmed", "negated", "hypothetical", "historical", "family", "everyday"}
+    assert sum(c["concept"] == "refill" for c in NEW_CASES) >= 5
+    assert all(c["red_flag"] == (c["urgency"] == "emergency") for c in NEW_CASES)
+
+
 def _check_targets(split: str, show: bool) -> None:
-    s = score([c for c in CASES if c["split"] == split])
+    s = score([c for c in CASES + NEW_CASES if c["split"] == split])
     missed = [c["text"] for c, _ in s["misses"]] if show else len(s["misses"])
     alarms = [c["text"] for c, _ in s["alarms"]] if show else len(s["alarms"])
     assert s["recall"] >= TARGETS["recall"], missed
@@ -50,12 +70,20 @@ def test_targets_on_the_dev_half():
     _check_targets("dev", show=True)
 
 
-# Measured at the commit that froze the rules (docs/voice.md): recall 93.9 % (2 of 33 missed), false alarms 8.3 %,
-# urgency agreement 84.8 %. Strict: the day the rules meet the targets this must be turned into a plain test. The
-# hold-out's texts are not printed, so that no rule is tuned on them.
+# Measured (docs/voice.md): recall 97.0 % (1 of 33 missed), false alarms 6.9 %, urgency agreement 89.5 % (93.9 %,
+# 8.3 %, 84.8 % before the second round of rules). Strict: the day the rules meet the targets this must be turned
+# into a plain test. The hold-outs' texts are not printed, so that no rule is tuned on them.
 @pytest.mark.xfail(strict=True, reason="hold-out targets (issue 15) not met yet: see docs/voice.md")
 def test_targets_on_the_holdout_half():
     _check_targets("holdout", show=False)
+
+
+# The second, independent hold-out (tests/data/voice/triage_holdout_new.jsonl, 213 scored): recall 89.9 % (9 of 89
+# missed), false alarms 5.6 % (7 of 124), urgency agreement 83.6 % (80.9 %, 9.7 %, 79.3 % with the rules it was
+# written against).
+@pytest.mark.xfail(strict=True, reason="new hold-out targets (issue 15) not met yet: see docs/voice.md")
+def test_targets_on_the_new_holdout():
+    _check_targets("new_holdout", show=False)
 
 
 @pytest.mark.parametrize("urgency, text", PHRASINGS)
