@@ -125,7 +125,8 @@ RULES: tuple[RedFlagRule, ...] = (
                 "(Aroor et al., Stroke 2017): sudden loss of balance or of vision"),
     RedFlagRule("severe_breathing_difficulty", "Severe difficulty breathing", EMERGENCY,
                 _either(_any("cannot_breathe"), _all_of(("shortness_of_breath",), ("severe", "sudden", "worst_ever")),
-                        _with_any(("wheezing", "shortness_of_breath", "chest_pressure", "asthma"), ("speech_struggle",))),
+                        _with_any(("wheezing", "shortness_of_breath", "chest_pressure", "asthma"),
+                                  ("speech_struggle",))),
                 "NHS: when to call 999 (not able to get words out, choking or gasping)"),
     RedFlagRule("seizure", "Seizure (fit)", EMERGENCY + " Move things away that could hurt them; do not hold them "
                 "down; time the fit.", _any("seizure"), "NHS: when to call 999 (seizure)"),
@@ -181,7 +182,8 @@ RULES: tuple[RedFlagRule, ...] = (
                 "crisis line now; call emergency services if you might act on these thoughts or have taken "
                 "something.", _any("suicidal"), "NHS: when to call 999 (suicide attempt); 988 Lifeline; NICE NG225"),
     RedFlagRule("meningitis_signs", "Possible meningitis or sepsis", EMERGENCY,
-                _either(_any("nonblanching_rash"), _all_of(("fever",), ("stiff_neck", "photophobia", "floppy", "cannot_stay_awake"))),
+                _either(_any("nonblanching_rash"),
+                        _all_of(("fever",), ("stiff_neck", "photophobia", "floppy", "cannot_stay_awake"))),
                 "NHS: meningitis symptoms (rash that does not fade under a glass, stiff neck, dislike of light)"),
     RedFlagRule("sepsis_signs", "Possible sepsis", EMERGENCY,
                 _either(_any("sepsis"), _with_any(("fever", "infection"), _SEPSIS_SIGNS)),

@@ -43,7 +43,8 @@ CLASSES: dict[str, tuple[str, ...]] = {
             "granddaughter", "colleague", "girlfriend", "boyfriend", "fiance", "fiancee", "carer", "patient"),
     "NOT": ("not", "no", "never"),
     "UNIT_LONG": ("week", "weeks", "month", "months", "year", "years", "decade", "decades"),
-    "SEASON": ("year", "month", "week", "weekend", "winter", "summer", "spring", "autumn", "christmas", "easter", "time"),
+    "SEASON": ("year", "month", "week", "weekend", "winter", "summer", "spring", "autumn", "christmas", "easter",
+               "time"),
     "LIFE_STAGE": ("child", "kid", "baby", "teenager", "teen", "student", "youngster", "boy", "girl", "toddler"),
     "CRITICAL_MED": ("insulin", "epilepsy", "levetiracetam", "keppra", "valproate", "lamotrigine",
                      "carbamazepine", "phenytoin", "hydrocortisone", "epipen", "inhaler", "warfarin",
@@ -86,16 +87,19 @@ SYMPTOMS: tuple[Concept, ...] = (
        "breathlessness", "out of breath", "difficulty|trouble|problem|hard|difficult ~2 breathe|breathing|breath",
        "breathing ~2 hard|difficult|laboured|labored|fast", "pant|panting"),
     # NHS 999: "severe difficulty breathing: not being able to get words out, choking or gasping".
-    _c("cannot_breathe", "pulmonology", None, "@NOT really|even|properly? breathe|breath", "unable to breathe", "gasp", "gasping",
+    _c("cannot_breathe", "pulmonology", None, "@NOT really|even|properly? breathe|breath", "unable to breathe",
+       "gasp", "gasping",
        "choke", "choking", "@NOT ~2 get|finish ~2 word|words|sentence",
        "@NOT ~2 talk|speak|speaking|talking ~4 breath|breathless|breathe|breathing",
        "@NOT ~2 talk|speak|speaking|talking because|as ~6 breath|breathless", "fight|fighting ~2 breath",
-       "@NOT ~1 catch ~2 breath", "stop|stopped breathing", "barely breathing", "struggle|struggling ~2 breathe|breath|breathing",
+       "@NOT ~1 catch ~2 breath", "stop|stopped breathing", "barely breathing",
+       "struggle|struggling ~2 breathe|breath|breathing",
        # Asthma UK / NHS asthma attack: call 999 when the reliever inhaler does not help.
        "inhaler|inhalers|puffer ~4 @NOT ~1 help|helping|helped|work|working|worked",
        "inhaler|puffer ~3 do|does|doing|did nothing", "asthma attack ~3 @NOT ~1 stop|stopping|ease|easing",
        "hardly|barely ~1 breathe|breath", "@NOT ~2 get ~1 my? breath", "@NOT ~2 get ~1 air",
-       "lip|lips|face|skin ~3 blue|grey", "blue ~2 lip|lips", "breathing through a straw", "chest ~2 heave", "be|have ~1 turn|turning|going|gone ~1 blue",
+       "lip|lips|face|skin ~3 blue|grey", "blue ~2 lip|lips", "breathing through a straw", "chest ~2 heave",
+       "be|have ~1 turn|turning|going|gone ~1 blue",
        "breath|breathless|breathe ~3 @NOT ~1 walk|talk|speak|move",
        # "can only say a couple of words before I have to take a breath"; NHS: a child's "tummy sucking under the
        # ribs", grunting.
@@ -111,26 +115,30 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("fainting", "cardiology", "urgent", "faint", "fainted", "fainting", "pass out", "passed out", "black out",
        "blacked out", "collapse", "collapsed", "keel over", "keeled over", "lose|lost consciousness", "nearly faint",
        "went|go down like a sack"),
-    _c("unresponsive", "emergency medicine", None, "@NOT ~3 wake|waking|rouse", "unable to wake|rouse", "@NOT ~2 come round|around",
+    _c("unresponsive", "emergency medicine", None, "@NOT ~3 wake|waking|rouse", "unable to wake|rouse",
+       "@NOT ~2 come round|around",
        "@NOT ~2 come to", "@NOT ~2 =came to", "@NOT ~2 bring|get ~2 round|around",
        "@NOT ~1 respond|responding|responsive", "unresponsive",
        "@NOT ~2 answer|answering|react|reacting ~1 me?", "unconscious", "out cold", "@NOT =breathing"),
     _c("dizziness", "neurology", "soon", "feel|felt|feeling|go|went ~2 faint|faintish", "dizzy", "dizziness",
         "light headed", "lightheaded", "light|lite ~1 head",
        "woozy", "giddy", "room ~2 spin|spinning", "vertigo", "unsteady"),
+    # NHS: a fever alone is self-care; over 3 days (adults), see a GP; a high one is "soon" (high_fever).
     _c("fever", "general practice", "self_care", "fever", "fevers", "feverish", "temperature", "high temp",
-       "burn|burning up", "burning hot", "shiver", "shivering", "chill", "chills", "hot and cold", "rigor", persist=3),  # NHS: a fever over 3 days (adults), see a GP
+       "burn|burning up", "burning hot", "shiver", "shivering", "chill", "chills", "hot and cold", "rigor", persist=3),
     _c("high_fever", "general practice", "soon", "high|raging ~1 temperature|temp|fever", "burn|burning up"),
     _c("headache", "neurology", "self_care", "headache", "headaches", "head ache", "migraine", "migraines",
        "@HEAD ~3 @PAIN|pound|pounding|bang|banging|split|splitting|explode|exploded|hurt|throb",
        "@PAIN ~3 @HEAD", "hit ~6 @HEAD", persist=7),
-    _c("thunderclap", "neurology", None, "thunderclap", "clap of thunder", "thunderbolt", "like ~3 hit|struck|whack|whacked|smack|smacked ~6 bat|hammer|brick|sledgehammer",
+    _c("thunderclap", "neurology", None, "thunderclap", "clap of thunder", "thunderbolt",
+       "like ~3 hit|struck|whack|whacked|smack|smacked ~6 bat|hammer|brick|sledgehammer",
        "@HEAD ~2 explode|exploded|exploding", "explode|exploded ~2 in ~1 my? head",
        "burst|popped|pop|snapped ~3 in ~1 my|his|her ~1 head|brain"),
     _c("stiff_neck", "neurology", None, "stiff ~2 neck", "neck ~3 stiff", "@NOT ~2 bend|move ~2 neck|head ~1 forward?",
        "neck ~3 @PAIN ~2 bend"),
     _c("photophobia", "neurology", None, "light ~3 hurt ~2 eye|eyes", "@NOT ~1 stand|bear ~2 light",
-       "hate|hates|dislike|dislikes ~2 light|lights|brightness", "sensitive ~2 to ~1 light", "light|lights ~3 hurt|bother",
+       "hate|hates|dislike|dislikes ~2 light|lights|brightness", "sensitive ~2 to ~1 light",
+       "light|lights ~3 hurt|bother",
        "light|lights ~2 too bright"),
     _c("nonblanching_rash", "emergency medicine", None, "rash|spot|spots|blotch ~6 @NOT ~2 fade|go|disappear",
        "rash|spot|spots|blotch ~4 stay|stays|remain ~1 when|if ~2 press|pressed|push",
@@ -143,7 +151,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("limb_weakness", "neurology", None, "@LIMB ~6 @WEAK", "@WEAK ~4 @LIMB", "@NOT ~2 lift|raise|hold|move ~4 @LIMB",
        "@NOT ~2 lift|raise|hold ~2 up", "one side ~3 weak|dead|numb", "@LIMB ~3 hang|hanging ~1 limp|down",
        "@LIMB ~5 @NOT ~1 work|working|move|moving"),
-    _c("speech_difficulty", "neurology", None, "slur", "slurred", "slurry", "slurring", "garbled", "unable to speak|talk",
+    _c("speech_difficulty", "neurology", None, "slur", "slurred", "slurry", "slurring", "garbled",
+       "unable to speak|talk",
        "word|words|speech|talk|talking ~5 wrong|jumble|jumbled|muddle|muddled|strange|funny|slur",
        "@NOT ~2 talk|speak ~1 properly|clearly|right|straight", "@NOT ~2 speak", "@NOT ~2 find ~1 my? word|words",
        "blur|blurred speech", "speech ~2 blur|blurred|slur"),
@@ -157,7 +166,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "keep|keeps ~1 fall|falling ~1 over"),
     _c("seizure", "neurology", None, "seizure", "seizures", "convulsion", "convulsions", "convulse",
        "convulsing", "a|another|having|had|first ~1 =fit", "=fits", "=fitting", "epileptic fit",
-       "@LIMB ~4 twitch|twitching|jerk|jerking", "jerk|jerking|twitch|twitching ~2 my|his|her|their ~1 @LIMB", "jerk|jerking ~2 all over", "shake|shaking ~1 all over",
+       "@LIMB ~4 twitch|twitching|jerk|jerking", "jerk|jerking|twitch|twitching ~2 my|his|her|their ~1 @LIMB",
+       "jerk|jerking ~2 all over", "shake|shaking ~1 all over",
        "body ~3 shake|shaking|jerk|jerking|convulse|convulsing|twitch|twitching",
        "foam|foaming|froth|frothing ~2 mouth", "shake|shaking and jerk|jerking",
        "jerk|jerking|twitch|twitching|shake|shaking ~5 @NOT ~1 stop", "eyes ~3 roll ~1 back", "febrile convulsion"),
@@ -166,8 +176,10 @@ SYMPTOMS: tuple[Concept, ...] = (
     # NHS 999: "heavy bleeding: spraying, pouring or enough to make a puddle".
     _c("heavy_bleeding", "emergency medicine", None, "@NOT ~2 stop ~2 bleed|bleeding", "bleed ~4 @NOT ~1 stop",
        "@BLOOD ~3 pour|pouring|spurt|spurting|spray|spraying|gush|gushing|pump|pumping|everywhere|puddle",
-       "pour|pouring|spurt|spurting|gush|gushing|pump|pumping ~2 blood", "bleed|bleeding ~5 heavily|badly|profusely|loads",
-       "bleed|bleeding ~2 a lot", "bleed|bleeding ~1 like ~1 mad|crazy|hell|anything|tap", "heavy bleeding", "lose|losing|lost ~2 lot|loads|lots ~1 of blood",
+       "pour|pouring|spurt|spurting|gush|gushing|pump|pumping ~2 blood",
+       "bleed|bleeding ~5 heavily|badly|profusely|loads",
+       "bleed|bleeding ~2 a lot", "bleed|bleeding ~1 like ~1 mad|crazy|hell|anything|tap", "heavy bleeding",
+       "lose|losing|lost ~2 lot|loads|lots ~1 of blood",
        "soak|soaked ~3 towel|towels|pad|pads|cloth",
        "puddle|pool ~2 of ~1 blood", "haemorrhage", "hemorrhage", "bleed out",
        "blood ~3 @NOT ~1 stop", "so|such ~1 much blood", "full of blood", "lot|lots|loads ~1 of blood"),
@@ -186,7 +198,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     # NHS "Bleeding from the bottom": see a GP; A&E only for black or dark red poo, or heavy bleeding (redflags.py).
     _c("rectal_bleeding", "gastroenterology", "soon", "blood ~4 @STOOL", "@STOOL ~3 @BLOOD",
        "bleed|bleeding ~2 from ~2 bottom|bum", "bleed|bleeding ~3 back passage",
-       "@BLOOD ~4 back passage", "@BLOOD ~3 from ~2 bottom|bum|rectum", "piles|haemorrhoids|hemorrhoids ~3 bleed|bleeding"),
+       "@BLOOD ~4 back passage", "@BLOOD ~3 from ~2 bottom|bum|rectum",
+       "piles|haemorrhoids|hemorrhoids ~3 bleed|bleeding"),
     _c("internal_bleeding", "emergency medicine", None, "internal bleeding", "bleed ~2 brain|bowel|stomach",
        "stomach|bowel|brain bleed", "bleeding inside", "massive|huge|big ~1 bruise|bruises ~2 appear|appearing"),
     _c("haematuria", "urology", "urgent", "blood ~4 @URINE", "@URINE ~3 @BLOOD", "@URINE ~3 pink|red|brown",
@@ -196,7 +209,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "feel|feeling cold", "go|going|gone|went|turn|turning ~1 pale|grey|white"),
     _c("confusion", "emergency medicine", None, "confused", "confusion", "muddled", "disorientated", "disoriented",
        "delirious", "delirium", "talk|talking ~1 nonsense|rubbish|gibberish", "@NOT ~2 make|making ~1 sense",
-       "@NOT ~2 know ~1 where|who ~2 be", "@NOT ~2 know ~1 what ~2 go|happen|happening|day|year", "@NOT ~2 recognise|recognize|recognising", "seeing things", "@NOT with it",
+       "@NOT ~2 know ~1 where|who ~2 be", "@NOT ~2 know ~1 what ~2 go|happen|happening|day|year",
+       "@NOT ~2 recognise|recognize|recognising", "seeing things", "@NOT with it",
        "hallucinate", "hallucinating", "@NOT ~1 think straight", "ask|asking ~3 what day"),
     _c("abdominal_pain", "gastroenterology", "soon", "@ABDO ~4 @PAIN", "@PAIN ~8 @ABDO", "stomach ache",
        "stomachache", "tummy ache", "bellyache", "appendicitis", "appendix ~2 burst", "burst appendix",
@@ -238,7 +252,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "take|taken|took|swallow|swallowed ~2 whole|entire ~1 packet|box|bottle|pack|strip",
        "take|taken|took|swallow|swallowed ~2 too many",
        "@NOT ~2 see ~2 point ~2 living|live|life|alive|on", "no point ~2 living|life|alive|going on",
-       "point of living", "@NOT ~3 keep ~1 myself ~1 safe", "=wish ~2 @NOT ~1 wake up", "cut|cutting|slit|slashed ~1 my|his|her wrist|wrists",
+       "point of living", "@NOT ~3 keep ~1 myself ~1 safe", "=wish ~2 @NOT ~1 wake up",
+       "cut|cutting|slit|slashed ~1 my|his|her wrist|wrists",
        "cutting myself"),
     # Sepsis (UK Sepsis Trust "SEPSIS" signs; NHS "Sepsis": call 999 with an infection and any of them).
     _c("sepsis", "emergency medicine", None, "sepsis", "septic", "septicaemia", "septicemia", "blood poisoning"),
@@ -254,7 +269,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("skin_mottled", "emergency medicine", None, "mottle|mottled|mottling", "blotchy",
        "skin ~4 blue|grey|gray|purple|mottled|blotchy|discoloured|discolored", "blue|grey|mottled ~2 skin"),
     _c("rigors", "general practice", "urgent", "shake|shaking|shiver|shivering ~2 uncontrollably|violently|badly",
-       "uncontrollable|uncontrollably|violent|extreme ~1 shaking|shivering|shakes|shivers", "teeth ~2 chatter|chattering",
+       "uncontrollable|uncontrollably|violent|extreme ~1 shaking|shivering|shakes|shivers",
+       "teeth ~2 chatter|chattering",
        "rigors"),
     _c("no_urine", "urology", "urgent", "@NOT ~2 pass|passed|passing ~2 urine|water|wee",
        "@NOT ~2 had|done ~1 a? wee|pee", "@NOT ~1 =wee|=weed|=pee|=peed|urinate|urinated"),
@@ -273,7 +289,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        "keep|keeps ~1 fall|falling|drift|drifting|nod|nodding ~1 asleep|off", "hard|difficult ~1 to ~1 wake"),
     # Figures of speech that name an emergency ("that gave me a heart attack", "bleeding money"): they hide it.
     _c("figure_of_speech", "", None, "stroke of ~1 luck|genius", "choke|choking|choked back ~1 tears|sobs",
-       "be? confused|confusing ~1 about|by ~3 when|what|how|which|tablets|medication|pills|letter|form|instructions", "a|my|the? fit note|notes|test|check", "fit for work", "fit and well", "bleed|bleeding ~1 money|cash|dry", "give|gave|giving|given ~2 me ~1 a heart attack",
+       "be? confused|confusing ~1 about|by ~3 when|what|how|which|tablets|medication|pills|letter|form|instructions",
+       "a|my|the? fit note|notes|test|check", "fit for work", "fit and well", "bleed|bleeding ~1 money|cash|dry",
+       "give|gave|giving|given ~2 me ~1 a heart attack",
        "be sick of", "be? sick and tired", "be? sick to death",
        "nearly|almost ~1 faint|fainted|died|collapsed ~1 when ~1 i|we ~1 saw|heard|read|got|opened",
        "nearly|almost ~1 passed out ~1 when ~1 i|we ~1 saw|heard|read|got|opened"),
@@ -296,7 +314,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "scratch|scratched|poke|poked|hit|cut ~3 eye|eyeball", "eye|eyeball ~3 scratch|scratched|poked"),
     _c("swallowed_object", "emergency medicine", "urgent",  # NHS: a swallowed button battery or magnet, A&E now
        "swallow|swallowed|ate|eaten ~3 battery|batteries|magnet|magnets|coin|bleach|poison|detergent|capsule"),
-    _c("head_injury", "emergency medicine", "self_care", "hit|bang|banged|bump|bumped|knock|knocked ~3 my|his|her ~1 head",
+    _c("head_injury", "emergency medicine", "self_care",
+       "hit|bang|banged|bump|bumped|knock|knocked ~3 my|his|her ~1 head",
        "bang|knock|bump|blow ~2 on|to ~1 the|my|his|her ~1 head",
        "head injury", "fall|fell ~3 on|onto ~1 my|his|her ~1 head"),
     _c("kidney_infection", "urology", "urgent", "kidney infection", "pyelonephritis"),
@@ -308,7 +327,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("dental_swelling", "dentistry", "urgent", "tooth|teeth|toothache|gum|jaw ~4 swell|swelling|swollen|abscess",
        "dental abscess"),
     _c("toothache", "dentistry", "soon", "toothache", "tooth ~3 @PAIN"),
-    _c("poor_intake", "paediatrics", "urgent", "@NOT ~1 =drinking|=feeding|=eating", "@NOT ~3 wet ~1 nappy|nappies|diaper|diapers", "@NOT ~2 keep ~2 down",
+    _c("poor_intake", "paediatrics", "urgent", "@NOT ~1 =drinking|=feeding|=eating",
+       "@NOT ~3 wet ~1 nappy|nappies|diaper|diapers", "@NOT ~2 keep ~2 down",
        "@NOT ~1 wet ~1 nappy|nappies"),
     _c("urinary_burning", "urology", "soon", "burn|burning|sting|stinging|hurt ~3 @URINE", "cystitis",
        "water infection", "urine infection", "uti", "@URINE infection", "painful urination",
@@ -323,7 +343,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("high_blood_pressure", "cardiology", "soon", "blood pressure ~4 high|up|check|checked|reading"),
     _c("back_pain", "orthopedics", "soon", "back ~3 @PAIN|stiff|kill|killing|pull|pulled|twinge", "backache",
        "@PAIN ~3 back", "pull|pulled ~3 back", "sciatica", "lumbago"),
-    _c("joint_pain", "orthopedics", "self_care", "knee|knees|ankle|wrist|elbow|shoulder|hip|hips|finger|fingers|heel|heels|foot|feet|thumb|hand|hands|"
+    _c("joint_pain", "orthopedics", "self_care",
+       "knee|knees|ankle|wrist|elbow|shoulder|hip|hips|finger|fingers|heel|heels|foot|feet|thumb|hand|hands|"
        "neck|leg|legs|"
        "toe|joint|joints|arm|arms|muscle|muscles ~3 @PAIN|stiff|swell|swollen|swelling|ache",
        "twist|twisted|sprain|sprained ~2 ankle|knee|wrist", persist=7),
@@ -353,13 +374,16 @@ SYMPTOMS: tuple[Concept, ...] = (
        "bit|bitten|bite ~3 by? ~1 a|the|my|our? dog|cat|animal|fox|rat|person", "dog|cat|animal ~1 bite|bit|bitten"),
     _c("accidental_overdose", "emergency medicine", "urgent", "double ~1 dose|doses|dosed",
        "take|took|taken|given|gave ~5 by ~1 mistake|accident", "take|took|taken ~3 two|extra ~1 doses|dose"),
-    _c("young_infant", "paediatrics", None, "dd|one|two|three|four|five|six|seven|eight|ten|twelve ~1 week|weeks|day|days old",
+    _c("young_infant", "paediatrics", None,
+       "dd|one|two|three|four|five|six|seven|eight|ten|twelve ~1 week|weeks|day|days old",
        "newborn", "new born"),
     _c("eye_irritation", "ophthalmology", "self_care", "eye|eyes ~3 itchy|watery|red|gunky|sticky|sore|crusty",
        "conjunctivitis", "pink eye", persist=3),
     _c("blurred_vision", "ophthalmology", "urgent", "blurred|blurry ~1 vision", "vision ~2 blurred|blurry",
-       "vision|eyes|eye ~3 funny|strange|weird", "vision|sight ~3 go|gone|went|going ~1 blurry|blurred|hazy|cloudy|misty|fuzzy"),
-    _c("double_vision", "ophthalmology", "urgent", "double vision", "see|seeing ~1 double", "vision|eyes|eye ~3 double"),
+       "vision|eyes|eye ~3 funny|strange|weird",
+       "vision|sight ~3 go|gone|went|going ~1 blurry|blurred|hazy|cloudy|misty|fuzzy"),
+    _c("double_vision", "ophthalmology", "urgent", "double vision", "see|seeing ~1 double",
+       "vision|eyes|eye ~3 double"),
     _c("diarrhoea", "gastroenterology", "self_care", "diarrhoea", "diarrhea", "the runs", "loose ~1 stool|stools",
        "upset stomach", "dodgy ~1 tummy|stomach", "tummy bug", "stomach bug", "food poisoning", persist=3),
     _c("constipation", "gastroenterology", "self_care", "constipated", "constipation", "@NOT ~2 poo", persist=7),
@@ -375,7 +399,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("anxiety", "psychiatry", "soon", "anxious", "anxiety", "panic", "panicky", "panic attack",
        "worried all the time", "on edge", "nervous wreck"),
     _c("stress", "psychiatry", "self_care", "stress", "stressed", "stressful", "under pressure"),
-    _c("low_mood", "psychiatry", "soon", "depressed", "depression", "hopeless", "low mood", "feel|feeling ~2 low", "mood ~3 low|down|bad|terrible|awful|rubbish|flat",
+    _c("low_mood", "psychiatry", "soon", "depressed", "depression", "hopeless", "low mood", "feel|feeling ~2 low",
+       "mood ~3 low|down|bad|terrible|awful|rubbish|flat",
        "feel|feeling ~2 down", "tearful", "crying all the time", "grief", "grieving", "bereave", "bereaved",
        "@NOT ~1 cope", "struggle|struggling ~2 grief|cope|coping"),
     _c("refill", "general practice", "soon", "repeat prescription", "repeat", "refill", "prescription",
@@ -403,7 +428,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "want|like|need ~2 to ~1 mention|discuss",
        "follow up", "follow-up", "screen", "screened", "screening", "due ~1 a|my ~2 scan|test|review|check",
        "tablets|medication|meds|pills ~3 check|checked|review",
-       "tablets|medication|meds|pills|antidepressant|antidepressants ~3 @NOT ~1 work|working|help|helping", "check|checkup ~1 on ~1 my ~2 tablets|medication"),
+       "tablets|medication|meds|pills|antidepressant|antidepressants ~3 @NOT ~1 work|working|help|helping",
+       "check|checkup ~1 on ~1 my ~2 tablets|medication"),
 )
 
 # Modifiers: what makes a complaint more or less urgent. They are matched like symptoms, so ConText can negate
@@ -450,11 +476,13 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("free of", NEG, "FORWARD", 6), ("neither|nor|no|not ~1 my|his|her|your|their", NEG, "FORWARD", 6), ("no sign of",
     NEG, "FORWARD", 6), ("rule|ruled out", NEG, "BACKWARD", 5),
     ("not sure|certain", "PSEUDO", "FORWARD", None), ("not only|just", "PSEUDO", "FORWARD", None),
-    ("no doubt", "PSEUDO", "FORWARD", None), ("not ~1 feel|feeling ~1 right|well|good|great|myself", "PSEUDO", "FORWARD", None),
-    ("not know", "PSEUDO", "FORWARD", None), ("never ~2 been|felt|had ~2 this|so|that", "PSEUDO", "FORWARD", None), ("not that bad", "PSEUDO", "FORWARD", None),
+    ("no doubt", "PSEUDO", "FORWARD", None), ("not that bad", "PSEUDO", "FORWARD", None),
+    ("not ~1 feel|feeling ~1 right|well|good|great|myself", "PSEUDO", "FORWARD", None),
+    ("not know", "PSEUDO", "FORWARD", None), ("never ~2 been|felt|had ~2 this|so|that", "PSEUDO", "FORWARD", None),
     # "won't stop", "not stopping": not a negation, and said of something happening now.
     ("not ~1 stop|stopping", "ACUTE", "BIDIRECTIONAL", None),
-    ("for|over ~1 a|one|two|three|four|five|ten|fifteen|twenty|thirty|forty|few|couple|dd ~1 of? minute|minutes|hour|hours",
+    ("for|over ~1 a|one|two|three|four|five|ten|fifteen|twenty|thirty|forty|few|couple|dd ~1 of? "
+     "minute|minutes|hour|hours",
      "ACUTE", "BIDIRECTIONAL", None), ("never ~2 had ~3 like", "PSEUDO", "FORWARD", None),
     # Hypothetical: questions and conditions.
     ("if", "HYPOTHETICAL", "FORWARD", 10), ("in case", "HYPOTHETICAL", "FORWARD", 10),
@@ -467,12 +495,14 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("risk|risks", "HYPOTHETICAL", "FORWARD", 6), ("prevent|avoid", "HYPOTHETICAL", "FORWARD", 6),
     ("worried|scared|afraid|frightened ~2 i ~1 might|could|may", "HYPOTHETICAL", "FORWARD", 8),
     ("worried|scared|afraid|frightened about|of ~1 getting|having", "HYPOTHETICAL", "FORWARD", 8),
-    ("worried|worry|concerned|scared|afraid|frightened ~1 about|of ~1 a|an|having|getting", "HYPOTHETICAL", "FORWARD", 6,
+    ("worried|worry|concerned|scared|afraid|frightened ~1 about|of ~1 a|an|having|getting", "HYPOTHETICAL",
+     "FORWARD", 6,
      DIAGNOSES),
     ("read about", "HYPOTHETICAL", "FORWARD", 8), ("tell me about|what", "HYPOTHETICAL", "FORWARD", 10),
     ("how do|can|should i", "HYPOTHETICAL", "FORWARD", 10), ("when do|should i", "HYPOTHETICAL", "FORWARD", 10),
     ("is that|it|this ~1 an? emergency|serious", "HYPOTHETICAL", "BACKWARD", 12),
-    ("is that|it ~1 true", "HYPOTHETICAL", "BACKWARD", 12),  # "my friend said coffee-ground sick is serious, is it true?"
+    # "my friend said coffee-ground sick is serious, is it true?"
+    ("is that|it ~1 true", "HYPOTHETICAL", "BACKWARD", 12),
     # "is it normal to get…" asks in general; "is it normal that I'm coughing up blood?" reports a symptom.
     ("is it normal to", "HYPOTHETICAL", "FORWARD", 12), ("is it normal to be", "PSEUDO", "FORWARD", None),
     ("should i worry|ring|call", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
@@ -508,8 +538,8 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("a while|bit ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12), ("ages ago", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("=before .", "HISTORICAL", "BACKWARD", 12),
     ("when he|she|they|i ~2 smoked|drank|lived|worked|died|had|did|used", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("have|had about|around|maybe|like|a? two|three|four|five|several|few|couple|many|multiple", "HISTORICAL", "FORWARD",
-     3),
+    ("have|had about|around|maybe|like|a? two|three|four|five|several|few|couple|many|multiple", "HISTORICAL",
+     "FORWARD", 3),
     ("side of the|my|our family", "HISTORICAL", "BIDIRECTIONAL", 12),
     # Habitual in someone else ("my sister has seizures sometimes") is a known condition; said of oneself it is not
     # taken as history ("sometimes I want to kill myself").
@@ -574,29 +604,30 @@ HIDES: dict[str, frozenset[str]] = {
     "vomiting_blood": frozenset({"bleeding"}),
     "dizziness": frozenset({"fainting"}),  # "I feel faint" has not fainted
     "blurred_vision": frozenset({"vision_loss"}),  # "my vision's gone blurry" has not gone
-    "figure_of_speech": frozenset({"seizure", "heart_attack", "stroke", "cannot_breathe", "confusion", "bleeding", "blood", "heavy_bleeding", "vomiting", "fatigue",
-                                   "fainting"}),
+    "figure_of_speech": frozenset({"seizure", "heart_attack", "stroke", "cannot_breathe", "confusion", "bleeding",
+                                   "blood", "heavy_bleeding", "vomiting", "fatigue", "fainting"}),
 }
 REQUESTS = frozenset({"refill", "appointment", "out_of_critical_med"})  # asked for now, whatever the history
 # Now whatever the history: a request, and a wound still open ("a deep cut, it's stopped bleeding").
 NOW_WHATEVER_HISTORY = REQUESTS | {"deep_cut"}
-# Same-day alone, but "a bit breathless", "a mild burn" or "a slight reaction" can wait: mild lowers them a step.
+# Severity words ("terrible", "really bad") move these; "my sleep is terrible" is no 8 out of 10.
 PAINS = frozenset({"abdominal_pain", "back_pain", "headache", "joint_pain", "toothache", "ear_pain", "chest_pain",
-                   "arm_jaw_pain", "sore_throat", "flank_pain", "testicular_pain", "periods"})  # severity words move these
-# Same-day care for a combination (NHS): palpitations with dizziness, fainting, chest pain or breathlessness; a
-# high temperature with pain in the side (a kidney infection); a head injury followed by headache, vomiting, dizziness
-# or drowsiness.
+                   "arm_jaw_pain", "sore_throat", "flank_pain", "testicular_pain", "periods"})
+# Same-day care for a combination (NHS 111 "get help today"): (all of these, and any of those).
 SAME_DAY_COMBOS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
+    # NHS palpitations: with dizziness, fainting, chest pain or breathlessness.
     (frozenset({"palpitations"}), frozenset({"dizziness", "fainting", "chest_pain", "shortness_of_breath"})),
-    (frozenset({"fever"}), frozenset({"flank_pain"})),
+    (frozenset({"fever"}), frozenset({"flank_pain"})),  # NHS: a high temperature with pain in the side (kidney)
+    # NHS head injury: headache, vomiting, dizziness or drowsiness afterwards.
     (frozenset({"head_injury"}), frozenset({"headache", "vomiting", "dizziness", "drowsy", "fainting", "nausea"})),
-    (frozenset({"young_infant"}), frozenset({"fever"})),
+    (frozenset({"young_infant"}), frozenset({"fever"})),  # NICE NG143: under 3 months with 38 °C or more is red
     # NHS: in pregnancy a urine infection, fever, tummy pain or bleeding needs the GP or maternity unit today.
     (frozenset({"pregnant"}), frozenset({"fever", "urinary_burning", "abdominal_pain", "bleeding", "blood"})),
-    (frozenset({"vomiting"}), frozenset({"dizziness", "fainting", "no_urine", "poor_intake"})),  # dehydration  # NICE NG143: under 3 months with 38 °C or more is red
+    (frozenset({"vomiting"}), frozenset({"dizziness", "fainting", "no_urine", "poor_intake"})),  # dehydration
     (frozenset({"eye_pain"}), frozenset({"photophobia", "blurred_vision"})),  # NHS: a painful red eye, same day
     (frozenset({"photophobia"}), frozenset({"eye_irritation"})),
 )
+# Same-day alone, but "a bit breathless", "a mild burn" or "a slight reaction" can wait: mild lowers them a step.
 MILD_LOWERS = frozenset({"shortness_of_breath", "burn", "allergic_reaction"})
 MEASURED = frozenset({"high_blood_pressure", "high_blood_sugar"})  # "a bit high" is still worth a check
 
