@@ -291,7 +291,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("figure_of_speech", "", None, "stroke of ~1 luck|genius", "choke|choking|choked back ~1 tears|sobs",
        "be? confused|confusing ~1 about|by ~3 when|what|how|which|tablets|medication|pills|letter|form|instructions",
        "a|my|the? fit note|notes|test|check", "fit for work", "fit and well", "bleed|bleeding ~1 money|cash|dry",
-       "give|gave|giving|given ~2 me ~1 a heart attack",
+       "give|gave|giving|given ~2 me ~1 a heart attack", "heart attack|disease risk|risks|chance",
+       "stroke risk|risks|chance", "heart attack|stroke ~1 prevention",
        "be sick of", "be? sick and tired", "be? sick to death",
        "nearly|almost ~1 faint|fainted|died|collapsed ~1 when ~1 i|we ~1 saw|heard|read|got|opened",
        "nearly|almost ~1 passed out ~1 when ~1 i|we ~1 saw|heard|read|got|opened"),
@@ -425,7 +426,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "@NOT ~2 had ~1 a|her|my? period|periods",
        "missed ~1 my? period"),
     _c("appointment", "general practice", "soon", "smear test", "smear", "cervical screening", "review",
-       "want|like|need ~2 to ~1 mention|discuss",
+       "want|like|need ~2 to ~1 mention|discuss", "want|like|need ~2 to ~1 talk about",
        "follow up", "follow-up", "screen", "screened", "screening", "due ~1 a|my ~2 scan|test|review|check",
        "tablets|medication|meds|pills ~3 check|checked|review",
        "tablets|medication|meds|pills|antidepressant|antidepressants ~3 @NOT ~1 work|working|help|helping",
@@ -453,6 +454,7 @@ MODIFIERS: tuple[Concept, ...] = (
        "tiny|little|small ~1 bit|amount|drop|spot", "a tiny",
        "niggle", "niggling", "on and off"),
     _c("worsening", "", None, "get|getting|got ~1 =worse", "=worse and =worse", "spreading",
+       "much|even|far|lot ~1 =worse",
        "more ~1 frequent|often|regular", "keep|keeps ~1 getting|coming", "every day", "over and over",
        "again and again", "recurrent", "recurring", "coming back", "nothing ~1 help|helps|helping|works",
        # Recurring, or a treatment failing: worth seeing a GP.
@@ -488,6 +490,7 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("if", "HYPOTHETICAL", "FORWARD", 10), ("in case", "HYPOTHETICAL", "FORWARD", 10),
     ("what should|do|would|can i ~1 do", "HYPOTHETICAL", "FORWARD", 12),
     ("how would|do|can|will i ~1 know|tell", "HYPOTHETICAL", "FORWARD", 12),
+    ("would|will|could i ~1 know|tell ~1 if", "HYPOTHETICAL", "FORWARD", 12),  # longer than the "know if" pseudo
     ("sign|signs|symptom|symptoms ~1 of", "HYPOTHETICAL", "FORWARD", 6),
     ("what are the ~1 sign|signs|symptom|symptoms", "HYPOTHETICAL", "FORWARD", 12),
     ("what do|does|would|could ~1 that|it|this ~1 mean", "HYPOTHETICAL", "BACKWARD", 12),
@@ -590,6 +593,10 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     # Near words only: "he tried to kill himself years ago, it still upsets me" is still in the past.
     ("still", "ACUTE", "BIDIRECTIONAL", 4), ("again", "ACUTE", "BIDIRECTIONAL", 5),
     ("keep|keeps", "ACUTE", "BIDIRECTIONAL", 5),
+    # Back again now ("a week ago, and now it's back"); "it hasn't come back" is still over.
+    ("it|they|pain be|have ~1 back", "ACUTE", "BIDIRECTIONAL", None), ("come|came|coming back", "ACUTE",
+                                                                       "BIDIRECTIONAL", None),
+    ("@NOT ~1 come|came back", "PSEUDO", "BACKWARD", None),
     # Someone else.
     ("my|our|his|her ~1 @KIN", "FAMILY", "BIDIRECTIONAL", None), ("someone|somebody", "FAMILY", "FORWARD", None),
 )
