@@ -71,6 +71,9 @@ def _unit(nlp, unit: str) -> list[dict]:
     if unit.startswith("~"):
         n = int(unit[1:] or 3)
         return [{"IS_PUNCT": False, "LEMMA": {"NOT_IN": list(GAP_BLOCK)}, "OP": f"{{0,{n}}}"}]
+    if "|=" in unit and not unit.startswith("="):
+        # "high|=reading" would look for a lemma "=reading": every alternative is exact, or none is.
+        raise ValueError(f"vocabulary unit {unit!r} mixes exact (=) and lemma alternatives")
     if set(unit) == {"d"}:
         tokens = [{"SHAPE": unit}]
     elif unit.startswith("="):

@@ -273,6 +273,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "teeth ~2 chatter|chattering",
        "rigors"),
     _c("no_urine", "urology", "urgent", "@NOT ~2 pass|passed|passing ~2 urine|water|wee",
+       "barely|hardly ~1 =peeing|=weeing|=pee|=wee|=peed|=weed|=urinating",
        "@NOT ~2 had|done ~1 a? wee|pee", "@NOT ~1 =wee|=weed|=pee|=peed|urinate|urinated"),
     _c("impending_doom", "emergency medicine", None, "feel|felt|feeling ~3 like ~3 go|going|gonna ~1 to? die",
        "think|thought ~3 going|gonna ~1 to? die", "feel|feeling ~1 like ~1 dying"),
@@ -312,6 +313,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("reduced_fetal_movement", "obstetrics", "urgent", "baby ~3 @NOT ~1 move|moved|moving|kick|kicked",
        "baby ~3 move|moved|moving ~2 =less"),
     _c("eye_injury", "ophthalmology", "urgent", "bleach|chemical|chemicals|acid|splash|splashed ~4 eye|eyes",
+       "something|grit|metal|dust|splinter|glass ~2 in ~1 my|his|her|the ~1 eye",
        "scratch|scratched|poke|poked|hit|cut ~3 eye|eyeball", "eye|eyeball ~3 scratch|scratched|poked"),
     _c("swallowed_object", "emergency medicine", "urgent",  # NHS: a swallowed button battery or magnet, A&E now
        "swallow|swallowed|ate|eaten ~3 battery|batteries|magnet|magnets|coin|bleach|poison|detergent|capsule"),
@@ -320,7 +322,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "bang|knock|bump|blow ~2 on|to ~1 the|my|his|her ~1 head",
        "head injury", "fall|fell ~3 on|onto ~1 my|his|her ~1 head"),
     _c("kidney_infection", "urology", "urgent", "kidney infection", "pyelonephritis"),
-    _c("fracture", "orthopedics", "urgent", "broken|break|fracture|fractured", "@LIMB|wrist|ankle ~3 bent|deformed",
+    _c("fracture", "orthopedics", "urgent", "broken|break|fracture|fractured", "dislocate|dislocated|dislocation",
+       "@NOT ~2 move|bend|straighten ~1 it", "@LIMB|wrist|ankle ~3 bent|deformed",
        "@NOT ~2 put|bear|take ~2 weight"),  # NHS: a possible broken bone if you cannot put weight on it
     _c("burn", "dermatology", "urgent", "burn|burnt|burned|scald|scalded ~3 @LIMB|myself|skin|finger|wrist",
        "hot|boiling|oil|kettle|iron|oven|steam ~4 blister|blistered|blistering",
@@ -341,14 +344,20 @@ SYMPTOMS: tuple[Concept, ...] = (
        "@URINE ~2 frequently|often"),
     _c("thirst", "endocrinology", "soon", "very|always|really ~1 thirsty", "excessive thirst"),
     _c("high_blood_sugar", "endocrinology", "soon", "sugar|sugars|glucose ~3 high|up", "hyperglycaemia"),
-    _c("high_blood_pressure", "cardiology", "soon", "blood pressure ~4 high|up|check|checked|reading"),
+    _c("high_blood_pressure", "cardiology", "soon", "blood pressure ~4 high|up|check|checked",
+       "blood pressure ~4 =reading|=readings"),  # the lemma table makes "reading" read
     _c("back_pain", "orthopedics", "soon", "back ~3 @PAIN|stiff|kill|killing|pull|pulled|twinge", "backache",
+       "bad ~1 back",
        "@PAIN ~3 back", "pull|pulled ~3 back", "sciatica", "lumbago"),
     _c("joint_pain", "orthopedics", "self_care",
        "knee|knees|ankle|wrist|elbow|shoulder|hip|hips|finger|fingers|heel|heels|foot|feet|thumb|hand|hands|"
        "neck|leg|legs|"
        "toe|joint|joints|arm|arms|muscle|muscles ~3 @PAIN|stiff|swell|swollen|swelling|ache",
-       "twist|twisted|sprain|sprained ~2 ankle|knee|wrist", persist=7),
+       "twist|twisted|sprain|sprained ~2 ankle|knee|wrist",
+       "@PAIN ~3 in ~1 my|his|her|the ~1 knee|knees|ankle|wrist|elbow|shoulder|hip|hips|finger|fingers|heel|heels|foot|feet|thumb|hand|hands|neck|toe|joint|joints", persist=7),
+    # NHS: a hot, swollen joint with a temperature may be an infected joint, same day.
+    _c("hot_swollen_joint", "orthopedics", "soon", "hot|red|swollen ~3 knee|knees|ankle|wrist|elbow|shoulder|hip|hips|finger|fingers|heel|heels|foot|feet|thumb|hand|hands|neck|toe|joint|joints",
+       "knee|knees|ankle|wrist|elbow|shoulder|hip|hips|finger|fingers|heel|heels|foot|feet|thumb|hand|hands|neck|toe|joint|joints ~3 hot|red"),
     _c("rash", "dermatology", "soon", "rash", "rashes", "hives", "patch", "patches", "eczema", "psoriasis",
        "scaly"),
     _c("skin_minor", "dermatology", "self_care", "spot", "spots", "pimple", "acne", "dry ~2 skin", "blister",
@@ -375,6 +384,12 @@ SYMPTOMS: tuple[Concept, ...] = (
        "bit|bitten|bite ~3 by? ~1 a|the|my|our? dog|cat|animal|fox|rat|person", "dog|cat|animal ~1 bite|bit|bitten"),
     _c("accidental_overdose", "emergency medicine", "urgent", "double ~1 dose|doses|dosed",
        "take|took|taken|given|gave ~5 by ~1 mistake|accident", "take|took|taken ~3 two|extra ~1 doses|dose"),
+    _c("croup", "paediatrics", "urgent", "croup", "barking|barky ~1 cough"),  # NHS croup: see a GP or 111 today
+    _c("chemotherapy", "oncology", None, "chemo", "chemotherapy", "immunotherapy", "immunosuppressed"),
+    _c("recent_travel", "general practice", None, "just? ~1 come|came|got|been ~2 back ~1 from", "abroad",
+       "travel|travelled|traveled ~3 to|from"),
+    _c("wound_infection", "general practice", "urgent",
+       "wound|scar|incision|stitches|cut ~4 red|hot|swollen|oozing|infected|pus"),
     _c("young_infant", "paediatrics", None,
        "dd|one|two|three|four|five|six|seven|eight|ten|twelve ~1 week|weeks|day|days old",
        "newborn", "new born"),
@@ -627,7 +642,12 @@ SAME_DAY_COMBOS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"fever"}), frozenset({"flank_pain"})),  # NHS: a high temperature with pain in the side (kidney)
     # NHS head injury: headache, vomiting, dizziness or drowsiness afterwards.
     (frozenset({"head_injury"}), frozenset({"headache", "vomiting", "dizziness", "drowsy", "fainting", "nausea"})),
-    (frozenset({"young_infant"}), frozenset({"fever"})),  # NICE NG143: under 3 months with 38 °C or more is red
+    (frozenset({"young_infant"}), frozenset({"fever"})),
+    # UKONS / NHS: a temperature during chemotherapy, the chemotherapy helpline now; a fever after travel (malaria)
+    # or with a hot, swollen joint (septic arthritis), same day.
+    (frozenset({"chemotherapy"}), frozenset({"fever", "high_fever", "rigors"})),
+    (frozenset({"recent_travel"}), frozenset({"fever", "high_fever"})),
+    (frozenset({"hot_swollen_joint"}), frozenset({"fever", "high_fever"})),  # NICE NG143: under 3 months with 38 °C or more is red
     # NHS: in pregnancy a urine infection, fever, tummy pain or bleeding needs the GP or maternity unit today.
     (frozenset({"pregnant"}), frozenset({"fever", "urinary_burning", "abdominal_pain", "bleeding", "blood"})),
     (frozenset({"vomiting"}), frozenset({"dizziness", "fainting", "no_urine", "poor_intake"})),  # dehydration

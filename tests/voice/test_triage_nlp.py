@@ -257,3 +257,10 @@ def test_a_hyphenated_word_is_two_words_in_text_and_patterns():
 ])
 def test_context_safety_nets(text, flagged):
     assert bool(triage(text).red_flags) == flagged
+
+
+def test_a_unit_mixing_exact_and_lemma_alternatives_is_refused():
+    from edge.voice.nlp import compile_pattern, pipeline
+
+    with pytest.raises(ValueError, match="mixes exact"):
+        compile_pattern(pipeline(), "blood pressure ~4 high|=reading")
