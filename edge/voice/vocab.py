@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 # Word classes: single words, matched on their lemmas.
 CLASSES: dict[str, tuple[str, ...]] = {
+    "JOINT": ("knee", "knees", "ankle", "wrist", "elbow", "shoulder", "hip", "hips", "finger", "fingers", "heel",
+              "heels", "foot", "feet", "thumb", "hand", "hands", "neck", "toe", "joint", "joints"),
     "CHEST": ("chest", "breastbone", "sternum", "heart"),
     "PAIN": ("pain", "painful", "hurt", "ache", "achy", "sore", "tight", "tightness", "heavy", "heaviness",
              "pressure", "squeeze", "squeezing", "crush", "crushing", "discomfort", "agony", "stab", "stabbing",
@@ -354,10 +356,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        "neck|leg|legs|"
        "toe|joint|joints|arm|arms|muscle|muscles ~3 @PAIN|stiff|swell|swollen|swelling|ache",
        "twist|twisted|sprain|sprained ~2 ankle|knee|wrist",
-       "@PAIN ~3 in ~1 my|his|her|the ~1 knee|knees|ankle|wrist|elbow|shoulder|hip|hips|finger|fingers|heel|heels|foot|feet|thumb|hand|hands|neck|toe|joint|joints", persist=7),
+       "@PAIN ~3 in ~1 my|his|her|the ~1 @JOINT", persist=7),
     # NHS: a hot, swollen joint with a temperature may be an infected joint, same day.
-    _c("hot_swollen_joint", "orthopedics", "soon", "hot|red|swollen ~3 knee|knees|ankle|wrist|elbow|shoulder|hip|hips|finger|fingers|heel|heels|foot|feet|thumb|hand|hands|neck|toe|joint|joints",
-       "knee|knees|ankle|wrist|elbow|shoulder|hip|hips|finger|fingers|heel|heels|foot|feet|thumb|hand|hands|neck|toe|joint|joints ~3 hot|red"),
+    _c("hot_swollen_joint", "orthopedics", "soon", "hot|red|swollen ~3 @JOINT", "@JOINT ~3 hot|red"),
     _c("rash", "dermatology", "soon", "rash", "rashes", "hives", "patch", "patches", "eczema", "psoriasis",
        "scaly"),
     _c("skin_minor", "dermatology", "self_care", "spot", "spots", "pimple", "acne", "dry ~2 skin", "blister",
@@ -642,12 +643,12 @@ SAME_DAY_COMBOS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"fever"}), frozenset({"flank_pain"})),  # NHS: a high temperature with pain in the side (kidney)
     # NHS head injury: headache, vomiting, dizziness or drowsiness afterwards.
     (frozenset({"head_injury"}), frozenset({"headache", "vomiting", "dizziness", "drowsy", "fainting", "nausea"})),
-    (frozenset({"young_infant"}), frozenset({"fever"})),
+    (frozenset({"young_infant"}), frozenset({"fever"})),  # NICE NG143: under 3 months with 38 °C or more is red
     # UKONS / NHS: a temperature during chemotherapy, the chemotherapy helpline now; a fever after travel (malaria)
     # or with a hot, swollen joint (septic arthritis), same day.
     (frozenset({"chemotherapy"}), frozenset({"fever", "high_fever", "rigors"})),
     (frozenset({"recent_travel"}), frozenset({"fever", "high_fever"})),
-    (frozenset({"hot_swollen_joint"}), frozenset({"fever", "high_fever"})),  # NICE NG143: under 3 months with 38 °C or more is red
+    (frozenset({"hot_swollen_joint"}), frozenset({"fever", "high_fever"})),
     # NHS: in pregnancy a urine infection, fever, tummy pain or bleeding needs the GP or maternity unit today.
     (frozenset({"pregnant"}), frozenset({"fever", "urinary_burning", "abdominal_pain", "bleeding", "blood"})),
     (frozenset({"vomiting"}), frozenset({"dizziness", "fainting", "no_urine", "poor_intake"})),  # dehydration
