@@ -5,6 +5,7 @@ loaded from a hub or downloaded at run time."""
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ SPAN_GROUP = "triage"
 GAP_BLOCK = ("not", "no", "never", "nor", "neither", "but", "and", "or", "because", "if", "although", "however")
 # Which clause words end a cue's reach: negation stops at any new clause ("no fever and I have a cough"), a
 # condition or a past-time cue only at a contrast ("if I get chest pain, should I…" keeps "I" in scope).
-CLAUSE = ("so", "because", "which", "who", "i", "my", "she", "he", "it", "then", "just", "only", "now")
+CLAUSE = ("so", "because", "which", "who", "i", "my", "she", "he", "it", "then", "just", "only", "now", "there")
 CONTRAST = ("but", "however", "although", "though", "except", "apart", "yet")
 SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "HABITUAL", "PAST_EVENT")
+_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 _lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe; requests share one
 
 
@@ -60,7 +62,7 @@ def _lemma_table(nlp) -> dict[str, str]:
 def _lemmas(nlp, word: str) -> list[str]:
     """The lemmas of a written word as the pipeline will see it (it may split: "can't" → ca, not)."""
     table = _lemma_table(nlp)
-    return [table.get(t.text, t.text) for t in nlp.make_doc(word.lower())]
+    return [table.get(t.text, t.text) for t in nlp.make_doc(lower_keep_offsets(word))]
 
 
 def _unit(nlp, unit: str) -> list[dict]:
@@ -69,10 +71,13 @@ def _unit(nlp, unit: str) -> list[dict]:
     if unit.startswith("~"):
         n = int(unit[1:] or 3)
         return [{"IS_PUNCT": False, "LEMMA": {"NOT_IN": list(GAP_BLOCK)}, "OP": f"{{0,{n}}}"}]
+    if "|=" in unit and not unit.startswith("="):
+        # "high|=reading" would look for a lemma "=reading": every alternative is exact, or none is.
+        raise ValueError(f"vocabulary unit {unit!r} mixes exact (=) and lemma alternatives")
     if set(unit) == {"d"}:
         tokens = [{"SHAPE": unit}]
     elif unit.startswith("="):
-        tokens = [{"LOWER": {"IN": unit[1:].split("|")}}]
+        tokens = [{"LOWER": {"IN": [w.lstrip("=") for w in unit[1:].split("|")]}}]  # "=went|=gone": each exact
     else:
         words = [w for alt in unit.split("|") for w in (vocab.CLASSES[alt[1:]] if alt.startswith("@") else (alt,))]
         split = [_lemmas(nlp, w) for w in words]
@@ -135,8 +140,9 @@ def _build():
         "terminating_types": {"NEGATED_EXISTENCE": ["CLAUSE", "CONTRAST", "AND"], "HYPOTHETICAL": ["CONTRAST"],
                               "HISTORICAL": ["CONTRAST", "AND"], "HABITUAL": ["CONTRAST"],
                               "ACUTE": ["CONTRAST"]}})
-    cues = [ConTextRule(lit, cat, pattern=compile_pattern(nlp, lit), direction=direction, max_scope=scope)
-            for lit, cat, direction, scope in vocab.CONTEXT_CUES]
+    cues = [ConTextRule(lit, cat, pattern=compile_pattern(nlp, lit), direction=direction, max_scope=scope,
+                        allowed_types=set(only[0]) if only else None)
+            for lit, cat, direction, scope, *only in vocab.CONTEXT_CUES]
     # Clause words are PSEUDO cues with a one-word scope: medspaCy limits a cue's scope by another only when their
     # scopes overlap at an end, so a sentence-wide scope would never cut anything.
     cues += [ConTextRule(w, "CLAUSE", pattern=compile_pattern(nlp, w), direction="PSEUDO", max_scope=1)
@@ -168,18 +174,25 @@ PERSONS = {"i", "me", "my", "mine", "myself", "he", "she", "him", "his", "her", 
            "we", "us", "our", "someone", "somebody", *vocab.CLASSES["KIN"]}
 
 
+_REPORTING_NOW = re.compile(r"\bto be \w+ing\b|\bthis (?:much|many|amount)\b")
+
+
 def _general_question(sent) -> bool:
     """A question about illness in general ("Is coughing up blood always serious?"): it opens like a question, ends
     with a question mark and names no person — a patient asking about themselves or someone beside them names them
     ("Is it normal that I'm coughing up blood?")."""
     words = [t.lower_ for t in sent if not t.is_punct]
+    if _REPORTING_NOW.search(sent.text):  # "is it normal to be coughing up this much blood?" reports it
+        return False
     return (bool(words) and sent[-1].text == "?" and words[0] in QUESTION_OPENERS
             and not PERSONS & {t.lower_ for t in sent} and not any(t.lemma_ in PERSONS for t in sent))
 
 
 def lower_keep_offsets(text: str) -> str:
     """Lower-case and straighten quotes without changing any character offset (so ASR word spans still align)."""
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text).replace("\u2019", "'")
+    text = "".join(c.lower() if len(c.lower()) == 1 else c for c in text).replace("\u2019", "'")
+    # A hyphen between letters as a space ("vice-like pain", "light-headed"): a gap never crosses punctuation.
+    return _HYPHEN.sub(" ", text)
 
 
 def mentions(text: str) -> list[Mention]:

@@ -15,6 +15,10 @@ Sources, as published:
   rash that does not fade under a glass), NICE CKS angio-oedema and anaphylaxis, AHA heart-attack warning signs
   (pain spreading to the arm or jaw, cold sweat, nausea, light-headedness), 988 Suicide & Crisis Lifeline / NICE
   NG225 (self-harm).
+- UK Sepsis Trust "SEPSIS" signs (Slurred speech or confusion, Extreme shivering or muscle pain, Passing no urine in
+  a day, Severe breathlessness, "It feels like I'm going to die", Skin mottled or discoloured) and NHS "Sepsis"
+  (call 999: blue, grey, pale or blotchy skin, lips or tongue; breathing very fast); NHS "Diabetic ketoacidosis"
+  (go to A&E: being sick, tummy pain, fruity-smelling breath, deep or fast breathing, very sleepy; high ketones).
 """
 from __future__ import annotations
 
@@ -77,30 +81,67 @@ class RedFlagRule:
 
 _ASPIRIN = " Sit down and rest; chew 300 mg aspirin unless allergic."
 _HEART_SIGNS = ("spreading_pain", "sweating", "shortness_of_breath", "cannot_breathe", "nausea", "vomiting",
-                "fainting", "dizziness", "sudden", "worst_ever", "severe", "chest_pressure")
-_ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling")
+                "fainting", "dizziness", "sudden", "worst_ever", "severe", "chest_pressure", "shock_signs",
+                "impending_doom", "not_stopping")  # AHA: a cold sweat, light-headedness, pallor, impending doom;
+# NHS: chest pain that does not go away, or feels like indigestion with sweating or spreading
+
+
+def _heart_signs(p: Present) -> tuple[str, ...]:
+    """The heart-attack signs for this utterance: with asthma, a tight chest is the asthma's."""
+    return tuple(s for s in _HEART_SIGNS if s != "chest_pressure" or not p.any("asthma", "wheezing"))
+
+
+_ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling", "throat_tight",
+                  "dizziness", "shock_signs")  # NICE CKS: feeling faint or light-headed
 _BLEEDING_SHOCK = ("fainting", "dizziness", "shock_signs", "heavy_bleeding", "unresponsive")
+_SEPSIS_SIGNS = ("skin_mottled", "rigors", "no_urine", "impending_doom", "fast_breathing")
+_DKA_SIGNS = ("vomiting", "nausea", "abdominal_pain", "fast_breathing", "drowsy", "cannot_stay_awake",
+              "high_blood_sugar")
+
+
+def _with_any(first: tuple[str, ...], second: tuple[str, ...]) -> Callable[[Present], list[str]]:
+    """One concept of `first` and one of `second`, anywhere in the utterance."""
+    def test(p: Present) -> list[str]:
+        a, b = p.any(*first), p.any(*second)
+        return a + b if a and b else []
+    return test
 
 RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("cardiac_chest_pain", "Chest pain with heart-attack warning signs", EMERGENCY + _ASPIRIN,
-                _either(_any("heart_attack", "chest_pressure", "spreading_pain"),
-                        _all_of(("chest_pain",), _HEART_SIGNS),
-                        _all_of(("arm_jaw_pain",), ("sweating", "nausea", "shortness_of_breath", "fainting"))),
+                # A tight chest that asthma explains needs a heart sign too (NHS asthma: chest tightness).
+                _either(_any("heart_attack", "spreading_pain"),
+                        lambda p: [] if p.any("asthma", "wheezing") else p.any("chest_pressure"),
+                        lambda p: _all_of(("chest_pain",), _heart_signs(p))(p),
+                        _all_of(("arm_jaw_pain",), ("sweating", "nausea", "shortness_of_breath", "fainting")),
+                        _all_of(("indigestion",), ("sweating", "shock_signs", "spreading_pain", "fainting"))),
                 "NHS: when to call 999 (heart attack); AHA heart attack warning signs (pain spreading to the arm, "
                 "jaw or neck)"),
     RedFlagRule("stroke_fast", "Possible stroke (FAST: face, arms, speech)",
                 EMERGENCY + " Note the time the symptoms started; do not eat or drink.",
                 _either(_any("facial_droop", "limb_weakness", "speech_difficulty", "vision_loss", "stroke"),
-                        _all_of(("numbness",), ("sudden",))),
-                "Stroke Association / NHS FAST test; NHS Wales: sudden vision loss or one-sided numbness"),
+                        _all_of(("numbness",), ("sudden",)), _all_of(("balance_loss",), ("sudden",)),
+                        _all_of(("double_vision",), ("sudden",))),
+                "Stroke Association / NHS FAST test; NHS Wales: sudden vision loss or one-sided numbness; BE-FAST "
+                "(Aroor et al., Stroke 2017): sudden loss of balance or of vision"),
     RedFlagRule("severe_breathing_difficulty", "Severe difficulty breathing", EMERGENCY,
-                _either(_any("cannot_breathe"), _all_of(("shortness_of_breath",), ("severe", "sudden", "worst_ever"))),
+                _either(_any("cannot_breathe"), _all_of(("shortness_of_breath",), ("severe", "sudden", "worst_ever")),
+                        _with_any(("wheezing", "shortness_of_breath", "chest_pressure", "asthma"),
+                                  ("speech_struggle",))),
                 "NHS: when to call 999 (not able to get words out, choking or gasping)"),
     RedFlagRule("seizure", "Seizure (fit)", EMERGENCY + " Move things away that could hurt them; do not hold them "
                 "down; time the fit.", _any("seizure"), "NHS: when to call 999 (seizure)"),
     RedFlagRule("unresponsive", "Unconscious or cannot be woken",
                 EMERGENCY + " Check breathing; if breathing, put them in the recovery position.",
-                _any("unresponsive"), "NHS: when to call 999 (unconscious, cannot be woken)"),
+                _either(_any("unresponsive", "floppy"), _all_of(("head_injury",), ("cannot_stay_awake",))),
+                "NHS: when to call 999 (unconscious, cannot be woken; a baby or child limp or floppy); NHS head "
+                "injury (A&E: problems staying awake)"),
+    RedFlagRule("serious_injury", "Serious injury", EMERGENCY + " Do not move them if the neck or back may be hurt.",
+                _either(_with_any(("major_trauma",), ("abdominal_pain", "belly_swelling", "shock_signs", "bleeding",
+                                                      "heavy_bleeding", "fainting", "dizziness", "chest_pain",
+                                                      "shortness_of_breath", "headache", "confusion", "fracture")),
+                        _all_of(("head_injury",), ("vomiting", "seizure", "confusion", "unresponsive"))),
+                "NHS: when to call 999 (severe injuries after a serious accident or assault); NHS head injury (go "
+                "to A&E: vomiting, a fit, confusion after a head injury)"),
     RedFlagRule("severe_bleeding", "Heavy bleeding that will not stop",
                 EMERGENCY + " Press firmly on the wound with a clean cloth.",
                 _either(_any("heavy_bleeding"), lambda p: p.together(("blood", "bleeding"), ("not_stopping",))),
@@ -116,7 +157,8 @@ RULES: tuple[RedFlagRule, ...] = (
                         _all_of(("belly_swelling",), ("trauma", *_BLEEDING_SHOCK)),
                         _all_of(("rectal_bleeding",), _BLEEDING_SHOCK), _all_of(("haematuria",), _BLEEDING_SHOCK)),
                 "NHS: bleeding from the bottom (black or dark red poo); NHS: when to call 999"),
-    RedFlagRule("sudden_confusion", "Sudden confusion", EMERGENCY, _any("confusion"),
+    RedFlagRule("sudden_confusion", "Sudden confusion", EMERGENCY,
+                lambda p: [] if "memory_problem" in p.all and "sudden" not in p.all else p.any("confusion"),
                 "NHS: when to call 999 (suddenly confused or disorientated)"),
     RedFlagRule("thunderclap_headache", "Sudden, severe (worst-ever) headache", EMERGENCY,
                 _either(_any("thunderclap"), _all_of(("headache",), ("sudden", "worst_ever", "stiff_neck"))),
@@ -124,10 +166,14 @@ RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("acute_abdomen", "Sudden, severe abdominal pain",
                 EMERGENCY + " Do not eat or drink until you have been seen.",
                 _either(_all_of(("abdominal_pain",), ("severe", "sudden", "worst_ever", "rigid_abdomen")),
-                        _all_of(("rigid_belly",), ("severe", "sudden", "worst_ever"))),
+                        _all_of(("rigid_belly",), ("severe", "sudden", "worst_ever", "vomiting", "fainting", "fever",
+                                                   "shock_signs")),  # a hard belly with sickness or fever
+                        _all_of(("belly_swelling",), ("severe", "worst_ever"))),
                 "NHS: stomach ache (sudden, severe pain: call 999)"),
     RedFlagRule("anaphylaxis", "Possible anaphylaxis", EMERGENCY + " Use an adrenaline auto-injector if you have one.",
-                _either(_any("airway_swelling"),
+                # A swollen throat with tonsillitis or glands over days, breathing and swallowing well, is an infection.
+                _either(lambda p: [] if p.any("tonsillitis", "sore_throat", "swollen_glands") and not p.any(
+                            *_ALLERGY_SIGNS, "allergen", "allergic_reaction") else p.any("airway_swelling"),
                         _all_of(("allergic_reaction",), _ALLERGY_SIGNS), _all_of(("allergen",), _ALLERGY_SIGNS),
                         _all_of(("face_swelling",), ("cannot_breathe", "shortness_of_breath", "wheezing"))),
                 "NHS: when to call 999 (sudden swelling of lips, mouth, throat or tongue); NICE CKS anaphylaxis"),
@@ -136,8 +182,18 @@ RULES: tuple[RedFlagRule, ...] = (
                 "crisis line now; call emergency services if you might act on these thoughts or have taken "
                 "something.", _any("suicidal"), "NHS: when to call 999 (suicide attempt); 988 Lifeline; NICE NG225"),
     RedFlagRule("meningitis_signs", "Possible meningitis or sepsis", EMERGENCY,
-                _either(_any("nonblanching_rash"), _all_of(("fever",), ("stiff_neck", "photophobia", "floppy"))),
+                _either(_any("nonblanching_rash"),
+                        _all_of(("fever",), ("stiff_neck", "photophobia", "floppy", "cannot_stay_awake"))),
                 "NHS: meningitis symptoms (rash that does not fade under a glass, stiff neck, dislike of light)"),
+    RedFlagRule("sepsis_signs", "Possible sepsis", EMERGENCY,
+                _either(_any("sepsis"), _with_any(("fever", "infection"), _SEPSIS_SIGNS)),
+                "UK Sepsis Trust: the SEPSIS signs; NHS: sepsis (call 999)"),
+    RedFlagRule("diabetic_ketoacidosis", "Possible diabetic ketoacidosis (DKA)", EMERGENCY +
+                " If you have type 1 diabetes, check your ketones; keep taking your insulin.",
+                _either(_with_any(("ketones",), ("diabetes", *_DKA_SIGNS)),
+                        _all_of(("diabetes",), ("fast_breathing", "drowsy", "cannot_stay_awake")),
+                        _all_of(("diabetes", "vomiting"), ("abdominal_pain", "high_blood_sugar"))),
+                "NHS: diabetic ketoacidosis (go to A&E)"),
 )
 
 # Concepts that matter to a red-flag rule: an unsure word in or around one of them is worth a question.
@@ -146,7 +202,7 @@ RED_FLAG_CONCEPTS = frozenset({
     "vision_loss", "stroke", "cannot_breathe", "seizure", "unresponsive", "heavy_bleeding", "coughing_blood",
     "vomiting_blood", "internal_bleeding", "black_stool", "confusion", "thunderclap", "headache", "abdominal_pain",
     "airway_swelling", "suicidal", "nonblanching_rash", "stiff_neck", "blood", "rectal_bleeding", "haematuria",
-    "shortness_of_breath"})
+    "shortness_of_breath", "sepsis", "skin_mottled", "ketones", "fast_breathing", "impending_doom"})
 
 
 def evaluate(present: Present) -> list[tuple[RedFlagRule, list[str]]]:

@@ -15,7 +15,7 @@ from edge.voice import nlp, redflags, vocab
 from edge.voice.measures import DEFAULT_SEVERITY, duration_days, prepare, severity, temperature_c  # noqa: F401
 from edge.voice.redflags import EMERGENCY  # noqa: F401  (kept importable from here)
 
-ENGINE_VERSION = "nlp-v2 (spaCy + medspaCy ConText)"
+ENGINE_VERSION = "nlp-v3 (spaCy + medspaCy ConText; sepsis, DKA, BE-FAST, injury rules)"
 LEVELS = ("self_care", "soon", "urgent", "emergency")
 LOW_WORD_PROBABILITY = 0.5  # a recognised word below this is marked unsure
 DOUBTFUL_SHARE = 0.25  # an utterance with more unsure words than this is doubtful as a whole
@@ -26,6 +26,9 @@ HIGH_FEVER_C = 39.0  # NHS: 38 °C is a high temperature; 39 °C and more over d
 NOT_BLEEDING_AFTER = {"pressure", "test", "tests", "sugar", "sugars", "thinner", "thinners", "sample", "samples",
                       "result", "results", "count", "group", "type", "donor", "work", "glucose", "levels", "level"}
 NOT_BLEEDING_BEFORE = {"giving", "give", "gave", "donate", "donated", "donating"}
+# "chest pain after heavy meals", "a heavy bag pressing on my chest": the weight is a thing's, not a feeling's.
+NOT_PRESSING = {"meal", "meals", "food", "dinner", "lunch", "breakfast", "lifting", "bag", "bags", "shopping",
+                "weights", "drinking", "drinker", "cold", "period", "periods", "smoker"}
 _SPECIALTY = {c.id: c.specialty for c in vocab.SYMPTOMS}
 _LEVEL = {c.id: c.level for c in vocab.SYMPTOMS}
 _PERSIST = {c.id: c.persist_days for c in vocab.SYMPTOMS}
@@ -104,10 +107,17 @@ def _words_in(words: list[Word], start: int, end: int) -> list[Word]:
     return [w for w in words if w.start < end and w.end > start]
 
 
+def _next_word(text: str, m: nlp.Mention) -> set[str]:
+    return {w.strip(".,;:!?") for w in text[m.end:].lower().split()[:1]}
+
+
 def _not_bleeding(text: str, m: nlp.Mention) -> bool:
     before = text[:m.start].lower().split()[-1:]
-    after = text[m.end:].lower().replace(",", " ").split()[:1]
-    return bool(set(after) & NOT_BLEEDING_AFTER or set(before) & NOT_BLEEDING_BEFORE)
+    return bool(_next_word(text, m) & NOT_BLEEDING_AFTER or set(before) & NOT_BLEEDING_BEFORE)
+
+
+def _not_pressing(text: str, m: nlp.Mention) -> bool:
+    return bool(({w.strip(".,;:!?") for w in m.text.split()} | _next_word(text, m)) & NOT_PRESSING)
 
 
 def _meant(text: str, found: list[nlp.Mention]) -> list[nlp.Mention]:
@@ -115,10 +125,10 @@ def _meant(text: str, found: list[nlp.Mention]) -> list[nlp.Mention]:
     hides it ("hay fever" is no fever)."""
     keep = []
     for m in found:
-        if m.concept == "blood" and _not_bleeding(text, m):
+        if m.concept == "blood" and _not_bleeding(text, m) or m.concept == "chest_pressure" and _not_pressing(text, m):
             continue
         if any(m.concept in vocab.HIDES.get(o.concept, ()) and o.start <= m.start and m.end <= o.end
-               and (o.end - o.start) > (m.end - m.start) for o in found):
+               and (o.end - o.start) >= (m.end - m.start) for o in found):
             continue
         keep.append(m)
     return keep
@@ -126,7 +136,7 @@ def _meant(text: str, found: list[nlp.Mention]) -> list[nlp.Mention]:
 
 def _status(m: nlp.Mention, words: list[Word], cautious: bool) -> str:
     """The mention's status; `cautious` ignores any suppressing cue spoken in unsure words only."""
-    if m.concept in vocab.REQUESTS and m.status == "historical":
+    if m.concept in vocab.NOW_WHATEVER_HISTORY and m.status == "historical":
         return "affirmed"  # "I had a stroke years ago and need my clopidogrel": the request is now
     if not cautious or not words:
         return m.status
@@ -135,7 +145,7 @@ def _status(m: nlp.Mention, words: list[Word], cautious: bool) -> str:
         spans = m.cue_spans.get(cat, [])
         if spans and all(any(_is_low(w) for w in _words_in(words, s, e)) for s, e in spans):
             kept.discard(cat)
-    if m.concept in vocab.REQUESTS:
+    if m.concept in vocab.NOW_WHATEVER_HISTORY:
         kept.discard("HISTORICAL")
     return nlp.Mention(m.concept, m.text, m.start, m.end, m.sentence, kept).status
 
@@ -172,26 +182,26 @@ def _confidence(words: list[Word]) -> dict:
             "doubtful": bool(doubtful), "confirm": []}
 
 
-def _level(present: set[str], sev: int, days: float | None, modifiers: set[str], temp: float | None) -> str:
+def _level(present: set[str], sev: int, source: str, days: float | None, modifiers: set[str],
+           temp: float | None) -> str:
     """Urgency without a red flag: the highest level of the present concepts, moved by what was said about them."""
-    levels = [_LEVEL[c] for c in present if _LEVEL.get(c)]
+    mild = "mild" in modifiers and not present & (vocab.REQUESTS | vocab.MEASURED)
+    levels = [("soon" if mild and _LEVEL[c] == "urgent" and c in vocab.MILD_LOWERS else _LEVEL[c])
+              for c in present if _LEVEL.get(c)]
     if not levels:
         return "self_care"
     level = max(levels, key=LEVELS.index)
     persists = any(_PERSIST.get(c) and days is not None and days >= _PERSIST[c] for c in present)
     if level == "self_care" and (persists or "worsening" in modifiers):
         level = "soon"
-    mild = "mild" in modifiers and not present & (vocab.REQUESTS | vocab.MEASURED)
     if level == "soon" and mild and not persists and (days is None or days < 7):
         level = "self_care"  # "a bit stiff", "bleeds a little"
-    if "palpitations" in present and present & {"dizziness", "fainting", "chest_pain", "shortness_of_breath"}:
-        level = "urgent"  # NHS palpitations: get help with dizziness, fainting, chest pain or breathlessness
-    if "urinary_burning" in present and "fever" in present and "flank_pain" in present:
-        level = "urgent"  # NHS UTI: a high temperature with pain in the side is a kidney infection
+    if any(required <= present and present & any_of for required, any_of in vocab.SAME_DAY_COMBOS):
+        level = "urgent"
     if "fever" in present and temp is not None and temp >= HIGH_FEVER_C:
         level = max(level, "urgent", key=LEVELS.index)
-    if sev >= 8 and level != "self_care":
-        level = "urgent"
+    if sev >= 8 and level != "self_care" and (source == "stated" or present & vocab.PAINS):
+        level = "urgent"  # "nine out of ten", "terrible toothache"; not "my sleep is terrible"
     return level
 
 
@@ -219,7 +229,7 @@ def triage(text: str, words: list[Word] | None = None) -> TriageResult:
     if flags and source == "default":
         sev, source = vocab.RED_FLAG_SEVERITY, "red_flag"
     days = duration_days(text)
-    urgency = "emergency" if flags else _level(set(present), sev if present else 0, days, modifiers,
+    urgency = "emergency" if flags else _level(set(present), sev if present else 0, source, days, modifiers,
                                                 temperature_c(text))
     confidence = _confidence(words) if words else None
     if confidence is not None:

@@ -15,9 +15,10 @@ from edge.voice.triage import Word, extract_findings, triage
 
 DATA = Path(__file__).parents[1] / "data" / "voice"
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
-from eval_triage import TARGETS, load_cases, score  # noqa: E402
+from eval_triage import NEW_HOLDOUT, TARGETS, load_cases, new_holdout, score  # noqa: E402
 
 CASES = load_cases()
+NEW_CASES = new_holdout([c for c in CASES if c["split"] == "dev"])
 PHRASINGS = [line.split("|", 1) for line in (DATA / "triage_phrasings.txt").read_text().splitlines() if line]
 
 
@@ -37,8 +38,27 @@ def test_the_set_is_what_the_issue_asks_for():
     assert all(c["red_flag"] == (c["urgency"] == "emergency") for c in CASES)
 
 
+def test_the_new_holdout_is_independent_and_covers_every_red_flag():
+    """Written after the first rules and before any later change (its own commit), in patients' words."""
+    assert len(NEW_CASES) >= 150 and {c["split"] for c in NEW_CASES} == {"new_holdout"}
+    assert len(load_cases(NEW_HOLDOUT)) - len(NEW_CASES) == 1  # one coincided with a dev case: not scored
+    assert not {c["text"] for c in NEW_CASES} & {c["text"] for c in CASES}
+    assert not {c["text"] for c in NEW_CASES} & {text for _, text in PHRASINGS}  # never copied into the dev side
+    flagged = {}
+    for c in NEW_CASES:
+        if c["red_flag"]:
+            flagged[c["concept"]] = flagged.get(c["concept"], 0) + 1
+    # every red flag of the first set, in several phrasings, plus sepsis, DKA and pulmonary embolism
+    assert {c["concept"] for c in CASES if c["red_flag"]} <= set(flagged)
+    assert min(n for concept, n in flagged.items() if concept not in ("sepsis", "dka", "pe")) >= 4
+    forms = {c["form"] for c in NEW_CASES}
+    assert forms == {"affirmed", "negated", "hypothetical", "historical", "family", "everyday"}
+    assert sum(c["concept"] == "refill" for c in NEW_CASES) >= 5
+    assert all(c["red_flag"] == (c["urgency"] == "emergency") for c in NEW_CASES)
+
+
 def _check_targets(split: str, show: bool) -> None:
-    s = score([c for c in CASES if c["split"] == split])
+    s = score([c for c in CASES + NEW_CASES if c["split"] == split])
     missed = [c["text"] for c, _ in s["misses"]] if show else len(s["misses"])
     alarms = [c["text"] for c, _ in s["alarms"]] if show else len(s["alarms"])
     assert s["recall"] >= TARGETS["recall"], missed
@@ -50,12 +70,20 @@ def test_targets_on_the_dev_half():
     _check_targets("dev", show=True)
 
 
-# Measured at the commit that froze the rules (docs/voice.md): recall 93.9 % (2 of 33 missed), false alarms 8.3 %,
-# urgency agreement 84.8 %. Strict: the day the rules meet the targets this must be turned into a plain test. The
-# hold-out's texts are not printed, so that no rule is tuned on them.
+# Measured (docs/voice.md): recall 97.0 % (1 of 33 missed), false alarms 6.9 %, urgency agreement 90.5 % (93.9 %,
+# 8.3 %, 84.8 % before the second round of rules). Strict: the day the rules meet the targets this must be turned
+# into a plain test. The hold-outs' texts are not printed, so that no rule is tuned on them.
 @pytest.mark.xfail(strict=True, reason="hold-out targets (issue 15) not met yet: see docs/voice.md")
 def test_targets_on_the_holdout_half():
     _check_targets("holdout", show=False)
+
+
+# The second, independent hold-out (tests/data/voice/triage_holdout_new.jsonl, 213 scored): recall 89.9 % (9 of 89
+# missed), false alarms 5.6 % (7 of 124), urgency agreement 84.5 % (80.9 %, 9.7 %, 79.3 % with the rules it was
+# written against).
+@pytest.mark.xfail(strict=True, reason="new hold-out targets (issue 15) not met yet: see docs/voice.md")
+def test_targets_on_the_new_holdout():
+    _check_targets("new_holdout", show=False)
 
 
 @pytest.mark.parametrize("urgency, text", PHRASINGS)
@@ -181,3 +209,58 @@ def test_safety_nets_and_their_limits(text, flagged):
 def test_hay_fever_is_no_fever_and_a_request_keeps_its_level():
     assert "fever" not in triage("My eyes are itchy, it's hay fever season.").symptoms
     assert triage("I had a stroke three years ago and I need my clopidogrel repeated.").urgency == "soon"
+
+
+def test_exact_alternatives_are_each_exact():
+    """"=went|=gone" means either exact word (it once compared "=gone" with the text, so never matched)."""
+    from edge.voice.nlp import compile_pattern, pipeline
+
+    (unit,) = compile_pattern(pipeline(), "=wee|=pee")
+    assert unit == {"LOWER": {"IN": ["wee", "pee"]}}
+    assert "no_urine" in triage("I can't pee at all.").symptoms
+
+
+@pytest.mark.parametrize("text, absent", [
+    # The lookup lemma table merges words: "number" → numb, "wound" → wind, "going" → go (as in "gone").
+    ("What number do I ring if someone collapses in the street?", "numbness"),
+    ("My wound is healing well.", "indigestion"),
+    ("My joints ache every morning and it's been going on for months.", None),
+])
+def test_lemma_collisions_do_not_change_the_meaning(text, absent):
+    result = triage(text)
+    if absent:
+        assert absent not in result.symptoms + result.negated + result.not_current
+    else:
+        assert result.symptoms == ["joint_pain"] and result.urgency == "soon"
+
+
+def test_a_hyphenated_word_is_two_words_in_text_and_patterns():
+    # "vice-like" would otherwise put punctuation in the gap between "vice" and "chest".
+    assert [f.id for f in triage("It's a vice-like pain across my chest.").red_flags] == ["cardiac_chest_pain"]
+    assert "dizziness" in triage("I feel light-headed.").symptoms
+
+
+@pytest.mark.parametrize("text, flagged", [
+    # A named condition worried about is a worry; a symptom worried about is a symptom.
+    ("Should I be worried about a heart attack at my age?", False),
+    ("I'm worried about this crushing pain in my chest and I'm sweating.", True),
+    # Asthma explains a tight chest; a heart sign with it still counts.
+    ("My chest is a bit tight with my asthma, the inhaler helps.", False),
+    ("My chest is tight with my asthma and the pain is going down my left arm.", True),
+    # A memory complaint over months is not sudden confusion; sudden confusion is.
+    ("I keep forgetting things and getting muddled with my bills.", False),
+    ("He keeps forgetting things and today he's suddenly confused and doesn't know me.", True),
+    # Figures of speech.
+    ("I just need a fit note for work.", False),
+    ("I'm sick and tired of my back.", False),
+    ("I keep being sick and it's got blood in it.", True),
+])
+def test_context_safety_nets(text, flagged):
+    assert bool(triage(text).red_flags) == flagged
+
+
+def test_a_unit_mixing_exact_and_lemma_alternatives_is_refused():
+    from edge.voice.nlp import compile_pattern, pipeline
+
+    with pytest.raises(ValueError, match="mixes exact"):
+        compile_pattern(pipeline(), "blood pressure ~4 high|=reading")
