@@ -2,7 +2,9 @@
 from sync_server.routes.care import router as care_router
 from sync_server.routes.devices import router as devices_router
 from sync_server.routes.health import router as health_router
+from sync_server.routes.marketplace import router as marketplace_router
 from sync_server.routes.metrics import router as metrics_router
+from sync_server.routes.realtime import router as realtime_router
 from sync_server.routes.sync import router as sync_router
 
 ROUTERS = [
@@ -11,4 +13,6 @@ ROUTERS = [
     devices_router,
     sync_router,
     care_router,
+    marketplace_router,
+    realtime_router,
 ]
