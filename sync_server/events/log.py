@@ -50,18 +50,22 @@ def emit(conn, *, event: str, topic: str, payload: dict[str, Any] | None = None,
     return int(row["seq"] if isinstance(row, dict) else row[0])
 
 
-# An event is delivered only once every transaction that was running when its number was drawn has finished
-# (migration 0081 explains why that makes seq order exact); rows are read in seq order up to the first that is not
-# ready yet.
-_READY = (f"SELECT {_COLS}, NOT EXISTS (SELECT 1 FROM pg_snapshot_xip(e.snap) x WHERE x <> e.xid "
-          "AND NOT pg_visible_in_snapshot(x, pg_current_snapshot())) AS ready "
-          "FROM event_log e WHERE seq > %s ORDER BY seq LIMIT %s")
+# An event is handed on only once none of the emitting transactions it waits for holds the emitters' lock any more
+# (migration 0081 explains why that makes seq order exact). The lock holders are read first, in their own
+# statement, then the log under a newer snapshot: whoever had finished by then is visible in the log.
+EMITTERS_LOCK = (1213416790, 1)
+_HOLDERS = ("SELECT coalesce(array_agg(virtualtransaction), '{}') AS h FROM pg_locks WHERE locktype = 'advisory' "
+            "AND classid = %s AND objid = %s AND objsubid = 2 AND granted")
+_AFTER = f"SELECT {_COLS}, NOT (waits_for && %s::text[]) AS ready FROM event_log WHERE seq > %s ORDER BY seq LIMIT %s"
 
 
 def read_ready(conn, after: int, limit: int = 1000) -> list[Event]:
-    """Events after `after` that no running transaction can precede any more, in seq order (the server's role)."""
+    """Events after `after` that no running transaction can precede any more, in seq order (the server's role;
+    outside a transaction block, so each statement sees what committed before it)."""
+    row = conn.execute(_HOLDERS, EMITTERS_LOCK).fetchone()
+    holders = row["h"] if isinstance(row, dict) else row[0]
     out = []
-    for row in conn.execute(_READY, (after, limit)).fetchall():
+    for row in conn.execute(_AFTER, (holders, after, limit)).fetchall():
         row = row if isinstance(row, dict) else dict(zip(("seq", "event", "topic", "payload", "patient_id",
                                                          "audience", "ready"), row, strict=True))
         if not row["ready"]:

@@ -65,9 +65,9 @@ class Relay(_Loop):
     """Reads ready events in seq order and hands each batch to `publish` (Redis) or `deliver` (this instance)."""
 
     def __init__(self, db_url: str, *, publish: Callable[[dict], None] | None = None, deliver: Deliver | None = None,
-                 tick_s: float = 0.5, batch: int = 1000):
+                 tick_s: float = 0.5, batch: int = 1000, on_doctors: Callable[[], object] | None = None):
         super().__init__("event-relay")
-        self.db_url, self.publish, self.deliver = db_url, publish, deliver
+        self.db_url, self.publish, self.deliver, self.on_doctors = db_url, publish, deliver, on_doctors
         self.tick_s, self.batch = tick_s, batch
         self.is_leader = False
         self.high = 0
@@ -76,6 +76,7 @@ class Relay(_Loop):
     def session(self) -> None:
         with _connect(self.db_url) as conn:
             conn.execute("LISTEN healthsync_events")
+            conn.execute("LISTEN healthsync_doctors")
             if self.publish is not None:
                 # Leader election: one relay publishes; the others wait to take over.
                 while not conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (RELAY_LOCK_KEY,)).fetchone()["ok"]:
@@ -88,6 +89,7 @@ class Relay(_Loop):
                 self.high = int(row["s"])
                 self.deliver([], self.high)  # the hub's live stream starts here
             self.is_leader = True
+            self._doctors_changed()  # whatever was cached before this leader may be stale
             self.started.set()
             try:
                 while not self.stopping.is_set():
@@ -98,10 +100,18 @@ class Relay(_Loop):
                             continue
                     # Woken by the NOTIFY of a commit that logged an event, or by the tick (an event waiting on an
                     # unrelated transaction that emits nothing becomes ready without a NOTIFY).
-                    for _ in conn.notifies(timeout=self.tick_s if not events else 0.05, stop_after=1):
-                        pass
+                    for note in conn.notifies(timeout=self.tick_s if not events else 0.05, stop_after=1):
+                        if note.channel == "healthsync_doctors":
+                            self._doctors_changed()
             finally:
                 self.is_leader = False
+
+    def _doctors_changed(self) -> None:
+        if self.on_doctors is not None:
+            try:
+                self.on_doctors()
+            except Exception as exc:  # Redis down: the entries expire within 30 minutes anyway
+                logger.warning("could not drop cached doctor searches (%s)", type(exc).__name__)
 
     def _hand_on(self, conn, events: list[Event]) -> None:
         upto = events[-1].seq

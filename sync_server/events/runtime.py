@@ -70,8 +70,8 @@ def redis_client(url: str):
 class Realtime:
     """This instance's hub plus the threads feeding it (relay, subscriber) and the periodic jobs."""
 
-    def __init__(self, db_url: str, redis_url: str | None, settings: RealtimeSettings):
-        self.db_url, self.redis_url, self.settings = db_url, redis_url, settings
+    def __init__(self, db_url: str, redis_url: str | None, settings: RealtimeSettings, on_doctors=None):
+        self.db_url, self.redis_url, self.settings, self.on_doctors = db_url, redis_url, settings, on_doctors
         self.hub = Hub()
         self.channel = settings.redis_prefix + CHANNEL
         self.threads: list[Any] = []
@@ -91,7 +91,7 @@ class Realtime:
             publisher = redis_client(self.redis_url)
             subscriber = Subscriber(self.db_url, lambda: redis_client(self.redis_url), self.channel, self._deliver)
             relay = Relay(self.db_url, publish=lambda batch: publisher.publish(self.channel, _dumps(batch)),
-                          tick_s=self.settings.relay_tick_s)
+                          tick_s=self.settings.relay_tick_s, on_doctors=self.on_doctors)
             self.threads = [subscriber, relay]
         else:
             self.threads = [Relay(self.db_url, deliver=self._deliver, tick_s=self.settings.relay_tick_s)]
@@ -127,7 +127,10 @@ async def lifespan(app):
         app.state.realtime = None
         yield
         return
-    rt = Realtime(app.state.settings.database_url, app.state.settings.redis_url, settings)
+    from sync_server.marketplace.search import SearchCache
+
+    cache = app.state.search_cache = SearchCache(app.state.settings.redis_url, settings.redis_prefix)
+    rt = Realtime(app.state.settings.database_url, app.state.settings.redis_url, settings, on_doctors=cache.invalidate)
     app.state.realtime = rt
     await rt.start()
     try:

@@ -3,16 +3,17 @@
 -- it is about, computed when it is written), so fan-out needs no query per connection per event.
 --
 -- Ordering without serialising writers: a sequence hands out numbers in call order (CACHE 1), not commit order, so
--- a reader that saw seq 7 could miss seq 6 committing later. Each event therefore keeps the xid of its transaction
--- and a snapshot taken just after its number was drawn; a reader delivers event s only once every transaction that
--- was running then has finished (sync_server/events/log.py). Any transaction holding a smaller number was running
--- (or done) at that moment, because it took its xid before its number, so nothing below s can still appear.
+-- a reader that saw seq 7 could miss seq 6 committing later. So every emitting transaction first takes a shared
+-- advisory lock (it never blocks anyone: nobody takes it exclusively) and only then draws its number; and each
+-- event records which other emitting transactions held that lock right after its number was drawn (`waits_for`,
+-- their virtual transaction ids from pg_locks). Any transaction holding a smaller number is among them or already
+-- finished, so a reader that delivers event s only once none of them holds the lock any more (checking pg_locks
+-- *before* it reads the log) can never see a smaller number appear later (sync_server/events/log.py).
 CREATE SEQUENCE event_seq CACHE 1;
 
 CREATE TABLE event_log (
   seq        bigint PRIMARY KEY,
-  xid        xid8 NOT NULL,
-  snap       pg_snapshot NOT NULL,
+  waits_for  text[] NOT NULL DEFAULT '{}',
   event      text NOT NULL CHECK (event ~ '^[a-z_]+$' AND length(event) <= 64),
   topic      text NOT NULL CHECK (length(topic) BETWEEN 1 AND 200),
   payload    jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(payload) = 'object'),
@@ -87,20 +88,22 @@ $$;
 
 -- Append one event in the current transaction; returns its seq. The relay is woken at commit (NOTIFY is
 -- transactional: an event rolled back wakes no one). For triggers and the server (service_role) only; API callers
--- go through app.emit below. Must run under READ COMMITTED (the server's default): the snapshot has to be taken
--- after the number is drawn. A NULL audience means everyone who may read the patient.
+-- go through app.emit below. A NULL audience means everyone who may read the patient.
+-- 1213416790 = 0x48535645 ("HSVE"), key 1: the emitters' lock (sync_server/events/log.py reads it by these keys).
 CREATE OR REPLACE FUNCTION app.emit_event(p_event text, p_topic text, p_payload jsonb, p_patient uuid,
                                           p_audience uuid[]) RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   s bigint;
-  x xid8;
   who uuid[] := coalesce(p_audience, app.patient_readers(p_patient));
 BEGIN
-  x := pg_current_xact_id();             -- the xid first, then the number, then the snapshot (see the top)
+  PERFORM pg_advisory_xact_lock_shared(1213416790, 1);   -- the lock first, then the number (see the top)
   s := nextval('event_seq');
-  INSERT INTO event_log (seq, xid, snap, event, topic, payload, patient_id, audience)
-  VALUES (s, x, pg_current_snapshot(), p_event, p_topic, coalesce(p_payload, '{}'), p_patient,
+  INSERT INTO event_log (seq, waits_for, event, topic, payload, patient_id, audience)
+  VALUES (s, array(SELECT l.virtualtransaction FROM pg_locks l
+                    WHERE l.locktype = 'advisory' AND l.classid = 1213416790 AND l.objid = 1 AND l.objsubid = 2
+                      AND l.granted AND l.pid <> pg_backend_pid()),
+          p_event, p_topic, coalesce(p_payload, '{}'), p_patient,
           array(SELECT DISTINCT u FROM unnest(who) u WHERE u IS NOT NULL));
   PERFORM pg_notify('healthsync_events', s::text);
   RETURN s;
