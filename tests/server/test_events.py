@@ -120,7 +120,8 @@ def test_socket_gets_live_events_then_resumes_exactly_once_in_order(client, db):
         pong = ws.receive_json()
         assert pong["event"] == "pong" and pong["payload"]["last_seq"] == missed[-1]["seq"]
     # The losing doctor hears only about their own bid; the booked one gets the update.
-    with client.websocket_connect(f"/v1/ws?since={created['seq'] - 1}&access_token={token(world.doctors['d0']['user'], 'doctor')}") as ws:
+    doctor = token(world.doctors["d0"]["user"], "doctor")
+    with client.websocket_connect(f"/v1/ws?since={created['seq'] - 1}&access_token={doctor}") as ws:
         got = _events(ws, 3)
         assert [m["event"] for m in got] == ["appointment_update", "appointment_bid", "appointment_bid"]
         assert got[2]["payload"]["status"] == "declined"

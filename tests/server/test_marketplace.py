@@ -150,7 +150,8 @@ def test_later_transitions_follow_the_role_table(client, db, world):
     appt = _open(client, world, specialty=spec)
     bid = _bid(client, world, "d0", appt["id"]).json()["data"]
     url = f"/api/v1/appointments/{appt['id']}"
-    assert client.put(url, json={"status": "booked", "bid_id": bid["id"]}, headers=auth(world.patients[0])).status_code == 200
+    r = client.put(url, json={"status": "booked", "bid_id": bid["id"]}, headers=auth(world.patients[0]))
+    assert r.status_code == 200
     r = client.put(url, json={"status": "completed"}, headers=auth(world.patients[0]))
     assert r.status_code == 409 and r.json()["error"]["code"] == "ILLEGAL_TRANSITION"
     r = client.put(url, json={"status": "checked_in"}, headers=world.doctor_headers("d0"))
