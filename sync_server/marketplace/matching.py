@@ -117,7 +117,8 @@ def _ask(api_key: str, model: str, description: str, http_client) -> Refinement:
     import groq
 
     # base_url: GROQ_BASE_URL when set (the groq client's own variable), else Groq's API.
-    client = groq.Groq(api_key=api_key, timeout=TIMEOUT_S, max_retries=0, http_client=http_client)
+    timeout = float(os.environ.get("HEALTHSYNC_GROQ_TIMEOUT_S") or TIMEOUT_S)
+    client = groq.Groq(api_key=api_key, timeout=timeout, max_retries=0, http_client=http_client)
     completion = client.chat.completions.create(
         model=model, temperature=0, response_format=response_format(),
         messages=[{"role": "system", "content": SYSTEM_PROMPT},

@@ -15,7 +15,7 @@ SELECT d.id AS doctor_id, d.user_id, d.full_name, d.specialty, d.rating,
               WHERE status = 'completed' AND NOT deleted GROUP BY doctor_id) c ON c.doctor_id = d.id
   LEFT JOIN (SELECT doctor_id, count(*) AS bids, count(*) FILTER (WHERE status = 'accepted') AS won
                FROM appointment_bids GROUP BY doctor_id) b ON b.doctor_id = d.id
-  LEFT JOIN (SELECT fb.doctor_id, avg(extract(epoch FROM fb.first_at - a.created_at)) AS mean_first_bid_s
+  LEFT JOIN (SELECT fb.doctor_id, avg(extract(epoch FROM fb.first_at - a.created_at))::double precision AS mean_first_bid_s
                FROM (SELECT doctor_id, appointment_id, min(created_at) AS first_at FROM appointment_bids
                       GROUP BY doctor_id, appointment_id) fb
                JOIN appointments a ON a.id = fb.appointment_id
