@@ -102,7 +102,7 @@ class ConflictError(HealthSyncError):
     def __init__(self, message: str, *, code: ErrorCode = ErrorCode.ALREADY_BOOKED, hint: str | None = None,
                  field: str | None = None):
         super().__init__(message, hint=hint, field=field)
-        self.code = code
+        self.code = ErrorCode(code)  # one of the registry's conflict codes; an unknown one raises
 
 
 class DeviceExistsError(HealthSyncError):
