@@ -1,5 +1,6 @@
-"""Doctor search: filter and rank the directory by specialty match, distance (earthdistance), rating, price and
-next free slot, cached in Redis under `doctors:search:{specialty}:{location}` for 30 minutes.
+"""Doctor search: filter and rank the directory by specialty match, distance (app.distance_m: earthdistance, or
+haversine where the extension is missing), rating, price and next free slot, cached in Redis under
+`doctors:search:{specialty}:{location}` for 30 minutes.
 
 A doctor with no location, price or working hours is still found when the query does not filter on it (ranked
 after those that have it). Locations in a query are rounded to 0.01° (about 1 km), the same rounding the cache key
@@ -67,16 +68,14 @@ SELECT d.id::text AS id, d.user_id::text AS user_id, d.full_name, d.specialty, d
        d.languages, d.price_min, d.price_max, d.hourly_rate, d.rating, d.latitude, d.longitude, d.working_hours,
        (lower(d.specialty) = lower(%(spec)s::text)) AS exact,
        CASE WHEN %(lat)s::float8 IS NOT NULL AND d.latitude IS NOT NULL
-            THEN earth_distance(ll_to_earth(%(lat)s, %(lon)s), ll_to_earth(d.latitude, d.longitude)) / 1000 END
-         AS distance_km
+            THEN app.distance_m(%(lat)s, %(lon)s, d.latitude, d.longitude) / 1000 END AS distance_km
   FROM doctors d
  WHERE NOT d.deleted AND d.available
    AND (%(spec)s::text IS NULL OR d.specialty ILIKE %(spec_like)s ESCAPE '\\')
    AND (%(lang)s::text IS NULL OR %(lang)s::text = ANY(d.languages))
    AND (%(price)s::float8 IS NULL OR coalesce(d.price_min, d.hourly_rate) <= %(price)s::float8)
    AND (%(radius)s::float8 IS NULL OR (d.latitude IS NOT NULL
-        AND earth_box(ll_to_earth(%(lat)s, %(lon)s), %(radius)s::float8) @> ll_to_earth(d.latitude, d.longitude)
-        AND earth_distance(ll_to_earth(%(lat)s, %(lon)s), ll_to_earth(d.latitude, d.longitude)) <= %(radius)s::float8))
+        AND app.distance_m(%(lat)s, %(lon)s, d.latitude, d.longitude) <= %(radius)s::float8))
  LIMIT 2000
 """
 

