@@ -91,3 +91,85 @@ def test_events_cross_instances_resume_exactly_once_and_stay_private(two_instanc
                   headers=world.doctor_headers("d2"), timeout=30)
         live = _next_event(ws)
         assert live["payload"]["status"] == "checked_in" and live["seq"] > seqs[-1]
+
+
+def _wait_for(ws, pred) -> dict:
+    """The first event matching `pred` (events before it are other traffic of this user); bounded by recv's timeout."""
+    for _ in range(200):
+        msg = _next_event(ws)
+        if pred(msg):
+            return msg
+    raise AssertionError("no such event")
+
+
+def test_end_to_end_kiosk_alert_request_bids_phone_acceptance(two_instances, db, tmp_path):
+    """A nurse records a red-flag symptom at a kiosk → sync → alert on the doctor's socket → a request → three
+    doctors bid → the patient accepts on their phone (offline, then sync) → appointment_update on every socket →
+    the booking syncs to the kiosk and the phone. Server processes: two uvicorns; devices: real edge stores
+    syncing over HTTP."""
+    import secrets
+
+    from edge.keys import KeySource
+    from edge.store import Store
+    from edge.sync_client import SyncClient, SyncOptions
+    from edge.voice.triage import triage
+
+    one, two = two_instances
+    world = seed(db, specialty="emergency medicine", n_doctors=3, n_patients=1)
+    patient, nurse = world.patients[0], world.nurse
+    d = {n: world.doctors[n]["user"] for n in ("d0", "d1", "d2")}
+
+    def device(name, user, role, base, clinic=None):
+        store = Store.open(tmp_path / f"{name}.db", KeySource(raw_key=secrets.token_bytes(32)), create=True)
+        if clinic:
+            store.set_meta("clinic_id", str(clinic))
+        else:
+            store.set_meta("user_id", str(user))
+        client = SyncClient(store, token(user, role), http=httpx.Client(base_url=base, timeout=30),
+                            options=SyncOptions(attempts=2, backoff_s=0.05))
+        client.enroll(base, name=name)
+        return client
+
+    kiosk = device("kiosk", nurse, "nurse", one, clinic=world.clinic)
+    phone = device("phone", patient, "patient", two)
+    try:
+        with _socket(two, d["d0"], "doctor") as ws_d0, _socket(one, d["d1"], "doctor") as ws_d1, \
+                _socket(two, patient) as ws_patient, _socket(one, nurse, "nurse") as ws_nurse:
+            text = "He has crushing chest pain and is short of breath."
+            sym = kiosk.store.symptoms.add({"user_id": str(patient), "description": text, "severity": 9,
+                                            "triage": triage(text).to_dict()})
+            assert kiosk.run().rejected == 0
+            alert = _wait_for(ws_d0, lambda m: m["event"] == "health_alert")
+            assert alert["payload"]["symptom_id"] == str(sym.id) and alert["payload"]["patient_id"] == str(patient)
+            r = httpx.post(f"{one}/api/v1/appointments", json={"patient_id": str(patient), "symptom_id": str(sym.id)},
+                           headers=auth(nurse, "nurse"), timeout=30)
+            assert r.status_code == 201, r.text
+            appt = r.json()["data"]
+            assert appt["specialty"] == "emergency medicine" and appt["urgency"] == "emergency"
+            notified = _wait_for(ws_d0, lambda m: m["event"] == "appointment_update")
+            assert notified["payload"]["appointment_id"] == appt["id"]
+            bids = {}
+            for i, name in enumerate(("d0", "d1", "d2")):
+                start, end = slot(3 + i)
+                r = httpx.post(f"{one}/api/v1/appointments/{appt['id']}/bids", headers=world.doctor_headers(name),
+                               json={"price": 100 + i, "slot_start": start, "slot_end": end}, timeout=30)
+                assert r.status_code == 201, r.text
+                bids[name] = r.json()["data"]["id"]
+            seen = [_wait_for(ws_patient, lambda m: m["event"] == "appointment_bid") for _ in range(3)]
+            assert sorted(m["payload"]["bid_id"] for m in seen) == sorted(bids.values())
+            # The patient accepts d1's bid on the phone, offline, then syncs.
+            phone.run()
+            phone.store.appointments.update(appt["id"], status="booked", bid_id=bids["d1"])
+            assert phone.run().rejected == 0
+            booked = [_wait_for(ws, lambda m: m["event"] == "appointment_update"
+                                and m["payload"]["status"] == "booked") for ws in (ws_patient, ws_d1, ws_nurse)]
+            assert {m["seq"] for m in booked} == {booked[0]["seq"]}
+            assert booked[0]["payload"]["doctor_id"] == str(world.doctors["d1"]["id"])
+        for dev in (kiosk, phone):
+            assert dev.run().rejected == 0
+            mine = dev.store.appointments.get(appt["id"])
+            assert mine.status == "booked" and mine.doctor_id == world.doctors["d1"]["id"]
+    finally:
+        for dev in (kiosk, phone):
+            dev.store.close()
+            dev.http.close()
