@@ -351,19 +351,22 @@ GRANT SELECT, INSERT ON appointment_bids TO authenticated;
 GRANT SELECT, INSERT, UPDATE (status_code, answer) ON idempotency_keys TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON appointment_matches, appointment_bids, idempotency_keys TO service_role;
 
--- Owned by service_role (BYPASSRLS, as on Supabase): the triggers write bids and matches whoever the caller is.
-DO $$
+-- Helpers and triggers are owned by service_role (BYPASSRLS, as on Supabase: the triggers write bids and matches
+-- whoever the caller is) and executable by the API roles only; one procedure says so for a list of functions.
+CREATE OR REPLACE PROCEDURE app.own_by_service_role(fns text[])
+LANGUAGE plpgsql AS $$
 DECLARE
   f text;
 BEGIN
-  FOREACH f IN ARRAY ARRAY['app.my_doctor_ids()', 'app.my_matched_requests()', 'app.may_bid(uuid, uuid)',
-                           'app.bids_readable(uuid)', 'app.match_request(uuid)', 'app.bid_refusal(uuid, uuid)', 'app.appointment_booking()',
-                           'app.appointment_request_defaults()', 'app.appointment_booked()',
-                           'app.appointment_requested()', 'app.doctor_busy(uuid[], timestamptz)',
-                           'app.appointment_overlap()'] LOOP
+  FOREACH f IN ARRAY fns LOOP
     EXECUTE format('ALTER FUNCTION %s OWNER TO service_role', f);
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO authenticated, service_role', f);
   END LOOP;
 END
 $$;
+CALL app.own_by_service_role(ARRAY[
+  'app.my_doctor_ids()', 'app.my_matched_requests()', 'app.may_bid(uuid, uuid)', 'app.bids_readable(uuid)',
+  'app.match_request(uuid)', 'app.bid_refusal(uuid, uuid)', 'app.appointment_booking()',
+  'app.appointment_request_defaults()', 'app.appointment_booked()', 'app.appointment_requested()',
+  'app.doctor_busy(uuid[], timestamptz)', 'app.appointment_overlap()']);

@@ -180,19 +180,9 @@ $$;
 CREATE TRIGGER appointment_bids_event AFTER INSERT OR UPDATE OF status ON appointment_bids
   FOR EACH ROW EXECUTE FUNCTION app.bid_event();
 
-DO $$
-DECLARE
-  f text;
-BEGIN
-  FOREACH f IN ARRAY ARRAY['app.patient_readers(uuid)', 'app.appointment_readers(uuid)', 'app.bid_readers(uuid)',
-                           'app.emit_event_as_caller(text, text, jsonb, uuid, uuid[])', 'app.appointment_event()',
-                           'app.bid_event()'] LOOP
-    EXECUTE format('ALTER FUNCTION %s OWNER TO service_role', f);
-    EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO authenticated, service_role', f);
-  END LOOP;
-END
-$$;
+CALL app.own_by_service_role(ARRAY[
+  'app.patient_readers(uuid)', 'app.appointment_readers(uuid)', 'app.bid_readers(uuid)',
+  'app.emit_event_as_caller(text, text, jsonb, uuid, uuid[])', 'app.appointment_event()', 'app.bid_event()']);
 -- The unchecked emitter: the triggers (owned by service_role) and the server only.
 ALTER FUNCTION app.emit_event(text, text, jsonb, uuid, uuid[]) OWNER TO service_role;
 REVOKE ALL ON FUNCTION app.emit_event(text, text, jsonb, uuid, uuid[]) FROM PUBLIC;

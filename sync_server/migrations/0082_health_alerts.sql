@@ -68,6 +68,5 @@ CREATE TRIGGER symptoms_alert AFTER INSERT ON symptoms
   FOR EACH ROW WHEN (app.is_red_flag(NEW.triage) AND NOT NEW.deleted)
   EXECUTE FUNCTION app.symptom_alert();
 
-ALTER FUNCTION app.symptom_alert() OWNER TO service_role;
-REVOKE ALL ON FUNCTION app.symptom_alert() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION app.symptom_alert(), app.is_red_flag(jsonb) TO authenticated, service_role;
+CALL app.own_by_service_role(ARRAY['app.symptom_alert()']);
+GRANT EXECUTE ON FUNCTION app.is_red_flag(jsonb) TO authenticated, service_role;
