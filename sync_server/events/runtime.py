@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -102,10 +103,12 @@ class Realtime:
         await asyncio.get_running_loop().run_in_executor(None, self._wait_started)
 
     def _wait_started(self) -> None:
+        # Bounded: with the database down the app still starts (the threads keep retrying; /health says why).
+        deadline = time.monotonic() + 3
         for t in self.threads:
             started = getattr(t, "started", None)
             if started is not None:
-                started.wait(10)
+                started.wait(max(0.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
         for t in self.threads:
