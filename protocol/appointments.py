@@ -19,6 +19,17 @@ TRANSITIONS: dict[tuple[str | None, str], frozenset[str]] = {
     ("confirmed", "cancelled"): ANYONE,     # ... or cancel a booked visit
     ("confirmed", "completed"): CARE,
     ("confirmed", "no_show"): CARE,
+    ("confirmed", "checked_in"): CARE,
+    # The marketplace (issue 11): a request is booked by accepting a doctor's bid (the patient, or the practice for
+    # them); a booked visit is checked in, completed, missed or cancelled; a request nobody took expires (the
+    # server's job does it as itself; the practice may close one by hand).
+    ("requested", "booked"): ANYONE,
+    ("requested", "expired"): CARE,
+    ("booked", "checked_in"): CARE,
+    ("booked", "completed"): CARE,
+    ("booked", "no_show"): CARE,
+    ("booked", "cancelled"): ANYONE,
+    ("checked_in", "completed"): CARE,
 }
 
 

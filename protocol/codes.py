@@ -81,6 +81,16 @@ class ErrorCode(StrEnum):
     READ_ONLY_TABLE = "READ_ONLY_TABLE", "The table is owned by the server and read-only on devices."
     APPEND_ONLY = "APPEND_ONLY", "Observations are never changed; send a correction (a new row) instead."
     ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION", "The appointment cannot move to that status (for this role)."
+    # ---- marketplace and real time (issue 11)
+    ALREADY_BOOKED = "ALREADY_BOOKED", ("The request is already booked (or no longer open); nothing changed. Reload "
+                                        "it to see the booking.")
+    SLOT_TAKEN = "SLOT_TAKEN", "The doctor is already booked for an overlapping time; choose another bid or slot."
+    STALE_STATUS = "STALE_STATUS", ("The appointment's status changed since you read it (compare-and-swap failed); "
+                                    "reload and retry.")
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED", ("This Idempotency-Key was used for a different request; "
+                                                        "use a new key for a new request.")
+    EVENTS_PRUNED = "EVENTS_PRUNED", ("The resume point is older than the event log keeps; reload the state, then "
+                                      "resume from the seq given.")
     CHANGE_TOO_LARGE = "CHANGE_TOO_LARGE", ("The server refused the change as too large even alone; it is quarantined "
                                             "on the device: shorten it (quarantine fix) or discard it.")
 

@@ -93,6 +93,18 @@ class IllegalTransitionError(HealthSyncError):
     http_status = 409
 
 
+class ConflictError(HealthSyncError):
+    """The write lost a race or conflicts with the current state (already booked, slot taken, stale status)."""
+
+    code = ErrorCode.ALREADY_BOOKED
+    http_status = 409
+
+    def __init__(self, message: str, *, code: ErrorCode = ErrorCode.ALREADY_BOOKED, hint: str | None = None,
+                 field: str | None = None):
+        super().__init__(message, hint=hint, field=field)
+        self.code = ErrorCode(code)  # one of the registry's conflict codes; an unknown one raises
+
+
 class DeviceExistsError(HealthSyncError):
     """A device id is already enrolled with other keys, or was revoked."""
 

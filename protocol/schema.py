@@ -16,7 +16,9 @@ from pydantic import ValidationError as PydanticValidationError
 from protocol import appointments
 from protocol.errors import ValidationError
 
-SCHEMA_VERSION = 2
+# 3: appointments carry care requests (issue 11: optional doctor and slot, the statuses booked, checked_in and
+# expired, bid, price, specialty, urgency, symptom). A server refuses changesets newer than it knows.
+SCHEMA_VERSION = 3
 # Writes stamped a little ahead of our clock are tolerated: device clocks drift.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 _FUTURE_TOLERANCE_S = FUTURE_TOLERANCE.total_seconds()
@@ -290,7 +292,9 @@ class Symptom(SizeCapped, Observation):
         return not_in_future(v, "recorded_at")
 
 
-AppointmentStatus = Literal["requested", "confirmed", "cancelled", "completed", "no_show"]
+AppointmentStatus = Literal["requested", "confirmed", "booked", "checked_in", "cancelled", "completed", "no_show",
+                            "expired"]
+Urgency = Literal["self_care", "soon", "urgent", "emergency"]
 
 # Server-owned state machine (principle 4): the statuses reachable from each, by anyone. Who may make each move
 # is protocol.appointments.TRANSITIONS, which the server enforces per role in SQL.
@@ -298,13 +302,21 @@ APPOINTMENT_TRANSITIONS: dict[str, set[str]] = appointments.by_status()
 
 
 class Appointment(Record):
-    """A booking between a patient and a doctor; status follows APPOINTMENT_TRANSITIONS."""
+    """A booking between a patient and a doctor; status follows APPOINTMENT_TRANSITIONS. A marketplace request
+    (issue 11) has no doctor or time until a bid is accepted (`status` booked with `bid_id`): the server then takes
+    the doctor, the slot and the price from the bid."""
 
     patient_id: uuid.UUID
-    doctor_id: uuid.UUID
-    scheduled_at: dt.datetime
+    doctor_id: uuid.UUID | None = None
+    scheduled_at: dt.datetime | None = None
     status: AppointmentStatus = "requested"
     reason: str | None = Field(default=None, max_length=2000)
+    ends_at: dt.datetime | None = None
+    specialty: str | None = Field(default=None, max_length=100)
+    urgency: Urgency | None = None
+    symptom_id: uuid.UUID | None = None
+    bid_id: uuid.UUID | None = None
+    price: float | None = Field(default=None, ge=0)
 
 
 class TherapySession(SizeCapped, Observation):

@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from protocol.errors import DuplicateError, ForbiddenError, HealthSyncError, IllegalTransitionError, ValidationError
+from protocol.codes import ErrorCode
+from protocol.errors import (
+    ConflictError,
+    DuplicateError,
+    ForbiddenError,
+    HealthSyncError,
+    IllegalTransitionError,
+    ValidationError,
+)
 from sync_server.pg import DatabaseUnavailableError
 
 API_ROLES = ("anon", "authenticated", "service_role")
@@ -17,6 +25,8 @@ API_ROLES = ("anon", "authenticated", "service_role")
 # queries are short OLTP ones: compilation never pays for itself here.
 SESSION_OPTIONS = "-c jit=off"
 ILLEGAL_TRANSITION_SQLSTATE = "23H09"  # raised by the appointment trigger (migration 0016)
+ALREADY_BOOKED_SQLSTATE = "23H10"  # the booking trigger (0080): the request is booked already
+BAD_BID_SQLSTATE = "23H11"  # the booking trigger (0080): not an open bid on this request
 
 
 class Database:
@@ -102,6 +112,15 @@ def translate(exc: Exception) -> HealthSyncError:
         # The trigger's message says who may make the move (protocol.appointments.explain); it names no values.
         return IllegalTransitionError(getattr(diag, "message_primary", None) or "illegal appointment transition",
                                       field="status")
+    sqlstate = getattr(exc, "sqlstate", None)
+    message = getattr(diag, "message_primary", None) if diag else None
+    if sqlstate == ALREADY_BOOKED_SQLSTATE:
+        return ConflictError(message or "this request is already booked", field=column)
+    if sqlstate == BAD_BID_SQLSTATE:
+        return ValidationError(message or "bid_id must name an open bid on this request", field="bid_id")
+    if isinstance(exc, pe.ExclusionViolation):
+        return ConflictError("the doctor is already booked for an overlapping time", code=ErrorCode.SLOT_TAKEN,
+                             field="slot_start")
     if isinstance(exc, pe.InsufficientPrivilege):
         return ForbiddenError("row-level security refused this row for the caller")
     if isinstance(exc, pe.CheckViolation):

@@ -472,7 +472,7 @@ def _reject_db(batch: _Batch, c: Change, current: RowState | None, exc: Exceptio
     from sync_server.db import translate
 
     err = translate(exc)
-    if err.code == "ILLEGAL_TRANSITION":
+    if err.code in ("ILLEGAL_TRANSITION", "ALREADY_BOOKED", "SLOT_TAKEN"):  # the marketplace's refusals too
         batch.reject(c, err.code, err.message, _wire_row(c.table, c.pk, current) if current is not None else None)
     else:
         batch.reject(c, "SYNC_REJECTED_DB", err.message)

@@ -103,9 +103,10 @@ def served(url: str, data_dir: Path, *, workers: int = 1, **env: str) -> Iterato
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    child_env = {**os.environ, "DATABASE_URL": url, "SUPABASE_JWT_SECRET": TEST_JWT_SECRET,
-                 "RATE_LIMIT_REQUESTS": "1000000", "HEALTHSYNC_SERVER_DATA": str(data_dir), **env}
-    child_env.pop("REDIS_URL", None)
+    # No Redis unless `env` names one (REDIS_URL from the caller's own environment is not inherited).
+    child_env = {**{k: v for k, v in os.environ.items() if k != "REDIS_URL"}, "DATABASE_URL": url,
+                 "SUPABASE_JWT_SECRET": TEST_JWT_SECRET, "RATE_LIMIT_REQUESTS": "1000000",
+                 "HEALTHSYNC_SERVER_DATA": str(data_dir), **env}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "sync_server.app:create_app",
                              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
                              "--workers", str(workers)],

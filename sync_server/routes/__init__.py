@@ -2,8 +2,10 @@
 from sync_server.routes.care import router as care_router
 from sync_server.routes.devices import router as devices_router
 from sync_server.routes.health import router as health_router
+from sync_server.routes.marketplace import router as marketplace_router
 from sync_server.routes.metrics import router as metrics_router
 from sync_server.routes.patients import router as patients_router
+from sync_server.routes.realtime import router as realtime_router
 from sync_server.routes.records import router as records_router
 from sync_server.routes.sync import router as sync_router
 
@@ -15,4 +17,6 @@ ROUTERS = [
     sync_router,
     care_router,
     patients_router,
+    marketplace_router,
+    realtime_router,
 ]

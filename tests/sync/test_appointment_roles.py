@@ -29,6 +29,16 @@ def _insert(conn, patient: uuid.UUID, doctor: uuid.UUID, status: str) -> uuid.UU
     return row
 
 
+def _bid(conn, appointment: uuid.UUID) -> uuid.UUID:
+    """An open bid on the appointment by a directory doctor (the booking trigger takes doctor and slot from it)."""
+    doctor = conn.execute("INSERT INTO doctors (id, full_name, specialty, hlc) VALUES (gen_random_uuid(), 'Dr Bid', "
+                          "'gp', 'h') RETURNING id").fetchone()["id"]
+    start = _soon()
+    return conn.execute("INSERT INTO appointment_bids (appointment_id, doctor_id, price, slot_start, slot_end) VALUES "
+                        "(%s, %s, 1, %s, %s) RETURNING id",
+                        (appointment, doctor, start, start + dt.timedelta(minutes=30))).fetchone()["id"]
+
+
 def _soon():
     return dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
 
@@ -69,16 +79,19 @@ def test_sql_trigger_allows_exactly_the_table_for_every_move(db, role):
     user, doctor = uuid.uuid4(), uuid.uuid4()
     for before in [None, *STATUSES]:
         for after in STATUSES:
-            row = None
+            row = bid = None
             if before is not None:
                 with db.session(*SERVICE) as conn:  # trusted: any start state
                     row = _insert(conn, user, doctor, before)
+                    if (before, after) == ("requested", "booked"):  # a booking names its bid (issue 11, 0080)
+                        bid = _bid(conn, row)
             try:
                 with db.session("authenticated", _claims(user, role)) as conn:
                     if row is None:
                         _insert(conn, user, doctor, after)
                     else:
-                        n = conn.execute("UPDATE appointments SET status = %s WHERE id = %s", (after, row)).rowcount
+                        n = conn.execute("UPDATE appointments SET status = %s, bid_id = coalesce(%s, bid_id) "
+                                         "WHERE id = %s", (after, bid, row)).rowcount
                         assert n == 1
                 outcome = None
             except HealthSyncError as exc:

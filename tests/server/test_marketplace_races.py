@@ -1,0 +1,107 @@
+"""Races over real HTTP (uvicorn on loopback, a pool of 20 connections, 50 client threads released together):
+one booking of a request, one booking of a doctor's slot, one row for a retried POST."""
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from sync_server import testing
+from sync_server.app import create_app
+from sync_server.events.runtime import RealtimeSettings
+from sync_server.testing import auth
+from tests.server.marketplace_world import seed, slot
+
+N = 50
+
+
+@pytest.fixture(scope="module")
+def live(pg_url):
+    app = create_app(testing.settings_for(pg_url, pool_max_size=20))
+    app.state.realtime_settings = RealtimeSettings(enabled=False)
+    with testing.serve_in_thread(app) as url:
+        yield url
+    app.state.db.close()
+
+
+def _together(calls):
+    """Run the calls from N threads released at once; their answers in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        with httpx.Client(timeout=60) as http:
+            barrier.wait()
+            return call(http)
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def _request(url, world, patient, spec):
+    r = httpx.post(f"{url}/api/v1/appointments", json={"description": "race", "specialty": spec},
+                   headers=auth(patient), timeout=30)
+    assert r.status_code == 201, r.text
+    return r.json()["data"]["id"]
+
+
+def _bid(url, world, name, appt, hours):
+    start, end = slot(hours)
+    r = httpx.post(f"{url}/api/v1/appointments/{appt}/bids", headers=world.doctor_headers(name), timeout=30,
+                   json={"price": 50, "slot_start": start, "slot_end": end})
+    assert r.status_code == 201, r.text
+    return r.json()["data"]["id"]
+
+
+def test_fifty_accepts_of_different_bids_book_once(live, db):
+    spec = "race-" + uuid.uuid4().hex[:6]
+    world = seed(db, specialty=spec, n_doctors=5, n_patients=1)
+    patient = world.patients[0]
+    appt = _request(live, world, patient, spec)
+    bids = [_bid(live, world, f"d{i % 5}", appt, 24 + i) for i in range(N)]
+    answers = _together([lambda h, b=b: h.put(f"{live}/api/v1/appointments/{appt}", headers=auth(patient),
+                                              json={"status": "booked", "bid_id": b}) for b in bids])
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200] + [409] * (N - 1)
+    assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {"ALREADY_BOOKED"}
+    with db.admin() as conn:
+        statuses = [r["status"] for r in conn.execute("SELECT status FROM appointment_bids WHERE appointment_id = %s",
+                                                      (appt,))]
+        booked = conn.execute("SELECT status, bid_id::text AS bid FROM appointments WHERE id = %s",
+                              (appt,)).fetchone()
+    winner = next(a for a in answers if a.status_code == 200).json()["data"]["bid_id"]
+    assert sorted(statuses) == ["accepted"] + ["declined"] * (N - 1)
+    assert booked == {"status": "booked", "bid": winner}
+
+
+def test_fifty_bookings_of_one_doctors_slot_make_one(live, db):
+    spec = "slot-" + uuid.uuid4().hex[:6]
+    world = seed(db, specialty=spec, n_doctors=1, n_patients=N)
+    appts = [_request(live, world, p, spec) for p in world.patients]
+    bids = [_bid(live, world, "d0", a, 72) for a in appts]  # the same slot on every request
+    answers = _together([lambda h, a=a, b=b, p=p: h.put(f"{live}/api/v1/appointments/{a}", headers=auth(p),
+                                                         json={"status": "booked", "bid_id": b})
+                         for a, b, p in zip(appts, bids, world.patients, strict=True)])
+    assert sorted(a.status_code for a in answers) == [200] + [409] * (N - 1)
+    assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {"SLOT_TAKEN"}
+    with db.admin() as conn:
+        n = conn.execute("SELECT count(*) AS n FROM appointments WHERE doctor_id = %s AND status = 'booked'",
+                         (world.doctors["d0"]["id"],)).fetchone()["n"]
+    assert n == 1
+
+
+def test_a_retried_post_with_one_key_answers_the_same_with_one_row(live, db):
+    world = seed(db, n_doctors=0, n_patients=1)
+    patient = world.patients[0]
+    reason = f"retried {uuid.uuid4()}"
+    headers = auth(patient) | {"Idempotency-Key": str(uuid.uuid4())}
+    answers = _together([lambda h: h.post(f"{live}/api/v1/appointments", headers=headers,
+                                          json={"description": reason})] * 20)
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["data"]["id"] for a in answers}) == 1
+    assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 19
+    with db.admin() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM appointments WHERE reason = %s",
+                            (reason,)).fetchone()["n"] == 1
