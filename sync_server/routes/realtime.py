@@ -25,6 +25,7 @@ from protocol.codes import ErrorCode
 from protocol.errors import HealthSyncError, InputError
 from sync_server import alerts, audit
 from sync_server.auth import Principal
+from sync_server.console import session as console_session
 from sync_server.deps import current_principal, db_session, rate_limit
 from sync_server.events import log as event_log
 from sync_server.events import runtime
@@ -41,7 +42,8 @@ def _token(ws: WebSocket) -> str | None:
     scheme, _, token = ws.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    return ws.query_params.get("access_token") or None
+    # Last, the console's HttpOnly cookie (same-origin handshakes only): its live.js puts no token in a URL.
+    return ws.query_params.get("access_token") or console_session.websocket_token(ws)
 
 
 async def _refuse(ws: WebSocket, code: int, error: dict[str, Any]) -> None:
