@@ -235,7 +235,7 @@ class SyncClient:
             if not changes:
                 return result
             _, data = changeset.seal(changes, device_id=self.store.device_id, user_id=_actor(self.store, pin,
-                                                                                             self._token),
+                                                                                             self._bearer()),
                                      signing_key=keys.signing, server_public_key=pin.public_key,
                                      format_version=self.options.format_version)
             try:
