@@ -82,9 +82,9 @@ def start_server(database_url: str, workdir: Path, secret: str, port: int | None
     env = {**{k: v for k, v in os.environ.items() if k != "REDIS_URL"}, "DATABASE_URL": database_url,
            "SUPABASE_JWT_SECRET": secret, "HEALTHSYNC_SERVER_DATA": str(workdir / "server"),
            "RATE_LIMIT_REQUESTS": "1000000"}
-    log = (workdir / "server.log").open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "healthsync_cli", "server", "run", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    with (workdir / "server.log").open("ab") as log:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([sys.executable, "-m", "healthsync_cli", "server", "run", "--port", str(port)],
+                                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
     base = f"http://127.0.0.1:{port}"
     wait_for(f"{base}/health", proc)
     return proc, base
@@ -97,8 +97,8 @@ def start_edge(clinic: DemoClinic, port: int | None = None, idle_s: float | None
     args = [sys.executable, "-m", "healthsync_cli", "edge", "serve", "--port", str(port)]
     if idle_s is not None:
         args += ["--idle-lock", str(idle_s)]
-    log = (clinic.kiosk_home / "edge.log").open("ab")
-    proc = subprocess.Popen(args, env=clinic.edge_env(), stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    with (clinic.kiosk_home / "edge.log").open("ab") as log:
+        proc = subprocess.Popen(args, env=clinic.edge_env(), stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
     base = f"http://127.0.0.1:{port}"
     wait_for(f"{base}/health", proc)
     return proc, base
@@ -224,22 +224,41 @@ def seed_day(store) -> list[dict]:
     return out
 
 
+@dataclass
+class Running:
+    """The demo clinic's processes: the seeded clinic, the kiosk's `edge serve` and its URL."""
+
+    clinic: DemoClinic
+    edge: subprocess.Popen
+    edge_url: str
+    idle_s: float | None = None
+
+    def stop_edge(self) -> int:
+        """Stop the kiosk's edge process (as a restart or a crash would)."""
+        return stop(self.edge)
+
+    def start_edge(self) -> None:
+        """Start it again on the same port (the browser's page and service worker stay where they were)."""
+        self.edge, self.edge_url = start_edge(self.clinic, int(self.edge_url.rsplit(":", 1)[1]), self.idle_s)
+
+
 @contextlib.contextmanager
 def clinic_running(workdir: Path, database_url: str, *, records: bool = True, idle_s: float | None = None):
-    """The server and a seeded kiosk's `edge serve` running; yields (DemoClinic, edge URL); both stopped after."""
+    """The server and a seeded kiosk's `edge serve` running; yields a Running; both stopped after."""
     secret = secrets.token_urlsafe(32)
     workdir.mkdir(parents=True, exist_ok=True)
     server, base = start_server(database_url, workdir, secret)
-    edge = None
+    running = None
     try:
         clinic_id, staff = seed_server(database_url)
         clinic = DemoClinic(base, database_url, secret, clinic_id, staff, workdir / "kiosk", secrets.token_hex(32))
         seed_kiosk(clinic, records=records)
         edge, edge_url = start_edge(clinic, idle_s=idle_s)
-        yield clinic, edge_url
+        running = Running(clinic, edge, edge_url, idle_s)
+        yield running
     finally:
-        if edge is not None:
-            stop(edge)
+        if running is not None:
+            running.stop_edge()
         stop(server)
 
 
@@ -254,7 +273,8 @@ def serve(workdir: Path) -> None:
     pgdata = workdir / "postgres"
     url = ensure_database(configured, pgdata)
     try:
-        with clinic_running(workdir, url) as (clinic, edge_url):
+        with clinic_running(workdir, url) as running:
+            clinic, edge_url = running.clinic, running.edge_url
             console.rule("[bold]HealthSync demo clinic is running")
             console.print(f"kiosk app      {edge_url}/        (API docs {edge_url}/docs)")
             console.print(f"sync server    {clinic.server_url}   (health {clinic.server_url}/health)")

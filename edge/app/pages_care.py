@@ -35,9 +35,40 @@ def chart_series(simulation: dict) -> dict:
     return {k: v for k, v in out.items() if any(x is not None for line in v["lines"] for x in line["values"])}
 
 
+# The yes/no risk-factor answers the equations read (edge.twin.inputs.FACTOR_FIELDS), as the form asks them.
+FACTOR_QUESTIONS = [("smoker", "Smokes now"), ("diabetes", "Diagnosed diabetes"),
+                    ("bp_treated", "Takes blood-pressure medicine"), ("on_statin", "Takes a statin"),
+                    ("physically_active", "Active 30 minutes a day"),
+                    ("daily_vegetables", "Eats vegetables or fruit every day"),
+                    ("high_glucose_history", "Ever told their blood sugar was high")]
+
+
+def save_factors(store: Store, patient, form) -> None:
+    """Merge the answered questions into a new risk-factor record (as `edge twin factors` does)."""
+    from edge.twin.inputs import RISK_FACTORS_EVENT, latest_factors
+
+    answers = {name: form.get(name) == "yes" for name, _ in FACTOR_QUESTIONS if form.get(name) in ("yes", "no")}
+    if form.get("race") in ("white", "african_american", "other"):
+        answers["race"] = form.get("race")
+    if answers:
+        store.health_events.add({"user_id": patient, "event_type": RISK_FACTORS_EVENT,
+                                 "data": latest_factors(store, patient) | answers})
+
+
+@router.post("/twin/factors")
+async def twin_factors(request: Request, session: Session = Depends(signed_in), store: Store = Depends(voice_store)):
+    """Record the risk-factor answers the equations need (the form's questions vary, so it is read whole)."""
+    from starlette.concurrency import run_in_threadpool
+
+    form = await request.form()
+    await run_in_threadpool(save_factors, store, patient_of(session), form)  # the store write: off the loop
+    return redirect(request, "/twin", session)
+
+
 @router.get("/twin")
 def twin_page(request: Request, session: Session = Depends(signed_in), store: Store = Depends(voice_store)):
     from edge.twin import report
+    from edge.twin.inputs import latest_factors
     from edge.twin.models import read_manifest
     from edge.twin.simulate import simulate
     from edge.twin.twin import assess
@@ -50,14 +81,16 @@ def twin_page(request: Request, session: Session = Depends(signed_in), store: St
         a = assess(store, patient)
         sim = simulate(a.inputs)
     except HealthSyncError as exc:
-        return render(request, "twin.html", session, error=error_text(exc), view=view)
+        return render(request, "twin.html", session, error=error_text(exc), view=view, questions=FACTOR_QUESTIONS,
+                      factors=latest_factors(store, patient))
     manifest = read_manifest(None)
     results = [{"r": r, "validity": report.validity_notes(r, manifest), "title": report.TITLES.get(r.name, r.name)}
                for r in a.results]
     return render(request, "twin.html", session, view=view, results=results, inputs=a.inputs.to_dict(),
                   sources=report.input_sources(store, patient), simulation=sim, plain=PLAIN,
                   charts=json.dumps(chart_series(sim)), family=a.family, on=dt.date.today().isoformat(),
-                  patient_name=store.users.get(patient).full_name)
+                  patient_name=store.users.get(patient).full_name, questions=FACTOR_QUESTIONS,
+                  factors=latest_factors(store, patient))
 
 
 # ---------------------------------------------------------------- sync
