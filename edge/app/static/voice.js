@@ -25,7 +25,7 @@
       $("partial").textContent = d.text;
     } else if (msg.event === "health_alert") {
       const b = $("alert-banner");
-      const flags = (d.red_flags || []).map((f) => esc(f.label || f.name || f.rule || "red flag")).join(", ");
+      const flags = (d.red_flags || []).map((f) => esc(f.title || f.id || "red flag")).join(", ");
       b.innerHTML = "RED FLAG: " + flags + "<p>" + esc(d.advice) + "</p>";
       b.hidden = false;
       b.focus && b.setAttribute("tabindex", "-1");
@@ -52,7 +52,7 @@
   function show(d) {
     const t = d.triage || {};
     const conf = t.confidence || {};
-    const flags = (d.red_flags || []).map((f) => "<li>" + esc(f.label || f.name || f.rule) + (f.advice ? ": " + esc(f.advice) : "") + "</li>").join("");
+    const flags = (d.red_flags || []).map((f) => "<li>" + esc(f.title || f.id) + (f.evidence && f.evidence.length ? " (heard: " + esc(f.evidence.join(", ")) + ")" : "") + "</li>").join("");
     $("voice-result").innerHTML =
       '<p data-testid="transcript">' + marked(d.transcript || "", conf.unsure_words) + "</p>" +
       '<p>Urgency: <span class="badge ' + esc(t.urgency) + '" data-testid="urgency">' + esc(t.urgency) + "</span>" +
