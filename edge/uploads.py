@@ -35,12 +35,14 @@ async def read_upload(request: Request, limit: int) -> bytes:
         except (MultiPartException, HTTPException) as exc:  # starlette's parse errors, as they come from form()
             raise InputError(f"the multipart form could not be read ({type(exc).__name__})",
                              hint="send the file as the form field `file`") from None
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InputError("the multipart form has no file in the field `file`",
-                             hint="curl -F file=@recording.wav …, or FormData.append('file', blob)")
-        data = await upload.read()
-        await form.close()
+        try:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise InputError("the multipart form has no file in the field `file`",
+                                 hint="curl -F file=@recording.wav …, or FormData.append('file', blob)")
+            data = await upload.read()
+        finally:
+            await form.close()  # every part's temporary file, the file field's or not
     else:
         data = await request.body()
     if not data:
