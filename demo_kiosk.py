@@ -293,3 +293,65 @@ def serve(workdir: Path) -> None:
     finally:
         if not configured:
             release_embedded(pgdata)
+
+
+# ---------------------------------------------------------------- driving the kiosk in a real browser
+# Shared by tests/app (the browser flow) and bench/bench_kiosk_app.py.
+
+VOICE_WAV = REPO / "tests" / "data" / "voice" / "u02_chest_pain_breathless.wav"  # espeak-ng (make_fixtures.py)
+
+
+def fake_media(out: Path) -> tuple[Path, Path]:
+    """(WAV, Y4M) for chromium's fake microphone and camera: the spoken red-flag sentence padded with silence
+    (chromium loops the file), and a person (skimage's astronaut photo) as a 640×480 video."""
+    import numpy as np
+    import soundfile as sf
+
+    speech, rate = sf.read(VOICE_WAV, dtype="int16")
+    wav = out / "speech.wav"
+    sf.write(wav, np.concatenate([np.zeros(rate // 2, np.int16), speech, np.zeros(rate * 6, np.int16)]), rate,
+             subtype="PCM_16")
+    y4m = out / "person.y4m"
+    write_y4m(y4m, person_frame(), frames=10, fps=10)
+    return wav, y4m
+
+
+def person_frame():
+    """A 640×480 RGB frame with a person in it (the astronaut photo, letterboxed)."""
+    import cv2
+    import numpy as np
+    from skimage import data
+
+    frame = np.full((480, 640, 3), 235, np.uint8)
+    frame[:, 80:560] = cv2.resize(data.astronaut(), (480, 480))
+    return frame
+
+
+def write_y4m(path: Path, rgb, frames: int, fps: int) -> None:
+    """A YUV4MPEG2 (4:2:0) file of `frames` copies of one RGB frame, as chromium's fake camera reads."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    yuv = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes()
+    with open(path, "wb") as f:
+        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(b"FRAME\n" + yuv)
+
+
+def launch(playwright, chromium: str, media: tuple[Path, Path]):
+    """The Debian chromium, headless, with the fake microphone and camera (nothing downloaded)."""
+    wav, y4m = media
+    return playwright.chromium.launch(executable_path=chromium, headless=True, args=[
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}", f"--use-file-for-fake-video-capture={y4m}",
+        "--autoplay-policy=no-user-gesture-required", "--no-sandbox"])  # root in a container: no user namespaces
+
+
+def sign_in(page, base: str, login: StaffLogin) -> None:
+    """Sign in through the app's form."""
+    page.goto(base + "/sign-in")
+    page.get_by_label("Email", exact=True).fill(login.email)
+    page.get_by_label("Password", exact=True).fill(login.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/patients")

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from edge import auth_session, patients
 from edge.app import session as sessions
 from edge.app.session import Session
-from edge.app.web import SCREENS, current, error_text, redirect, render, signed_in, staff_only
+from edge.app.web import SCREENS, current, error_text, redirect, render, staff_only
 from edge.store import Store
 from edge.voice.ws import voice_store
 from protocol.errors import HealthSyncError, InputError, ValidationError

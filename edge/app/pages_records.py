@@ -14,7 +14,6 @@ from edge.store import Store
 from edge.voice.ws import voice_store
 from protocol import metric_input
 from protocol.errors import HealthSyncError, ValidationError
-from protocol.schema import METRICS
 
 router = APIRouter(include_in_schema=False)
 

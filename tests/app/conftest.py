@@ -59,7 +59,6 @@ def sign_in_as(client, store, role: str = "nurse", pin: str = PIN) -> str:
 # ---------------------------------------------------------------- the real browser
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
-VOICE_WAV = REPO / "tests" / "data" / "voice" / "u02_chest_pain_breathless.wav"  # espeak-ng (make_fixtures.py)
 AXE = REPO / "edge" / "app" / "static" / "vendor" / "axe.min.js"
 
 
@@ -79,53 +78,10 @@ def chromium() -> str:
 
 @pytest.fixture(scope="session")
 def fake_media(tmp_path_factory):
-    """(WAV, Y4M) for chromium's fake microphone and camera: the spoken red-flag sentence padded with silence
-    (chromium loops the file), and a person (skimage's astronaut photo) as a 640×480 video."""
-    import numpy as np
-    import soundfile as sf
+    """(WAV, Y4M) for chromium's fake microphone and camera (demo_kiosk.fake_media)."""
+    import demo_kiosk
 
-    out = tmp_path_factory.mktemp("media")
-    speech, rate = sf.read(VOICE_WAV, dtype="int16")
-    silence = np.zeros(int(rate * 0.5), dtype=np.int16)
-    wav = out / "speech.wav"
-    sf.write(wav, np.concatenate([silence, speech, np.zeros(int(rate * 6), dtype=np.int16)]), rate,
-             subtype="PCM_16")
-    y4m = out / "person.y4m"
-    write_y4m(y4m, person_frame(), frames=10, fps=10)
-    return wav, y4m
-
-
-def person_frame():
-    """A 640×480 RGB frame with a person in it (the astronaut photo, letterboxed)."""
-    import cv2
-    import numpy as np
-    from skimage import data
-
-    frame = np.full((480, 640, 3), 235, np.uint8)
-    photo = cv2.resize(data.astronaut(), (480, 480))
-    frame[:, 80:560] = photo
-    return frame
-
-
-def write_y4m(path, rgb, frames: int, fps: int) -> None:
-    """A YUV4MPEG2 (4:2:0) file of `frames` copies of one RGB frame, as chromium's fake camera reads."""
-    import cv2
-
-    h, w = rgb.shape[:2]
-    yuv = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes()
-    with open(path, "wb") as f:
-        f.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
-            f.write(b"FRAME\n" + yuv)
-
-
-def launch(playwright, chromium: str, fake_media):
-    """Chromium (headless, the Debian binary) with the fake microphone and camera."""
-    wav, y4m = fake_media
-    return playwright.chromium.launch(executable_path=chromium, headless=True, args=[
-        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-audio-capture={wav}", f"--use-file-for-fake-video-capture={y4m}",
-        "--autoplay-policy=no-user-gesture-required", "--no-sandbox"])
+    return demo_kiosk.fake_media(tmp_path_factory.mktemp("media"))
 
 
 def axe_serious(page) -> list[dict]:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import axe_serious, launch
+from demo_kiosk import launch
+from tests.app.conftest import axe_serious
 
 pytestmark = [pytest.mark.e2e, pytest.mark.heavy]
 

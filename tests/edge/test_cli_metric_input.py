@@ -6,40 +6,30 @@ import json
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
-from healthsync_cli import app
 from protocol import metric_input
 from protocol.cli_output import handle_errors
 from protocol.errors import ValidationError
-
-runner = CliRunner()
+from tests.edge.test_cli import env, run  # noqa: F401  (the same store fixture and runner as the CLI tests)
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("HEALTHSYNC_HOME", str(tmp_path))
-    monkeypatch.setenv("HEALTHSYNC_KEY", "22" * 32)
-    monkeypatch.delenv("HEALTHSYNC_PASSPHRASE", raising=False)
-    assert runner.invoke(app, ["edge", "init", "--name", "Ada"]).exit_code == 0
-
-
-def run(*args):
-    return runner.invoke(app, list(args))
+def ada(env):  # noqa: F811  (the imported fixture)
+    assert run("edge", "init", "--name", "Ada").exit_code == 0
 
 
 def listed(*extra) -> dict:
     return {m["metric_type"]: m for m in json.loads(run("edge", "metrics", "list", "--json", *extra).stdout)}
 
 
-def test_blood_pressure_as_120_over_80_records_both(env):
+def test_blood_pressure_as_120_over_80_records_both(ada):
     out = run("edge", "metrics", "add", "BP", "120/80", "--json")
     assert out.exit_code == 0, out.output
     assert [(r["metric_type"], r["value"]) for r in json.loads(out.stdout)] == [("systolic_bp", 120),
                                                                                 ("diastolic_bp", 80)]
 
 
-def test_fahrenheit_pounds_and_common_names(env):
+def test_fahrenheit_pounds_and_common_names(ada):
     assert run("edge", "metrics", "add", "temperature", "98.6", "--unit", "°F").exit_code == 0
     assert run("edge", "metrics", "add", "weight", "150", "--unit", "lbs").exit_code == 0
     assert run("edge", "metrics", "add", "SpO2", "97").exit_code == 0
@@ -52,19 +42,19 @@ def test_fahrenheit_pounds_and_common_names(env):
     assert got["blood_glucose"]["value"] == pytest.approx(99.09, abs=0.01)
 
 
-def test_a_negative_value_after_double_dash(env):
+def test_a_negative_value_after_double_dash(ada):
     out = run("edge", "metrics", "add", "stress_score", "--notes", "after the call", "--", "-1.5")
     assert out.exit_code == 0, out.output
     assert listed()["stress_score"]["value"] == -1.5
 
 
-def test_list_shows_notes(env):
+def test_list_shows_notes(ada):
     run("edge", "metrics", "add", "heart_rate", "64", "--notes", "after [stairs]")
     out = run("edge", "metrics", "list")
     assert "after [stairs]" in out.stdout  # the brackets survive rich's markup too
 
 
-def test_json_errors_go_to_stdout_with_a_non_zero_exit(env):
+def test_json_errors_go_to_stdout_with_a_non_zero_exit(ada):
     out = run("edge", "metrics", "add", "heart_rate", "400", "--json")
     assert out.exit_code == 1
     doc = json.loads(out.stdout)

@@ -165,8 +165,8 @@ def confirmed(image_sha256: str | None, collected_on: dt.date | None, labs: list
               medications: list[dict[str, Any]]) -> ScanResult:
     """A scan as a person confirmed it (the kiosk's editable form): the values they kept or corrected, each with
     confidence 1.0, ready for save(). Lab values are checked against the shared schema (unit and range) here."""
-    from protocol.schema import METRICS
     from protocol.errors import ValidationError
+    from protocol.schema import METRICS
 
     def sure(value):
         return None if value in (None, "") else parse.Field(value, 1.0)
