@@ -268,7 +268,7 @@ def serve(workdir: Path) -> None:
 
     from sync_server.pg import ensure_database, release_embedded
 
-    console = Console()
+    console = Console(soft_wrap=True)  # URLs and passwords stay on one line, whole
     configured = os.environ.get("DATABASE_URL")
     pgdata = workdir / "postgres"
     url = ensure_database(configured, pgdata)

@@ -45,6 +45,4 @@ async def read_upload(request: Request, limit: int) -> bytes:
             await form.close()  # every part's temporary file, the file field's or not
     else:
         data = await request.body()
-    if not data:
-        raise InputError("the upload is empty", hint="send the file as the body or as the form field `file`")
-    return data
+    return data  # an empty one is refused by the decoder, with the reason

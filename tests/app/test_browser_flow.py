@@ -176,6 +176,7 @@ def test_a_nurse_works_through_a_visit_and_it_reaches_the_server(clinic, chromiu
             page.get_by_label(question).select_option(answer)
         page.get_by_label("Race (Pooled Cohort Equations)").select_option("other")
         page.get_by_role("button", name="Save answers").click()
+        expect(page.locator("details summary").first).to_contain_text("(recorded)")  # the page came back
         expect(page.get_by_test_id("twin-clinician")).to_contain_text("Grace Mbeki")
         assert script_errors == [], script_errors
         expect(page.locator("#charts canvas").first).to_be_visible()

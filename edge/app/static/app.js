@@ -55,8 +55,19 @@
       e.target.hidden = true;
     }
   });
+  // A table wider than a phone scrolls sideways: it must then take the keyboard focus, or a keyboard user
+  // cannot scroll it (WCAG 2.1.1; axe-core's scrollable-region-focusable).
+  function scrollables() {
+    document.querySelectorAll("table, .chart").forEach((el) => {
+      if (el.scrollWidth > el.clientWidth + 1) el.setAttribute("tabindex", "0");
+      else if (el.getAttribute("tabindex") === "0") el.removeAttribute("tabindex");
+    });
+  }
+  window.addEventListener("load", scrollables);
+  window.addEventListener("resize", scrollables);
   // Move the focus to the first field the server marked invalid, so a keyboard user lands on it.
   document.addEventListener("htmx:afterSwap", () => {
+    scrollables();
     const bad = document.querySelector('[aria-invalid="true"]');
     if (bad) bad.focus();
   });
