@@ -162,3 +162,14 @@ def test_consent_grant_and_withdraw(client, kiosk_store):
     client.post("/consent", data={"kind": "audio", "granted": "no"})
     assert not consent.current(kiosk_store, pid, "audio").granted
     assert "audio-1" in client.get("/consent").text  # the text version shown
+
+
+def test_a_corrected_transcript_is_triaged_again_and_supersedes_the_spoken_record(client, kiosk_store):
+    sign_in_as(client, kiosk_store)
+    pid = uuid.UUID(register(client))
+    spoken = kiosk_store.symptoms.add({"user_id": pid, "description": "I have a bad hairache", "severity": 3})
+    r = client.post("/voice/correct", data={"symptom_id": str(spoken.id),
+                                            "text": "I have crushing chest pain and I am short of breath"})
+    assert "Correction saved" in r.text and "emergency" in r.text
+    [now] = kiosk_store.symptoms.list(owner=pid)
+    assert now.supersedes == spoken.id and now.triage["urgency"] == "emergency"
