@@ -21,8 +21,19 @@ app.add_typer(export_app, name="export")
 @app.command()
 def demo(
     workdir: str = typer.Option(None, help="Where the demo keeps its files (default: a temporary directory)."),
+    serve: bool = typer.Option(False, "--serve", help="Instead: seed a clinic (staff, patients, a day of records) and "
+                                                      "leave the sync server and the kiosk's edge serve running, "
+                                                      "printing their URLs and the demo sign-ins, until Ctrl-C."),
 ):
-    """Run the end-to-end demo on embedded defaults and print what it did."""
+    """Run the end-to-end demo on embedded defaults and print what it did (--serve: a clinic to click through)."""
+    if serve:
+        import tempfile
+        from pathlib import Path
+
+        from demo_kiosk import serve as serve_clinic
+
+        serve_clinic(Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="healthsync-clinic-")))
+        return
     from demo import run_demo
 
     run_demo(workdir)

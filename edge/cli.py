@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from edge import config
@@ -99,9 +100,11 @@ def _init_clinic_device(path: Path, clinic: str, passphrase: bool, as_json: bool
 @metrics_app.command("add")
 @handle_errors
 def metrics_add(
-    metric_type: str = typer.Argument(..., help=f"One of: {', '.join(sorted(METRICS))}."),
-    value: float = typer.Argument(..., help="The measured value."),
-    unit: Optional[str] = typer.Option(None, help="Unit of VALUE (default: the metric's canonical unit)."),
+    metric_type: str = typer.Argument(..., help=f"One of: {', '.join(sorted(METRICS))}; or SpO2, HbA1c, BP."),
+    value: str = typer.Argument(..., help="The measured value; blood pressure as 120/80; a negative number after "
+                                          "`--` (metrics add stress_score -- -1.5)."),
+    unit: Optional[str] = typer.Option(None, help="Unit of VALUE (default: the metric's canonical unit); any case, "
+                                                  "e.g. F, lb, mg/dl, mmol/L."),
     recorded_at: Optional[dt.datetime] = typer.Option(None, help="When it was measured (default: now)."),
     notes: Optional[str] = typer.Option(None),
     user: Optional[str] = UserOpt,
@@ -109,15 +112,26 @@ def metrics_add(
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
 ):
-    """Record one validated health metric."""
+    """Record one validated health metric (a blood pressure 120/80 records systolic and diastolic together)."""
+    from protocol.metric_input import parse
+
+    readings = parse(metric_type, value, unit)  # a typo is refused before the passphrase is asked
     with open_cli_store(store_path, passphrase) as store:
-        data = {"user_id": resolve_user(store, user), "metric_type": metric_type, "value": value,
-                "unit": unit, "notes": notes, "source": "manual"}
-        if recorded_at:
-            data["recorded_at"] = recorded_at
-        metric = store.health_metrics.add(data)
-    emit(to_wire(metric), as_json, lambda d: Console().print(
-        f"recorded {d['metric_type']} = {d['value']} {d['unit']} ({d['id']})"))
+        user_id = resolve_user(store, user)
+        with store.transaction():  # both halves of a blood pressure, or neither
+            rows = []
+            for r in readings:
+                data = {"user_id": user_id, "metric_type": r.metric_type, "value": r.value, "unit": r.unit,
+                        "notes": notes, "source": "manual"}
+                if recorded_at:
+                    data["recorded_at"] = recorded_at
+                rows.append(to_wire(store.health_metrics.add(data)))
+
+    def human(items):
+        for d in items:
+            Console().print(f"recorded {d['metric_type']} = {d['value']:g} {d['unit']} ({d['id']})")
+
+    emit(rows[0] if len(rows) == 1 else rows, as_json, lambda d: human(rows))
 
 
 @metrics_app.command("list")
@@ -139,9 +153,10 @@ def metrics_list(
     data = [to_wire(r) for r in rows]
 
     def human(items):
-        table = Table("recorded at", "type", "value", "unit", "source")
+        table = Table("recorded at", "type", "value", "unit", "source", "notes")
         for m in items:
-            table.add_row(m["recorded_at"], m["metric_type"], f"{m['value']:g}", m["unit"], m["source"])
+            table.add_row(m["recorded_at"], m["metric_type"], f"{m['value']:g}", m["unit"], m["source"],
+                          escape(m["notes"] or ""))
         Console().print(table)
 
     emit(data, as_json, human)
@@ -202,11 +217,13 @@ def info(store_path: Optional[Path] = StorePath, passphrase: bool = Passphrase, 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on (the kiosk UI is local)."),
     port: int = typer.Option(8765, help="Port."),
+    idle_lock: Optional[float] = typer.Option(None, "--idle-lock", min=5, help="Lock the kiosk app after this many "
+                                              "idle seconds (default: $HEALTHSYNC_KIOSK_IDLE_S, else 120)."),
 ):
-    """Run the edge's local API (HTTP + WebSocket) for the kiosk UI."""
+    """Run the edge's local API (HTTP + WebSocket) and the kiosk app at / (API docs at /docs, served locally)."""
     import uvicorn
 
     from edge.api import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(idle_s=idle_lock), host=host, port=port, log_level="info")
 

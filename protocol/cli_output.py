@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from protocol.errors import HealthSyncError
 
@@ -24,8 +25,8 @@ def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -
 
 
 def handle_errors(fn: Callable) -> Callable:
-    """Decorator: a HealthSyncError becomes a one-line message (with its hint) and exit code 1, no traceback; with
-    --json, stdout also gets `{"error": {code, message, hint}}` for the script reading it."""
+    """Decorator: a HealthSyncError becomes a one-line message (with its hint) and exit code 1, no traceback; a
+    command run with --json prints the error as JSON on stdout instead, so a script reads one stream."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -33,13 +34,15 @@ def handle_errors(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except HealthSyncError as exc:
             if kwargs.get("as_json"):
-                sys.stdout.write(json.dumps({"error": exc.to_dict()}, default=str) + "\n")
-            console.print(f"[red]error[/red] [{exc.code}] {exc.message}")
+                sys.stdout.write(json.dumps({"success": False, "error": exc.to_dict()}, default=str) + "\n")
+                raise typer.Exit(1) from None
+            # escape(): a message may quote a pattern such as [a-zA-Z_], which rich would take for markup.
+            console.print(f"[red]error[/red] [{exc.code}] {escape(exc.message)}")
             errors = getattr(exc, "errors", None) or []
             for err in errors[1:]:
-                console.print(f"  {err['field']}: {err['message']}")
+                console.print(f"  {escape(str(err['field']))}: {escape(str(err['message']))}")
             if exc.hint:
-                console.print(f"hint: {exc.hint}")
+                console.print(f"hint: {escape(exc.hint)}")
             raise typer.Exit(1) from None
 
     return wrapper

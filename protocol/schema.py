@@ -116,21 +116,30 @@ class SizeCapped(BaseModel):
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A metric type: its canonical unit, the units accepted (with a factor to canonical) and plausible bounds."""
+    """A metric type: its canonical unit, the units accepted (with a factor to canonical) and plausible bounds.
+    `shifted` holds units that also need an offset: canonical = (value + offset) × factor (°F → °C)."""
 
     unit: str
     low: float
     high: float
     units: tuple[tuple[str, float], ...] = ()
+    shifted: tuple[tuple[str, float, float], ...] = ()
+
+    def unit_names(self) -> list[str]:
+        """Every accepted spelling, canonical first."""
+        return [self.unit, *(u for u, _ in self.units), *(u for u, _, _ in self.shifted)]
 
     def to_canonical(self, value: float, unit: str | None) -> float:
-        if unit is None or unit == self.unit:
+        # Units compare without case: a nurse types "mg/dl" for mg/dL.
+        if unit is None or unit.lower() == self.unit.lower():
             return value
         for alt, factor in self.units:
-            if alt == unit:
+            if alt.lower() == unit.lower():
                 return value * factor
-        accepted = ", ".join([self.unit, *(u for u, _ in self.units)])
-        raise ValueError(f"unit {unit!r} is not accepted (accepted: {accepted})")
+        for alt, factor, offset in self.shifted:
+            if alt.lower() == unit.lower():
+                return (value + offset) * factor
+        raise ValueError(f"unit {unit!r} is not accepted (accepted: {', '.join(self.unit_names())})")
 
 
 # Conversion factors: glucose 1 mmol/L = 18.016 mg/dL (MW 180.16); cholesterol 38.67; triglycerides 88.57.
@@ -139,7 +148,7 @@ METRICS: dict[str, MetricSpec] = {
     "systolic_bp": MetricSpec("mmHg", 50, 260, (("kPa", 7.50062),)),
     "diastolic_bp": MetricSpec("mmHg", 30, 160, (("kPa", 7.50062),)),
     "oxygen_saturation": MetricSpec("%", 50, 100),
-    "body_temperature": MetricSpec("C", 30, 44),
+    "body_temperature": MetricSpec("C", 30, 44, shifted=(("F", 5 / 9, -32.0),)),
     "respiratory_rate": MetricSpec("breaths/min", 4, 70),
     "blood_glucose": MetricSpec("mg/dL", 20, 1000, (("mmol/L", 18.016),)),
     "glycated_hemoglobin": MetricSpec("%", 3, 20),  # HbA1c; the spec's type pattern allows no digits

@@ -88,14 +88,23 @@ class _Conn:
         raise InputError(f"unknown message type {kind!r}: use start, therapy_pose_data, frame or end")
 
 
-def build_router(saver: Callable[..., str] = _default_saver) -> APIRouter:
-    """The router the local API mounts; `saver(result, pain_before, pain_after) -> id` stores a finished session."""
+def build_router(saver: Callable[..., str] = _default_saver,
+                 saver_for: Callable[[WebSocket], Callable[..., str]] | None = None) -> APIRouter:
+    """The router the local API mounts; `saver(result, pain_before, pain_after) -> id` stores a finished session,
+    or `saver_for(ws)` picks the saver per connection (the kiosk app: the browser session's patient)."""
     router = APIRouter()
 
     @router.websocket(PATH)
     async def therapy_ws(ws: WebSocket) -> None:
+        try:
+            chosen = saver_for(ws) if saver_for is not None else saver
+        except HealthSyncError as exc:  # signed out or no patient chosen: say so, then close
+            await ws.accept()
+            await ws.send_json({"type": "error", **exc.to_dict()})
+            await ws.close(code=1008)
+            return
         await ws.accept()
-        conn = _Conn(saver)
+        conn = _Conn(chosen)
         try:
             while True:
                 message = await ws.receive()

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 
 from edge.store import Store
+from edge.uploads import read_upload, upload_body
 from edge.voice import audio as audio_stage
 from edge.voice.stream import StreamFormat, VoiceStream
 from protocol.errors import HealthSyncError, InputError
@@ -139,19 +140,18 @@ async def voice_stream(ws: WebSocket, store: Store = Depends(voice_store),
             log.info("stream broke off before any audio; nothing stored")
 
 
-@router.post(ANALYZE_PATH)
+@router.post(ANALYZE_PATH, openapi_extra=upload_body("audio", "A recording: WAV, FLAC, OGG or MP3"),
+             responses={201: {"description": "stored: the analysis in the JSON envelope"},
+                        400: {"description": "BAD_INPUT: unreadable, empty, too short or too long audio"}})
 async def analyze_upload(request: Request, keep_audio: bool | None = None, store: Store = Depends(voice_store),
                          user_id: uuid.UUID = Depends(voice_user)) -> JSONResponse:
-    """Analyse a recording sent as the raw request body (WAV, FLAC, OGG or MP3); answers in the JSON envelope."""
+    """Analyse a recording sent as the raw request body or as a multipart form's `file` (WAV, FLAC, OGG or MP3);
+    answers in the JSON envelope."""
     from edge.voice.pipeline import AnalyzeOptions, analyze_audio
     from protocol.envelope import envelope, failure
 
     try:
-        declared = int(request.headers.get("content-length") or 0)
-        if declared > audio_stage.MAX_FILE_BYTES:
-            raise InputError(f"the upload is {declared / 2**20:.0f} MiB; the limit is "
-                             f"{audio_stage.MAX_FILE_BYTES / 2**20:.0f} MiB")
-        body = await request.body()
+        body = await read_upload(request, audio_stage.MAX_FILE_BYTES)
         decoded = await asyncio.to_thread(audio_stage.load_bytes, body)  # a whole file: decoded off the loop
         result = await asyncio.to_thread(analyze_audio, store, decoded, user_id, AnalyzeOptions(keep_audio=keep_audio))
     except HealthSyncError as exc:

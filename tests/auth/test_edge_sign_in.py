@@ -69,8 +69,10 @@ def test_sign_in_keeps_the_session_sealed_and_sign_out_revokes_it(kiosk, db):
 
 def test_wrong_password_is_one_clean_line(kiosk, user):
     r = sign_in(kiosk, user[1], password="wrong-" + PASSWORD)
-    assert r.exit_code == 1
-    assert "[AUTH_FAILED] wrong email or password" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 1  # with --json the error is JSON on stdout (issue 12)
+    assert json.loads(r.stdout)["error"] == {"code": "AUTH_FAILED", "message": "wrong email or password",
+                                             "hint": "check both; after several tries, wait a minute"}
+    assert "Traceback" not in r.output
     with open_store(kiosk) as store:
         assert auth_session.active_session(store) is None
 
@@ -111,7 +113,7 @@ def test_pin_unlock_right_wrong_and_locked(kiosk, db):
 @pytest.mark.parametrize("pin", ["123", "1234", "9876", "7777", "12a4", "123456789"])
 def test_guessable_or_malformed_pins_are_refused_before_sign_in(kiosk, user, pin):
     r = sign_in(kiosk, user[1], "--set-pin", pin=pin)
-    assert r.exit_code == 1 and "[VALIDATION_FAILED]" in r.output
+    assert r.exit_code == 1 and json.loads(r.stdout)["error"]["code"] == "VALIDATION_FAILED"
     with open_store(kiosk) as store:
         assert auth_session.active_session(store) is None
 

@@ -159,3 +159,44 @@ def save(store, user_id: uuid.UUID, result: ScanResult, options: ScanOptions = S
                      "metric_ids": metric_ids, "medication_ids": medication_ids, "skipped": skipped}})
     return {"event_id": str(event.id), "metric_ids": metric_ids, "medication_ids": medication_ids,
             "skipped": skipped, "repeat_of": None}
+
+
+def confirmed(image_sha256: str | None, collected_on: dt.date | None, labs: list[dict[str, Any]],
+              medications: list[dict[str, Any]]) -> ScanResult:
+    """A scan as a person confirmed it (the kiosk's editable form): the values they kept or corrected, each with
+    confidence 1.0, ready for save(). Lab values are checked against the shared schema (unit and range) here."""
+    from protocol.errors import ValidationError
+    from protocol.schema import METRICS
+
+    def sure(value):
+        return None if value in (None, "") else parse.Field(value, 1.0)
+
+    out_labs = []
+    for i, lab in enumerate(labs):
+        analyte = str(lab.get("analyte") or "")
+        spec = METRICS.get(analyte)
+        if spec is None:
+            raise ValidationError(f"lab {i + 1}: unknown test {analyte[:40]!r}", field=f"labs.{i}.analyte")
+        try:
+            value = float(lab["value"])
+            canonical = spec.to_canonical(value, lab.get("unit") or None)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(f"lab {i + 1} ({analyte}): {exc if isinstance(exc, ValueError) else 'no value'}",
+                                  field=f"labs.{i}.value") from None
+        out_labs.append(parse.LabResult(parse.Field(analyte, 1.0), parse.Field(value, 1.0),
+                                        parse.Field(lab.get("unit") or spec.unit, 1.0), canonical, spec.unit,
+                                        None, None, sure(lab.get("flag")), str(lab.get("label") or analyte), []))
+    out_meds = []
+    for i, med in enumerate(medications):
+        if not str(med.get("name") or "").strip():
+            raise ValidationError(f"medication {i + 1}: the name is empty", field=f"medications.{i}.name")
+        strength = med.get("strength")
+        try:
+            strength = None if strength in (None, "") else float(strength)
+        except (TypeError, ValueError):
+            raise ValidationError(f"medication {i + 1}: strength {strength!r} is not a number",
+                                  field=f"medications.{i}.strength") from None
+        out_meds.append(parse.Medication(parse.Field(str(med["name"]).strip(), 1.0), sure(strength),
+                                         sure(med.get("unit")), sure(med.get("frequency")), sure(med.get("route")),
+                                         []))
+    return ScanResult(out_labs, out_meds, {}, {}, [], 0.0, image_sha256=image_sha256, collected_on=collected_on)
