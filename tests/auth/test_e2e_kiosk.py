@@ -12,6 +12,7 @@ from sync_server.db import Database
 from tests.auth.conftest import PASSWORD
 from tests.cli_processes import clean_env, hs, server_run
 
+
 @pytest.mark.e2e
 def test_kiosk_signs_in_and_syncs_past_three_token_expiries(pg_base_url, tmp_path):
     url = testing.create_database(pg_base_url, "hs_auth_e2e")

@@ -188,8 +188,9 @@ def test_consents_and_check_ins_carry_the_tenant_leading_their_indexes(devices, 
         phones[who] = consent.record(phone.store, who, "llm", True)
         assert phone.run().rejected == 0
     with db.admin() as conn:
-        tenants = {r["id"]: r["tenant_id"] for r in conn.execute("SELECT id, tenant_id FROM consents WHERE id = ANY(%s)",
-                                                                  ([at_desk.id, phones[patient].id, phones[loner].id],))}
+        tenants = {r["id"]: r["tenant_id"] for r in conn.execute(
+            "SELECT id, tenant_id FROM consents WHERE id = ANY(%s)",
+            ([at_desk.id, phones[patient].id, phones[loner].id],))}
         checked = conn.execute("SELECT clinic_id FROM check_ins WHERE id = %s", (arrived.id,)).fetchone()["clinic_id"]
         leading = {r["t"]: r["col"] for r in conn.execute(
             "SELECT i.indrelid::regclass::text AS t, a.attname AS col FROM pg_index i JOIN pg_attribute a "
