@@ -201,8 +201,8 @@ def open_alerts(conn, principal: Principal, limit: int = 50) -> list[dict[str, A
     """Health alerts the caller may read (0082's policy: the patient's care team): the open ones first, then those
     acknowledged in the last day, newest first."""
     rows = conn.execute(
-        "SELECT a.id, a.user_id, a.urgency, a.red_flags, a.raised_at, a.acknowledged_at, a.level, u.full_name "
-        "FROM health_alerts a LEFT JOIN users u ON u.id = a.user_id "
+        "SELECT a.id, a.user_id, a.urgency, a.red_flags, a.raised_at, a.acknowledged_at, a.escalated_at, a.level, "
+        "u.full_name FROM health_alerts a LEFT JOIN users u ON u.id = a.user_id "
         "WHERE a.acknowledged_at IS NULL OR a.acknowledged_at > now() - interval '1 day' "
         "ORDER BY a.acknowledged_at IS NOT NULL, a.raised_at DESC, a.id LIMIT %s", (limit,)).fetchall()
     audit.record_many(conn, principal, "read", "health_alerts", [(r["id"], r["user_id"]) for r in rows],
