@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 
 from edge.voice import triage as voice_triage
 from sync_server import tenancy, testing
-from tests.console.test_console_browser import browser, console_url, page, shot, sign_in  # noqa: F401 (fixtures)
+from tests.console import test_console_browser as ui
+from tests.console.test_console_browser import browser, console_url, page  # noqa: F401 (fixtures)
 from tests.server.marketplace_world import WEEKDAYS
 from tests.sync import conftest as sync_fixtures
 from tests.sync.test_kiosk_device import _kiosk
@@ -52,7 +53,7 @@ def live_on(page) -> None:  # noqa: F811
 def test_a_red_flag_alert_from_a_kiosk_shows_on_the_queue_within_two_seconds_and_is_acknowledged(
         page, world, db, live_devices):  # noqa: F811
     kiosk = _kiosk(live_devices, world.clinic, world.users["nurse"][0])
-    sign_in(page, world.users["nurse"][1])
+    ui.sign_in(page, world.users["nurse"][1])
     page.goto("/console/queue")
     live_on(page)
     text = "Crushing chest pain spreading to my left arm, I am short of breath."
@@ -71,7 +72,8 @@ def test_a_red_flag_alert_from_a_kiosk_shows_on_the_queue_within_two_seconds_and
     assert page.evaluate("window.hsMarker") == 1  # no reload: htmx swapped the list in place
     assert "Bob Brown" in row.inner_text() and result.red_flags[0].title in row.inner_text()
     assert "acknowledged" not in row.inner_text()
-    shot(page, "staff-live-alert")
+    ui.no_serious_a11y_violations(page)
+    ui.shot(page, "staff-live-alert")
     page.locator(f'li[data-alert="{alert}"]').get_by_role("button", name="Acknowledge").click()
     expect(page.locator(f'li[data-alert="{alert}"]')).to_contain_text("acknowledged")
     with db.admin() as conn:
@@ -80,7 +82,7 @@ def test_a_red_flag_alert_from_a_kiosk_shows_on_the_queue_within_two_seconds_and
 
 
 def test_acknowledging_needs_the_session_csrf_token(page, world, db):  # noqa: F811
-    sign_in(page, world.users["nurse"][1])
+    ui.sign_in(page, world.users["nurse"][1])
     status = page.evaluate(f"""async () => (await fetch('/console/alerts/{uuid.uuid4()}/acknowledge',
         {{method: 'POST', headers: {{'Content-Type': 'application/x-www-form-urlencoded'}},
           body: 'csrf=forged'}})).status""")
@@ -99,11 +101,11 @@ def test_a_doctors_bid_shows_live_on_the_clinics_view_and_the_booking_on_the_cal
     with db.admin() as conn:
         entry = tenancy.add_doctor(conn, doctor_user, world.clinic, specialty, name="Dr Dana Doctor",
                                    languages=["en"], price_min=40, price_max=200, working_hours=WEEKDAYS)
-    sign_in(page, world.users["doctor"][1])
+    ui.sign_in(page, world.users["doctor"][1])
     page.goto("/console/requests")
     live_on(page)
     nurse = second_page
-    sign_in(nurse, world.users["nurse"][1])
+    ui.sign_in(nurse, world.users["nurse"][1])
     nurse.goto("/console/requests")
     live_on(nurse)
 
@@ -114,7 +116,8 @@ def test_a_doctors_bid_shows_live_on_the_clinics_view_and_the_booking_on_the_cal
     appt = r.json()["data"]["id"]
     request_card = page.locator(f'section[data-request="{appt}"]')
     expect(request_card).to_be_visible(timeout=LIVE_S * 1000)  # the matched doctor's list, live
-    shot(page, "doctor-open-requests")
+    ui.no_serious_a11y_violations(page)
+    ui.shot(page, "doctor-open-requests")
     nurse.evaluate("window.hsMarker = 1")
     expect(nurse.locator(f'section[data-request="{appt}"]')).to_contain_text("No bids yet", timeout=5000)
 
@@ -127,7 +130,8 @@ def test_a_doctors_bid_shows_live_on_the_clinics_view_and_the_booking_on_the_cal
     bid_row = nurse.locator(f'section[data-request="{appt}"] tr.bid', has_text="Dr Dana Doctor")
     expect(bid_row).to_contain_text("85.00", timeout=LIVE_S * 1000)  # the clinic's view, without a reload
     assert nurse.evaluate("window.hsMarker") == 1
-    shot(nurse, "staff-request-bids")
+    ui.no_serious_a11y_violations(nurse)
+    ui.shot(nurse, "staff-request-bids")
     # The patient's side (the API the patient app reads) shows the same bid.
     got = http.get(f"/api/v1/appointments/{appt}", headers=testing.auth(patient))
     assert got.status_code == 200, got.text
@@ -143,4 +147,4 @@ def test_a_doctors_bid_shows_live_on_the_clinics_view_and_the_booking_on_the_cal
     visit = page.locator("#calendar a.appt", has_text="Alice Able")
     expect(visit).to_contain_text(f"{start:%H:%M} Alice Able · booked", timeout=LIVE_S * 1000)
     assert page.evaluate("window.hsMarker") == 1
-    shot(page, "doctor-calendar-booked")
+    ui.shot(page, "doctor-calendar-booked")
