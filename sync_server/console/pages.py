@@ -12,6 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
 
 from protocol.errors import HealthSyncError, NotFoundError
 from sync_server import alerts, audit, tenancy
@@ -210,22 +212,36 @@ def _requests(request: Request, user: ConsoleUser, error: str | None = None,
     return render(request, user, template, requests=rows, error=error, notice=notice)
 
 
+class BidForm(BaseModel):
+    """The bid form's fields (the start is UTC, as the form says)."""
+
+    price: float = Field(ge=0, le=1_000_000, allow_inf_nan=False)
+    slot_start: dt.datetime
+    minutes: int = Field(30, ge=5, le=720)
+    note: str = Field("", max_length=1000)
+
+
 @router.post("/requests/{appointment_id}/bid")
-def bid(request: Request, appointment_id: str, csrf: str = Form(""),
-        price: float = Form(..., ge=0, le=1_000_000, allow_inf_nan=False),
-        slot_start: dt.datetime = Form(...), minutes: int = Form(30, ge=5, le=720),
+def bid(request: Request, appointment_id: str, csrf: str = Form(""), price: str = Form("", max_length=32),
+        slot_start: str = Form("", max_length=40), minutes: str = Form("30", max_length=8),
         note: str = Form("", max_length=1000), user: ConsoleUser = Depends(sess.current_user)):
-    """A doctor's bid, by the marketplace's rule (bids.place: matched or of the specialty, still open)."""
+    """A doctor's bid, by the marketplace's rule (bids.place: matched or of the specialty, still open). A bad field
+    is shown on the page (a plain 422 would leave htmx showing nothing)."""
     _require(user, "doctor")
     sess.check_csrf(request, user, csrf)
     appointment = _uuid(appointment_id)
-    start = slot_start if slot_start.tzinfo else slot_start.replace(tzinfo=dt.UTC)  # the form says UTC
+    try:
+        form = BidForm(price=price, slot_start=slot_start, minutes=minutes, note=note)
+    except PydanticValidationError:
+        return _requests(request, user, error="Bid not placed: give a price (0 or more), a start time (UTC) and "
+                                              "the minutes (5 to 720).")
+    start = form.slot_start if form.slot_start.tzinfo else form.slot_start.replace(tzinfo=dt.UTC)
     try:
         with _db(request, user) as conn:
             if appointment is None:
                 raise NotFoundError("no such request")
-            placed = bids.place(conn, appointment, price=price, slot_start=start,
-                                slot_end=start + dt.timedelta(minutes=minutes), note=note or None)
+            placed = bids.place(conn, appointment, price=form.price, slot_start=start,
+                                slot_end=start + dt.timedelta(minutes=form.minutes), note=form.note or None)
             audit.record(conn, user.principal, "create", "appointment_bids", row_id=placed["id"])
     except HealthSyncError as exc:
         return _requests(request, user, error=f"Bid not placed: {exc.message}")

@@ -292,6 +292,11 @@ def test_alerts_and_care_requests_of_another_clinic_stay_out_of_sight_and_reach(
                     data={"csrf": page_csrf(doctor.get("/console/requests").text), "price": "50",
                           "slot_start": start[:16], "minutes": "30"})
     assert r.status_code == 200 and "Bid not placed" in r.text
+    for bad in ({"price": "lots"}, {"price": "-1"}, {"slot_start": "tomorrow"}, {"minutes": "0"}):
+        r = doctor.post(f"/console/requests/{appt}/bid", headers={"HX-Request": "true"},
+                        data={"csrf": page_csrf(doctor.get("/console/requests").text), "price": "50",
+                              "slot_start": start[:16], "minutes": "30", **bad})
+        assert r.status_code == 200 and "give a price" in r.text, bad
     with db.admin() as conn:
         assert conn.execute("SELECT count(*) AS n FROM appointment_bids WHERE appointment_id = %s",
                             (appt,)).fetchone()["n"] == 0
