@@ -129,8 +129,10 @@ def served(url: str, data_dir: Path, *, workers: int = 1, **env: str) -> Iterato
 
 
 @contextlib.contextmanager
-def serve_in_thread(app) -> Iterator[str]:
-    """Serve `app` with a real uvicorn on a free loopback port (in a thread); yields its base URL."""
+def serve_in_thread(app, *, websockets: bool = False) -> Iterator[str]:
+    """Serve `app` with a real uvicorn on a free loopback port (in a thread); yields its base URL. WebSockets only
+    when asked (`websockets`: uvicorn's sans-I/O implementation, which raises no deprecation warning), else refused
+    at the upgrade as before."""
     import socket
     import threading
     import time
@@ -140,7 +142,8 @@ def serve_in_thread(app) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                          ws="websockets-sansio" if websockets else "none"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

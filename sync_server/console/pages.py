@@ -12,12 +12,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+from pydantic import ValidationError as PydanticValidationError
 
-from protocol.errors import HealthSyncError
-from sync_server import tenancy
+from protocol.errors import HealthSyncError, NotFoundError
+from sync_server import alerts, audit, tenancy
 from sync_server.console import bulk, queries
 from sync_server.console import session as sess
 from sync_server.console.session import ConsoleUser
+from sync_server.marketplace import bids
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -161,6 +164,88 @@ def queue(request: Request, user: ConsoleUser = Depends(sess.current_user)):
         rows = queries.todays_queue(conn, user.principal)
     template = "queue_rows.html" if request.headers.get("hx-request") else "queue.html"
     return render(request, user, template, rows=rows)
+
+
+@router.get("/alerts")
+def alerts_list(request: Request, user: ConsoleUser = Depends(sess.current_user)):
+    """The queue page's alerts list (htmx re-fetches it on each health_alert event)."""
+    _require(user, "staff")
+    return _alerts(request, user)
+
+
+def _alerts(request: Request, user: ConsoleUser, error: str | None = None) -> HTMLResponse:
+    with _db(request, user) as conn:
+        rows = queries.open_alerts(conn, user.principal)
+    return render(request, user, "alerts_rows.html", alerts=rows, error=error)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge(request: Request, alert_id: str, csrf: str = Form(""), user: ConsoleUser = Depends(sess.current_user)):
+    """The same rule as POST /api/v1/alerts/{id}/acknowledge (sync_server.alerts, under the user's RLS)."""
+    _require(user, "staff")
+    sess.check_csrf(request, user, csrf)
+    alert = _uuid(alert_id)
+    if alert is None:
+        return _alerts(request, user, "No such alert.")
+    try:
+        with _db(request, user) as conn:
+            row = alerts.acknowledge(conn, alert)
+            audit.record(conn, user.principal, "update", "health_alerts", row_id=alert, subject_id=row["patient_id"],
+                         detail={"view": "console:alerts"})
+    except HealthSyncError as exc:
+        return _alerts(request, user, f"Not acknowledged: {exc.message}")
+    return _alerts(request, user)
+
+
+@router.get("/requests")
+def care_requests(request: Request, user: ConsoleUser = Depends(sess.current_user)):
+    """Care requests open for bids: a doctor's to bid on, the clinic's with every bid (live on appointment events)."""
+    _require(user, "staff")
+    return _requests(request, user)
+
+
+def _requests(request: Request, user: ConsoleUser, error: str | None = None,
+              notice: str | None = None) -> HTMLResponse:
+    with _db(request, user) as conn:
+        rows = queries.open_requests(conn, user.principal)
+    template = "requests_rows.html" if request.headers.get("hx-request") else "requests.html"
+    return render(request, user, template, requests=rows, error=error, notice=notice)
+
+
+class BidForm(BaseModel):
+    """The bid form's fields (the start is UTC, as the form says)."""
+
+    price: float = Field(ge=0, le=1_000_000, allow_inf_nan=False)
+    slot_start: dt.datetime
+    minutes: int = Field(30, ge=5, le=720)
+    note: str = Field("", max_length=1000)
+
+
+@router.post("/requests/{appointment_id}/bid")
+def bid(request: Request, appointment_id: str, csrf: str = Form(""), price: str = Form("", max_length=32),
+        slot_start: str = Form("", max_length=40), minutes: str = Form("30", max_length=8),
+        note: str = Form("", max_length=1000), user: ConsoleUser = Depends(sess.current_user)):
+    """A doctor's bid, by the marketplace's rule (bids.place: matched or of the specialty, still open). A bad field
+    is shown on the page (a plain 422 would leave htmx showing nothing)."""
+    _require(user, "doctor")
+    sess.check_csrf(request, user, csrf)
+    appointment = _uuid(appointment_id)
+    try:
+        form = BidForm(price=price, slot_start=slot_start, minutes=minutes, note=note)
+    except PydanticValidationError:
+        return _requests(request, user, error="Bid not placed: give a price (0 or more), a start time (UTC) and "
+                                              "the minutes (5 to 720).")
+    start = form.slot_start if form.slot_start.tzinfo else form.slot_start.replace(tzinfo=dt.UTC)
+    try:
+        with _db(request, user) as conn:
+            if appointment is None:
+                raise NotFoundError("no such request")
+            placed = bids.place(conn, appointment, price=form.price, slot_start=start,
+                                slot_end=start + dt.timedelta(minutes=form.minutes), note=form.note or None)
+            audit.record(conn, user.principal, "create", "appointment_bids", row_id=placed["id"])
+    except HealthSyncError as exc:
+        return _requests(request, user, error=f"Bid not placed: {exc.message}")
+    return _requests(request, user, notice="Bid placed.")
 
 
 # ------------------------------------------------------------------ admin

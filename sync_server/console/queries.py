@@ -195,3 +195,32 @@ def clinic_admin_view(conn) -> dict[str, Any]:
                            "FROM doctors WHERE NOT deleted AND clinic_id IN (SELECT app.my_clinics('{admin}')) "
                            "ORDER BY full_name").fetchall()
     return {"clinics": clinics, "staff": staff, "doctors": doctors}
+
+
+def open_alerts(conn, principal: Principal, limit: int = 50) -> list[dict[str, Any]]:
+    """Health alerts the caller may read (0082's policy: the patient's care team): the open ones first, then those
+    acknowledged in the last day, newest first."""
+    rows = conn.execute(
+        "SELECT a.id, a.user_id, a.urgency, a.red_flags, a.raised_at, a.acknowledged_at, a.escalated_at, a.level, "
+        "u.full_name FROM health_alerts a LEFT JOIN users u ON u.id = a.user_id "
+        "WHERE a.acknowledged_at IS NULL OR a.acknowledged_at > now() - interval '1 day' "
+        "ORDER BY a.acknowledged_at IS NOT NULL, a.raised_at DESC, a.id LIMIT %s", (limit,)).fetchall()
+    audit.record_many(conn, principal, "read", "health_alerts", [(r["id"], r["user_id"]) for r in rows],
+                      detail={"view": "console:alerts"})
+    return rows
+
+
+def open_requests(conn, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
+    """Care requests still open for bids that the caller may read (0080's policies: a doctor sees those they were
+    matched to, clinic nurses and admins their patients'), each with the bids the caller may read (a doctor: their
+    own; the patient's clinic: all), oldest request first."""
+    rows = conn.execute(
+        "SELECT a.id, a.patient_id, a.specialty, a.urgency, a.reason, a.created_at, a.expires_at, u.full_name, "
+        "coalesce((SELECT jsonb_agg(jsonb_build_object('id', b.id, 'price', b.price, 'slot_start', b.slot_start, "
+        "'slot_end', b.slot_end, 'status', b.status, 'doctor', d.full_name) ORDER BY b.created_at, b.id) "
+        "FROM appointment_bids b LEFT JOIN doctors d ON d.id = b.doctor_id WHERE b.appointment_id = a.id), "
+        "'[]') AS bids FROM appointments a LEFT JOIN users u ON u.id = a.patient_id "
+        "WHERE NOT a.deleted AND a.status = 'requested' ORDER BY a.created_at, a.id LIMIT %s", (limit,)).fetchall()
+    audit.record_many(conn, principal, "read", "appointments", [(r["id"], r["patient_id"]) for r in rows],
+                      detail={"view": "console:requests"})
+    return rows

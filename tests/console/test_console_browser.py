@@ -34,7 +34,7 @@ if CHROMIUM is None:
 
 @pytest.fixture(scope="module")
 def console_url(console_app):
-    with testing.serve_in_thread(console_app) as url:
+    with testing.serve_in_thread(console_app, websockets=True) as url:  # live.js's /v1/ws
         yield url
 
 

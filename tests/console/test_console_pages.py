@@ -261,3 +261,42 @@ def test_staff_management_is_under_the_admins_rls(console_app, world, db):
     r = c.post("/console/manage/staff/remove", data={"csrf": page_csrf(page), "clinic_id": str(world.clinic),
                                                      "user_id": str(newcomer)})
     assert "Staff member removed" in r.text
+
+
+def test_alerts_and_care_requests_of_another_clinic_stay_out_of_sight_and_reach(console_app, world, db):
+    from sync_server import testing
+    from tests.server.marketplace_world import RED_FLAG_TRIAGE, add_symptom, slot
+
+    symptom = add_symptom(db, world.outsider, RED_FLAG_TRIAGE, description="outsider chest pain")
+    with db.admin() as conn:
+        alert = conn.execute("SELECT id FROM health_alerts WHERE symptom_id = %s", (symptom,)).fetchone()["id"]
+    nurse = signed_in(console_app, world, "nurse")
+    csrf = page_csrf(nurse.get("/console/queue").text)
+    assert str(alert) not in nurse.get("/console/alerts", headers={"HX-Request": "true"}).text
+    r = nurse.post(f"/console/alerts/{alert}/acknowledge", data={"csrf": csrf}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "Not acknowledged" in r.text
+    with db.admin() as conn:
+        assert conn.execute("SELECT acknowledged_at FROM health_alerts WHERE id = %s",
+                            (alert,)).fetchone()["acknowledged_at"] is None
+
+    opened = nurse.post("/api/v1/appointments", headers=testing.auth(world.outsider),
+                        json={"description": "outsider request", "specialty": "scope-" + uuid.uuid4().hex[:6]})
+    assert opened.status_code == 201, opened.text
+    appt = opened.json()["data"]["id"]
+    assert appt not in nurse.get("/console/requests").text
+    doctor = signed_in(console_app, world, "doctor")
+    assert appt not in doctor.get("/console/requests").text and "outsider request" not in doctor.get(
+        "/console/requests").text
+    start, _ = slot(24)
+    r = doctor.post(f"/console/requests/{appt}/bid", headers={"HX-Request": "true"},
+                    data={"csrf": page_csrf(doctor.get("/console/requests").text), "price": "50",
+                          "slot_start": start[:16], "minutes": "30"})
+    assert r.status_code == 200 and "Bid not placed" in r.text
+    for bad in ({"price": "lots"}, {"price": "-1"}, {"slot_start": "tomorrow"}, {"minutes": "0"}):
+        r = doctor.post(f"/console/requests/{appt}/bid", headers={"HX-Request": "true"},
+                        data={"csrf": page_csrf(doctor.get("/console/requests").text), "price": "50",
+                              "slot_start": start[:16], "minutes": "30", **bad})
+        assert r.status_code == 200 and "give a price" in r.text, bad
+    with db.admin() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM appointment_bids WHERE appointment_id = %s",
+                            (appt,)).fetchone()["n"] == 0

@@ -3,8 +3,8 @@
 // cookie with the handshake; no token is ever put in the URL or readable by script. It resumes with ?since=<last
 // seq> after any drop (exponential backoff with jitter, capped at 30 s), and treats 45 s of silence (no event, no
 // heartbeat) as a dead connection. An event whose name is listed in an element's data-live-events makes htmx
-// re-fetch that element ("live" trigger), so what is shown is always the server's page under the user's RLS;
-// elements with data-live-feed="<event>" get a short line per event. Nothing is kept in browser storage.
+// re-fetch that element ("live" trigger), so what is shown is always the server's page under the user's RLS.
+// Nothing is kept in browser storage.
 (function () {
   "use strict";
   var lastSeq = null, socket = null, attempt = 0, silenceTimer = null, retryTimer = null;
@@ -22,16 +22,6 @@
     clearTimeout(silenceTimer);
     silenceTimer = setTimeout(function () { if (socket) socket.close(4000, "silent"); }, SILENCE_MS);
   }
-  function feedLine(el, msg) {
-    var li = document.createElement("li");
-    li.className = "alert";
-    var p = msg.payload || {};
-    li.textContent = (p.urgency ? p.urgency.toUpperCase() + ": " : "") + (p.title || p.message || msg.event) +
-      (p.patient_name ? " (" + p.patient_name + ")" : "");
-    var empty = el.querySelector(".muted");
-    if (empty) empty.remove();
-    el.insertBefore(li, el.firstChild);
-  }
   function deliver(msg) {
     if (typeof msg.seq === "number") {
       if (lastSeq !== null && msg.seq <= lastSeq) return;  // a replay we already applied
@@ -41,9 +31,6 @@
       if (el.getAttribute("data-live-events").split(/\s+/).indexOf(msg.event) >= 0 && window.htmx) {
         window.htmx.trigger(el, "live");
       }
-    });
-    document.querySelectorAll("[data-live-feed]").forEach(function (el) {
-      if (el.getAttribute("data-live-feed").split(/\s+/).indexOf(msg.event) >= 0) feedLine(el, msg);
     });
     document.dispatchEvent(new CustomEvent("hs:event", { detail: msg }));
   }
