@@ -1,13 +1,14 @@
 """The console in a real browser (Playwright driving the Debian chromium; nothing downloaded): each role signs in,
 every screen renders its charts and graph, a CSV with bad rows gets its report, a doctor typing URLs or API calls
 by hand sees nobody outside their care, an admin sees a device go quiet, and axe-core finds no serious
-accessibility violation. Screenshots of each screen go to docs/screenshots/console-*.png."""
+accessibility violation. Screenshots of each screen: CONSOLE_SCREENSHOTS=docs/screenshots (see SHOTS)."""
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,9 @@ pytestmark = pytest.mark.e2e
 FAMILY = {"m1": {"name": "Mother", "relation": "mother", "conditions": [{"name": "diabetes", "age_of_onset": 52}]},
           "m2": {"name": "Brother", "relation": "brother"}}
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# CONSOLE_SCREENSHOTS=docs/screenshots refreshes the committed pictures; otherwise they go to a temporary folder, so
+# a test run leaves the working tree as it found it.
+SHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS") or tempfile.gettempdir() + "/healthsync-console-shots")
 AXE = Path(__file__).resolve().parents[2] / "sync_server" / "console" / "static" / "vendor" / "axe.min.js"
 
 if CHROMIUM is None:
