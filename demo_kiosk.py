@@ -278,6 +278,7 @@ def serve(workdir: Path) -> None:
             console.rule("[bold]HealthSync demo clinic is running")
             console.print(f"kiosk app      {edge_url}/        (API docs {edge_url}/docs)")
             console.print(f"sync server    {clinic.server_url}   (health {clinic.server_url}/health)")
+            console.print(f"console        {clinic.server_url}/console   (staff: the same sign-ins)")
             console.print(f"clinic         Riverside Clinic {clinic.clinic_id}")
             for s in clinic.staff:
                 console.print(f"sign in        {s.role:<7} {s.email}  password {s.password}  PIN {s.pin}")
