@@ -155,10 +155,10 @@ def seed_server(database_url: str, clinic_name: str = "Riverside Clinic") -> tup
     return clinic["id"], staff
 
 
-def seed_kiosk(clinic: DemoClinic, *, records: bool = True) -> None:
+def seed_kiosk(clinic: DemoClinic, *, records: bool = True, synced: bool = False) -> None:
     """The kiosk's store: a clinic device, every staff member signed in with their PIN (the nurse last, so the
     nurse's session is the one sync uses), enrolled with the server; with `records`, patients and a day of
-    their records."""
+    their records; with `synced`, pushed to the server once (so the console shows the clinic's day too)."""
     from edge import auth_session, config
     from edge.auth_client import SupabaseAuth
     from edge.keys import KeySource
@@ -177,6 +177,9 @@ def seed_kiosk(clinic: DemoClinic, *, records: bool = True) -> None:
             client.enroll(clinic.server_url, "Riverside kiosk 1")
         if records:
             clinic.patients = seed_day(store)
+        if synced:
+            with SyncClient(store, SessionTokens(store), server_url=clinic.server_url) as client:
+                client.run()
 
 
 PATIENTS = [  # name, date of birth, sex, record number, smoker, readings (metric, value, unit)
@@ -243,7 +246,8 @@ class Running:
 
 
 @contextlib.contextmanager
-def clinic_running(workdir: Path, database_url: str, *, records: bool = True, idle_s: float | None = None):
+def clinic_running(workdir: Path, database_url: str, *, records: bool = True, idle_s: float | None = None,
+                   synced: bool = False):
     """The server and a seeded kiosk's `edge serve` running; yields a Running; both stopped after."""
     secret = secrets.token_urlsafe(32)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -252,7 +256,7 @@ def clinic_running(workdir: Path, database_url: str, *, records: bool = True, id
     try:
         clinic_id, staff = seed_server(database_url)
         clinic = DemoClinic(base, database_url, secret, clinic_id, staff, workdir / "kiosk", secrets.token_hex(32))
-        seed_kiosk(clinic, records=records)
+        seed_kiosk(clinic, records=records, synced=synced)
         edge, edge_url = start_edge(clinic, idle_s=idle_s)
         running = Running(clinic, edge, edge_url, idle_s)
         yield running
@@ -273,7 +277,7 @@ def serve(workdir: Path) -> None:
     pgdata = workdir / "postgres"
     url = ensure_database(configured, pgdata)
     try:
-        with clinic_running(workdir, url) as running:
+        with clinic_running(workdir, url, synced=True) as running:
             clinic, edge_url = running.clinic, running.edge_url
             console.rule("[bold]HealthSync demo clinic is running")
             console.print(f"kiosk app      {edge_url}/        (API docs {edge_url}/docs)")
