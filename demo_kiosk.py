@@ -175,10 +175,9 @@ def seed_kiosk(clinic: DemoClinic, *, records: bool = True, synced: bool = False
                 auth_session.save_sign_in(store, tokens, clinic.server_url, auth_session.hash_pin(s.pin))
         with SyncClient(store, SessionTokens(store), server_url=clinic.server_url) as client:
             client.enroll(clinic.server_url, "Riverside kiosk 1")
-        if records:
-            clinic.patients = seed_day(store)
-        if synced:
-            with SyncClient(store, SessionTokens(store), server_url=clinic.server_url) as client:
+            if records:
+                clinic.patients = seed_day(store)
+            if synced:
                 client.run()
 
 
