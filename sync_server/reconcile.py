@@ -13,6 +13,7 @@ import functools
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -205,24 +206,10 @@ def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
     caller = uuid.UUID(batch.caller.user_id)
     for table, group in by_table.items():
         spec = TABLES[table]
-        chunks = [group[i:i + INSERT_CHUNK] for i in range(0, len(group), INSERT_CHUNK)]
-        checked: list[list[tuple[Change, Any]]] = []
-
-        def check(k: int, spec=spec, chunks=chunks, checked=checked) -> list[tuple[Change, Any]]:
-            while len(checked) <= k:  # each chunk is validated once, in order
-                checked.append(_checked(spec, chunks[len(checked)], batch, caller))
-            return checked[k]
-
-        stage = _stage(conn, spec)
-        try:
-            with conn.transaction():
-                inserted, refused = _pipelined_insert(conn, stage, len(chunks), check, batch.caller), {}
-        except _row_refusals():
-            # A row the database refuses undid the fast path (the savepoint above): insert again with a savepoint
-            # per attempt, row by row if need be, so that only that row is rejected.
-            inserted, refused = _insert_chunk(conn, stage, [it for k in range(len(chunks)) for it in check(k)],
-                                              batch.caller)
-        items = [it for chunk in checked for it in chunk]
+        if len(group) <= VALUES_MAX_ROWS:
+            items, inserted, refused = _insert_small(conn, spec, group, batch, caller)
+        else:
+            items, inserted, refused = _insert_large(conn, spec, group, batch, caller)
         own = _own_existing(conn, spec, [(c, r) for c, r in items
                                          if c.pk not in inserted and c.change_id not in refused])
         for c, record in items:
@@ -237,6 +224,49 @@ def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
                 batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
             else:  # the id is taken by a row the caller may not write: answered like any such row
                 batch.reject(c, "SYNC_REJECTED_RLS", NOT_WRITABLE.format(table=table))
+
+
+# A push from a phone or kiosk carries a handful of rows: for those one INSERT … VALUES is a single round trip,
+# where the staging table (create, truncate, describe, COPY, insert, empty) took six; measured, the staging was
+# most of a small push's database time. Large pushes keep the COPY path, faster per row.
+VALUES_MAX_ROWS = 100
+
+Inserted = tuple[list[tuple[Change, Any]], set[str], dict[str, str]]
+
+
+def _insert_small(conn, spec: TableSpec, group: list[Change], batch: _Batch, caller: uuid.UUID) -> Inserted:
+    """Validated rows inserted by one statement; a row the database refuses sends them all the row-by-row way."""
+    items = _checked(spec, group, batch, caller)
+    if not items:
+        return items, set(), {}
+    try:
+        with conn.transaction():
+            return items, _values_insert(conn, spec, items, batch.caller), {}
+    except _row_refusals():
+        inserted, refused = _insert_chunk(conn, _stage(conn, spec), items, batch.caller)
+        return items, inserted, refused
+
+
+def _insert_large(conn, spec: TableSpec, group: list[Change], batch: _Batch, caller: uuid.UUID) -> Inserted:
+    """Validated rows COPied in chunks, each chunk validated while the database inserts the one before."""
+    chunks = [group[i:i + INSERT_CHUNK] for i in range(0, len(group), INSERT_CHUNK)]
+    checked: list[list[tuple[Change, Any]]] = []
+
+    def check(k: int) -> list[tuple[Change, Any]]:
+        while len(checked) <= k:  # each chunk is validated once, in order
+            checked.append(_checked(spec, chunks[len(checked)], batch, caller))
+        return checked[k]
+
+    stage = _stage(conn, spec)
+    try:
+        with conn.transaction():
+            inserted, refused = _pipelined_insert(conn, stage, len(chunks), check, batch.caller), {}
+    except _row_refusals():
+        # A row the database refuses undid the fast path (the savepoint above): insert again with a savepoint
+        # per attempt, row by row if need be, so that only that row is rejected.
+        inserted, refused = _insert_chunk(conn, stage, [it for k in range(len(chunks)) for it in check(k)],
+                                          batch.caller)
+    return [it for chunk in checked for it in chunk], inserted, refused
 
 
 def _own_existing(conn, spec: TableSpec, items: list[tuple[Change, Any]]) -> set[str]:
@@ -351,45 +381,82 @@ def _stage(conn, spec: TableSpec) -> _Stage:
     cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ON COMMIT DELETE ROWS AS "
                 f"SELECT {', '.join(columns)} FROM {spec.name} WITH NO DATA")
     cur.execute(f"TRUNCATE {name}")
-    oids = [d.type_code for d in cur.execute(f"SELECT {', '.join(columns)} FROM {name} LIMIT 0").description]
+    oids = _column_oids(conn, spec)
     return _Stage(spec, name, columns, oids, [i for i, oid in enumerate(oids[:-1]) if oid in _JSON_OIDS])
+
+
+_OIDS: dict[str, list[int]] = {}
+
+
+def _column_oids(conn, spec: TableSpec) -> list[int]:
+    """The type oids of a table's synced columns and hlc, read once per process (the columns are the code's)."""
+    if spec.name not in _OIDS:
+        columns = [*_columns(spec), "hlc"]
+        _OIDS[spec.name] = [d.type_code for d in _cursor(conn).execute(
+            f"SELECT {', '.join(columns)} FROM {spec.name} LIMIT 0").description]
+    return _OIDS[spec.name]
+
+
+def _row_values(fields: list[str], json_cols: list[int], items: list[tuple[Change, Any]]) -> Iterator[list[Any]]:
+    """Each validated record as the list of its column values and hlc, JSON columns wrapped as jsonb."""
+    from psycopg.types.json import Jsonb
+
+    for c, record in items:
+        values = record.__dict__  # the validated field values; __dict__ avoids a getattr per field
+        row = [values[k] for k in fields]
+        for i in json_cols:
+            if row[i] is not None:
+                row[i] = Jsonb(row[i])
+        row.append(c.hlc)
+        yield row
 
 
 def _copy_rows(cur, stage: _Stage, items: list[tuple[Change, Any]]) -> None:
     """COPY validated records into the (empty) staging table."""
-    from psycopg.types.json import Jsonb
-
-    fields = _columns(stage.spec)
     # Binary COPY: no text formatting or escaping of PHI strings, and the fastest path psycopg has (measured
     # faster than building COPY text in Python). The sync columns that are the same for every row (no column
     # clocks, not deleted, the pushing device) are constants of the INSERT instead of 3 values per row.
     with cur.copy(f"COPY {stage.name} ({', '.join(stage.columns)}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(stage.oids)
-        write = copy.write_row
-        for c, record in items:
-            values = record.__dict__  # the validated field values; __dict__ avoids a getattr per field
-            row = [values[k] for k in fields]
-            for i in stage.json_cols:
-                if row[i] is not None:
-                    row[i] = Jsonb(row[i])
-            row.append(c.hlc)
-            write(row)
+        for row in _row_values(_columns(stage.spec), stage.json_cols, items):
+            copy.write_row(row)
 
 
-def _insert_statement(stage: _Stage, caller: Caller) -> tuple[str, dict[str, Any]]:
-    """The statement that moves the staged rows into the table (INSERT … SELECT … ON CONFLICT DO NOTHING, which RLS
-    checks row by row) and audits exactly the rows inserted, in one round trip (a data-modifying CTE runs once
-    whether or not the outer query reads it); it returns the ids inserted, as text."""
-    spec, cols = stage.spec, ", ".join(stage.columns)
-    sql = (f"WITH ins AS (INSERT INTO {spec.name} ({cols}, col_clocks, deleted, origin_device) "
-           f"SELECT {cols}, '{{}}'::jsonb, false, %(device)s::uuid FROM {stage.name} ON CONFLICT (id) DO NOTHING "
-           f"RETURNING id, {spec.owner}), "
+def _audited_insert(spec: TableSpec, columns: list[str], source: str, caller: Caller, params: dict[str, Any]
+                    ) -> tuple[str, dict[str, Any]]:
+    """INSERT … `source` … ON CONFLICT DO NOTHING (which RLS checks row by row) that audits exactly the rows
+    inserted, in one round trip (a data-modifying CTE runs once whether or not the outer query reads it); it
+    returns the ids inserted, as text."""
+    sql = (f"WITH ins AS (INSERT INTO {spec.name} ({', '.join(columns)}, col_clocks, deleted, origin_device) "
+           f"{source} ON CONFLICT (id) DO NOTHING RETURNING id, {spec.owner}), "
            f"aud AS (INSERT INTO audit_log (actor, role, action, table_name, row_id, subject_id, device_id, "
            f"request_id) SELECT %(actor)s::uuid, %(role)s, 'sync_insert', %(table)s, id, {spec.owner}, "
            f"%(device)s::uuid, %(request)s FROM ins) "
            f"SELECT id::text FROM ins")
-    return sql, {"device": caller.device_id, "actor": caller.user_id, "role": caller.role, "table": spec.name,
-                 "request": caller.request_id}
+    return sql, {**params, "device": caller.device_id, "actor": caller.user_id, "role": caller.role,
+                 "table": spec.name, "request": caller.request_id}
+
+
+def _insert_statement(stage: _Stage, caller: Caller) -> tuple[str, dict[str, Any]]:
+    """The statement that moves the staged rows into the table."""
+    cols = ", ".join(stage.columns)
+    return _audited_insert(stage.spec, stage.columns,
+                           f"SELECT {cols}, '{{}}'::jsonb, false, %(device)s::uuid FROM {stage.name}", caller, {})
+
+
+def _values_insert(conn, spec: TableSpec, items: list[tuple[Change, Any]], caller: Caller) -> set[str]:
+    """Insert a few validated rows (with their audit rows) by one INSERT … VALUES; returns the ids inserted."""
+    columns = [*_columns(spec), "hlc"]
+    json_cols = [i for i, oid in enumerate(_column_oids(conn, spec)[:-1]) if oid in _JSON_OIDS]
+    params: dict[str, Any] = {}
+    tuples = []
+    for r, row in enumerate(_row_values(_columns(spec), json_cols, items)):
+        names = [f"v{r}_{k}" for k in range(len(row))]
+        params.update(zip(names, row, strict=True))
+        # The target columns give each parameter its type (so a NULL uuid is a uuid, not text).
+        tuples.append("(" + ", ".join(f"%({n})s" for n in names) + ", '{}'::jsonb, false, %(device)s::uuid)")
+    sql, bound = _audited_insert(spec, columns, "VALUES " + ", ".join(tuples), caller, params)
+    return {r[0] for r in _cursor(conn).execute(sql, bound).fetchall()}
 
 
 def _copy_insert(conn, stage: _Stage, items: list[tuple[Change, Any]], caller: Caller) -> set[str]:
@@ -579,10 +646,11 @@ def _pulled_rows(conn, keys: list[tuple[str, int, str]]) -> list[dict[str, Any]]
 
 def checksums(conn, tables: list[str]) -> dict[str, str]:
     """Per-table checksum of the caller's visible rows (same text and order as protocol.merge.scope_checksum)."""
-    c = _cursor(conn)
-    out = {}
-    for t in tables:
-        out[t] = c.execute(
-            f"SELECT md5(coalesce(string_agg(id::text || ':' || hlc || ':' || (deleted::int)::text, ',' "
-            f"ORDER BY id), '')) FROM {t}").fetchone()[0]
-    return out
+    if not tables:
+        return {}
+    # One statement for every table: a round trip (and its RLS set-up in Postgres) per table was most of a small
+    # pull's cost, measured.
+    parts = [f"(SELECT md5(coalesce(string_agg(id::text || ':' || hlc || ':' || (deleted::int)::text, ',' "
+             f"ORDER BY id), '')) FROM {t})" for t in tables]
+    row = _cursor(conn).execute("SELECT " + ", ".join(parts)).fetchone()
+    return dict(zip(tables, row, strict=True))

@@ -115,9 +115,12 @@ def test_gc_pause_is_undone_when_the_push_fails(device):
     assert gc.isenabled() and gc.get_threshold()[0] < merge.BULK_GC_THRESHOLD
 
 
-def test_row_refused_by_the_insert_itself_sinks_only_that_row(device, db, monkeypatch):
-    # A constraint pydantic does not know makes the pipelined INSERT of a later chunk fail mid-way.
+@pytest.mark.parametrize("values_max_rows", [0, 100], ids=["copy-chunks", "one-values-insert"])
+def test_row_refused_by_the_insert_itself_sinks_only_that_row(device, db, monkeypatch, values_max_rows):
+    # A constraint pydantic does not know makes the pipelined INSERT of a later chunk (or the one INSERT … VALUES
+    # of a small push) fail mid-way.
     monkeypatch.setattr(reconcile, "INSERT_CHUNK", 2)
+    monkeypatch.setattr(reconcile, "VALUES_MAX_ROWS", values_max_rows)
     with db.admin() as conn:
         conn.execute("ALTER TABLE health_metrics ADD CONSTRAINT test_refuse CHECK (notes IS DISTINCT FROM "
                      "'refuse-me') NOT VALID")
@@ -140,6 +143,7 @@ def test_row_refused_by_the_insert_itself_sinks_only_that_row(device, db, monkey
 
 def test_chunks_are_each_inserted_once(device, db, monkeypatch):
     monkeypatch.setattr(reconcile, "INSERT_CHUNK", 3)
+    monkeypatch.setattr(reconcile, "VALUES_MAX_ROWS", 0)  # the COPY path (a push this small takes one VALUES)
     changes = [device.change(value=50.0 + i) for i in range(8)]
     changes[4] = device.change(value=999.0)  # a rejected row inside the second chunk
     out = device.push(changes)

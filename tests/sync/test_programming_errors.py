@@ -35,7 +35,7 @@ def _rows(db, table, column, user):
 
 
 @pytest.mark.parametrize(("target", "table", "column", "write"), [
-    ("_copy_rows", "symptoms", "user_id",  # the observation bulk path (and its row-by-row fallback)
+    ("_row_values", "symptoms", "user_id",  # the observation paths (VALUES, COPY, row-by-row fallback)
      lambda s, u: s.symptoms.add({"user_id": u, "description": "ache", "severity": 2,
                                   "recorded_at": dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)})),
     ("_write", "users", "id",  # the locked merge path of mutable rows
