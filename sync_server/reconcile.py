@@ -53,10 +53,16 @@ class _Batch:
     applied: list[tuple[str, str, str]] = field(default_factory=list)  # (change_id, table, row id)
     audit: list[tuple[str, str, str, str | None]] = field(default_factory=list)  # (action, table, row, subject)
     docs: dict[tuple[str, str], RowState] = field(default_factory=dict)
+    touched: dict[str, set[str]] = field(default_factory=dict)  # table -> owners of its accepted changes (asked for)
 
     def accept(self, change: Change, state: RowState | None, spec: TableSpec, *, ledger: bool = True,
-               audited: bool = False) -> None:
+               audited: bool = False, owner: Any = None) -> None:
         self.receipts[change.change_id] = Receipt(change.change_id, "accepted")
+        owners = self.touched.get(change.table)
+        if owners is not None:
+            if owner is None and state is not None:
+                owner = state.doc.get(spec.owner)
+            owners.add(str(owner))
         if ledger:
             self.applied.append((change.change_id, change.table, change.pk))
         if not audited:
@@ -144,14 +150,17 @@ def _withdraws(change: Change) -> bool:
 
 
 def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = False,
-           max_skew_s: int = DEFAULT_MAX_SKEW_S) -> list[Receipt]:
+           max_skew_s: int = DEFAULT_MAX_SKEW_S, touched: dict[str, set[str]] | None = None) -> list[Receipt]:
     """Merge a changeset's changes inside the caller's transaction; one receipt per change, in order.
+
+    `touched` maps table names to sets that receive the owners (patients) of that table's accepted changes: what
+    the caller must invalidate in caches once the transaction commits.
 
     A change stamped more than `max_skew_s` ahead of the server's clock is refused (CLOCK_SKEW): it would win
     every last-writer-wins merge until the world caught up. Devices stamp with the server's time (learned on each
     sync) and re-stamp a refused change, so only a device that ignores the server's time stays refused."""
     changes = changeset.changes
-    batch = _Batch(caller, changeset.header.changeset_id)
+    batch = _Batch(caller, changeset.header.changeset_id, touched={} if touched is None else touched)
     # One push per user at a time: the change_seq values of a user's rows then become visible in order, so a pull
     # by cursor cannot skip a row committed late (another user's concurrent pushes are invisible to this user).
     _cursor(conn).execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (PUSH_LOCK_NAMESPACE, caller.user_id))
@@ -232,7 +241,7 @@ def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
                 # Audited by the insert statement itself; observations need no change-id ledger either: their
                 # primary key already makes a replay a duplicate.
                 state = RowState(record.model_dump(mode="json"), {}, c.hlc) if table in DOC_COLLECTIONS else None
-                batch.accept(c, state, spec, ledger=False, audited=True)
+                batch.accept(c, state, spec, ledger=False, audited=True, owner=record.__dict__[spec.owner])
             elif c.pk in own:
                 batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
             else:  # the id is taken by a row the caller may not write: answered like any such row

@@ -187,6 +187,11 @@ def test_an_id_stays_unique_across_partitions_for_every_writer(db):
     with pytest.raises(Exception) as err, db.admin() as conn:
         conn.execute("UPDATE health_metrics SET id = %s WHERE id = %s", (uuid.uuid4(), taken))
     assert err.value.code == "VALIDATION_FAILED"
+    with db.admin() as conn:  # a deleted row releases its id
+        conn.execute("DELETE FROM health_metrics WHERE id = %s", (taken,))
+        assert conn.execute("SELECT count(*) AS n FROM app.health_metric_ids WHERE id = %s",
+                            (taken,)).fetchone()["n"] == 0
+        conn.execute(insert, (taken, uuid.uuid4(), _utc(2027)))
 
 
 def test_a_correction_cannot_supersede_another_patients_reading_of_another_year(db):
