@@ -239,7 +239,7 @@ def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
                 batch.reject(c, "SYNC_REJECTED_DB", refused[c.change_id])
             elif c.pk in inserted:
                 # Audited by the insert statement itself; observations need no change-id ledger either: their
-                # primary key already makes a replay a duplicate.
+                # id (the primary key, or the table's id registry: ID_REGISTRIES) already makes a replay a duplicate.
                 state = RowState(record.model_dump(mode="json"), {}, c.hlc) if table in DOC_COLLECTIONS else None
                 batch.accept(c, state, spec, ledger=False, audited=True, owner=record.__dict__[spec.owner])
             elif c.pk in own:
