@@ -63,6 +63,11 @@ class PredictionsCache:
     def enabled(self) -> bool:
         return self._client is not None
 
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
     def _aad(self, key: str, field: str, gen: bytes) -> bytes:
         return b"|".join((key.encode(), field.encode(), gen))
 

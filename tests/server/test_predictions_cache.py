@@ -181,3 +181,40 @@ def test_reads_answer_without_redis_and_with_redis_down(pg_url, db, tmp_path):
             for _ in range(2):
                 assert _read(c, patient)["total"] == n
         app.state.db.close()
+
+
+def test_a_page_read_before_an_invalidation_is_never_served_after_it(redis_client):
+    from sync_server.predictions_cache import PredictionsCache
+
+    prefix = f"hs-test-{uuid.uuid4().hex[:8]}:"
+    cache, patient, filters = PredictionsCache(REDIS_URL, prefix, b"k" * 32), uuid.uuid4(), {"limit": 50}
+    try:
+        missed, gen = cache.get(patient, filters)  # a reader misses and reads the table...
+        assert missed is None and gen is not None
+        cache.invalidate([patient])  # ...while a push commits and invalidates...
+        cache.put(patient, filters, gen, {"items": ["stale"], "total": 1})  # ...then stores what it read
+        assert cache.get(patient, filters)[0] is None  # its generation is gone: nobody is served the stale page
+        fresh, gen = cache.get(patient, filters)
+        cache.put(patient, filters, gen, {"items": [], "total": 0})
+        assert cache.get(patient, filters)[0] == {"items": [], "total": 0}
+    finally:
+        cache.close()
+        for key in redis_client.scan_iter(match=f"{prefix}*"):
+            redis_client.delete(key)
+
+
+def test_clinic_staff_get_the_cached_page_only_while_the_patient_is_registered(instances, db):
+    from tests.server import tenancy_seed
+
+    one, _, _ = instances
+    patient = uuid.uuid4()
+    north, south = tenancy_seed.clinic(db, "North"), tenancy_seed.clinic(db, "South")
+    nurse, stranger = tenancy_seed.staff(db, north, "nurse"), tenancy_seed.staff(db, south, "nurse")
+    tenancy_seed.register(db, north, patient)
+    phone = _Device(db, one, patient)
+    assert phone.push(one, _prediction(patient, "diabetes", 0.2)) == ["accepted"]
+    cached = _read(one, patient)
+    assert _read(one, nurse, "nurse", user_id=str(patient)) == cached
+    assert _read(one, stranger, "nurse", user_id=str(patient))["items"] == []  # another clinic's nurse
+    tenancy_seed.register(db, north, patient, status="withdrawn")  # consent withdrawn: the cache is not asked
+    assert _read(one, nurse, "nurse", user_id=str(patient))["items"] == []
