@@ -30,6 +30,10 @@ def create_app(settings: Settings | None = None, *, limiter: RateLimiter | None 
     async def lifespan(app: FastAPI):
         yield
         db.close()
+        cache = getattr(app.state, "predictions_cache", None)
+        if cache is not None:  # made on first use (sync_server.predictions_cache.for_app): its Redis connection
+            cache.close()
+            del app.state.predictions_cache
 
     app = FastAPI(title="HealthSync sync server", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings

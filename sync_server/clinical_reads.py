@@ -64,6 +64,11 @@ def list_records(conn, principal: Principal, table: str, *, user_id: uuid.UUID |
         f"SELECT {columns} FROM {table} t WHERE {sql_where} "
         f"ORDER BY t.{kind.time_column} DESC, t.id DESC LIMIT %s OFFSET %s", [*params, limit, offset],
     ).fetchall()
-    subjects = sorted({r["user_id"] for r in rows})
-    audit.record_many(conn, principal, "read", table, [(None, s) for s in subjects], detail={"rows": len(rows)})
+    audit_read(conn, principal, table, rows)
     return {"items": rows, "total": total, "limit": limit, "offset": offset}
+
+
+def audit_read(conn, principal: Principal, table: str, rows: list[dict[str, Any]]) -> None:
+    """One audit row per patient whose rows were answered (also for a page served from a cache)."""
+    subjects = sorted({str(r["user_id"]) for r in rows})
+    audit.record_many(conn, principal, "read", table, [(None, s) for s in subjects], detail={"rows": len(rows)})

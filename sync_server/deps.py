@@ -1,7 +1,7 @@
 """FastAPI dependencies: the verified caller, a database session under their role, and per-endpoint rate limits."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import Depends, Request
@@ -37,6 +37,15 @@ def optional_principal(request: Request) -> Principal:
 def _transaction(request: Request, principal: Principal = Depends(current_principal)) -> Iterator[Any]:
     with request.app.state.db.session(principal.db_role, principal.claims) as conn:
         yield conn
+    # Committed (a failed route or commit raised above and skips this): the work that must follow the commit.
+    for hook in getattr(request.state, "after_commit", ()):
+        hook()
+
+
+def after_commit(request: Request, hook: Callable[[], object]) -> None:
+    """Run `hook` once the request's transaction has committed, before the answer is sent (cache invalidation: done
+    earlier, a concurrent reader could cache the state the transaction is about to replace)."""
+    request.state.after_commit = [*getattr(request.state, "after_commit", ()), hook]
 
 
 def db_session(conn: Any = Depends(_transaction, scope="function")) -> Any:

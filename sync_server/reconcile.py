@@ -54,10 +54,16 @@ class _Batch:
     applied: list[tuple[str, str, str]] = field(default_factory=list)  # (change_id, table, row id)
     audit: list[tuple[str, str, str, str | None]] = field(default_factory=list)  # (action, table, row, subject)
     docs: dict[tuple[str, str], RowState] = field(default_factory=dict)
+    touched: dict[str, set[str]] = field(default_factory=dict)  # table -> owners of its accepted changes (asked for)
 
     def accept(self, change: Change, state: RowState | None, spec: TableSpec, *, ledger: bool = True,
-               audited: bool = False) -> None:
+               audited: bool = False, owner: Any = None) -> None:
         self.receipts[change.change_id] = Receipt(change.change_id, "accepted")
+        owners = self.touched.get(change.table)
+        if owners is not None:
+            if owner is None and state is not None:
+                owner = state.doc.get(spec.owner)
+            owners.add(str(owner))
         if ledger:
             self.applied.append((change.change_id, change.table, change.pk))
         if not audited:
@@ -145,14 +151,17 @@ def _withdraws(change: Change) -> bool:
 
 
 def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = False,
-           max_skew_s: int = DEFAULT_MAX_SKEW_S) -> list[Receipt]:
+           max_skew_s: int = DEFAULT_MAX_SKEW_S, touched: dict[str, set[str]] | None = None) -> list[Receipt]:
     """Merge a changeset's changes inside the caller's transaction; one receipt per change, in order.
+
+    `touched` maps table names to sets that receive the owners (patients) of that table's accepted changes: what
+    the caller must invalidate in caches once the transaction commits.
 
     A change stamped more than `max_skew_s` ahead of the server's clock is refused (CLOCK_SKEW): it would win
     every last-writer-wins merge until the world caught up. Devices stamp with the server's time (learned on each
     sync) and re-stamp a refused change, so only a device that ignores the server's time stays refused."""
     changes = changeset.changes
-    batch = _Batch(caller, changeset.header.changeset_id)
+    batch = _Batch(caller, changeset.header.changeset_id, touched={} if touched is None else touched)
     # One push per user at a time: the change_seq values of a user's rows then become visible in order, so a pull
     # by cursor cannot skip a row committed late (another user's concurrent pushes are invisible to this user).
     _cursor(conn).execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (PUSH_LOCK_NAMESPACE, caller.user_id))
@@ -217,9 +226,9 @@ def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
                 batch.reject(c, "SYNC_REJECTED_DB", refused[c.change_id])
             elif c.pk in inserted:
                 # Audited by the insert statement itself; observations need no change-id ledger either: their
-                # primary key already makes a replay a duplicate.
+                # id (the primary key, or the table's id registry: ID_REGISTRIES) already makes a replay a duplicate.
                 state = RowState(record.model_dump(mode="json"), {}, c.hlc) if table in DOC_COLLECTIONS else None
-                batch.accept(c, state, spec, ledger=False, audited=True)
+                batch.accept(c, state, spec, ledger=False, audited=True, owner=record.__dict__[spec.owner])
             elif c.pk in own:
                 batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
             else:  # the id is taken by a row the caller may not write: answered like any such row
@@ -385,23 +394,38 @@ def _stage(conn, spec: TableSpec) -> _Stage:
     return _Stage(spec, name, columns, oids, [i for i, oid in enumerate(oids[:-1]) if oid in _JSON_OIDS])
 
 
-_OIDS: dict[str, list[int]] = {}
+_TYPES: dict[str, tuple[list[int], list[str]]] = {}
+
+
+def _column_types(conn, spec: TableSpec) -> tuple[list[int], list[str]]:
+    """The type oids and SQL type names of a table's synced columns and hlc, read once per process (the columns
+    are the code's)."""
+    if spec.name not in _TYPES:
+        columns = [*_columns(spec), "hlc"]
+        cur = _cursor(conn)
+        oids = [d.type_code for d in cur.execute(f"SELECT {', '.join(columns)} FROM {spec.name} LIMIT 0").description]
+        names = dict(cur.execute("SELECT oid::int, format_type(oid, NULL) FROM pg_type WHERE oid = ANY(%s)",
+                                 (oids,)).fetchall())
+        _TYPES[spec.name] = (oids, [names[o] for o in oids])
+    return _TYPES[spec.name]
 
 
 def _column_oids(conn, spec: TableSpec) -> list[int]:
-    """The type oids of a table's synced columns and hlc, read once per process (the columns are the code's)."""
-    if spec.name not in _OIDS:
-        columns = [*_columns(spec), "hlc"]
-        _OIDS[spec.name] = [d.type_code for d in _cursor(conn).execute(
-            f"SELECT {', '.join(columns)} FROM {spec.name} LIMIT 0").description]
-    return _OIDS[spec.name]
+    return _column_types(conn, spec)[0]
 
 
 def _row_values(fields: list[str], json_cols: list[int], items: list[tuple[Change, Any]]) -> Iterator[list[Any]]:
     """Each validated record as the list of its column values and hlc, JSON columns wrapped as jsonb."""
     from psycopg.types.json import Jsonb
 
+    staged: set[str] = set()
     for c, record in items:
+        # A changeset naming one id twice: only its first record goes in (`ON CONFLICT DO NOTHING` kept the first
+        # too). A registry table (ID_REGISTRIES) would refuse the second one inside the statement and send the
+        # whole chunk down the row-by-row retry, with the same receipts but far slower.
+        if c.pk in staged:
+            continue
+        staged.add(c.pk)
         values = record.__dict__  # the validated field values; __dict__ avoids a getattr per field
         row = [values[k] for k in fields]
         for i in json_cols:
@@ -422,13 +446,34 @@ def _copy_rows(cur, stage: _Stage, items: list[tuple[Change, Any]]) -> None:
             copy.write_row(row)
 
 
+# Tables partitioned by time, whose id is unique through a registry table instead of their own primary key (which
+# must include the partition key: migration 0091). Postgres cannot arbitrate `ON CONFLICT (id)` there, so their
+# inserts skip the ids the registry already holds. Same outcome as before: a taken id inserts nothing and the change
+# is answered duplicate (the caller's own row) or refused (someone else's). A concurrent push of the same id by
+# another user slips past the skip and meets the registry's primary key instead (unique_violation, waiting for the
+# other transaction like a unique index would): the fast path is undone and the row-by-row retry, a new statement
+# that sees the other commit, skips it.
+ID_REGISTRIES = {"health_metrics": "app.health_metric_ids"}
+
+
+def _skip_taken_ids(table: str) -> tuple[str, str]:
+    """The WHERE and ON CONFLICT clauses that make an observation insert skip ids already taken."""
+    registry = ID_REGISTRIES.get(table)
+    if registry is None:
+        return "", "ON CONFLICT (id) DO NOTHING"
+    return f"WHERE NOT EXISTS (SELECT 1 FROM {registry} taken WHERE taken.id = staged.id)", ""
+
+
 def _audited_insert(spec: TableSpec, columns: list[str], source: str, caller: Caller, params: dict[str, Any]
                     ) -> tuple[str, dict[str, Any]]:
-    """INSERT … `source` … ON CONFLICT DO NOTHING (which RLS checks row by row) that audits exactly the rows
-    inserted, in one round trip (a data-modifying CTE runs once whether or not the outer query reads it); it
-    returns the ids inserted, as text."""
-    sql = (f"WITH ins AS (INSERT INTO {spec.name} ({', '.join(columns)}, col_clocks, deleted, origin_device) "
-           f"{source} ON CONFLICT (id) DO NOTHING RETURNING id, {spec.owner}), "
+    """INSERT … SELECT … FROM `source` (rows named `staged`) skipping taken ids, which RLS checks row by row, that
+    audits exactly the rows inserted, in one round trip (a data-modifying CTE runs once whether or not the outer
+    query reads it); it returns the ids inserted, as text."""
+    where, on_conflict = _skip_taken_ids(spec.name)
+    cols = ", ".join(columns)
+    sql = (f"WITH ins AS (INSERT INTO {spec.name} ({cols}, col_clocks, deleted, origin_device) "
+           f"SELECT {cols}, '{{}}'::jsonb, false, %(device)s::uuid FROM {source} {where} {on_conflict} "
+           f"RETURNING id, {spec.owner}), "
            f"aud AS (INSERT INTO audit_log (actor, role, action, table_name, row_id, subject_id, device_id, "
            f"request_id) SELECT %(actor)s::uuid, %(role)s, 'sync_insert', %(table)s, id, {spec.owner}, "
            f"%(device)s::uuid, %(request)s FROM ins) "
@@ -439,23 +484,24 @@ def _audited_insert(spec: TableSpec, columns: list[str], source: str, caller: Ca
 
 def _insert_statement(stage: _Stage, caller: Caller) -> tuple[str, dict[str, Any]]:
     """The statement that moves the staged rows into the table."""
-    cols = ", ".join(stage.columns)
-    return _audited_insert(stage.spec, stage.columns,
-                           f"SELECT {cols}, '{{}}'::jsonb, false, %(device)s::uuid FROM {stage.name}", caller, {})
+    return _audited_insert(stage.spec, stage.columns, f"{stage.name} staged", caller, {})
 
 
 def _values_insert(conn, spec: TableSpec, items: list[tuple[Change, Any]], caller: Caller) -> set[str]:
-    """Insert a few validated rows (with their audit rows) by one INSERT … VALUES; returns the ids inserted."""
+    """Insert a few validated rows (with their audit rows) by one INSERT … SELECT … FROM (VALUES …); returns the ids
+    inserted."""
     columns = [*_columns(spec), "hlc"]
-    json_cols = [i for i, oid in enumerate(_column_oids(conn, spec)[:-1]) if oid in _JSON_OIDS]
+    oids, types = _column_types(conn, spec)
+    json_cols = [i for i, oid in enumerate(oids[:-1]) if oid in _JSON_OIDS]
     params: dict[str, Any] = {}
     tuples = []
     for r, row in enumerate(_row_values(_columns(spec), json_cols, items)):
         names = [f"v{r}_{k}" for k in range(len(row))]
         params.update(zip(names, row, strict=True))
-        # The target columns give each parameter its type (so a NULL uuid is a uuid, not text).
-        tuples.append("(" + ", ".join(f"%({n})s" for n in names) + ", '{}'::jsonb, false, %(device)s::uuid)")
-    sql, bound = _audited_insert(spec, columns, "VALUES " + ", ".join(tuples), caller, params)
+        # Each parameter cast to its column's type: inside VALUES an untyped NULL would otherwise be text.
+        tuples.append("(" + ", ".join(f"%({n})s::{t}" for n, t in zip(names, types, strict=True)) + ")")
+    source = f"(VALUES {', '.join(tuples)}) AS staged ({', '.join(columns)})"
+    sql, bound = _audited_insert(spec, columns, source, caller, params)
     return {r[0] for r in _cursor(conn).execute(sql, bound).fetchall()}
 
 

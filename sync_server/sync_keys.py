@@ -43,3 +43,9 @@ def load_server_key(key_file: str | None = None) -> X25519PrivateKey:
         with os.fdopen(fd, "w") as fh:
             fh.write(raw_private(X25519PrivateKey.generate()).hex())
     return _from_hex(path.read_text())
+
+
+def server_key_for(settings) -> X25519PrivateKey:
+    """The key of the server `settings` configure: the environment's, else the key file in its data directory."""
+    key_file = str(settings.data_dir / "sync_x25519.key") if settings.data_dir else None
+    return load_server_key(key_file)

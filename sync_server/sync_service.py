@@ -106,8 +106,10 @@ def server_time_ms() -> int:
 
 
 def push(conn, data: bytes, caller: reconcile.Caller, server_key: X25519PrivateKey,
-         *, doc_outbox: bool = False, max_skew_s: int = reconcile.DEFAULT_MAX_SKEW_S) -> dict[str, Any]:
-    """Open a changeset pushed by the caller and merge it; answers the receipts and the server's time."""
+         *, doc_outbox: bool = False, max_skew_s: int = reconcile.DEFAULT_MAX_SKEW_S,
+         touched: dict[str, set[str]] | None = None) -> dict[str, Any]:
+    """Open a changeset pushed by the caller and merge it; answers the receipts and the server's time (`touched`:
+    reconcile.ingest's owners of accepted changes per table)."""
     header = read_header(data)[0]
     if header.schema_version > SCHEMA_VERSION:
         raise ChangesetError(f"changeset written with record schema v{header.schema_version}; this server knows "
@@ -118,7 +120,8 @@ def push(conn, data: bytes, caller: reconcile.Caller, server_key: X25519PrivateK
     with gc_paused():
         cs = open_changeset(data, server_key, lambda h: _device_key(conn, h))
         caller.device_id = header.device_id
-        receipts = reconcile.ingest(conn, cs, caller, doc_outbox=doc_outbox, max_skew_s=max_skew_s)
+        receipts = reconcile.ingest(conn, cs, caller, doc_outbox=doc_outbox, max_skew_s=max_skew_s,
+                                   touched=touched)
     if cs.upgraded_from:
         # Apps on the v1 format know no `superseded`: to them a change that lost its merge is settled, a duplicate.
         receipts = [Receipt(r.change_id, "duplicate") if r.status == "superseded" else r for r in receipts]

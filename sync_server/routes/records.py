@@ -2,11 +2,13 @@
 under the caller's RLS and audited like metrics (one query: sync_server.clinical_reads)."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from sync_server import clinical_reads
 from sync_server.auth import Principal
 from sync_server.deps import current_principal, db_session, rate_limit
+from sync_server.predictions_cache import for_app as predictions_cache
+from sync_server.predictions_cache import list_predictions as list_cached_predictions
 from sync_server.responses import ok
 from sync_server.routes.paging import Page
 
@@ -30,10 +32,12 @@ def list_therapy_sessions(principal: Principal = Depends(current_principal), con
 
 
 @router.get("/predictions", dependencies=[Depends(rate_limit("predictions:list"))])
-def list_predictions(principal: Principal = Depends(current_principal), conn=Depends(db_session),
+def list_predictions(request: Request, principal: Principal = Depends(current_principal), conn=Depends(db_session),
                      page: Page = Depends(), disease: str | None = Query(None, **_TYPE)):
-    """Risk predictions (disease, probability, model and version, inputs hash), newest first."""
-    return ok(clinical_reads.list_records(conn, principal, "predictions", type_value=disease, **page.filters()))
+    """Risk predictions (disease, probability, model and version, inputs hash), newest first; one patient's pages
+    come from the Redis cache when it holds them (sync_server.predictions_cache)."""
+    return ok(list_cached_predictions(conn, predictions_cache(request.app), principal, type_value=disease,
+                                      **page.filters()))
 
 
 @router.get("/medications", dependencies=[Depends(rate_limit("medications:list"))])

@@ -11,20 +11,19 @@ from protocol.errors import HealthSyncError
 from protocol.schema import TABLES
 from sync_server import sync_service
 from sync_server.auth import Principal
-from sync_server.deps import current_principal, db_session, rate_limit
+from sync_server.deps import after_commit, current_principal, db_session, rate_limit
 from sync_server.device_auth import proven_device
+from sync_server.predictions_cache import for_app as predictions_cache
 from sync_server.reconcile import Caller
 from sync_server.responses import FastJSONResponse, ok
-from sync_server.sync_keys import load_server_key
+from sync_server.sync_keys import server_key_for
 
 router = APIRouter(prefix="/v1/sync", tags=["sync"])
 MAX_PULL = 5000
 
 
 def _server_key(request: Request):
-    settings = request.app.state.settings
-    key_file = str(settings.data_dir / "sync_x25519.key") if settings.data_dir else None
-    return load_server_key(key_file)
+    return server_key_for(request.app.state.settings)
 
 
 @router.get("/server-key")
@@ -57,8 +56,13 @@ async def push(request: Request, principal: Principal = Depends(current_principa
 
 def _push(request: Request, conn, data: bytes, caller: Caller) -> JSONResponse:
     settings = request.app.state.settings
+    touched: dict[str, set[str]] = {"predictions": set()}
     result = sync_service.push(conn, data, caller, _server_key(request), doc_outbox=bool(settings.mongodb_uri),
-                               max_skew_s=settings.max_skew_s)
+                               max_skew_s=settings.max_skew_s, touched=touched)
+    if touched["predictions"]:
+        # After the commit, before the answer: the device's next read, on any instance, finds no stale page.
+        cache = predictions_cache(request.app)
+        after_commit(request, lambda: cache.invalidate(touched["predictions"]))
     return ok(result, message=f"{len(result['receipts'])} receipts")
 
 
