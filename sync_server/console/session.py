@@ -22,6 +22,8 @@ REFRESH_COOKIE = "hs_console_rt"
 LOGIN_CSRF_COOKIE = "hs_console_login"
 CSRF_HEADER = "x-csrf-token"
 STAFF_ROLES = ("doctor", "nurse", "staff", "admin")
+# A patient signs in too, to the patient screens only (/console/my-care); RLS shows them their own rows.
+CONSOLE_ROLES = (*STAFF_ROLES, "patient")
 
 
 class SignInRequired(Exception):
@@ -45,6 +47,11 @@ class ConsoleUser:
     @property
     def role(self) -> str:
         return self.principal.role
+
+    @property
+    def platform_admin(self) -> bool:
+        """Whether the verified token carries app_metadata.platform_admin (may create clinics; 0091 checks it)."""
+        return (self.principal.claims.get("app_metadata") or {}).get("platform_admin") is True
 
 
 def _auth_client(request: Request):
@@ -121,7 +128,7 @@ def check_csrf(request: Request, user: ConsoleUser, submitted: str | None) -> No
 
 async def current_user(request: Request) -> ConsoleUser:
     """FastAPI dependency: the console user from the cookies, refreshing an expired access token once; otherwise
-    SignInRequired. A patient (or a token without a staff role) is not a console user."""
+    SignInRequired. Staff and patients alike: which screens a role may open is pages.AREAS."""
     verifier = request.app.state.verifier
     token = request.cookies.get(ACCESS_COOKIE)
     fresh: list[tuple[str, str, int]] = []
@@ -140,6 +147,8 @@ async def current_user(request: Request) -> ConsoleUser:
             except AuthError:
                 principal = None
     if principal is None:
+        raise SignInRequired()
+    if principal.role not in CONSOLE_ROLES:
         raise SignInRequired()
     claims = principal.claims
     name = (claims.get("user_metadata") or {}).get("full_name") or claims.get("email") or str(principal.user_id)
