@@ -1,6 +1,6 @@
 """The console's staff pages: sign-in, the doctor's patients, chart and calendar, the staff's queue, the admin's
-devices, audit log, analytics, clinic management and bulk import/export (the patient's are my_care.py). Each page decodes, calls queries/bulk on the
-signed-in user's RLS connection, and renders a template."""
+devices, audit log, analytics, clinic management and bulk import/export (the patient's page is my_care.py).
+Each page decodes, calls queries/bulk on the signed-in user's RLS connection, and renders a template."""
 from __future__ import annotations
 
 import datetime as dt

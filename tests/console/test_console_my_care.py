@@ -29,7 +29,7 @@ def _request(http, patient: uuid.UUID, specialty: str, text: str) -> str:
 
 
 def _accept_key(html: str, bid: str) -> str:
-    form = re.search(r'<form[^>]*accept"\s+hx-target="#my-care"\s+hx-headers=\'\{"Idempotency-Key": "([^"]+)"\}\''
+    form = re.search(r'<form[^>]*accept"[^>]*?hx-headers=\'\{"Idempotency-Key": "([^"]+)"\}\''
                      r'[^>]*>\s*<input[^>]*>\s*<input type="hidden" name="bid_id" value="' + bid, html)
     assert form, "no accept form for the bid"
     return form.group(1)
@@ -42,8 +42,9 @@ def test_a_patient_signs_in_to_their_own_screen_only(console_app, world, db):
     assert r.headers["location"] == "/console/my-care"
     page = c.get("/console/my-care")
     assert page.status_code == 200 and "My open requests" in page.text and "My care" in page.text
-    for staff_screen in ("/console/patients", "/console/queue", "/console/requests", "/console/appointments",
-                         "/console/devices", "/console/manage", "/console/import", f"/console/patients/{world.mine[0]}"):
+    staff_screens = ("/console/patients", "/console/queue", "/console/requests", "/console/appointments",
+                     "/console/devices", "/console/manage", "/console/import", f"/console/patients/{world.mine[0]}")
+    for staff_screen in staff_screens:
         assert c.get(staff_screen).status_code == 403, staff_screen
     assert "Open requests" not in page.text and "Devices" not in page.text  # no staff menu
 

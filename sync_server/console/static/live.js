@@ -9,8 +9,8 @@
 // Nothing is kept in browser storage.
 (function () {
   "use strict";
-  var lastSeq = null, socket = null, attempt = 0, authFailures = 0, silenceTimer = null, retryTimer = null;
-  var SILENCE_MS = 45000, MAX_BACKOFF_MS = 30000, CLOSE_AUTH = 4401;
+  var lastSeq = null, socket = null, attempt = 0, openedAt = 0, silenceTimer = null, retryTimer = null;
+  var SILENCE_MS = 45000, MAX_BACKOFF_MS = 30000, CLOSE_AUTH = 4401, SHORT_LIVED_MS = 2000;
 
   function status(text, on) {
     var el = document.getElementById("live-status");
@@ -40,7 +40,7 @@
     clearTimeout(retryTimer);
     try { socket = new WebSocket(url()); } catch (e) { return schedule(connect); }
     status("connecting", false);
-    socket.onopen = function () { attempt = 0; authFailures = 0; status("on", true); armSilence(); };
+    socket.onopen = function () { attempt = 0; openedAt = Date.now(); status("on", true); armSilence(); };
     socket.onmessage = function (e) {
       armSilence();
       var msg;
@@ -52,9 +52,11 @@
       socket = null;
       status("reconnecting", false);
       if (e.code !== CLOSE_AUTH) return schedule(connect);
-      // Refresh at once the first time; if the fresh token is refused too, keep refreshing but with backoff.
-      authFailures += 1;
-      if (authFailures === 1) refreshThenConnect(); else schedule(refreshThenConnect);
+      // A token that ran out on a socket that served a while: refresh and reconnect at once. Refused again at
+      // once (the refresh did not help): keep refreshing, but with backoff, never in a tight loop.
+      var lived = openedAt ? Date.now() - openedAt : 0;
+      openedAt = 0;
+      if (lived >= SHORT_LIVED_MS) refreshThenConnect(); else schedule(refreshThenConnect);
     };
     socket.onerror = function () { if (socket) socket.close(); };
   }
