@@ -136,6 +136,7 @@ def mint_token(
     secret: str, user_id: uuid.UUID | str, role: str = "patient", ttl_s: int = 3600,
     *, email: str | None = None, now: float | None = None, clinic_id: uuid.UUID | str | None = None,
     session_id: uuid.UUID | str | None = None, full_name: str | None = None, issuer: str = "healthsync-dev",
+    platform_admin: bool = False,
 ) -> str:
     """A Supabase-shaped HS256 access token (the embedded auth service's, and for development, tests, the demo)."""
     import jwt
@@ -148,6 +149,8 @@ def mint_token(
     app_metadata: dict[str, Any] = {"provider": "email", "providers": ["email"], "role": role}
     if clinic_id is not None:
         app_metadata["clinic_id"] = str(uuid.UUID(str(clinic_id)))
+    if platform_admin:  # as Supabase does, the token carries what app_metadata holds (0092 reads this one)
+        app_metadata["platform_admin"] = True
     claims = {
         "sub": str(uuid.UUID(str(user_id))),
         "aud": "authenticated",

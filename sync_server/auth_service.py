@@ -123,6 +123,7 @@ def token_answer(request: Request, issued: auth_users.Issued) -> dict[str, Any]:
     access = mint_token(request.app.state.settings.jwt_secret, user.id, user.role, ttl, email=user.email, now=now,
                         clinic_id=user.clinic_id, session_id=issued.session_id,
                         full_name=user.user_metadata.get("full_name"),
+                        platform_admin=user.app_metadata.get("platform_admin") is True,
                         issuer=f"{str(request.base_url).rstrip('/')}/auth/v1")
     return {"access_token": access, "token_type": "bearer", "expires_in": ttl, "expires_at": now + ttl,
             "refresh_token": issued.refresh_token, "user": user.to_json()}

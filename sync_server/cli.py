@@ -186,6 +186,22 @@ def staff_add(
     emit(out, as_json, lambda d: typer.echo(f"{d['user_id']} is now {d['role']} at clinic {d['clinic_id']}"))
 
 
+@staff_app.command("platform-admin")
+@handle_errors
+def staff_platform_admin(
+    user: str = typer.Option(..., "--user", help="The sign-in user's id."),
+    revoke: bool = typer.Option(False, "--revoke", help="Take the claim back."),
+    as_json: bool = JsonOut,
+):
+    """Give a sign-in the platform-admin claim (app_metadata.platform_admin): they may create clinics in the console."""
+    from sync_server import tenancy
+
+    user_id = _uuid(user, "--user")
+    out = _as_operator(lambda conn: tenancy.set_platform_admin(conn, user_id, not revoke))
+    emit(out, as_json, lambda d: typer.echo(f"{d['user_id']} is {'now' if d['platform_admin'] else 'no longer'} "
+                                            "a platform admin"))
+
+
 @doctor_app.command("add")
 @handle_errors
 def doctor_add(

@@ -44,29 +44,63 @@ def _auth_users_exist(conn) -> bool:
     return bool(_one(conn.execute("SELECT to_regclass('auth.users') IS NOT NULL AS x").fetchone(), "x"))
 
 
+def _may_read_auth_users(conn) -> bool:
+    return bool(_one(conn.execute("SELECT CASE WHEN to_regclass('auth.users') IS NULL THEN false "
+                                  "ELSE has_table_privilege('auth.users', 'SELECT') END AS x").fetchone(), "x"))
+
+
 def _may_update_auth_users(conn) -> bool:
     return bool(_one(conn.execute("SELECT CASE WHEN to_regclass('auth.users') IS NULL THEN false "
                                   "ELSE has_table_privilege('auth.users', 'UPDATE') END AS x").fetchone(), "x"))
 
 
 def add_staff(conn, clinic_id: uuid.UUID, user_id: uuid.UUID, role: str) -> dict[str, Any]:
-    """Make a user staff of a clinic with a role (a second call changes the role). When the embedded auth's
-    `auth.users` exists, the user's app_metadata gets the same role and clinic, so their next token agrees."""
+    """Make a user staff of a clinic with a role (a second call changes the role). Whoever writes the membership
+    (the operator, or a clinic admin under RLS in the console), 0092's trigger gives the user's sign-in the same
+    role and clinic in its app_metadata when the embedded auth's `auth.users` exists, so their next token agrees."""
     if role not in STAFF_ROLES:
         raise ValidationError(f"role must be one of {', '.join(STAFF_ROLES)}", field="role")
     _require_clinic(conn, clinic_id)
     conn.execute("INSERT INTO clinic_staff (clinic_id, user_id, role) VALUES (%s, %s, %s) "
                  "ON CONFLICT (clinic_id, user_id) DO UPDATE SET role = EXCLUDED.role", (clinic_id, user_id, role))
     synced = False
-    # Only the operator's connection may write the sign-ins' metadata; under an admin's RLS (the console) the
-    # membership alone is written, and the role claim follows when the operator syncs it (`server staff add`).
-    if _may_update_auth_users(conn):
-        cur = conn.execute("UPDATE auth.users SET raw_app_meta_data = coalesce(raw_app_meta_data, '{}'::jsonb) || "
-                           "jsonb_build_object('role', %s::text, 'clinic_id', %s::text) WHERE id = %s",
-                           (role, str(clinic_id), user_id))
-        synced = cur.rowcount == 1
+    if _may_read_auth_users(conn):  # the operator can see the trigger's work; an admin under RLS cannot
+        row = conn.execute("SELECT raw_app_meta_data ->> 'role' AS role FROM auth.users WHERE id = %s",
+                           (user_id,)).fetchone()
+        synced = row is not None and _one(row, "role") == role
     return {"id": f"{clinic_id}:{user_id}", "clinic_id": str(clinic_id), "user_id": str(user_id), "role": role,
             "auth_metadata_updated": synced}
+
+
+def create_clinic_as_platform_admin(conn, name: str, first_admin: uuid.UUID | None,
+                                    request_id: str | None = None) -> dict[str, Any]:
+    """Under the caller's own identity: a new clinic with its first admin (default the caller), by 0092's
+    app.create_clinic, which refuses anyone without the platform-admin claim and writes the audit row."""
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise ValidationError("a clinic name is 1 to 200 characters", field="name")
+    row = conn.execute("SELECT app.create_clinic(%s, %s, %s) AS id", (name, first_admin, request_id)).fetchone()
+    return {"id": str(_one(row, "id")), "name": name}
+
+
+def set_platform_admin(conn, user_id: uuid.UUID, granted: bool) -> dict[str, Any]:
+    """As the operator: give (or take back) a sign-in's platform-admin claim, which lets them create clinics. A
+    sign-in with no staff role gets the admin role with it, so the console's admin screens open for them."""
+    if not _may_update_auth_users(conn):
+        raise ValidationError("the sign-in users are not in this database (an external Supabase project): set "
+                              "app_metadata.platform_admin there", field="user")
+    if granted:
+        sql = ("UPDATE auth.users SET updated_at = now(), raw_app_meta_data = coalesce(raw_app_meta_data, '{}') || "
+               "jsonb_build_object('platform_admin', true, 'role', CASE WHEN raw_app_meta_data ->> 'role' IN "
+               "('nurse', 'doctor', 'admin') THEN raw_app_meta_data ->> 'role' ELSE 'admin' END) WHERE id = %s")
+    else:
+        sql = ("UPDATE auth.users SET updated_at = now(), raw_app_meta_data = (raw_app_meta_data - 'platform_admin') "
+               "|| CASE WHEN raw_app_meta_data ->> 'role' = 'admin' AND NOT EXISTS (SELECT 1 FROM clinic_staff s "
+               "WHERE s.user_id = auth.users.id) THEN '{\"role\": \"patient\"}'::jsonb ELSE '{}'::jsonb END "
+               "WHERE id = %s")
+    if conn.execute(sql, (user_id,)).rowcount != 1:
+        raise NotFoundError(f"no sign-in user {user_id}", hint="create one: healthsync server user add")
+    return {"user_id": str(user_id), "platform_admin": granted}
 
 
 def display_name(conn, user_id: uuid.UUID) -> str | None:

@@ -93,16 +93,13 @@ def served(url: str, data_dir: Path, *, workers: int = 1, **env: str) -> Iterato
 
     Settings come from the environment as in production (the test secret, no Redis, no rate limit to speak of);
     `env` adds or overrides variables (e.g. MAX_BODY_BYTES)."""
-    import socket
     import subprocess
     import sys
     import time
 
     import httpx
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     # No Redis unless `env` names one (REDIS_URL from the caller's own environment is not inherited).
     child_env = {**{k: v for k, v in os.environ.items() if k != "REDIS_URL"}, "DATABASE_URL": url,
                  "SUPABASE_JWT_SECRET": TEST_JWT_SECRET, "RATE_LIMIT_REQUESTS": "1000000",
@@ -128,20 +125,26 @@ def served(url: str, data_dir: Path, *, workers: int = 1, **env: str) -> Iterato
         proc.wait(30)
 
 
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @contextlib.contextmanager
-def serve_in_thread(app, *, websockets: bool = False) -> Iterator[str]:
+def serve_in_thread(app, *, websockets: bool = False, port: int | None = None) -> Iterator[str]:
     """Serve `app` with a real uvicorn on a free loopback port (in a thread); yields its base URL. WebSockets only
     when asked (`websockets`: uvicorn's sans-I/O implementation, which raises no deprecation warning), else refused
-    at the upgrade as before."""
-    import socket
+    at the upgrade as before. `port`: that port instead (a server restarted where its pages point)."""
     import threading
     import time
 
     import uvicorn
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                           ws="websockets-sansio" if websockets else "none"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -17,9 +17,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 
 def install(app: FastAPI) -> None:
     """Mount the console's pages, static files and their error pages on the app."""
-    from sync_server.console import pages, session
+    from sync_server.console import my_care, pages, session
 
     app.include_router(pages.router)
+    app.include_router(my_care.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 
     async def sign_in_required(request: Request, exc: Exception) -> Response:

@@ -1,6 +1,6 @@
-"""The console's pages: sign-in, the doctor's patients, chart and calendar, the staff's queue, the admin's devices,
-audit log, analytics, clinic management and bulk import/export. Each page decodes, calls queries/bulk on the
-signed-in user's RLS connection, and renders a template."""
+"""The console's staff pages: sign-in, the doctor's patients, chart and calendar, the staff's queue, the admin's
+devices, audit log, analytics, clinic management and bulk import/export (the patient's page is my_care.py).
+Each page decodes, calls queries/bulk on the signed-in user's RLS connection, and renders a template."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +15,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from protocol.errors import HealthSyncError, NotFoundError
+from protocol.envelope import current_request_id
+from protocol.errors import ForbiddenError, HealthSyncError, NotFoundError
 from sync_server import alerts, audit, tenancy
 from sync_server.console import bulk, queries
 from sync_server.console import session as sess
@@ -25,9 +26,11 @@ from sync_server.marketplace import bids
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 HOME = {"doctor": "/console/patients", "nurse": "/console/queue", "staff": "/console/queue",
-        "admin": "/console/devices"}
-# Who may open which area (RLS still decides every row; this only keeps the menus honest).
-AREAS = {"doctor": {"doctor"}, "staff": {"nurse", "staff", "doctor", "admin"}, "admin": {"admin"}}
+        "admin": "/console/devices", "patient": "/console/my-care"}
+# Who may open which area (RLS still decides every row; this keeps the menus honest and a patient off staff
+# screens, whose lists RLS would show empty to them anyway).
+AREAS = {"doctor": {"doctor"}, "staff": {"nurse", "staff", "doctor", "admin"}, "admin": {"admin"},
+         "patient": {"patient"}}
 
 
 class NotAllowed(Exception):
@@ -81,9 +84,9 @@ async def login(request: Request, email: str = Form("", max_length=320), passwor
                    "over_request_rate_limit": "Too many attempts; wait a few minutes and try again."}.get(
             answer, "Sign-in failed; try again.")
         return login_form(request, error=message)
-    role = ((answer.get("user") or {}).get("app_metadata") or {}).get("role")
-    if role not in sess.STAFF_ROLES:
-        return login_form(request, error="This console is for clinic staff, doctors and admins.")
+    role = ((answer.get("user") or {}).get("app_metadata") or {}).get("role") or "patient"
+    if role not in sess.CONSOLE_ROLES:
+        return login_form(request, error="This sign-in has no role the console knows.")
     response = RedirectResponse(HOME.get(role, "/console/"), status_code=303)
     for name, value, age in sess.cookies_for(answer):
         sess.set_cookie(request, response, name, value, age)
@@ -99,6 +102,16 @@ async def logout(request: Request, csrf: str = Form(""), user: ConsoleUser = Dep
         await http.post("/auth/v1/logout", params={"scope": "local"}, headers={"Authorization": f"Bearer {token}"})
     response = RedirectResponse("/console/login", status_code=303)
     sess.clear_cookies(response)
+    return response
+
+
+@router.get("/session")
+def keep_session(request: Request, user: ConsoleUser = Depends(sess.current_user)):
+    """live.js asks here before it reconnects a socket the server closed for an expired token: the dependency
+    refreshes the access token (cookies rotated on this answer), so the next handshake carries a valid one."""
+    response = Response(status_code=204)
+    for name, value, age in user.set_cookies:
+        sess.set_cookie(request, response, name, value, age)
     return response
 
 
@@ -294,6 +307,26 @@ def manage(request: Request, notice: str | None = None, error: str | None = None
     with _db(request, user) as conn:
         view = queries.clinic_admin_view(conn)
     return render(request, user, "manage.html", notice=notice, error=error, **view)
+
+
+@router.post("/manage/clinics")
+def create_clinic(request: Request, csrf: str = Form(""), name: str = Form("", max_length=400),
+                  first_admin: str = Form("", max_length=64), user: ConsoleUser = Depends(sess.current_user)):
+    """A platform admin creates a clinic with its first admin (default: themselves). The database decides
+    (0092's app.create_clinic refuses anyone without the claim, whatever this page shows) and audits it."""
+    _require(user, "admin")
+    sess.check_csrf(request, user, csrf)
+    admin = _uuid(first_admin.strip()) if first_admin.strip() else user.principal.user_id
+    if admin is None:
+        return manage(request, error="The first admin is a user id (UUID), or empty for yourself.", user=user)
+    try:
+        with _db(request, user) as conn:
+            clinic = tenancy.create_clinic_as_platform_admin(conn, name, admin, current_request_id())
+    except ForbiddenError:
+        return manage(request, error="Not created: only a platform admin may create a clinic.", user=user)
+    except HealthSyncError as exc:
+        return manage(request, error=f"Not created: {exc.message}", user=user)
+    return manage(request, notice=f"Clinic {clinic['name']} created.", user=user)
 
 
 @router.post("/manage/staff")

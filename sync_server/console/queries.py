@@ -210,17 +210,44 @@ def open_alerts(conn, principal: Principal, limit: int = 50) -> list[dict[str, A
     return rows
 
 
+# The bids on request `a` that the caller may read (RLS: a doctor their own, the patient and their clinic all), as
+# a JSON list oldest first, with the bidding doctor's directory name and specialty.
+_BIDS = ("coalesce((SELECT jsonb_agg(jsonb_build_object('id', b.id, 'price', b.price, 'slot_start', b.slot_start, "
+         "'slot_end', b.slot_end, 'note', b.note, 'status', b.status, 'doctor', d.full_name, "
+         "'doctor_specialty', d.specialty) ORDER BY b.created_at, b.id) "
+         "FROM appointment_bids b LEFT JOIN doctors d ON d.id = b.doctor_id WHERE b.appointment_id = a.id), '[]')")
+
+
 def open_requests(conn, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
     """Care requests still open for bids that the caller may read (0080's policies: a doctor sees those they were
     matched to, clinic nurses and admins their patients'), each with the bids the caller may read (a doctor: their
     own; the patient's clinic: all), oldest request first."""
     rows = conn.execute(
         "SELECT a.id, a.patient_id, a.specialty, a.urgency, a.reason, a.created_at, a.expires_at, u.full_name, "
-        "coalesce((SELECT jsonb_agg(jsonb_build_object('id', b.id, 'price', b.price, 'slot_start', b.slot_start, "
-        "'slot_end', b.slot_end, 'status', b.status, 'doctor', d.full_name) ORDER BY b.created_at, b.id) "
-        "FROM appointment_bids b LEFT JOIN doctors d ON d.id = b.doctor_id WHERE b.appointment_id = a.id), "
-        "'[]') AS bids FROM appointments a LEFT JOIN users u ON u.id = a.patient_id "
+        f"{_BIDS} AS bids FROM appointments a LEFT JOIN users u ON u.id = a.patient_id "
         "WHERE NOT a.deleted AND a.status = 'requested' ORDER BY a.created_at, a.id LIMIT %s", (limit,)).fetchall()
     audit.record_many(conn, principal, "read", "appointments", [(r["id"], r["patient_id"]) for r in rows],
                       detail={"view": "console:requests"})
     return rows
+
+
+LIVE_STATUSES = ("booked", "confirmed", "checked_in")
+
+
+def my_care(conn, principal: Principal, limit: int = 50) -> dict[str, Any]:
+    """The signed-in patient's own care: their requests still open, each with every bid on it (doctor, price, slot,
+    note), newest first; and their booked appointments from today on, soonest first. `patient_id = auth.uid()`
+    on top of RLS: a patient's page is about themselves, even where a policy would let them read more."""
+    requests = conn.execute(
+        f"SELECT a.id, a.specialty, a.urgency, a.reason, a.created_at, a.expires_at, {_BIDS} AS bids "
+        "FROM appointments a WHERE a.patient_id = auth.uid() AND NOT a.deleted AND a.status = 'requested' "
+        "ORDER BY a.created_at DESC, a.id LIMIT %s", (limit,)).fetchall()
+    booked = conn.execute(
+        "SELECT a.id, a.status, a.scheduled_at, a.ends_at, a.price, a.reason, a.specialty, d.full_name AS doctor "
+        "FROM appointments a LEFT JOIN doctors d ON d.id = a.doctor_id "
+        "WHERE a.patient_id = auth.uid() AND NOT a.deleted AND a.status = ANY(%s) "
+        "AND coalesce(a.ends_at, a.scheduled_at) >= date_trunc('day', now()) "
+        "ORDER BY a.scheduled_at, a.id LIMIT %s", (list(LIVE_STATUSES), limit)).fetchall()
+    audit.record_many(conn, principal, "read", "appointments",
+                      [(r["id"], principal.user_id) for r in [*requests, *booked]], detail={"view": "console:my-care"})
+    return {"requests": requests, "booked": booked}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,10 @@ ACCESS_COOKIE = "hs_console_at"
 REFRESH_COOKIE = "hs_console_rt"
 LOGIN_CSRF_COOKIE = "hs_console_login"
 CSRF_HEADER = "x-csrf-token"
+REFRESH_AHEAD_S = 60
 STAFF_ROLES = ("doctor", "nurse", "staff", "admin")
+# A patient signs in too, to the patient screens only (/console/my-care); RLS shows them their own rows.
+CONSOLE_ROLES = (*STAFF_ROLES, "patient")
 
 
 class SignInRequired(Exception):
@@ -45,6 +49,11 @@ class ConsoleUser:
     @property
     def role(self) -> str:
         return self.principal.role
+
+    @property
+    def platform_admin(self) -> bool:
+        """Whether the verified token carries app_metadata.platform_admin (may create clinics; 0092 checks it)."""
+        return (self.principal.claims.get("app_metadata") or {}).get("platform_admin") is True
 
 
 def _auth_client(request: Request):
@@ -94,6 +103,14 @@ def clear_cookies(response) -> None:
         response.delete_cookie(name, path="/")
 
 
+def expiring(claims: dict[str, Any]) -> bool:
+    """Whether an access token is at or within REFRESH_AHEAD_S of its `exp`. The verifier accepts a token for a
+    few seconds past it (clock leeway), but the event stream closes a socket at `exp` itself; refreshing ahead
+    means a page's reconnect never presents a token the socket would drop again at once."""
+    exp = claims.get("exp")
+    return isinstance(exp, int | float) and time.time() >= exp - REFRESH_AHEAD_S
+
+
 def csrf_for(request: Request, claims: dict[str, Any]) -> str:
     """The CSRF token of a session: an HMAC of its session id under the server's secret (nothing to store)."""
     secret = (request.app.state.settings.jwt_secret or "").encode()
@@ -121,7 +138,7 @@ def check_csrf(request: Request, user: ConsoleUser, submitted: str | None) -> No
 
 async def current_user(request: Request) -> ConsoleUser:
     """FastAPI dependency: the console user from the cookies, refreshing an expired access token once; otherwise
-    SignInRequired. A patient (or a token without a staff role) is not a console user."""
+    SignInRequired. Staff and patients alike: which screens a role may open is pages.AREAS."""
     verifier = request.app.state.verifier
     token = request.cookies.get(ACCESS_COOKIE)
     fresh: list[tuple[str, str, int]] = []
@@ -131,7 +148,7 @@ async def current_user(request: Request) -> ConsoleUser:
             principal = verifier.verify(token)
         except AuthError:
             principal = None
-    if principal is None and request.cookies.get(REFRESH_COOKIE):
+    if (principal is None or expiring(principal.claims)) and request.cookies.get(REFRESH_COOKIE):
         answer = await _grant(request, "refresh_token", {"refresh_token": request.cookies[REFRESH_COOKIE]})
         if isinstance(answer, dict):
             fresh = cookies_for(answer)
@@ -139,7 +156,10 @@ async def current_user(request: Request) -> ConsoleUser:
                 principal = verifier.verify(answer["access_token"])
             except AuthError:
                 principal = None
+        # A refusal leaves a still-valid token in use until it runs out.
     if principal is None:
+        raise SignInRequired()
+    if principal.role not in CONSOLE_ROLES:
         raise SignInRequired()
     claims = principal.claims
     name = (claims.get("user_metadata") or {}).get("full_name") or claims.get("email") or str(principal.user_id)

@@ -58,10 +58,16 @@ def _cacheable(exc: HealthSyncError) -> bool:
 
 
 def run(conn, user_id, key: str | None, method: str, path: str, body: Any, action: Action) -> JSONResponse:
-    """Do `action` once per (user, key) and answer; without a key, just do it."""
+    """Do `action` once per (user, key) and answer as JSON; without a key, just do it."""
     if key is None:
         status, data, message = action()
         return _response(status, _body(status, data, message), False)
+    return _response(*answer(conn, user_id, key, method, path, body, action))
+
+
+def answer(conn, user_id, key: str, method: str, path: str, body: Any, action: Action) -> tuple[int, dict, bool]:
+    """Do `action` once per (user, key); returns (status code, envelope, replayed). A refusal (4xx) is an answer
+    too, stored and replayed; anything else is raised. The console renders this answer instead of sending it."""
     key = key.strip()
     if not 1 <= len(key) <= MAX_KEY or not key.isprintable():
         raise ValidationError(f"{HEADER} must be 1 to {MAX_KEY} printable characters", field=HEADER)
@@ -74,22 +80,22 @@ def run(conn, user_id, key: str | None, method: str, path: str, body: Any, actio
                              "WHERE user_id = %s AND key = %s", (user_id, key)).fetchone()
         if first["request_hash"] != digest or first["status_code"] is None:
             raise KeyReusedError(f"this {HEADER} was used for a different request", field=HEADER)
-        return _response(first["status_code"], {**first["answer"], **_fresh_stamp()}, True)
+        return first["status_code"], {**first["answer"], **_fresh_stamp()}, True
     try:
         try:
             with conn.transaction():
                 status, data, message = action()
-                answer = _body(status, data, message)
+                result = _body(status, data, message)
         except psycopg.Error as exc:  # a refusal by the database, translated as db.session would
             raise translate(exc) from exc
     except HealthSyncError as exc:
         if not _cacheable(exc):
             raise
-        status, answer = exc.http_status, _error_body(exc)
-    stored = {k: v for k, v in answer.items() if k not in ("timestamp", "request_id")}
+        status, result = exc.http_status, _error_body(exc)
+    stored = {k: v for k, v in result.items() if k not in ("timestamp", "request_id")}
     conn.execute("UPDATE idempotency_keys SET status_code = %s, answer = %s::jsonb WHERE user_id = %s AND key = %s",
                  (status, json.dumps(stored), user_id, key))
-    return _response(status, answer, False)
+    return status, result, False
 
 
 def _fresh_stamp() -> dict:

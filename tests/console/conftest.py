@@ -98,12 +98,7 @@ def browser_client(console_app):
 
 
 def signed_in(console_app, world: World, role: str):
-    from fastapi.testclient import TestClient
-
-    c = TestClient(console_app, base_url="https://testserver")
-    r = sign_in(c, world.users[role][1])
-    assert r.status_code == 303, r.text
-    return c
+    return signed_in_as(console_app, world.users[role][1])
 
 
 @pytest.fixture
@@ -115,6 +110,46 @@ def devices(tmp_path, console_app):
         d = sync_fixtures.Devices(tmp_path, http)
         yield d
         d.close()
+
+
+def patient_user(db, clinic: uuid.UUID, name: str) -> tuple[uuid.UUID, str]:
+    """A patient registered at `clinic`, with a profile, who signs in (their sign-in's id is their record's id, as
+    after a claim); returns (id, email)."""
+    import secrets
+
+    from sync_server import auth_users
+
+    patient, email = uuid.uuid4(), f"p{secrets.token_hex(6)}@patients.example"
+    tenancy_seed.register(db, clinic, patient, mrn=f"MRN-{patient.hex[:6]}")
+    _profile(db, patient, name, clinic)
+    with db.session("service_role", {"role": "service_role"}) as conn:
+        auth_users.create_user(conn, email, PASSWORD, full_name=name, app_metadata={"role": "patient"},
+                               user_id=patient)
+    return patient, email
+
+
+def matched_doctor(db, clinic: uuid.UUID, name: str) -> tuple[uuid.UUID, str, str]:
+    """A new doctor of `clinic` who signs in, with a specialty nobody else has (so every request of it is matched
+    to them alone); returns (user id, email, specialty)."""
+    from sync_server import tenancy
+    from tests.server.marketplace_world import WEEKDAYS
+
+    user, email = add_user(db, role="doctor", clinic=clinic, name=name)
+    specialty = "spec-" + uuid.uuid4().hex[:8]
+    with db.admin() as conn:
+        tenancy.add_doctor(conn, user, clinic, specialty, name=name, languages=["en"], price_min=40, price_max=200,
+                           working_hours=WEEKDAYS)
+    return user, email, specialty
+
+
+def signed_in_as(console_app, email: str):
+    """A TestClient signed in to the console with this email (any role)."""
+    from fastapi.testclient import TestClient
+
+    c = TestClient(console_app, base_url="https://testserver")
+    r = sign_in(c, email)
+    assert r.status_code == 303, r.text
+    return c
 
 
 def silence(db, device_id: str) -> None:

@@ -184,3 +184,22 @@ def test_admin_screens_csv_report_and_quiet_device(page, world, db, devices, tmp
         shot(page, name)
     page.goto("/console/login")
     shot(page, "sign-in")
+
+
+def test_platform_admin_creates_a_clinic_from_the_manage_screen(page, world, db):
+    from sync_server import tenancy
+    from tests.auth.conftest import add_user
+    from tests.server import tenancy_seed
+
+    user, email = add_user(db, role="admin", clinic=world.clinic, name="Pia Platform")
+    tenancy_seed.staff(db, world.clinic, "admin", user)
+    with db.admin() as conn:
+        tenancy.set_platform_admin(conn, user, True)
+    sign_in(page, email)
+    page.goto("/console/manage")
+    page.get_by_label("New clinic's name").fill("Harbour Clinic")
+    page.get_by_role("button", name="Create clinic").click()
+    expect(page.locator("p.notice")).to_have_text("Clinic Harbour Clinic created.")
+    expect(page.locator("section.card").first).to_contain_text("Harbour Clinic")
+    no_serious_a11y_violations(page)
+    shot(page, "admin-create-clinic")

@@ -26,15 +26,16 @@ def test_sign_in_sets_httponly_strict_secure_cookies_and_no_token_in_the_page(br
     assert "script-src 'self'" in page.headers["content-security-policy"]
 
 
-def test_wrong_password_and_patient_are_refused(browser_client, world, db):
+def test_wrong_password_is_refused_and_a_patient_goes_to_their_own_screen(browser_client, world, db):
     r = sign_in(browser_client, world.users["doctor"][1], "not-the-password-at-all")
     assert r.status_code == 200 and "Wrong email or password" in r.text
     assert "hs_console_at" not in browser_client.cookies
     from tests.auth.conftest import add_user
 
-    _, email = add_user(db, name="Pat Patient")
+    _, email = add_user(db, name="Pat Patient")  # no role claim: a patient
     r = sign_in(browser_client, email)
-    assert "for clinic staff" in r.text and "hs_console_at" not in browser_client.cookies
+    assert r.status_code == 303 and r.headers["location"] == "/console/my-care"
+    assert browser_client.get("/console/patients").status_code == 403
 
 
 def test_login_form_needs_its_csrf_token(browser_client, world):
