@@ -19,7 +19,8 @@ GAP_BLOCK = ("not", "no", "never", "nor", "neither", "but", "and", "or", "becaus
 # condition or a past-time cue only at a contrast ("if I get chest pain, should I…" keeps "I" in scope).
 CLAUSE = ("so", "because", "which", "who", "i", "my", "she", "he", "it", "then", "just", "only", "now", "there")
 CONTRAST = ("but", "however", "although", "though", "except", "apart", "yet")
-SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "HABITUAL", "PAST_EVENT")
+PRESENT_PERFECT = ("has", "have", "'s", "'ve")  # before "had": the present perfect, still now
+SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "HABITUAL", "PAST_EVENT", "PAST_OTHER")
 _HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 _lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe; requests share one
 
@@ -43,7 +44,8 @@ class Mention:
             return "negated"
         if "HYPOTHETICAL" in self.categories:
             return "hypothetical"
-        habitual_other = "HABITUAL" in self.categories and "FAMILY" in self.categories
+        # Someone else's usual state ("my sister has fits sometimes") or past event ("my mum had heavy bleeding").
+        habitual_other = bool({"HABITUAL", "PAST_OTHER"} & self.categories) and "FAMILY" in self.categories
         past = {"HISTORICAL", "PAST_EVENT"} & self.categories
         if (past or habitual_other) and "ACUTE" not in self.categories:
             return "historical"
@@ -139,6 +141,8 @@ def _build():
         "prune_on_target_overlap": True,
         "terminating_types": {"NEGATED_EXISTENCE": ["CLAUSE", "CONTRAST", "AND"], "HYPOTHETICAL": ["CONTRAST"],
                               "HISTORICAL": ["CONTRAST", "AND"], "HABITUAL": ["CONTRAST"],
+                              # "my uncle had TB and was coughing blood"; not past "…and his face is swelling".
+                              "PAST_OTHER": ["CONTRAST", "CLAUSE"],
                               "ACUTE": ["CONTRAST"]}})
     cues = [ConTextRule(lit, cat, pattern=compile_pattern(nlp, lit), direction=direction, max_scope=scope,
                         allowed_types=set(only[0]) if only else None)
@@ -211,8 +215,10 @@ def mentions(text: str) -> list[Mention]:
         m = Mention(span.label_, span.text, span.start_char, span.end_char, sent_index.get(span.sent.start, 0))
         for mod in span._.modifiers:
             cat = mod.category.upper()
-            m.categories.add(cat)
             s, e = mod.modifier_span
+            if cat == "PAST_OTHER" and s and doc[s - 1].lower_ in PRESENT_PERFECT:
+                continue  # "my toddler has had a cough for three weeks": still has it
+            m.categories.add(cat)
             m.cue_spans.setdefault(cat, []).append((doc[s].idx, doc[e - 1].idx + len(doc[e - 1])))
         if m.sentence in general:
             m.categories.add("HYPOTHETICAL")

@@ -196,7 +196,8 @@ def _level(present: set[str], sev: int, source: str, days: float | None, modifie
         level = "soon"
     if level == "soon" and mild and not persists and (days is None or days < 7):
         level = "self_care"  # "a bit stiff", "bleeds a little"
-    if any(required <= present and present & any_of for required, any_of in vocab.SAME_DAY_COMBOS):
+    said = present | modifiers  # a combination may name a modifier ("palpitations that won't settle")
+    if any(required <= said and said & any_of for required, any_of in vocab.SAME_DAY_COMBOS):
         level = "urgent"
     if "fever" in present and temp is not None and temp >= HIGH_FEVER_C:
         level = max(level, "urgent", key=LEVELS.index)

@@ -44,6 +44,13 @@ CLASSES: dict[str, tuple[str, ...]] = {
             "niece", "nephew", "friend", "neighbour", "neighbor", "flatmate", "toddler", "grandson",
             "granddaughter", "colleague", "girlfriend", "boyfriend", "fiance", "fiancee", "carer", "patient"),
     "NOT": ("not", "no", "never"),
+    # Movements of a convulsive seizure as bystanders describe them (NHS "Epilepsy": shaking, jerking, going stiff).
+    "JERK": ("shake", "shaking", "shook", "jerk", "jerking", "jerked", "twitch", "twitching", "twitched", "convulse",
+             "convulsing", "thrash", "thrashing", "spasm", "spasming", "flail", "flailing", "fitting"),
+    # How a bleed that will not stop is described (NHS 999: "spraying, pouring or enough to make a puddle").
+    "TORRENT": ("gush", "gushing", "gushed", "pour", "pouring", "poured", "spurt", "spurting", "spray", "spraying",
+                "pump", "pumping", "everywhere", "puddle", "stream", "streaming", "flood", "flooding", "drench",
+                "drenched", "soak", "soaking", "soaked", "torrent"),
     "UNIT_LONG": ("week", "weeks", "month", "months", "year", "years", "decade", "decades"),
     "SEASON": ("year", "month", "week", "weekend", "winter", "summer", "spring", "autumn", "christmas", "easter",
                "time"),
@@ -82,7 +89,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("spreading_pain", "cardiology", None, "spread|radiate|shoot|travel ~3 arm|jaw|neck|shoulder",
        "go|move|run|shoot ~2 down|up|into|through|to ~3 arm|arms|jaw|neck|shoulder|shoulders|back|teeth|throat",
        "radiate|radiating ~3 back", "@PAIN ~4 arm|jaw ~2 too", "@PAIN ~4 arm|jaw as well"),
-    _c("arm_jaw_pain", "cardiology", "soon", "jaw ~4 @PAIN", "left ~1 arm ~3 @PAIN", "@PAIN ~3 left ~1 arm|jaw",
+    _c("arm_jaw_pain", "cardiology", "soon", "jaw ~4 @PAIN", "arm|arms ~3 heavy|heaviness", "left ~1 arm ~3 @PAIN", "@PAIN ~3 left ~1 arm|jaw",
        "@PAIN ~3 jaw"),
     _c("sweating", "general practice", None, "sweat", "sweaty", "sweating", "clammy", "cold sweat", "grey"),
     _c("shortness_of_breath", "pulmonology", "urgent", "short of breath", "shortness of breath", "breathless",
@@ -172,7 +179,12 @@ SYMPTOMS: tuple[Concept, ...] = (
        "jerk|jerking ~2 all over", "shake|shaking ~1 all over",
        "body ~3 shake|shaking|jerk|jerking|convulse|convulsing|twitch|twitching",
        "foam|foaming|froth|frothing ~2 mouth", "shake|shaking and jerk|jerking",
-       "jerk|jerking|twitch|twitching|shake|shaking ~5 @NOT ~1 stop", "eyes ~3 roll ~1 back", "febrile convulsion"),
+       "@JERK ~5 @NOT ~1 stop", "eyes ~3 roll ~1 back", "febrile convulsion",
+       # Composition, not sentences: two convulsive movements together ("shaking and twitching"), one on the floor,
+       # or stiffening then jerking ("went stiff and then started jerking"); NHS: a tonic-clonic seizure.
+       "@JERK and|, ~1 @JERK", "@JERK ~3 on|across|about ~1 the ~1 floor|ground", "eyes ~2 roll|rolled|rolling",
+       "go|went|gone|going|gone|be stiff|rigid and? then? ~3 @JERK", "stiff|rigid and ~2 @JERK",
+       "bit|bitten|biting ~2 tongue"),
     _c("bleeding", "general practice", "soon", "bleed", "bleeding", "bled", "nosebleed", "nosebleeds"),
     _c("blood", "general practice", "soon", "blood", "bloody", "bright red", "like coffee", "dark bits"),
     # NHS 999: "heavy bleeding: spraying, pouring or enough to make a puddle".
@@ -183,14 +195,17 @@ SYMPTOMS: tuple[Concept, ...] = (
        "bleed|bleeding ~2 a lot", "bleed|bleeding ~1 like ~1 mad|crazy|hell|anything|tap", "heavy bleeding",
        "lose|losing|lost ~2 lot|loads|lots ~1 of blood",
        "soak|soaked ~3 towel|towels|pad|pads|cloth",
-       "puddle|pool ~2 of ~1 blood", "haemorrhage", "hemorrhage", "bleed out",
+       "puddle|pool ~2 of ~1 blood", "@BLOOD ~4 @TORRENT", "@TORRENT ~3 @BLOOD", "haemorrhage", "hemorrhage", "bleed out",
        "blood ~3 @NOT ~1 stop", "so|such ~1 much blood", "full of blood", "lot|lots|loads ~1 of blood"),
     _c("coughing_blood", "pulmonology", None, "cough ~3 blood", "hack|hacking ~2 blood",
        "phlegm|spit|sputum|mucus ~4 blood", "blood ~4 phlegm|spit|sputum|mucus", "haemoptysis"),
     _c("vomiting_blood", "gastroenterology", None, "@VOMIT ~4 blood", "bring|bringing|brought ~1 up ~4 blood",
         "blood ~4 vomit|sick", "coffee ground", "@VOMIT ~4 dark|bright ~1 red",
        "@VOMIT ~4 red|black|brown ~1 stuff|bits|liquid|lumps", "coffee granules",
-       "coffee grounds", "haematemesis", "@VOMIT up? and it be|have ~1 red|bloody"),  # the lemma table makes "'s" have
+       "coffee grounds", "haematemesis", "red|bloody|blood ~3 in|on|through ~1 my|his|her|the ~1 vomit|sick|puke",
+       "@VOMIT ~4 streak|streaks|streaked|speck|specks|fleck|flecks|trace|traces|tinge|tinged ~2 red|blood|with",
+       "streak|streaks|speck|specks|fleck|flecks|trace|traces ~2 of? ~1 red|blood ~3 in|on ~1 my|his|her|the ~1 "
+       "vomit|sick", "@VOMIT up? and it be|have ~1 red|bloody"),  # the lemma table makes "'s" have
     _c("vomiting", "gastroenterology", "soon", "vomit", "vomiting", "vomited", "throw up", "threw up",
        "throwing up", "be sick", "been sick", "being sick", "puke", "puking", "my|his|her|the ~1 sick|vomit|puke"),
     _c("nausea", "gastroenterology", "self_care", "nausea", "nauseous", "queasy", "feel|feeling|felt ~2 sick"),
@@ -201,12 +216,14 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("rectal_bleeding", "gastroenterology", "soon", "blood ~4 @STOOL", "@STOOL ~3 @BLOOD",
        "bleed|bleeding ~2 from ~2 bottom|bum", "bleed|bleeding ~3 back passage",
        "@BLOOD ~4 back passage", "@BLOOD ~3 from ~2 bottom|bum|rectum",
-       "piles|haemorrhoids|hemorrhoids ~3 bleed|bleeding"),
+       "piles|haemorrhoids|hemorrhoids ~3 bleed|bleeding",
+       "@BLOOD ~6 toilet|loo|pan|wipe|wiping|tissue", "toilet|loo ~3 full of|red ~1 blood?",
+       "pass|passing|passed ~2 blood|clots"),
     _c("internal_bleeding", "emergency medicine", None, "internal bleeding", "bleed ~2 brain|bowel|stomach",
        "stomach|bowel|brain bleed", "bleeding inside", "massive|huge|big ~1 bruise|bruises ~2 appear|appearing"),
     _c("haematuria", "urology", "urgent", "blood ~4 @URINE", "@URINE ~3 @BLOOD", "@URINE ~3 pink|red|brown",
        "weeing|peeing blood"),
-    _c("shock_signs", "emergency medicine", None, "cold and shaky", "pale and", "really pale", "look|looks ~1 pale",
+    _c("shock_signs", "emergency medicine", None, "cold and shaky", "cold and clammy", "cold clammy", "pale and", "really pale", "look|looks ~1 pale",
        "feel|feeling|felt ~2 weak", "weak and shaky",
        "feel|feeling cold", "go|going|gone|went|turn|turning ~1 pale|grey|white"),
     _c("confusion", "emergency medicine", None, "confused", "confusion", "muddled", "disorientated", "disoriented",
@@ -256,10 +273,16 @@ SYMPTOMS: tuple[Concept, ...] = (
        "@NOT ~2 see ~2 point ~2 living|live|life|alive|on", "no point ~2 living|life|alive|going on",
        "point of living", "@NOT ~3 keep ~1 myself ~1 safe", "=wish ~2 @NOT ~1 wake up",
        "cut|cutting|slit|slashed ~1 my|his|her wrist|wrists",
-       "cutting myself"),
+       "cutting myself",
+       "hang|drown|shoot|poison|gas|electrocute|starve|throw|hanging|drowning|shooting|poisoning ~1 "
+       "myself|himself|herself|themselves",
+       "better off ~2 if ~3 dead|gone", "better off ~2 if ~2 @NOT ~1 here|around|alive",
+       "tired|sick|weary ~2 of ~1 living|life|being alive", "no way out", "wish ~3 never ~1 born",
+       "want|wanted ~3 it ~1 all? ~1 to ~1 end|stop|be over", "put ~1 an end to ~1 it|myself|everything"),
     # Sepsis (UK Sepsis Trust "SEPSIS" signs; NHS "Sepsis": call 999 with an infection and any of them).
     _c("sepsis", "emergency medicine", None, "sepsis", "septic", "septicaemia", "septicemia", "blood poisoning"),
     _c("infection", "general practice", "self_care", "infection", "infections", "infected", "abscess", "cellulitis",
+       "chest|water|urine|kidney|wound|skin|bladder|ear ~1 infection",
        "pneumonia", persist=7),
     _c("pus", "general practice", "soon", "pus", "ooze", "oozing", "weeping pus"),
     # NHS cellulitis / Lyme disease: redness that spreads, a red line or a spreading ring, same day.
@@ -298,7 +321,17 @@ SYMPTOMS: tuple[Concept, ...] = (
        "stroke risk|risks|chance", "heart attack|stroke ~1 prevention",
        "be sick of", "be? sick and tired", "be? sick to death",
        "nearly|almost ~1 faint|fainted|died|collapsed ~1 when ~1 i|we ~1 saw|heard|read|got|opened",
-       "nearly|almost ~1 passed out ~1 when ~1 i|we ~1 saw|heard|read|got|opened"),
+       "nearly|almost ~1 passed out ~1 when ~1 i|we ~1 saw|heard|read|got|opened",
+       # "I nearly had a fit when…", "she almost had a heart attack": a reaction, not an event.
+       "nearly|almost ~1 have|had|having ~1 a ~1 fit|stroke|seizure|breakdown", "nearly|almost ~1 have ~1 a heart attack",
+       # Work and bills, not food or air: "choking on paperwork", "drowning in emails".
+       "choke|choking|drown|drowning|suffocate|suffocating ~1 on|in|under ~2 paperwork|work|emails|email|bills|"
+       "admin|debt|forms|homework|housework|deadlines|stuff",
+       # A condition's name before a service or a medicine is no event: "my seizure medication", "the stroke
+       # clinic", "a bleeding disorder".
+       "seizure|seizures|fit|fits|stroke|epilepsy|anaphylaxis|allergy|heart|suicide|bleeding|blood ~1 "
+       "medication|medicine|medicines|meds|tablets|pills|drugs|nurse|clinic|team|plan|review|diary|alarm|monitor|"
+       "disorder|disorders|prevention|helpline|kit|pen|bracelet|thinner|thinners"),
     # NICE NG97: memory complaints over months are not the sudden confusion (delirium) of the 999 list.
     _c("memory_problem", "neurology", "soon", "forget|forgetting|forgetful|forgot ~3 thing|things|names|words",
        "memory ~3 bad|poor|worse|going|problem|problems", "memory loss", "foggy", "brain fog"),
@@ -329,14 +362,16 @@ SYMPTOMS: tuple[Concept, ...] = (
        "@NOT ~2 put|bear|take ~2 weight"),  # NHS: a possible broken bone if you cannot put weight on it
     _c("burn", "dermatology", "urgent", "burn|burnt|burned|scald|scalded ~3 @LIMB|myself|skin|finger|wrist",
        "hot|boiling|oil|kettle|iron|oven|steam ~4 blister|blistered|blistering",
-       "blister|blistered|blistering ~4 burn|burnt|scald|scalded"),  # a blister from new shoes is no burn
+       "blister|blistered|blistering ~4 burn|burnt|scald|scalded",
+       "hot|boiling ~1 water|tea|coffee|oil|fat ~2 on|over ~3 @LIMB|face|skin|chest|leg|legs|myself|himself|herself",
+       "oil|fat|kettle|steam|iron ~2 on|over ~3 @LIMB|face|skin|chest|leg|legs|myself|himself|herself"),  # a blister from new shoes is no burn
     _c("dental_swelling", "dentistry", "urgent", "tooth|teeth|toothache|gum|jaw ~4 swell|swelling|swollen|abscess",
        "dental abscess"),
     _c("toothache", "dentistry", "soon", "toothache", "tooth ~3 @PAIN"),
     _c("poor_intake", "paediatrics", "urgent", "@NOT ~1 =drinking|=feeding|=eating",
        "@NOT ~3 wet ~1 nappy|nappies|diaper|diapers", "@NOT ~2 keep ~2 down",
        "@NOT ~1 wet ~1 nappy|nappies"),
-    _c("urinary_burning", "urology", "soon", "burn|burning|sting|stinging|hurt ~3 @URINE", "cystitis",
+    _c("urinary_burning", "urology", "soon", "burn|burning|sting|stinging|hurt ~3 @URINE", "@PAIN ~3 @URINE", "cystitis",
        "water infection", "urine infection", "uti", "@URINE infection", "painful urination",
        "keep ~2 need ~2 go"),
     _c("flank_pain", "urology", None, "side|back ~4 rib|ribs|kidney", "@PAIN ~4 kidney|kidneys|loin|rib|ribs",
@@ -403,7 +438,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "vision|eyes|eye ~3 double"),
     _c("diarrhoea", "gastroenterology", "self_care", "diarrhoea", "diarrhea", "the runs", "loose ~1 stool|stools",
        "upset stomach", "dodgy ~1 tummy|stomach", "tummy bug", "stomach bug", "food poisoning", persist=3),
-    _c("constipation", "gastroenterology", "self_care", "constipated", "constipation", "@NOT ~2 poo", persist=7),
+    _c("constipation", "gastroenterology", "self_care", "constipated", "constipation", "not|never ~2 poo", persist=7),
     _c("indigestion", "gastroenterology", "self_care", "heartburn", "heart burn", "indigestion", "reflux",
        "acid", "bloat", "bloated", "bloating", "=wind", "=windy", "burn|burns ~3 behind ~2 breastbone", persist=21),
     _c("poor_appetite", "general practice", "soon", "off ~2 food", "off ~1 my|her|his ~1 food",
@@ -421,12 +456,19 @@ SYMPTOMS: tuple[Concept, ...] = (
        "feel|feeling ~2 down", "tearful", "crying all the time", "grief", "grieving", "bereave", "bereaved",
        "@NOT ~1 cope", "struggle|struggling ~2 grief|cope|coping"),
     _c("refill", "general practice", "soon", "repeat prescription", "repeat", "refill", "prescription",
+       "need|want|get|order ~1 more? ~1 of? my|his|her ~2 tablets|pills|medication|medicine|meds|thinners|inhaler|"
+       "inhalers|cream|patches",
        "renew|renewed|renewing|renewal", "run|running|ran ~1 low", "more of my", "nearly gone|finished",
        "order ~2 usual", "script"),
     _c("out_of_critical_med", "general practice", "urgent", "run|ran ~1 out ~3 @CRITICAL_MED",
        "stop|stopped|stopping ~3 my|his|her ~1 @CRITICAL_MED",
        "none left ~3 @CRITICAL_MED", "@CRITICAL_MED ~5 none left", "@CRITICAL_MED ~5 run|ran out"),
     _c("lump", "general practice", "soon", "lump", "lumps", "lumpy"),
+    _c("weight_loss", "general practice", "soon", "=lost ~3 weight", "unexplained weight loss",
+       "losing ~2 weight ~3 without|unexplained", "losing ~2 weight ~3 @NOT ~1 trying",
+       "weight ~3 drop|dropping|dropped|fall|falling|fell ~1 off"),  # NHS: unexplained weight loss, see a GP
+    _c("mole_change", "dermatology", "soon",  # NHS skin cancer: a mole that changes shape, colour or size
+       "mole|moles|freckle ~4 change|changed|changing|bigger|darker|grow|growing|grown|bleed|bleeding|itchy|itch"),
     _c("pregnant", "obstetrics", None, "pregnant", "pregnancy", "expecting ~1 a baby"),
     _c("bedwetting", "paediatrics", "soon", "wet|wetting ~1 the? bed", "bedwetting", "bed wetting"),
     _c("genital", "sexual health", "soon", "discharge", "down below ~3 itch|itchy|itching|sore|burn|burning",
@@ -443,7 +485,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "missed ~1 my? period"),
     _c("appointment", "general practice", "soon", "smear test", "smear", "cervical screening", "review",
        "want|like|need ~2 to ~1 mention|discuss", "want|like|need ~2 to ~1 talk about",
-       "follow up", "follow-up", "screen", "screened", "screening", "due ~1 a|my ~2 scan|test|review|check",
+       "follow up", "follow-up", "=screened|=screening",  # not "screen": "staring at my screen"
+       "test|blood|scan|my ~1 result|results", "come|coming ~1 off ~2 antidepressants|tablets|medication|meds|pills", "due ~1 a|my ~2 scan|test|review|check",
        "tablets|medication|meds|pills ~3 check|checked|review",
        "tablets|medication|meds|pills|antidepressant|antidepressants ~3 @NOT ~1 work|working|help|helping",
        "check|checkup ~1 on ~1 my ~2 tablets|medication"),
@@ -466,6 +509,12 @@ MODIFIERS: tuple[Concept, ...] = (
     _c("not_stopping", "", None, "@NOT ~4 stop|stopping", "keep|keeps ~1 going|coming", "@NOT ~2 go ~1 away",
        "@NOT ~2 ease|easing|settle|settling|shift|shifting|budge|budging|improve|improving",
        "@NOT ~2 let|letting ~1 up", "@NOT ~2 go|going ~1 off"),
+    # A bleed described by how it flows; with blood or bleeding in the same sentence it is heavy (redflags.py).
+    _c("torrent", "", None, "@TORRENT"),
+    # Exertional chest pain that passes at rest, over weeks: stable angina, same day, not 999 (NICE CG95).
+    _c("relieved_by_rest", "", None,
+       "go|goes|went|ease|eases|eased|settle|settles|stop|stops|pass|passes|disappear|disappears ~2 "
+       "when|if|after|once|as ~2 stop|rest|sit|sat|slow|calm"),
     _c("mild", "", None, "mild", "mildly", "slight", "slightly", "a bit", "a little", "minor", "a touch", "the odd",
        "tiny|little|small ~1 bit|amount|drop|spot", "a tiny",
        "niggle", "niggling", "on and off"),
@@ -529,7 +578,10 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("what is|'s the best way", "HYPOTHETICAL", "FORWARD", 10), ("can i still", "HYPOTHETICAL", "FORWARD", 8),
     ("what should i say", "HYPOTHETICAL", "FORWARD", 12),
     ("would|does|could that|it|this mean", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
-    ("what to do", "HYPOTHETICAL", "FORWARD", 10), ("first aid", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
+    ("what to do", "HYPOTHETICAL", "FORWARD", 10),
+    # "how bad does tummy pain have to be before…": a threshold asked about, not a pain had.
+    ("how bad|serious|severe do|does|would|should|must|has|have", "HYPOTHETICAL", "FORWARD", 12),
+    ("have|has|need|needs to be ~2 before", "HYPOTHETICAL", "BACKWARD", 12), ("first aid", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
     ("learn|learning ~1 about|how", "HYPOTHETICAL", "FORWARD", 10),
     ("what happens", "HYPOTHETICAL", "FORWARD", 10), ("what if", "HYPOTHETICAL", "FORWARD", 10),
     ("=say|suppose|supposing|imagine i|he|she|someone", "HYPOTHETICAL", "FORWARD", 10),
@@ -556,16 +608,30 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("long time|while|ages ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("a while|bit ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12), ("ages ago", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("=before .", "HISTORICAL", "BACKWARD", 12),
-    ("when he|she|they|i ~2 smoked|drank|lived|worked|died|had|did|used", "HISTORICAL", "BIDIRECTIONAL", 12),
+    ("never ~3 =before .?", "PSEUDO", "FORWARD", None),  # "she's never done that before": the first time, now
+    # Exact words: the lemma table makes "had" and "'s" both "have" ("when I cough there's blood" is now).
+    ("when he|she|they|i ~2 =smoked|=drank|=lived|=worked|=died|=had|=did|=used", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("have|had about|around|maybe|like|a? two|three|four|five|several|few|couple|many|multiple", "HISTORICAL",
      "FORWARD", 3),
     ("side of the|my|our family", "HISTORICAL", "BIDIRECTIONAL", 12),
+    # "heart disease runs on my mum's side", "on my dad's side": family history.
+    ("run|runs|running ~1 on|down ~1 my|his|her|our|the ~3 =side", "HISTORICAL", "BIDIRECTIONAL", 12),
+    ("on ~1 my|his|her|our ~1 @KIN ~2 =side", "HISTORICAL", "BIDIRECTIONAL", 12),
+    # Someone else "had" it (exact: the lemma table makes "has" and "'s" "have" too): a past event of theirs,
+    # unless a now-cue says otherwise ("my son had a fit this morning"); see nlp.Mention.status. Said of oneself it
+    # stays current ("I had chest pain and I'm sweating"): safety first.
+    ("=had", "PAST_OTHER", "FORWARD", 10),  # not after "has"/"'s": "has had" is still now (edge/voice/nlp.py)
+    # Onset, not history: "I noticed it last week", "it started three weeks ago" is still there.
+    ("=started|=began|=noticed|=found|=spotted|=developed|=appeared|=first ~2 last @SEASON", "PSEUDO", "FORWARD",
+     None),
+    ("=started|=began|=noticed|=found|=spotted|=developed|=appeared ~2 "
+     "a|one|two|three|four|five|six|few|couple|several of? @UNIT_LONG ~1 ago|back", "PSEUDO", "FORWARD", None),
     # Habitual in someone else ("my sister has seizures sometimes") is a known condition; said of oneself it is not
     # taken as history ("sometimes I want to kill myself").
     ("sometimes|occasionally|always|epileptic|epilepsy|easily", "HABITUAL", "BIDIRECTIONAL", 12),
     ("=gets", "HABITUAL", "BIDIRECTIONAL", 12),  # "my mum has COPD and gets short of breath": her usual state
     ("now and again", "HABITUAL", "BIDIRECTIONAL", 12), ("on and off", "HABITUAL", "BIDIRECTIONAL", 12),
-    ("before ~1 he|she|they|i ~1 was|were|died|passed", "HISTORICAL", "BACKWARD", 12),
+    ("before ~1 he|she|they|i ~1 =was|=were|=died|=passed|=found|=diagnosed|=knew", "HISTORICAL", "BACKWARD", 12),
     ("normal for me", "HISTORICAL", "BACKWARD", 12), ("always been like", "HISTORICAL", "BIDIRECTIONAL", 12),
     # "for the last month", "over the past year": how long it has lasted, not when it was.
     ("for|over|in|during the ~1 last|past @SEASON|@UNIT_LONG|week|day|days|few", "PSEUDO", "FORWARD", None),
@@ -604,7 +670,9 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("right now", "ACUTE", "BIDIRECTIONAL", None), ("at the moment", "ACUTE", "BIDIRECTIONAL", None),
     ("this morning|afternoon|evening", "ACUTE", "BIDIRECTIONAL", None), ("tonight|today", "ACUTE",
                                                                          "BIDIRECTIONAL", None),
-    ("just now", "ACUTE", "BIDIRECTIONAL", None), ("minute|minutes|hour|hours ~1 ago", "ACUTE", "BIDIRECTIONAL", None),
+    ("just now", "ACUTE", "BIDIRECTIONAL", None),
+    ("=just =had|=started|=collapsed|=fainted|=fallen|=fell|=taken|=swallowed|=eaten|=gone|=passed", "ACUTE",
+     "BIDIRECTIONAL", None), ("minute|minutes|hour|hours ~1 ago", "ACUTE", "BIDIRECTIONAL", None),
     ("last night", "ACUTE", "BIDIRECTIONAL", None), ("yesterday", "ACUTE", "BIDIRECTIONAL", None),
     # Near words only: "he tried to kill himself years ago, it still upsets me" is still in the past.
     ("still", "ACUTE", "BIDIRECTIONAL", 4), ("again", "ACUTE", "BIDIRECTIONAL", 5),
@@ -654,6 +722,9 @@ SAME_DAY_COMBOS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"vomiting"}), frozenset({"dizziness", "fainting", "no_urine", "poor_intake"})),  # dehydration
     (frozenset({"eye_pain"}), frozenset({"photophobia", "blurred_vision"})),  # NHS: a painful red eye, same day
     (frozenset({"photophobia"}), frozenset({"eye_irritation"})),
+    # NICE NG143 amber: a fever with a child unusually sleepy; NHS palpitations that do not settle.
+    (frozenset({"fever"}), frozenset({"drowsy"})), (frozenset({"high_fever"}), frozenset({"drowsy"})),
+    (frozenset({"palpitations"}), frozenset({"not_stopping"})),
 )
 # Same-day alone, but "a bit breathless", "a mild burn" or "a slight reaction" can wait: mild lowers them a step.
 MILD_LOWERS = frozenset({"shortness_of_breath", "burn", "allergic_reaction"})
