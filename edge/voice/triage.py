@@ -15,7 +15,7 @@ from edge.voice import nlp, redflags, vocab
 from edge.voice.measures import DEFAULT_SEVERITY, duration_days, prepare, severity, temperature_c  # noqa: F401
 from edge.voice.redflags import EMERGENCY  # noqa: F401  (kept importable from here)
 
-ENGINE_VERSION = "nlp-v3 (spaCy + medspaCy ConText; sepsis, DKA, BE-FAST, injury rules)"
+ENGINE_VERSION = "nlp-v4 (spaCy + medspaCy ConText; composed concepts, past events of others, onset cues)"
 LEVELS = ("self_care", "soon", "urgent", "emergency")
 LOW_WORD_PROBABILITY = 0.5  # a recognised word below this is marked unsure
 DOUBTFUL_SHARE = 0.25  # an utterance with more unsure words than this is doubtful as a whole

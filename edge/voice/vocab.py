@@ -21,7 +21,10 @@ CLASSES: dict[str, tuple[str, ...]] = {
              "throb", "throbbing", "kill", "killing", "cramp", "pains", "aching", "burn", "burning", "agonising",
              "agonizing", "excruciating", "unbearable"),
     "PRESS": ("tight", "tightness", "heavy", "heaviness", "pressure", "squeeze", "squeezing", "crush", "crushing",
-              "band", "weight", "elephant", "vice", "clamp", "press", "pressing", "belt"),
+              "band", "weight", "elephant", "vice", "clamp", "press", "pressing", "belt",
+              # AHA "uncomfortable pressure, squeezing, fullness"; lay: "gripping", "clenching", "like a fist".
+              "grip", "gripping", "gripped", "clench", "clenching", "constrict", "constricting", "constricted",
+              "squash", "squashing", "squashed", "crushed", "fist", "fullness", "weighing", "tightening"),
     "SORE": ("sore", "scratchy", "hurt", "pain", "painful", "ache", "raw", "aching"),
     "ABDO": ("stomach", "tummy", "belly", "abdomen", "abdominal", "gut", "bowel", "navel", "groin"),
     "HEAD": ("head", "skull", "forehead", "temple"),
@@ -624,7 +627,7 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     # Onset, not history: "I noticed it last week", "it started three weeks ago" is still there.
     ("=started|=began|=noticed|=found|=spotted|=developed|=appeared|=first ~2 last @SEASON", "PSEUDO", "FORWARD",
      None),
-    ("=started|=began|=noticed|=found|=spotted|=developed|=appeared ~2 "
+    ("=started|=began|=noticed|=found|=spotted|=developed|=appeared ~6 "
      "a|one|two|three|four|five|six|few|couple|several of? @UNIT_LONG ~1 ago|back", "PSEUDO", "FORWARD", None),
     # Habitual in someone else ("my sister has seizures sometimes") is a known condition; said of oneself it is not
     # taken as history ("sometimes I want to kill myself").
