@@ -33,7 +33,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "WEAK": ("weak", "weakness", "dead", "limp", "floppy", "flop", "paralysed", "paralyzed", "useless",
              "drag", "droop", "drooping"),
     "DROOP": ("droop", "droopy", "drooping", "drop", "dropped", "fall", "fallen", "sag", "sagging", "lopsided",
-              "wonky", "twisted", "numb", "slip", "slipped"),
+              "wonky", "twisted", "numb", "slip", "slipped", "crooked", "skew", "uneven"),
     "AIRWAY": ("lip", "lips", "tongue", "throat", "mouth", "gum", "palate"),
     "SWELL": ("swell", "swollen", "swelling", "puff", "puffy", "puffing", "bigger", "close", "closing",
               "thick", "balloon", "ballooning", "double", "doubled", "huge", "massive"),
@@ -146,7 +146,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        "like ~3 hit|struck|whack|whacked|smack|smacked ~6 bat|hammer|brick|sledgehammer",
        "@HEAD ~2 explode|exploded|exploding", "explode|exploded ~2 in ~1 my? head",
        "burst|popped|pop|snapped ~3 in ~1 my|his|her ~1 head|brain"),
-    _c("stiff_neck", "neurology", None, "stiff ~2 neck", "neck ~3 stiff", "@NOT ~2 bend|move ~2 neck|head ~1 forward?",
+    _c("stiff_neck", "neurology", None, "stiff ~2 neck", "neck ~3 stiff",
+       # NHS meningitis in a baby or child: a stiff neck shows as pain or screaming when it is moved.
+       "@PAIN|scream|screaming|cry|crying ~4 move|moving|bend|bending|touch|turn|turning ~2 my|his|her|the ~1 neck", "@NOT ~2 bend|move ~2 neck|head ~1 forward?",
        "neck ~3 @PAIN ~2 bend"),
     _c("photophobia", "neurology", None, "light ~3 hurt ~2 eye|eyes", "@NOT ~1 stand|bear ~2 light",
        "hate|hates|dislike|dislikes ~2 light|lights|brightness", "sensitive ~2 to ~1 light",
@@ -158,7 +160,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        "glass test"),
     _c("floppy", "paediatrics", None, "floppy", "limp and", "really drowsy", "@NOT ~2 wake properly"),
     # FAST: face, arms, speech (Stroke Association / NHS).
-    _c("facial_droop", "neurology", None, "@FACE ~4 @DROOP", "@DROOP ~3 @FACE", "droop", "droopy",
+    _c("facial_droop", "neurology", None, "@FACE ~4 @DROOP",
+       # FAST: a face that has dropped shows as drooling from one corner.
+       "dribble|dribbling|drool|drooling ~4 one|the ~1 side|corner", "@DROOP ~3 @FACE", "droop", "droopy",
        "lopsided", "@NOT ~1 smile", "one side of ~2 @FACE"),
     _c("limb_weakness", "neurology", None, "@LIMB ~6 @WEAK", "@WEAK ~4 @LIMB", "@NOT ~2 lift|raise|hold|move ~4 @LIMB",
        "@NOT ~2 lift|raise|hold ~2 up", "one side ~3 weak|dead|numb", "@LIMB ~3 hang|hanging ~1 limp|down",
@@ -320,7 +324,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("figure_of_speech", "", None, "stroke of ~1 luck|genius", "choke|choking|choked back ~1 tears|sobs",
        "be? confused|confusing ~1 about|by ~3 when|what|how|which|tablets|medication|pills|letter|form|instructions",
        "a|my|the? fit note|notes|test|check", "fit for work", "fit and well", "bleed|bleeding ~1 money|cash|dry",
-       "give|gave|giving|given ~2 me ~1 a heart attack", "heart attack|disease risk|risks|chance",
+       "give|gave|giving|given ~2 me ~1 a heart attack", "heartbroken", "broken heart",
+       "heart ~2 broken|broke|breaking|sank|sink", "heart attack|disease risk|risks|chance",
        "stroke risk|risks|chance", "heart attack|stroke ~1 prevention",
        "be sick of", "be? sick and tired", "be? sick to death",
        "nearly|almost ~1 faint|fainted|died|collapsed ~1 when ~1 i|we ~1 saw|heard|read|got|opened",
@@ -371,6 +376,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("dental_swelling", "dentistry", "urgent", "tooth|teeth|toothache|gum|jaw ~4 swell|swelling|swollen|abscess",
        "dental abscess"),
     _c("toothache", "dentistry", "soon", "toothache", "tooth ~3 @PAIN"),
+    # An adult's "not drinking enough water" is a cause of a headache, not a child who will not drink (HIDES).
+    _c("not_enough", "", None, "@NOT ~1 =drinking|=eating ~2 enough"),
     _c("poor_intake", "paediatrics", "urgent", "@NOT ~1 =drinking|=feeding|=eating",
        "@NOT ~3 wet ~1 nappy|nappies|diaper|diapers", "@NOT ~2 keep ~2 down",
        "@NOT ~1 wet ~1 nappy|nappies"),
@@ -467,6 +474,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        "stop|stopped|stopping ~3 my|his|her ~1 @CRITICAL_MED",
        "none left ~3 @CRITICAL_MED", "@CRITICAL_MED ~5 none left", "@CRITICAL_MED ~5 run|ran out"),
     _c("lump", "general practice", "soon", "lump", "lumps", "lumpy"),
+    # NHS sleep apnoea (see a GP): "stops breathing in his sleep" is a night-time pattern, not a collapse now.
+    _c("sleep_apnoea", "pulmonology", "soon", "stop|stops|stopping ~1 breathing ~3 in|during ~1 my|his|her|the ~1 "
+       "sleep|night", "sleep apnoea|apnea"),
     _c("weight_loss", "general practice", "soon", "=lost ~3 weight", "unexplained weight loss",
        "losing ~2 weight ~3 without|unexplained", "losing ~2 weight ~3 @NOT ~1 trying",
        "weight ~3 drop|dropping|dropped|fall|falling|fell ~1 off"),  # NHS: unexplained weight loss, see a GP
@@ -492,7 +502,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "test|blood|scan|my ~1 result|results", "come|coming ~1 off ~2 antidepressants|tablets|medication|meds|pills", "due ~1 a|my ~2 scan|test|review|check",
        "tablets|medication|meds|pills ~3 check|checked|review",
        "tablets|medication|meds|pills|antidepressant|antidepressants ~3 @NOT ~1 work|working|help|helping",
-       "check|checkup ~1 on ~1 my ~2 tablets|medication"),
+       "check|checkup ~1 on ~1 my ~2 tablets|medication", "get|have|having|want|need|like ~4 =checked"),
 )
 
 # Modifiers: what makes a complaint more or less urgent. They are matched like symptoms, so ConText can negate
@@ -685,7 +695,7 @@ CONTEXT_CUES: tuple[Cue, ...] = (
                                                                        "BIDIRECTIONAL", None),
     ("@NOT ~1 come|came back", "PSEUDO", "BACKWARD", None),
     # Someone else.
-    ("my|our|his|her ~1 @KIN", "FAMILY", "BIDIRECTIONAL", None), ("someone|somebody", "FAMILY", "FORWARD", None),
+    ("my|our|his|her|me ~1 @KIN", "FAMILY", "BIDIRECTIONAL", None),  # "me husband", "me mam": dialect ("someone|somebody", "FAMILY", "FORWARD", None),
 )
 
 # A mention inside a longer one of these concepts is not itself meant ("hay fever" is no fever).
@@ -693,13 +703,16 @@ HIDES: dict[str, frozenset[str]] = {
     "runny_nose": frozenset({"fever", "cannot_breathe"}),  # "can't breathe through my nose"
     "eyelid_droop": frozenset({"facial_droop"}),
     "dysphagia": frozenset({"cannot_breathe"}),
+    "not_enough": frozenset({"poor_intake"}),
+    "sleep_apnoea": frozenset({"cannot_breathe"}),
     "indigestion": frozenset({"chest_pain", "burn"}),
     "heavy_bleeding": frozenset({"bleeding"}),
     "vomiting_blood": frozenset({"bleeding"}),
     "dizziness": frozenset({"fainting"}),  # "I feel faint" has not fainted
     "blurred_vision": frozenset({"vision_loss"}),  # "my vision's gone blurry" has not gone
     "figure_of_speech": frozenset({"seizure", "heart_attack", "stroke", "cannot_breathe", "confusion", "bleeding",
-                                   "blood", "heavy_bleeding", "vomiting", "fatigue", "fainting"}),
+                                   "blood", "heavy_bleeding", "vomiting", "fatigue", "fainting", "fracture",
+                                   "chest_pain"}),
 }
 REQUESTS = frozenset({"refill", "appointment", "out_of_critical_med"})  # asked for now, whatever the history
 # Now whatever the history: a request, and a wound still open ("a deep cut, it's stopped bleeding").
