@@ -21,6 +21,21 @@ CLAUSE = ("so", "because", "which", "who", "i", "my", "she", "he", "it", "then",
 CONTRAST = ("but", "however", "although", "though", "except", "apart", "yet")
 PRESENT_PERFECT = ("has", "have", "'s", "'ve")  # before "had": the present perfect, still now
 SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "HABITUAL", "PAST_EVENT", "PAST_OTHER")
+# Which clause words end a cue of each category ("no fever and I have a cough": negation ends at any new clause; a
+# condition or a past-time cue only at a contrast, "if I get chest pain, should I…" keeps "I" in scope).
+TERMINATED_BY = {"NEGATED_EXISTENCE": ("CLAUSE", "CONTRAST", "AND"), "HYPOTHETICAL": ("CONTRAST",),
+                 "HISTORICAL": ("CONTRAST", "AND"), "HABITUAL": ("CONTRAST",),
+                 # "my uncle had TB and was coughing blood"; not past "…and his face is swelling".
+                 "PAST_OTHER": ("CONTRAST", "CLAUSE"), "ACUTE": ("CONTRAST",)}
+
+
+def _terminators(category: str, direction: str) -> set[str]:
+    """A resolution said after the fact looks back across "but" ("I had chest pain but it's gone now")."""
+    if category == "HISTORICAL" and direction == "BACKWARD":
+        return {"AND"}
+    return set(TERMINATED_BY.get(category, ()))
+
+
 _HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 _lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe; requests share one
 
@@ -138,14 +153,12 @@ def _build():
     matcher.add(rules)
     context = nlp.add_pipe("medspacy_context", config={
         "rules": None, "input_span_type": "group", "span_group_name": SPAN_GROUP, "span_attrs": None,
-        "prune_on_target_overlap": True,
-        "terminating_types": {"NEGATED_EXISTENCE": ["CLAUSE", "CONTRAST", "AND"], "HYPOTHETICAL": ["CONTRAST"],
-                              "HISTORICAL": ["CONTRAST", "AND"], "HABITUAL": ["CONTRAST"],
-                              # "my uncle had TB and was coughing blood"; not past "…and his face is swelling".
-                              "PAST_OTHER": ["CONTRAST", "CLAUSE"],
-                              "ACUTE": ["CONTRAST"]}})
+        "prune_on_target_overlap": True})
+    # Each rule carries its own terminators. (medspaCy's `terminating_types` setting reaches only the first rule of
+    # each category: spaCy's config hands the lists over as iterators, which the first rule uses up — so "history
+    # of heart trouble, but my chest is crushing" once kept the chest in the past.)
     cues = [ConTextRule(lit, cat, pattern=compile_pattern(nlp, lit), direction=direction, max_scope=scope,
-                        allowed_types=set(only[0]) if only else None)
+                        allowed_types=set(only[0]) if only else None, terminated_by=_terminators(cat, direction))
             for lit, cat, direction, scope, *only in vocab.CONTEXT_CUES]
     # Clause words are PSEUDO cues with a one-word scope: medspaCy limits a cue's scope by another only when their
     # scopes overlap at an end, so a sentence-wide scope would never cut anything.

@@ -157,7 +157,10 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("nonblanching_rash", "emergency medicine", None, "rash|spot|spots|blotch ~6 @NOT ~2 fade|go|disappear",
        "rash|spot|spots|blotch ~4 stay|stays|remain ~1 when|if ~2 press|pressed|push",
        "purple|purplish ~2 spot|spots|rash|blotch|blotches",
-       "glass test"),
+       "glass test",
+       # NHS meningitis: "a rash that looks like bruises or tiny pinpricks".
+       "rash|spots ~3 like ~1 bruise|bruises|bruising|pinprick|pinpricks",
+       "bruise|bruising ~1 rash|spots", "tiny ~1 red|purple|dark ~1 spots|dots|pinpricks"),
     _c("floppy", "paediatrics", None, "floppy", "limp and", "really drowsy", "@NOT ~2 wake properly"),
     # FAST: face, arms, speech (Stroke Association / NHS).
     _c("facial_droop", "neurology", None, "@FACE ~4 @DROOP",

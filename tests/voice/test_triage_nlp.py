@@ -335,3 +335,17 @@ def test_concepts_compose(text, flag):
 ])
 def test_not_an_emergency(text):
     assert triage(text).red_flags == []
+
+
+def test_every_context_cue_has_its_terminators():
+    """medspaCy's `terminating_types` setting once reached only the first cue of each category (spaCy hands the
+    lists over as iterators): "history of heart trouble, but my chest is crushing" kept the chest in the past."""
+    from edge.voice.nlp import TERMINATED_BY, pipeline
+
+    rules = pipeline().get_pipe("medspacy_context").rules
+    for category, terminators in TERMINATED_BY.items():
+        cues = [r for r in rules if r.category == category and r.direction.upper() != "BACKWARD"]
+        assert cues and all(r.terminated_by == set(terminators) for r in cues), category
+    assert "chest_pain" in triage("History of heart trouble, but my chest is crushing.").symptoms
+    # A resolution said after the fact still looks back across "but".
+    assert triage("I had a nosebleed at the weekend but it's gone now.").urgency == "self_care"
