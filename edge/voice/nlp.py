@@ -10,7 +10,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 
-from edge.voice import vocab
+from edge.voice import cues, vocab
 from protocol.errors import MissingDependencyError
 
 SPAN_GROUP = "triage"
@@ -157,17 +157,17 @@ def _build():
     # Each rule carries its own terminators. (medspaCy's `terminating_types` setting reaches only the first rule of
     # each category: spaCy's config hands the lists over as iterators, which the first rule uses up — so "history
     # of heart trouble, but my chest is crushing" once kept the chest in the past.)
-    cues = [ConTextRule(lit, cat, pattern=compile_pattern(nlp, lit), direction=direction, max_scope=scope,
+    context_rules = [ConTextRule(lit, cat, pattern=compile_pattern(nlp, lit), direction=direction, max_scope=scope,
                         allowed_types=set(only[0]) if only else None, terminated_by=_terminators(cat, direction))
-            for lit, cat, direction, scope, *only in vocab.CONTEXT_CUES]
+            for lit, cat, direction, scope, *only in cues.CONTEXT_CUES]
     # Clause words are PSEUDO cues with a one-word scope: medspaCy limits a cue's scope by another only when their
     # scopes overlap at an end, so a sentence-wide scope would never cut anything.
-    cues += [ConTextRule(w, "CLAUSE", pattern=compile_pattern(nlp, w), direction="PSEUDO", max_scope=1)
+    context_rules += [ConTextRule(w, "CLAUSE", pattern=compile_pattern(nlp, w), direction="PSEUDO", max_scope=1)
               for w in CLAUSE]
-    cues += [ConTextRule("and", "AND", pattern=compile_pattern(nlp, "and"), direction="PSEUDO", max_scope=1)]
-    cues += [ConTextRule(w, "CONTRAST", pattern=compile_pattern(nlp, w), direction="PSEUDO",
+    context_rules += [ConTextRule("and", "AND", pattern=compile_pattern(nlp, "and"), direction="PSEUDO", max_scope=1)]
+    context_rules += [ConTextRule(w, "CONTRAST", pattern=compile_pattern(nlp, w), direction="PSEUDO",
                          max_scope=1) for w in CONTRAST]
-    context.add(cues)
+    context.add(context_rules)
     return nlp
 
 

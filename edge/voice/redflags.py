@@ -82,7 +82,8 @@ class RedFlagRule:
 _ASPIRIN = " Sit down and rest; chew 300 mg aspirin unless allergic."
 _HEART_SIGNS = ("spreading_pain", "sweating", "shortness_of_breath", "cannot_breathe", "nausea", "vomiting",
                 "fainting", "dizziness", "sudden", "worst_ever", "severe", "chest_pressure", "shock_signs",
-                "impending_doom", "not_stopping", "arm_jaw_pain", "numbness")  # AHA: a cold sweat, light-headedness, pallor, impending doom;
+                "impending_doom", "not_stopping", "arm_jaw_pain", "numbness")
+# AHA: a cold sweat, light-headedness, pallor, impending doom, discomfort in one or both arms;
 # NHS: chest pain that does not go away, or feels like indigestion with sweating or spreading
 
 

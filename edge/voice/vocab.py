@@ -1,5 +1,5 @@
-"""The triage vocabulary: how patients say their symptoms (lay terms, metaphors, body part + complaint), the
-modifiers that change urgency, and the ConText cues in first-person speech.
+"""The triage vocabulary: how patients say their symptoms (lay terms, metaphors, body part + complaint) and the
+modifiers that change urgency (the ConText cues in first-person speech are in edge/voice/cues.py).
 
 Patterns use a small notation compiled to spaCy token patterns over lemmas (edge/voice/nlp.py):
 `word` a word (matched on its lemma, so "hurts"/"hurting"/"hurt" are one), `a|b` either word, `@CLASS` any word of a
@@ -92,7 +92,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("spreading_pain", "cardiology", None, "spread|radiate|shoot|travel ~3 arm|jaw|neck|shoulder",
        "go|move|run|shoot ~2 down|up|into|through|to ~3 arm|arms|jaw|neck|shoulder|shoulders|back|teeth|throat",
        "radiate|radiating ~3 back", "@PAIN ~4 arm|jaw ~2 too", "@PAIN ~4 arm|jaw as well"),
-    _c("arm_jaw_pain", "cardiology", "soon", "jaw ~4 @PAIN", "arm|arms ~3 heavy|heaviness", "left ~1 arm ~3 @PAIN", "@PAIN ~3 left ~1 arm|jaw",
+    _c("arm_jaw_pain", "cardiology", "soon", "jaw ~4 @PAIN", "arm|arms ~3 heavy|heaviness",
+       "left ~1 arm ~3 @PAIN", "@PAIN ~3 left ~1 arm|jaw",
        "@PAIN ~3 jaw"),
     _c("sweating", "general practice", None, "sweat", "sweaty", "sweating", "clammy", "cold sweat", "grey"),
     _c("shortness_of_breath", "pulmonology", "urgent", "short of breath", "shortness of breath", "breathless",
@@ -148,7 +149,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "burst|popped|pop|snapped ~3 in ~1 my|his|her ~1 head|brain"),
     _c("stiff_neck", "neurology", None, "stiff ~2 neck", "neck ~3 stiff",
        # NHS meningitis in a baby or child: a stiff neck shows as pain or screaming when it is moved.
-       "@PAIN|scream|screaming|cry|crying ~4 move|moving|bend|bending|touch|turn|turning ~2 my|his|her|the ~1 neck", "@NOT ~2 bend|move ~2 neck|head ~1 forward?",
+       "@PAIN|scream|screaming|cry|crying ~4 move|moving|bend|bending|touch|turn|turning ~2 my|his|her|the ~1 neck",
+       "@NOT ~2 bend|move ~2 neck|head ~1 forward?",
        "neck ~3 @PAIN ~2 bend"),
     _c("photophobia", "neurology", None, "light ~3 hurt ~2 eye|eyes", "@NOT ~1 stand|bear ~2 light",
        "hate|hates|dislike|dislikes ~2 light|lights|brightness", "sensitive ~2 to ~1 light",
@@ -205,7 +207,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "bleed|bleeding ~2 a lot", "bleed|bleeding ~1 like ~1 mad|crazy|hell|anything|tap", "heavy bleeding",
        "lose|losing|lost ~2 lot|loads|lots ~1 of blood",
        "soak|soaked ~3 towel|towels|pad|pads|cloth",
-       "puddle|pool ~2 of ~1 blood", "@BLOOD ~4 @TORRENT", "@TORRENT ~3 @BLOOD", "haemorrhage", "hemorrhage", "bleed out",
+       "puddle|pool ~2 of ~1 blood", "@BLOOD ~4 @TORRENT", "@TORRENT ~3 @BLOOD",
+       "haemorrhage", "hemorrhage", "bleed out",
        "blood ~3 @NOT ~1 stop", "so|such ~1 much blood", "full of blood", "lot|lots|loads ~1 of blood"),
     _c("coughing_blood", "pulmonology", None, "cough ~3 blood", "hack|hacking ~2 blood",
        "phlegm|spit|sputum|mucus ~4 blood", "blood ~4 phlegm|spit|sputum|mucus", "haemoptysis"),
@@ -233,7 +236,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "stomach|bowel|brain bleed", "bleeding inside", "massive|huge|big ~1 bruise|bruises ~2 appear|appearing"),
     _c("haematuria", "urology", "urgent", "blood ~4 @URINE", "@URINE ~3 @BLOOD", "@URINE ~3 pink|red|brown",
        "weeing|peeing blood"),
-    _c("shock_signs", "emergency medicine", None, "cold and shaky", "cold and clammy", "cold clammy", "pale and", "really pale", "look|looks ~1 pale",
+    _c("shock_signs", "emergency medicine", None, "cold and shaky", "cold and clammy", "cold clammy",
+       "pale and", "really pale", "look|looks ~1 pale",
        "feel|feeling|felt ~2 weak", "weak and shaky",
        "feel|feeling cold", "go|going|gone|went|turn|turning ~1 pale|grey|white"),
     _c("confusion", "emergency medicine", None, "confused", "confusion", "muddled", "disorientated", "disoriented",
@@ -334,7 +338,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "nearly|almost ~1 faint|fainted|died|collapsed ~1 when ~1 i|we ~1 saw|heard|read|got|opened",
        "nearly|almost ~1 passed out ~1 when ~1 i|we ~1 saw|heard|read|got|opened",
        # "I nearly had a fit when…", "she almost had a heart attack": a reaction, not an event.
-       "nearly|almost ~1 have|had|having ~1 a ~1 fit|stroke|seizure|breakdown", "nearly|almost ~1 have ~1 a heart attack",
+       "nearly|almost ~1 have|had|having ~1 a ~1 fit|stroke|seizure|breakdown",
+       "nearly|almost ~1 have ~1 a heart attack",
        # Work and bills, not food or air: "choking on paperwork", "drowning in emails".
        "choke|choking|drown|drowning|suffocate|suffocating ~1 on|in|under ~2 paperwork|work|emails|email|bills|"
        "admin|debt|forms|homework|housework|deadlines|stuff",
@@ -371,11 +376,12 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("fracture", "orthopedics", "urgent", "broken|break|fracture|fractured", "dislocate|dislocated|dislocation",
        "@NOT ~2 move|bend|straighten ~1 it", "@LIMB|wrist|ankle ~3 bent|deformed",
        "@NOT ~2 put|bear|take ~2 weight"),  # NHS: a possible broken bone if you cannot put weight on it
+    # A burn names its cause or the skin (a blister from new shoes is no burn).
     _c("burn", "dermatology", "urgent", "burn|burnt|burned|scald|scalded ~3 @LIMB|myself|skin|finger|wrist",
        "hot|boiling|oil|kettle|iron|oven|steam ~4 blister|blistered|blistering",
        "blister|blistered|blistering ~4 burn|burnt|scald|scalded",
        "hot|boiling ~1 water|tea|coffee|oil|fat ~2 on|over ~3 @LIMB|face|skin|chest|leg|legs|myself|himself|herself",
-       "oil|fat|kettle|steam|iron ~2 on|over ~3 @LIMB|face|skin|chest|leg|legs|myself|himself|herself"),  # a blister from new shoes is no burn
+       "oil|fat|kettle|steam|iron ~2 on|over ~3 @LIMB|face|skin|chest|leg|legs|myself|himself|herself"),
     _c("dental_swelling", "dentistry", "urgent", "tooth|teeth|toothache|gum|jaw ~4 swell|swelling|swollen|abscess",
        "dental abscess"),
     _c("toothache", "dentistry", "soon", "toothache", "tooth ~3 @PAIN"),
@@ -384,7 +390,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("poor_intake", "paediatrics", "urgent", "@NOT ~1 =drinking|=feeding|=eating",
        "@NOT ~3 wet ~1 nappy|nappies|diaper|diapers", "@NOT ~2 keep ~2 down",
        "@NOT ~1 wet ~1 nappy|nappies"),
-    _c("urinary_burning", "urology", "soon", "burn|burning|sting|stinging|hurt ~3 @URINE", "@PAIN ~3 @URINE", "cystitis",
+    _c("urinary_burning", "urology", "soon", "burn|burning|sting|stinging|hurt ~3 @URINE", "@PAIN ~3 @URINE",
+       "cystitis",
        "water infection", "urine infection", "uti", "@URINE infection", "painful urination",
        "keep ~2 need ~2 go"),
     _c("flank_pain", "urology", None, "side|back ~4 rib|ribs|kidney", "@PAIN ~4 kidney|kidneys|loin|rib|ribs",
@@ -502,7 +509,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("appointment", "general practice", "soon", "smear test", "smear", "cervical screening", "review",
        "want|like|need ~2 to ~1 mention|discuss", "want|like|need ~2 to ~1 talk about",
        "follow up", "follow-up", "=screened|=screening",  # not "screen": "staring at my screen"
-       "test|blood|scan|my ~1 result|results", "come|coming ~1 off ~2 antidepressants|tablets|medication|meds|pills", "due ~1 a|my ~2 scan|test|review|check",
+       "test|blood|scan|my ~1 result|results", "come|coming ~1 off ~2 antidepressants|tablets|medication|meds|pills",
+       "due ~1 a|my ~2 scan|test|review|check",
        "tablets|medication|meds|pills ~3 check|checked|review",
        "tablets|medication|meds|pills|antidepressant|antidepressants ~3 @NOT ~1 work|working|help|helping",
        "check|checkup ~1 on ~1 my ~2 tablets|medication", "get|have|having|want|need|like ~4 =checked"),
@@ -541,164 +549,6 @@ MODIFIERS: tuple[Concept, ...] = (
        # Recurring, or a treatment failing: worth seeing a GP.
        "@NOT ~2 work|working|help|helping|touch|touching",
        "=most ~1 night|nights|day|days|morning|mornings", "every ~1 night|nights|morning|mornings"),
-)
-
-# ConText cues in a patient's own words, as (literal, category, direction, max_scope). medspaCy's bundled rules are
-# written for clinicians' notes ("presentation", "h/o", "because" as hypothetical) and miss first-person speech, so
-# the pipeline uses these instead. Categories: NEGATED_EXISTENCE, HYPOTHETICAL, HISTORICAL (also resolved and
-# family-history cues; PAST_EVENT counts the same), FAMILY (someone else: not itself a reason to drop a red flag —
-# a carer may be reporting an emergency now), HABITUAL, ACUTE (now: outweighs HISTORICAL), PSEUDO (looks like a cue
-# but is not).
-Cue = tuple  # (literal, category, direction, max_scope[, the only concepts it modifies])
-# Named conditions, not symptoms: "worried about a heart attack" is a worry; "worried about a pain in my chest" is not.
-DIAGNOSES = frozenset({"heart_attack", "stroke", "sepsis", "seizure", "suicidal", "internal_bleeding"})
-NEG = "NEGATED_EXISTENCE"
-CONTEXT_CUES: tuple[Cue, ...] = (
-    # Negation (NegEx-style, Chapman et al. 2001; scope about six words).
-    ("no|not|never|without|nothing|none|nor|neither|deny|denies|denied", NEG, "FORWARD", 12),
-    ("free of", NEG, "FORWARD", 6), ("neither|nor|no|not ~1 my|his|her|your|their", NEG, "FORWARD", 6), ("no sign of",
-    NEG, "FORWARD", 6), ("rule|ruled out", NEG, "BACKWARD", 5),
-    ("not sure|certain", "PSEUDO", "FORWARD", None), ("not only|just", "PSEUDO", "FORWARD", None),
-    ("no doubt", "PSEUDO", "FORWARD", None), ("not that bad", "PSEUDO", "FORWARD", None),
-    ("not ~1 feel|feeling ~1 right|well|good|great|myself", "PSEUDO", "FORWARD", None),
-    ("not know", "PSEUDO", "FORWARD", None), ("never ~2 been|felt|had ~2 this|so|that", "PSEUDO", "FORWARD", None),
-    # "won't stop", "not stopping": not a negation, and said of something happening now.
-    ("not ~1 stop|stopping", "ACUTE", "BIDIRECTIONAL", None),
-    ("for|over ~1 a|one|two|three|four|five|ten|fifteen|twenty|thirty|forty|few|couple|dd ~1 of? "
-     "minute|minutes|hour|hours",
-     "ACUTE", "BIDIRECTIONAL", None), ("never ~2 had ~3 like", "PSEUDO", "FORWARD", None),
-    # Hypothetical: questions and conditions.
-    ("if", "HYPOTHETICAL", "FORWARD", 10), ("in case", "HYPOTHETICAL", "FORWARD", 10),
-    ("what should|do|would|can i ~1 do", "HYPOTHETICAL", "FORWARD", 12),
-    ("how would|do|can|will i ~1 know|tell", "HYPOTHETICAL", "FORWARD", 12),
-    ("would|will|could i ~1 know|tell ~1 if", "HYPOTHETICAL", "FORWARD", 12),  # longer than the "know if" pseudo
-    ("sign|signs|symptom|symptoms ~1 of", "HYPOTHETICAL", "FORWARD", 6),
-    ("what are the ~1 sign|signs|symptom|symptoms", "HYPOTHETICAL", "FORWARD", 12),
-    ("what do|does|would|could ~1 that|it|this ~1 mean", "HYPOTHETICAL", "BACKWARD", 12),
-    ("what would", "HYPOTHETICAL", "FORWARD", 8),
-    ("risk|risks", "HYPOTHETICAL", "FORWARD", 6), ("prevent|avoid", "HYPOTHETICAL", "FORWARD", 6),
-    ("worried|scared|afraid|frightened ~2 i ~1 might|could|may", "HYPOTHETICAL", "FORWARD", 8),
-    ("worried|scared|afraid|frightened about|of ~1 getting|having", "HYPOTHETICAL", "FORWARD", 8),
-    ("worried|worry|concerned|scared|afraid|frightened ~1 about|of ~1 a|an|having|getting", "HYPOTHETICAL",
-     "FORWARD", 6,
-     DIAGNOSES),
-    ("read about", "HYPOTHETICAL", "FORWARD", 8), ("tell me about|what", "HYPOTHETICAL", "FORWARD", 10),
-    ("how do|can|should i", "HYPOTHETICAL", "FORWARD", 10), ("when do|should i", "HYPOTHETICAL", "FORWARD", 10),
-    ("is that|it|this ~1 an? emergency|serious", "HYPOTHETICAL", "BACKWARD", 12),
-    # "my friend said coffee-ground sick is serious, is it true?"
-    ("is that|it ~1 true", "HYPOTHETICAL", "BACKWARD", 12),
-    # "is it normal to get…" asks in general; "is it normal that I'm coughing up blood?" reports a symptom.
-    ("is it normal to", "HYPOTHETICAL", "FORWARD", 12), ("is it normal to be", "PSEUDO", "FORWARD", None),
-    ("should i worry|ring|call", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
-    ("should i come in", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
-    ("what is|'s the best way", "HYPOTHETICAL", "FORWARD", 10), ("can i still", "HYPOTHETICAL", "FORWARD", 8),
-    ("what should i say", "HYPOTHETICAL", "FORWARD", 12),
-    ("would|does|could that|it|this mean", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
-    ("what to do", "HYPOTHETICAL", "FORWARD", 10),
-    # "how bad does tummy pain have to be before…": a threshold asked about, not a pain had.
-    ("how bad|serious|severe do|does|would|should|must|has|have", "HYPOTHETICAL", "FORWARD", 12),
-    ("have|has|need|needs to be ~2 before", "HYPOTHETICAL", "BACKWARD", 12), ("first aid", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
-    ("learn|learning ~1 about|how", "HYPOTHETICAL", "FORWARD", 10),
-    ("what happens", "HYPOTHETICAL", "FORWARD", 10), ("what if", "HYPOTHETICAL", "FORWARD", 10),
-    ("=say|suppose|supposing|imagine i|he|she|someone", "HYPOTHETICAL", "FORWARD", 10),
-    ("would|will i ~1 need", "HYPOTHETICAL", "BIDIRECTIONAL", 10), ("in the future", "HYPOTHETICAL", "BIDIRECTIONAL",
-    10),
-    ("if i be|am honest", "PSEUDO", "FORWARD", None), ("if that make|makes sense", "PSEUDO", "FORWARD", None),
-    ("know|sure|wonder|wondering|see|check|ask ~1 if", "PSEUDO", "FORWARD", None),
-    ("even if", "PSEUDO", "FORWARD", None), ("as if", "PSEUDO", "FORWARD", None),
-    # Historical: past time, resolved, family history.
-    ("last @SEASON", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("a|one|two|three|four|five|six|seven|eight|nine|ten|few|couple|several|many|some|twenty|thirty of? "
-     "@UNIT_LONG ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("@UNIT_LONG ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("in|since ~1 dddd", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("as a @LIFE_STAGE", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("when i|he|she|they|we ~1 =was|=were", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("when ~1 my|his|her|our ~1 @KIN ~1 was|were", "HISTORICAL", "BIDIRECTIONAL", 12),
-    # "after his heart attack", "since her stroke": the event named is in the past (scope: the next two words).
-    ("after|since ~1 my|his|her|their", "PAST_EVENT", "FORWARD", 2),
-    ("before ~1 my|his|her|their ~1 operation|surgery|treatment|diagnosis|op", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("use|used to", "HISTORICAL", "FORWARD", 10), ("back in", "HISTORICAL", "BIDIRECTIONAL", 10),
-    ("in the past", "HISTORICAL", "BIDIRECTIONAL", 10), ("previously", "HISTORICAL", "BIDIRECTIONAL", 10),
-    ("history of", "HISTORICAL", "FORWARD", 6),
-    ("long time|while|ages ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("a while|bit ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12), ("ages ago", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("=before .", "HISTORICAL", "BACKWARD", 12),
-    ("never ~3 =before .?", "PSEUDO", "FORWARD", None),  # "she's never done that before": the first time, now
-    # Exact words: the lemma table makes "had" and "'s" both "have" ("when I cough there's blood" is now).
-    ("when he|she|they|i ~2 =smoked|=drank|=lived|=worked|=died|=had|=did|=used", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("have|had about|around|maybe|like|a? two|three|four|five|several|few|couple|many|multiple", "HISTORICAL",
-     "FORWARD", 3),
-    ("side of the|my|our family", "HISTORICAL", "BIDIRECTIONAL", 12),
-    # "heart disease runs on my mum's side", "on my dad's side": family history.
-    ("run|runs|running ~1 on|down ~1 my|his|her|our|the ~3 =side", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("on ~1 my|his|her|our ~1 @KIN ~2 =side", "HISTORICAL", "BIDIRECTIONAL", 12),
-    # Someone else "had" it (exact: the lemma table makes "has" and "'s" "have" too): a past event of theirs,
-    # unless a now-cue says otherwise ("my son had a fit this morning"); see nlp.Mention.status. Said of oneself it
-    # stays current ("I had chest pain and I'm sweating"): safety first.
-    ("=had", "PAST_OTHER", "FORWARD", 10),  # not after "has"/"'s": "has had" is still now (edge/voice/nlp.py)
-    # Onset, not history: "I noticed it last week", "it started three weeks ago" is still there.
-    ("=started|=began|=noticed|=found|=spotted|=developed|=appeared|=first ~2 last @SEASON", "PSEUDO", "FORWARD",
-     None),
-    ("=started|=began|=noticed|=found|=spotted|=developed|=appeared ~6 "
-     "a|one|two|three|four|five|six|few|couple|several of? @UNIT_LONG ~1 ago|back", "PSEUDO", "FORWARD", None),
-    # Habitual in someone else ("my sister has seizures sometimes") is a known condition; said of oneself it is not
-    # taken as history ("sometimes I want to kill myself").
-    ("sometimes|occasionally|always|epileptic|epilepsy|easily", "HABITUAL", "BIDIRECTIONAL", 12),
-    ("=gets", "HABITUAL", "BIDIRECTIONAL", 12),  # "my mum has COPD and gets short of breath": her usual state
-    ("now and again", "HABITUAL", "BIDIRECTIONAL", 12), ("on and off", "HABITUAL", "BIDIRECTIONAL", 12),
-    ("before ~1 he|she|they|i ~1 =was|=were|=died|=passed|=found|=diagnosed|=knew", "HISTORICAL", "BACKWARD", 12),
-    ("normal for me", "HISTORICAL", "BACKWARD", 12), ("always been like", "HISTORICAL", "BIDIRECTIONAL", 12),
-    # "for the last month", "over the past year": how long it has lasted, not when it was.
-    ("for|over|in|during the ~1 last|past @SEASON|@UNIT_LONG|week|day|days|few", "PSEUDO", "FORWARD", None),
-    ("since ~4 last|this @SEASON", "PSEUDO", "FORWARD", None),  # "killing me since I moved house last week"
-    ("in the winter|spring|summer|autumn", "HISTORICAL", "BIDIRECTIONAL", 10),
-    # "=gone": the lemma "go" would make "it's been going on for months" a thing of the past.
-    ("=gone now", "HISTORICAL", "BACKWARD", 15), ("it|they ~1 be|have ~1 =gone", "HISTORICAL", "BACKWARD", 15),
-    ("=went|=gone away", "HISTORICAL", "BACKWARD", 15), ("clear|cleared up", "HISTORICAL", "BACKWARD", 15),
-    ("settle|settled ~1 down?", "HISTORICAL", "BACKWARD", 15),
-    ("fine|okay|ok|better|good ~1 since|now", "HISTORICAL", "BACKWARD", 15),
-    ("nothing|none ~1 since", "HISTORICAL", "BACKWARD", 15),
-    ("no problems|trouble|issues ~1 since", "HISTORICAL", "BACKWARD", 15),
-    ("since then", "HISTORICAL", "BACKWARD", 15), ("recover|recovered|recovery", "HISTORICAL", "BACKWARD", 15),
-    ("back to normal", "HISTORICAL", "BACKWARD", 15), ("stop|stopped now", "HISTORICAL", "BACKWARD", 15),
-    # Both ways: "the bleeding has completely stopped", "it's stopped bleeding now".
-    ("'s|has|have|had ~1 stopped", "HISTORICAL", "BIDIRECTIONAL", 8),
-    ("=stopped", "HISTORICAL", "BACKWARD", 8), ("@NOT ~1 stopped", "PSEUDO", "BACKWARD", None), ("it passed",
-    "HISTORICAL", "BACKWARD", 15),
-    ("was treated", "HISTORICAL", "BACKWARD", 15), ("x-ray|xray|scan|tests|test ~2 normal|fine|clear",
-                                                     "HISTORICAL", "BACKWARD", 15),
-    ("=once", "HISTORICAL", "BACKWARD", 10), ("once ~1 had", "HISTORICAL", "FORWARD", 8),
-    ("once a|every|per|or ~1 week|day|month|fortnight|night|twice|so", "PSEUDO", "BACKWARD", None),  # how often
-    ("die|died|death ~1 of|from", "HISTORICAL", "FORWARD", 8), ("pass|passed away", "HISTORICAL", "BIDIRECTIONAL", 10),
-    ("run|runs ~1 in ~1 the|my|our ~1 family", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("in the family", "HISTORICAL", "BIDIRECTIONAL", 12), ("family history", "HISTORICAL", "FORWARD", 10),
-    ("at ~1 the age of? dd", "HISTORICAL", "BACKWARD", 8), ("at forty|fifty|sixty|seventy|eighty|thirty|twenty",
-                                                           "HISTORICAL", "BACKWARD", 8),
-    ("for years", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("in the|his|her|their|my ~1 twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties",
-     "HISTORICAL", "BIDIRECTIONAL", 12), ("been like that", "HISTORICAL", "BIDIRECTIONAL", 12),
-    # Said of someone else, a known condition ("my cousin has fits now and then"); of oneself, still current.
-    ("now and then", "HABITUAL", "BACKWARD", 10), ("from time to time", "HABITUAL", "BACKWARD", 10),
-    ("every so often", "HABITUAL", "BACKWARD", 10), ("dementia|alzheimer|alzheimers", "HISTORICAL",
-                                                       "BIDIRECTIONAL", 12),
-    # Now: outweighs a historical cue in the same sentence ("my son had a seizure this morning").
-    ("right now", "ACUTE", "BIDIRECTIONAL", None), ("at the moment", "ACUTE", "BIDIRECTIONAL", None),
-    ("this morning|afternoon|evening", "ACUTE", "BIDIRECTIONAL", None), ("tonight|today", "ACUTE",
-                                                                         "BIDIRECTIONAL", None),
-    ("just now", "ACUTE", "BIDIRECTIONAL", None),
-    ("=just =had|=started|=collapsed|=fainted|=fallen|=fell|=taken|=swallowed|=eaten|=gone|=passed", "ACUTE",
-     "BIDIRECTIONAL", None), ("minute|minutes|hour|hours ~1 ago", "ACUTE", "BIDIRECTIONAL", None),
-    ("last night", "ACUTE", "BIDIRECTIONAL", None), ("yesterday", "ACUTE", "BIDIRECTIONAL", None),
-    # Near words only: "he tried to kill himself years ago, it still upsets me" is still in the past.
-    ("still", "ACUTE", "BIDIRECTIONAL", 4), ("again", "ACUTE", "BIDIRECTIONAL", 5),
-    ("keep|keeps", "ACUTE", "BIDIRECTIONAL", 5),
-    # Back again now ("a week ago, and now it's back"); "it hasn't come back" is still over.
-    ("it|they|pain be|have ~1 back", "ACUTE", "BIDIRECTIONAL", None), ("come|came|coming back", "ACUTE",
-                                                                       "BIDIRECTIONAL", None),
-    ("@NOT ~1 come|came back", "PSEUDO", "BACKWARD", None),
-    # Someone else.
-    ("my|our|his|her|me ~1 @KIN", "FAMILY", "BIDIRECTIONAL", None),  # "me husband", "me mam": dialect ("someone|somebody", "FAMILY", "FORWARD", None),
 )
 
 # A mention inside a longer one of these concepts is not itself meant ("hay fever" is no fever).

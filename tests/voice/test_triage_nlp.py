@@ -16,7 +16,17 @@ from edge.voice.triage import Word, extract_findings, triage
 DATA = Path(__file__).parents[1] / "data" / "voice"
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 from eval_triage import (  # noqa: E402
-    DEV_PARTS, NEW_HOLDOUT, TARGETS, THIRD_HOLDOUT, dev_cases, load_cases, main, new_holdout, score, third_holdout)
+    DEV_PARTS,
+    NEW_HOLDOUT,
+    TARGETS,
+    THIRD_HOLDOUT,
+    dev_cases,
+    load_cases,
+    main,
+    new_holdout,
+    score,
+    third_holdout,
+)
 
 CASES = load_cases()
 NEW_CASES = new_holdout([c for c in CASES if c["split"] == "dev"])
