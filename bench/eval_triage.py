@@ -1,13 +1,16 @@
-"""Triage accuracy on the committed test sets: red-flag recall, false alarms and urgency agreement on three parts,
-and the triage's own time per utterance.
+"""Triage accuracy on the committed test sets: red-flag recall, false alarms and urgency agreement per part, and
+the triage's own time per utterance.
 
-- dev: two thirds of tests/data/voice/triage_cases.jsonl, the part the rules were tuned on;
-- holdout: its other third, no rule tuned on it;
-- new_holdout: tests/data/voice/triage_holdout_new.jsonl, written later and committed on its own before any further
-  rule change, so that the old hold-out's figures, once seen, are not the only check.
+Since issue 15's third round every set written so far is development data (its figures have been measured and
+reported, so it can no longer be blind):
+- dev: the first two thirds of tests/data/voice/triage_cases.jsonl, tuned on from the start;
+- holdout: its other third (a hold-out until the second round);
+- new_holdout: tests/data/voice/triage_holdout_new.jsonl (a hold-out until the third round).
+"dev (all)" is the three together. The only hold-out is third_holdout, tests/data/voice/triage_holdout_third.jsonl,
+written by another engineer who never saw the rules' failures; it is scored once, by the lead, when it is merged.
 
-    .venv/bin/python bench/eval_triage.py            # all three parts
-    .venv/bin/python bench/eval_triage.py --show dev # also list the dev cases it gets wrong (only dev can be shown)
+    .venv/bin/python bench/eval_triage.py                 # every part
+    .venv/bin/python bench/eval_triage.py --show all      # also list the dev cases it gets wrong (or one dev part)
 """
 from __future__ import annotations
 
@@ -24,8 +27,11 @@ from edge.voice.triage import triage  # noqa: E402
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "voice"
 CASES = DATA / "triage_cases.jsonl"
 NEW_HOLDOUT = DATA / "triage_holdout_new.jsonl"
-PARTS = ("dev", "holdout", "new_holdout")
-TARGETS = {"recall": 1.0, "false_alarms": 0.05, "urgency": 0.90}  # issue 15, on the hold-out half
+THIRD_HOLDOUT = DATA / "triage_holdout_third.jsonl"
+PHRASINGS = DATA / "triage_phrasings.txt"
+DEV_PARTS = ("dev", "holdout", "new_holdout")  # the `split` labels of the three development sets
+HOLDOUT = "third_holdout"
+TARGETS = {"recall": 1.0, "false_alarms": 0.05, "urgency": 0.90}  # issue 15, on the hold-out
 
 
 def load_cases(path: Path = CASES) -> list[dict]:
@@ -35,9 +41,29 @@ def load_cases(path: Path = CASES) -> list[dict]:
 
 def new_holdout(dev: list[dict]) -> list[dict]:
     """The new hold-out without any utterance that is word for word on the dev side (one coincided with a dev case:
-    the rules were tuned on it, so it cannot count as held out). The file itself is never edited."""
+    the rules were tuned on it, so it could not count as held out). The file itself is never edited."""
     seen = {c["text"] for c in dev}
     return [c for c in load_cases(NEW_HOLDOUT) if c["text"] not in seen]
+
+
+def phrasing_texts() -> set[str]:
+    """The texts of tests/data/voice/triage_phrasings.txt (written while building the rules: dev side)."""
+    return {line.split("|", 1)[1] for line in PHRASINGS.read_text().splitlines() if line}
+
+
+def dev_cases() -> list[dict]:
+    """Every development utterance, each with its part in `split`."""
+    cases = load_cases()
+    return cases + new_holdout([c for c in cases if c["split"] == "dev"])
+
+
+def third_holdout(dev: list[dict]) -> list[dict] | None:
+    """The third hold-out (None while its file is not merged), less any utterance that is word for word a dev case
+    or a dev phrasing: the rules were tuned on those. Every row counts as `third_holdout`, whatever it says."""
+    if not THIRD_HOLDOUT.exists():
+        return None
+    seen = {c["text"] for c in dev} | phrasing_texts()
+    return [{**c, "split": HOLDOUT} for c in load_cases(THIRD_HOLDOUT) if c["text"] not in seen]
 
 
 def score(cases: list[dict], predict=triage) -> dict:
@@ -57,33 +83,48 @@ def score(cases: list[dict], predict=triage) -> dict:
         if r.urgency != c["urgency"]:
             disagree.append((c, r))
     return {"n": len(cases), "red_flags": len(flagged), "recall": 1 - len(misses) / max(1, len(flagged)),
-            "false_alarms": len(alarms) / max(1, len(calm)), "urgency": 1 - len(disagree) / len(cases),
-            "ms_per_utterance": 1000 * sum(times) / len(times), "misses": misses, "alarms": alarms,
-            "disagree": disagree}
+            "false_alarms": len(alarms) / max(1, len(calm)), "urgency": 1 - len(disagree) / max(1, len(cases)),
+            "ms_per_utterance": 1000 * sum(times) / max(1, len(times)), "misses": misses, "alarms": alarms,
+            "disagree": disagree, "calm": len(calm)}
+
+
+def meets_targets(s: dict) -> bool:
+    """Whether a part's figures meet issue 15's targets."""
+    return (s["recall"] >= TARGETS["recall"] and s["false_alarms"] <= TARGETS["false_alarms"]
+            and s["urgency"] >= TARGETS["urgency"])
+
+
+def _line(name: str, s: dict) -> str:
+    return (f"{name:14s} n={s['n']:3d} red flags={s['red_flags']:3d}  recall {s['recall']:.1%} "
+            f"({len(s['misses'])} missed)  false alarms {s['false_alarms']:.1%} ({len(s['alarms'])} of {s['calm']})  "
+            f"urgency agreement {s['urgency']:.1%}  triage {s['ms_per_utterance']:.1f} ms/utterance")
 
 
 def main() -> None:
-    """Print both halves' figures (and the wrong cases of one half with --show)."""
+    """Print every part's figures (and the wrong cases of the dev parts with --show)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    # Only the dev half can be listed: a hold-out's failing texts, once read, would be tuned on.
-    parser.add_argument("--show", choices=["dev"], help="list the dev cases it gets wrong")
+    # Only dev parts can be listed: the hold-out's failing texts, once read, would be tuned on.
+    parser.add_argument("--show", choices=["all", *DEV_PARTS], help="list the dev cases it gets wrong")
     args = parser.parse_args()
-    cases = load_cases()
-    cases += new_holdout([c for c in cases if c["split"] == "dev"])
+    dev = dev_cases()
     triage("warm up the pipeline")
-    for split in PARTS:
-        s = score([c for c in cases if c["split"] == split])
-        ok = (s["recall"] >= TARGETS["recall"] and s["false_alarms"] <= TARGETS["false_alarms"]
-              and s["urgency"] >= TARGETS["urgency"])
-        print(f"{split:11s} n={s['n']:3d} red flags={s['red_flags']:3d}  recall {s['recall']:.1%}  false alarms "
-              f"{s['false_alarms']:.1%}  urgency agreement {s['urgency']:.1%}  triage {s['ms_per_utterance']:.1f} "
-              f"ms/utterance" + ("" if split == "dev" else "  [hold-out targets: PASS]" if ok else
-                                 "  [hold-out targets: FAIL]"))
-        if args.show == split:
-            for label, rows in (("MISSED", s["misses"]), ("FALSE ALARM", s["alarms"]), ("URGENCY", s["disagree"])):
-                for c, r in rows:
-                    print(f"  {label:11s} {c['id']} want {c['urgency']:9s} got {r.urgency:9s} "
-                          f"{[f.id for f in r.red_flags]} {c['text']}")
+    scores = {"dev (all)": score(dev)} | {f"  {p}": score([c for c in dev if c["split"] == p]) for p in DEV_PARTS}
+    for name, s in scores.items():
+        print(_line(name, s))
+    third = third_holdout(dev)
+    if third is None:
+        print(f"{HOLDOUT:14s} not present ({THIRD_HOLDOUT.relative_to(DATA.parents[2])} is merged later; the lead "
+              "scores it once)")
+    else:
+        s = score(third)
+        print(_line(HOLDOUT, s) + f"  [hold-out targets: {'PASS' if meets_targets(s) else 'FAIL'}]")
+    if args.show:
+        shown = dev if args.show == "all" else [c for c in dev if c["split"] == args.show]
+        s = score(shown)
+        for label, rows in (("MISSED", s["misses"]), ("FALSE ALARM", s["alarms"]), ("URGENCY", s["disagree"])):
+            for c, r in rows:
+                print(f"  {label:11s} {c['id']} want {c['urgency']:9s} got {r.urgency:9s} "
+                      f"{[f.id for f in r.red_flags]} {c['text']}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 
-from edge.voice import vocab
+from edge.voice import cues, vocab
 from protocol.errors import MissingDependencyError
 
 SPAN_GROUP = "triage"
@@ -19,7 +19,23 @@ GAP_BLOCK = ("not", "no", "never", "nor", "neither", "but", "and", "or", "becaus
 # condition or a past-time cue only at a contrast ("if I get chest pain, should I…" keeps "I" in scope).
 CLAUSE = ("so", "because", "which", "who", "i", "my", "she", "he", "it", "then", "just", "only", "now", "there")
 CONTRAST = ("but", "however", "although", "though", "except", "apart", "yet")
-SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "HABITUAL", "PAST_EVENT")
+PRESENT_PERFECT = ("has", "have", "'s", "'ve")  # before "had": the present perfect, still now
+SUPPRESSING = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "HABITUAL", "PAST_EVENT", "PAST_OTHER")
+# Which clause words end a cue of each category ("no fever and I have a cough": negation ends at any new clause; a
+# condition or a past-time cue only at a contrast, "if I get chest pain, should I…" keeps "I" in scope).
+TERMINATED_BY = {"NEGATED_EXISTENCE": ("CLAUSE", "CONTRAST", "AND"), "HYPOTHETICAL": ("CONTRAST",),
+                 "HISTORICAL": ("CONTRAST", "AND"), "HABITUAL": ("CONTRAST",),
+                 # "my uncle had TB and was coughing blood"; not past "…and his face is swelling".
+                 "PAST_OTHER": ("CONTRAST", "CLAUSE"), "ACUTE": ("CONTRAST",)}
+
+
+def _terminators(category: str, direction: str) -> set[str]:
+    """A resolution said after the fact looks back across "but" ("I had chest pain but it's gone now")."""
+    if category == "HISTORICAL" and direction == "BACKWARD":
+        return {"AND"}
+    return set(TERMINATED_BY.get(category, ()))
+
+
 _HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 _lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe; requests share one
 
@@ -43,7 +59,8 @@ class Mention:
             return "negated"
         if "HYPOTHETICAL" in self.categories:
             return "hypothetical"
-        habitual_other = "HABITUAL" in self.categories and "FAMILY" in self.categories
+        # Someone else's usual state ("my sister has fits sometimes") or past event ("my mum had heavy bleeding").
+        habitual_other = bool({"HABITUAL", "PAST_OTHER"} & self.categories) and "FAMILY" in self.categories
         past = {"HISTORICAL", "PAST_EVENT"} & self.categories
         if (past or habitual_other) and "ACUTE" not in self.categories:
             return "historical"
@@ -136,21 +153,21 @@ def _build():
     matcher.add(rules)
     context = nlp.add_pipe("medspacy_context", config={
         "rules": None, "input_span_type": "group", "span_group_name": SPAN_GROUP, "span_attrs": None,
-        "prune_on_target_overlap": True,
-        "terminating_types": {"NEGATED_EXISTENCE": ["CLAUSE", "CONTRAST", "AND"], "HYPOTHETICAL": ["CONTRAST"],
-                              "HISTORICAL": ["CONTRAST", "AND"], "HABITUAL": ["CONTRAST"],
-                              "ACUTE": ["CONTRAST"]}})
-    cues = [ConTextRule(lit, cat, pattern=compile_pattern(nlp, lit), direction=direction, max_scope=scope,
-                        allowed_types=set(only[0]) if only else None)
-            for lit, cat, direction, scope, *only in vocab.CONTEXT_CUES]
+        "prune_on_target_overlap": True})
+    # Each rule carries its own terminators. (medspaCy's `terminating_types` setting reaches only the first rule of
+    # each category: spaCy's config hands the lists over as iterators, which the first rule uses up — so "history
+    # of heart trouble, but my chest is crushing" once kept the chest in the past.)
+    context_rules = [ConTextRule(lit, cat, pattern=compile_pattern(nlp, lit), direction=direction, max_scope=scope,
+                        allowed_types=set(only[0]) if only else None, terminated_by=_terminators(cat, direction))
+            for lit, cat, direction, scope, *only in cues.CONTEXT_CUES]
     # Clause words are PSEUDO cues with a one-word scope: medspaCy limits a cue's scope by another only when their
     # scopes overlap at an end, so a sentence-wide scope would never cut anything.
-    cues += [ConTextRule(w, "CLAUSE", pattern=compile_pattern(nlp, w), direction="PSEUDO", max_scope=1)
+    context_rules += [ConTextRule(w, "CLAUSE", pattern=compile_pattern(nlp, w), direction="PSEUDO", max_scope=1)
               for w in CLAUSE]
-    cues += [ConTextRule("and", "AND", pattern=compile_pattern(nlp, "and"), direction="PSEUDO", max_scope=1)]
-    cues += [ConTextRule(w, "CONTRAST", pattern=compile_pattern(nlp, w), direction="PSEUDO",
+    context_rules += [ConTextRule("and", "AND", pattern=compile_pattern(nlp, "and"), direction="PSEUDO", max_scope=1)]
+    context_rules += [ConTextRule(w, "CONTRAST", pattern=compile_pattern(nlp, w), direction="PSEUDO",
                          max_scope=1) for w in CONTRAST]
-    context.add(cues)
+    context.add(context_rules)
     return nlp
 
 
@@ -211,8 +228,10 @@ def mentions(text: str) -> list[Mention]:
         m = Mention(span.label_, span.text, span.start_char, span.end_char, sent_index.get(span.sent.start, 0))
         for mod in span._.modifiers:
             cat = mod.category.upper()
-            m.categories.add(cat)
             s, e = mod.modifier_span
+            if cat == "PAST_OTHER" and s and doc[s - 1].lower_ in PRESENT_PERFECT:
+                continue  # "my toddler has had a cough for three weeks": still has it
+            m.categories.add(cat)
             m.cue_spans.setdefault(cat, []).append((doc[s].idx, doc[e - 1].idx + len(doc[e - 1])))
         if m.sentence in general:
             m.categories.add("HYPOTHETICAL")

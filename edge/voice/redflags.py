@@ -82,19 +82,25 @@ class RedFlagRule:
 _ASPIRIN = " Sit down and rest; chew 300 mg aspirin unless allergic."
 _HEART_SIGNS = ("spreading_pain", "sweating", "shortness_of_breath", "cannot_breathe", "nausea", "vomiting",
                 "fainting", "dizziness", "sudden", "worst_ever", "severe", "chest_pressure", "shock_signs",
-                "impending_doom", "not_stopping")  # AHA: a cold sweat, light-headedness, pallor, impending doom;
+                "impending_doom", "not_stopping", "arm_jaw_pain", "numbness")
+# AHA: a cold sweat, light-headedness, pallor, impending doom, discomfort in one or both arms;
 # NHS: chest pain that does not go away, or feels like indigestion with sweating or spreading
 
 
 def _heart_signs(p: Present) -> tuple[str, ...]:
-    """The heart-attack signs for this utterance: with asthma, a tight chest is the asthma's."""
-    return tuple(s for s in _HEART_SIGNS if s != "chest_pressure" or not p.any("asthma", "wheezing"))
+    """The heart-attack signs for this utterance: with asthma, a tight chest is the asthma's; one that comes on
+    exertion and passes at rest is angina (see a doctor today, NICE CG95) unless another sign comes with it."""
+    return tuple(s for s in _HEART_SIGNS if s != "chest_pressure" or not _pressure_explained(p))
+
+
+def _pressure_explained(p: Present) -> bool:
+    return bool(p.any("asthma", "wheezing", "relieved_by_rest"))
 
 
 _ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling", "throat_tight",
                   "dizziness", "shock_signs")  # NICE CKS: feeling faint or light-headed
 _BLEEDING_SHOCK = ("fainting", "dizziness", "shock_signs", "heavy_bleeding", "unresponsive")
-_SEPSIS_SIGNS = ("skin_mottled", "rigors", "no_urine", "impending_doom", "fast_breathing")
+_SEPSIS_SIGNS = ("skin_mottled", "rigors", "no_urine", "impending_doom", "fast_breathing", "cannot_stay_awake")
 _DKA_SIGNS = ("vomiting", "nausea", "abdominal_pain", "fast_breathing", "drowsy", "cannot_stay_awake",
               "high_blood_sugar")
 
@@ -110,7 +116,7 @@ RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("cardiac_chest_pain", "Chest pain with heart-attack warning signs", EMERGENCY + _ASPIRIN,
                 # A tight chest that asthma explains needs a heart sign too (NHS asthma: chest tightness).
                 _either(_any("heart_attack", "spreading_pain"),
-                        lambda p: [] if p.any("asthma", "wheezing") else p.any("chest_pressure"),
+                        lambda p: [] if _pressure_explained(p) else p.any("chest_pressure"),
                         lambda p: _all_of(("chest_pain",), _heart_signs(p))(p),
                         _all_of(("arm_jaw_pain",), ("sweating", "nausea", "shortness_of_breath", "fainting")),
                         _all_of(("indigestion",), ("sweating", "shock_signs", "spreading_pain", "fainting"))),
@@ -144,7 +150,8 @@ RULES: tuple[RedFlagRule, ...] = (
                 "to A&E: vomiting, a fit, confusion after a head injury)"),
     RedFlagRule("severe_bleeding", "Heavy bleeding that will not stop",
                 EMERGENCY + " Press firmly on the wound with a clean cloth.",
-                _either(_any("heavy_bleeding"), lambda p: p.together(("blood", "bleeding"), ("not_stopping",))),
+                _either(_any("heavy_bleeding"),
+                        lambda p: p.together(("blood", "bleeding"), ("not_stopping", "torrent"))),
                 "NHS: when to call 999 (heavy bleeding)"),
     RedFlagRule("coughing_blood", "Coughing up blood", EMERGENCY,
                 _either(_any("coughing_blood"), lambda p: p.together(("cough",), ("blood",))),
@@ -186,7 +193,10 @@ RULES: tuple[RedFlagRule, ...] = (
                         _all_of(("fever",), ("stiff_neck", "photophobia", "floppy", "cannot_stay_awake"))),
                 "NHS: meningitis symptoms (rash that does not fade under a glass, stiff neck, dislike of light)"),
     RedFlagRule("sepsis_signs", "Possible sepsis", EMERGENCY,
-                _either(_any("sepsis"), _with_any(("fever", "infection"), _SEPSIS_SIGNS)),
+                # NHS sepsis: an infection with sudden drowsiness, or with cold, clammy, pale skin.
+                _either(_any("sepsis"), _with_any(("fever", "infection"), _SEPSIS_SIGNS),
+                        lambda p: _with_any(("infection",), ("shock_signs",))(p) or (
+                            _with_any(("fever", "infection"), ("drowsy",))(p) and p.any("sudden", "shock_signs"))),
                 "UK Sepsis Trust: the SEPSIS signs; NHS: sepsis (call 999)"),
     RedFlagRule("diabetic_ketoacidosis", "Possible diabetic ketoacidosis (DKA)", EMERGENCY +
                 " If you have type 1 diabetes, check your ketones; keep taking your insulin.",

@@ -15,7 +15,7 @@ from edge.voice import nlp, redflags, vocab
 from edge.voice.measures import DEFAULT_SEVERITY, duration_days, prepare, severity, temperature_c  # noqa: F401
 from edge.voice.redflags import EMERGENCY  # noqa: F401  (kept importable from here)
 
-ENGINE_VERSION = "nlp-v3 (spaCy + medspaCy ConText; sepsis, DKA, BE-FAST, injury rules)"
+ENGINE_VERSION = "nlp-v4 (spaCy + medspaCy ConText; composed concepts, past events of others, onset cues)"
 LEVELS = ("self_care", "soon", "urgent", "emergency")
 LOW_WORD_PROBABILITY = 0.5  # a recognised word below this is marked unsure
 DOUBTFUL_SHARE = 0.25  # an utterance with more unsure words than this is doubtful as a whole
@@ -196,7 +196,8 @@ def _level(present: set[str], sev: int, source: str, days: float | None, modifie
         level = "soon"
     if level == "soon" and mild and not persists and (days is None or days < 7):
         level = "self_care"  # "a bit stiff", "bleeds a little"
-    if any(required <= present and present & any_of for required, any_of in vocab.SAME_DAY_COMBOS):
+    said = present | modifiers  # a combination may name a modifier ("palpitations that won't settle")
+    if any(required <= said and said & any_of for required, any_of in vocab.SAME_DAY_COMBOS):
         level = "urgent"
     if "fever" in present and temp is not None and temp >= HIGH_FEVER_C:
         level = max(level, "urgent", key=LEVELS.index)

@@ -1,5 +1,5 @@
-"""The triage vocabulary: how patients say their symptoms (lay terms, metaphors, body part + complaint), the
-modifiers that change urgency, and the ConText cues in first-person speech.
+"""The triage vocabulary: how patients say their symptoms (lay terms, metaphors, body part + complaint) and the
+modifiers that change urgency (the ConText cues in first-person speech are in edge/voice/cues.py).
 
 Patterns use a small notation compiled to spaCy token patterns over lemmas (edge/voice/nlp.py):
 `word` a word (matched on its lemma, so "hurts"/"hurting"/"hurt" are one), `a|b` either word, `@CLASS` any word of a
@@ -21,7 +21,10 @@ CLASSES: dict[str, tuple[str, ...]] = {
              "throb", "throbbing", "kill", "killing", "cramp", "pains", "aching", "burn", "burning", "agonising",
              "agonizing", "excruciating", "unbearable"),
     "PRESS": ("tight", "tightness", "heavy", "heaviness", "pressure", "squeeze", "squeezing", "crush", "crushing",
-              "band", "weight", "elephant", "vice", "clamp", "press", "pressing", "belt"),
+              "band", "weight", "elephant", "vice", "clamp", "press", "pressing", "belt",
+              # AHA "uncomfortable pressure, squeezing, fullness"; lay: "gripping", "clenching", "like a fist".
+              "grip", "gripping", "gripped", "clench", "clenching", "constrict", "constricting", "constricted",
+              "squash", "squashing", "squashed", "crushed", "fist", "fullness", "weighing", "tightening"),
     "SORE": ("sore", "scratchy", "hurt", "pain", "painful", "ache", "raw", "aching"),
     "ABDO": ("stomach", "tummy", "belly", "abdomen", "abdominal", "gut", "bowel", "navel", "groin"),
     "HEAD": ("head", "skull", "forehead", "temple"),
@@ -30,7 +33,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "WEAK": ("weak", "weakness", "dead", "limp", "floppy", "flop", "paralysed", "paralyzed", "useless",
              "drag", "droop", "drooping"),
     "DROOP": ("droop", "droopy", "drooping", "drop", "dropped", "fall", "fallen", "sag", "sagging", "lopsided",
-              "wonky", "twisted", "numb", "slip", "slipped"),
+              "wonky", "twisted", "numb", "slip", "slipped", "crooked", "skew", "uneven"),
     "AIRWAY": ("lip", "lips", "tongue", "throat", "mouth", "gum", "palate"),
     "SWELL": ("swell", "swollen", "swelling", "puff", "puffy", "puffing", "bigger", "close", "closing",
               "thick", "balloon", "ballooning", "double", "doubled", "huge", "massive"),
@@ -44,6 +47,13 @@ CLASSES: dict[str, tuple[str, ...]] = {
             "niece", "nephew", "friend", "neighbour", "neighbor", "flatmate", "toddler", "grandson",
             "granddaughter", "colleague", "girlfriend", "boyfriend", "fiance", "fiancee", "carer", "patient"),
     "NOT": ("not", "no", "never"),
+    # Movements of a convulsive seizure as bystanders describe them (NHS "Epilepsy": shaking, jerking, going stiff).
+    "JERK": ("shake", "shaking", "shook", "jerk", "jerking", "jerked", "twitch", "twitching", "twitched", "convulse",
+             "convulsing", "thrash", "thrashing", "spasm", "spasming", "flail", "flailing", "fitting"),
+    # How a bleed that will not stop is described (NHS 999: "spraying, pouring or enough to make a puddle").
+    "TORRENT": ("gush", "gushing", "gushed", "pour", "pouring", "poured", "spurt", "spurting", "spray", "spraying",
+                "pump", "pumping", "everywhere", "puddle", "stream", "streaming", "flood", "flooding", "drench",
+                "drenched", "soak", "soaking", "soaked", "torrent"),
     "UNIT_LONG": ("week", "weeks", "month", "months", "year", "years", "decade", "decades"),
     "SEASON": ("year", "month", "week", "weekend", "winter", "summer", "spring", "autumn", "christmas", "easter",
                "time"),
@@ -82,7 +92,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("spreading_pain", "cardiology", None, "spread|radiate|shoot|travel ~3 arm|jaw|neck|shoulder",
        "go|move|run|shoot ~2 down|up|into|through|to ~3 arm|arms|jaw|neck|shoulder|shoulders|back|teeth|throat",
        "radiate|radiating ~3 back", "@PAIN ~4 arm|jaw ~2 too", "@PAIN ~4 arm|jaw as well"),
-    _c("arm_jaw_pain", "cardiology", "soon", "jaw ~4 @PAIN", "left ~1 arm ~3 @PAIN", "@PAIN ~3 left ~1 arm|jaw",
+    _c("arm_jaw_pain", "cardiology", "soon", "jaw ~4 @PAIN", "arm|arms ~3 heavy|heaviness",
+       "left ~1 arm ~3 @PAIN", "@PAIN ~3 left ~1 arm|jaw",
        "@PAIN ~3 jaw"),
     _c("sweating", "general practice", None, "sweat", "sweaty", "sweating", "clammy", "cold sweat", "grey"),
     _c("shortness_of_breath", "pulmonology", "urgent", "short of breath", "shortness of breath", "breathless",
@@ -136,7 +147,10 @@ SYMPTOMS: tuple[Concept, ...] = (
        "like ~3 hit|struck|whack|whacked|smack|smacked ~6 bat|hammer|brick|sledgehammer",
        "@HEAD ~2 explode|exploded|exploding", "explode|exploded ~2 in ~1 my? head",
        "burst|popped|pop|snapped ~3 in ~1 my|his|her ~1 head|brain"),
-    _c("stiff_neck", "neurology", None, "stiff ~2 neck", "neck ~3 stiff", "@NOT ~2 bend|move ~2 neck|head ~1 forward?",
+    _c("stiff_neck", "neurology", None, "stiff ~2 neck", "neck ~3 stiff",
+       # NHS meningitis in a baby or child: a stiff neck shows as pain or screaming when it is moved.
+       "@PAIN|scream|screaming|cry|crying ~4 move|moving|bend|bending|touch|turn|turning ~2 my|his|her|the ~1 neck",
+       "@NOT ~2 bend|move ~2 neck|head ~1 forward?",
        "neck ~3 @PAIN ~2 bend"),
     _c("photophobia", "neurology", None, "light ~3 hurt ~2 eye|eyes", "@NOT ~1 stand|bear ~2 light",
        "hate|hates|dislike|dislikes ~2 light|lights|brightness", "sensitive ~2 to ~1 light",
@@ -145,10 +159,15 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("nonblanching_rash", "emergency medicine", None, "rash|spot|spots|blotch ~6 @NOT ~2 fade|go|disappear",
        "rash|spot|spots|blotch ~4 stay|stays|remain ~1 when|if ~2 press|pressed|push",
        "purple|purplish ~2 spot|spots|rash|blotch|blotches",
-       "glass test"),
+       "glass test",
+       # NHS meningitis: "a rash that looks like bruises or tiny pinpricks".
+       "rash|spots ~3 like ~1 bruise|bruises|bruising|pinprick|pinpricks",
+       "bruise|bruising ~1 rash|spots", "tiny ~1 red|purple|dark ~1 spots|dots|pinpricks"),
     _c("floppy", "paediatrics", None, "floppy", "limp and", "really drowsy", "@NOT ~2 wake properly"),
     # FAST: face, arms, speech (Stroke Association / NHS).
-    _c("facial_droop", "neurology", None, "@FACE ~4 @DROOP", "@DROOP ~3 @FACE", "droop", "droopy",
+    _c("facial_droop", "neurology", None, "@FACE ~4 @DROOP",
+       # FAST: a face that has dropped shows as drooling from one corner.
+       "dribble|dribbling|drool|drooling ~4 one|the ~1 side|corner", "@DROOP ~3 @FACE", "droop", "droopy",
        "lopsided", "@NOT ~1 smile", "one side of ~2 @FACE"),
     _c("limb_weakness", "neurology", None, "@LIMB ~6 @WEAK", "@WEAK ~4 @LIMB", "@NOT ~2 lift|raise|hold|move ~4 @LIMB",
        "@NOT ~2 lift|raise|hold ~2 up", "one side ~3 weak|dead|numb", "@LIMB ~3 hang|hanging ~1 limp|down",
@@ -172,7 +191,12 @@ SYMPTOMS: tuple[Concept, ...] = (
        "jerk|jerking ~2 all over", "shake|shaking ~1 all over",
        "body ~3 shake|shaking|jerk|jerking|convulse|convulsing|twitch|twitching",
        "foam|foaming|froth|frothing ~2 mouth", "shake|shaking and jerk|jerking",
-       "jerk|jerking|twitch|twitching|shake|shaking ~5 @NOT ~1 stop", "eyes ~3 roll ~1 back", "febrile convulsion"),
+       "@JERK ~5 @NOT ~1 stop", "eyes ~3 roll ~1 back", "febrile convulsion",
+       # Composition, not sentences: two convulsive movements together ("shaking and twitching"), one on the floor,
+       # or stiffening then jerking ("went stiff and then started jerking"); NHS: a tonic-clonic seizure.
+       "@JERK and|, ~1 @JERK", "@JERK ~3 on|across|about ~1 the ~1 floor|ground", "eyes ~2 roll|rolled|rolling",
+       "go|went|gone|going|gone|be stiff|rigid and? then? ~3 @JERK", "stiff|rigid and ~2 @JERK",
+       "bit|bitten|biting ~2 tongue"),
     _c("bleeding", "general practice", "soon", "bleed", "bleeding", "bled", "nosebleed", "nosebleeds"),
     _c("blood", "general practice", "soon", "blood", "bloody", "bright red", "like coffee", "dark bits"),
     # NHS 999: "heavy bleeding: spraying, pouring or enough to make a puddle".
@@ -183,14 +207,18 @@ SYMPTOMS: tuple[Concept, ...] = (
        "bleed|bleeding ~2 a lot", "bleed|bleeding ~1 like ~1 mad|crazy|hell|anything|tap", "heavy bleeding",
        "lose|losing|lost ~2 lot|loads|lots ~1 of blood",
        "soak|soaked ~3 towel|towels|pad|pads|cloth",
-       "puddle|pool ~2 of ~1 blood", "haemorrhage", "hemorrhage", "bleed out",
+       "puddle|pool ~2 of ~1 blood", "@BLOOD ~4 @TORRENT", "@TORRENT ~3 @BLOOD",
+       "haemorrhage", "hemorrhage", "bleed out",
        "blood ~3 @NOT ~1 stop", "so|such ~1 much blood", "full of blood", "lot|lots|loads ~1 of blood"),
     _c("coughing_blood", "pulmonology", None, "cough ~3 blood", "hack|hacking ~2 blood",
        "phlegm|spit|sputum|mucus ~4 blood", "blood ~4 phlegm|spit|sputum|mucus", "haemoptysis"),
     _c("vomiting_blood", "gastroenterology", None, "@VOMIT ~4 blood", "bring|bringing|brought ~1 up ~4 blood",
         "blood ~4 vomit|sick", "coffee ground", "@VOMIT ~4 dark|bright ~1 red",
        "@VOMIT ~4 red|black|brown ~1 stuff|bits|liquid|lumps", "coffee granules",
-       "coffee grounds", "haematemesis", "@VOMIT up? and it be|have ~1 red|bloody"),  # the lemma table makes "'s" have
+       "coffee grounds", "haematemesis", "red|bloody|blood ~3 in|on|through ~1 my|his|her|the ~1 vomit|sick|puke",
+       "@VOMIT ~4 streak|streaks|streaked|speck|specks|fleck|flecks|trace|traces|tinge|tinged ~2 red|blood|with",
+       "streak|streaks|speck|specks|fleck|flecks|trace|traces ~2 of? ~1 red|blood ~3 in|on ~1 my|his|her|the ~1 "
+       "vomit|sick", "@VOMIT up? and it be|have ~1 red|bloody"),  # the lemma table makes "'s" have
     _c("vomiting", "gastroenterology", "soon", "vomit", "vomiting", "vomited", "throw up", "threw up",
        "throwing up", "be sick", "been sick", "being sick", "puke", "puking", "my|his|her|the ~1 sick|vomit|puke"),
     _c("nausea", "gastroenterology", "self_care", "nausea", "nauseous", "queasy", "feel|feeling|felt ~2 sick"),
@@ -201,12 +229,15 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("rectal_bleeding", "gastroenterology", "soon", "blood ~4 @STOOL", "@STOOL ~3 @BLOOD",
        "bleed|bleeding ~2 from ~2 bottom|bum", "bleed|bleeding ~3 back passage",
        "@BLOOD ~4 back passage", "@BLOOD ~3 from ~2 bottom|bum|rectum",
-       "piles|haemorrhoids|hemorrhoids ~3 bleed|bleeding"),
+       "piles|haemorrhoids|hemorrhoids ~3 bleed|bleeding",
+       "@BLOOD ~6 toilet|loo|pan|wipe|wiping|tissue", "toilet|loo ~3 full of|red ~1 blood?",
+       "pass|passing|passed ~2 blood|clots"),
     _c("internal_bleeding", "emergency medicine", None, "internal bleeding", "bleed ~2 brain|bowel|stomach",
        "stomach|bowel|brain bleed", "bleeding inside", "massive|huge|big ~1 bruise|bruises ~2 appear|appearing"),
     _c("haematuria", "urology", "urgent", "blood ~4 @URINE", "@URINE ~3 @BLOOD", "@URINE ~3 pink|red|brown",
        "weeing|peeing blood"),
-    _c("shock_signs", "emergency medicine", None, "cold and shaky", "pale and", "really pale", "look|looks ~1 pale",
+    _c("shock_signs", "emergency medicine", None, "cold and shaky", "cold and clammy", "cold clammy",
+       "pale and", "really pale", "look|looks ~1 pale",
        "feel|feeling|felt ~2 weak", "weak and shaky",
        "feel|feeling cold", "go|going|gone|went|turn|turning ~1 pale|grey|white"),
     _c("confusion", "emergency medicine", None, "confused", "confusion", "muddled", "disorientated", "disoriented",
@@ -256,10 +287,16 @@ SYMPTOMS: tuple[Concept, ...] = (
        "@NOT ~2 see ~2 point ~2 living|live|life|alive|on", "no point ~2 living|life|alive|going on",
        "point of living", "@NOT ~3 keep ~1 myself ~1 safe", "=wish ~2 @NOT ~1 wake up",
        "cut|cutting|slit|slashed ~1 my|his|her wrist|wrists",
-       "cutting myself"),
+       "cutting myself",
+       "hang|drown|shoot|poison|gas|electrocute|starve|throw|hanging|drowning|shooting|poisoning ~1 "
+       "myself|himself|herself|themselves",
+       "better off ~2 if ~3 dead|gone", "better off ~2 if ~2 @NOT ~1 here|around|alive",
+       "tired|sick|weary ~2 of ~1 living|life|being alive", "no way out", "wish ~3 never ~1 born",
+       "want|wanted ~3 it ~1 all? ~1 to ~1 end|stop|be over", "put ~1 an end to ~1 it|myself|everything"),
     # Sepsis (UK Sepsis Trust "SEPSIS" signs; NHS "Sepsis": call 999 with an infection and any of them).
     _c("sepsis", "emergency medicine", None, "sepsis", "septic", "septicaemia", "septicemia", "blood poisoning"),
     _c("infection", "general practice", "self_care", "infection", "infections", "infected", "abscess", "cellulitis",
+       "chest|water|urine|kidney|wound|skin|bladder|ear ~1 infection",
        "pneumonia", persist=7),
     _c("pus", "general practice", "soon", "pus", "ooze", "oozing", "weeping pus"),
     # NHS cellulitis / Lyme disease: redness that spreads, a red line or a spreading ring, same day.
@@ -294,11 +331,23 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("figure_of_speech", "", None, "stroke of ~1 luck|genius", "choke|choking|choked back ~1 tears|sobs",
        "be? confused|confusing ~1 about|by ~3 when|what|how|which|tablets|medication|pills|letter|form|instructions",
        "a|my|the? fit note|notes|test|check", "fit for work", "fit and well", "bleed|bleeding ~1 money|cash|dry",
-       "give|gave|giving|given ~2 me ~1 a heart attack", "heart attack|disease risk|risks|chance",
+       "give|gave|giving|given ~2 me ~1 a heart attack", "heartbroken", "broken heart",
+       "heart ~2 broken|broke|breaking|sank|sink", "heart attack|disease risk|risks|chance",
        "stroke risk|risks|chance", "heart attack|stroke ~1 prevention",
        "be sick of", "be? sick and tired", "be? sick to death",
        "nearly|almost ~1 faint|fainted|died|collapsed ~1 when ~1 i|we ~1 saw|heard|read|got|opened",
-       "nearly|almost ~1 passed out ~1 when ~1 i|we ~1 saw|heard|read|got|opened"),
+       "nearly|almost ~1 passed out ~1 when ~1 i|we ~1 saw|heard|read|got|opened",
+       # "I nearly had a fit when…", "she almost had a heart attack": a reaction, not an event.
+       "nearly|almost ~1 have|had|having ~1 a ~1 fit|stroke|seizure|breakdown",
+       "nearly|almost ~1 have ~1 a heart attack",
+       # Work and bills, not food or air: "choking on paperwork", "drowning in emails".
+       "choke|choking|drown|drowning|suffocate|suffocating ~1 on|in|under ~2 paperwork|work|emails|email|bills|"
+       "admin|debt|forms|homework|housework|deadlines|stuff",
+       # A condition's name before a service or a medicine is no event: "my seizure medication", "the stroke
+       # clinic", "a bleeding disorder".
+       "seizure|seizures|fit|fits|stroke|epilepsy|anaphylaxis|allergy|heart|suicide|bleeding|blood ~1 "
+       "medication|medicine|medicines|meds|tablets|pills|drugs|nurse|clinic|team|plan|review|diary|alarm|monitor|"
+       "disorder|disorders|prevention|helpline|kit|pen|bracelet|thinner|thinners"),
     # NICE NG97: memory complaints over months are not the sudden confusion (delirium) of the 999 list.
     _c("memory_problem", "neurology", "soon", "forget|forgetting|forgetful|forgot ~3 thing|things|names|words",
        "memory ~3 bad|poor|worse|going|problem|problems", "memory loss", "foggy", "brain fog"),
@@ -327,16 +376,22 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("fracture", "orthopedics", "urgent", "broken|break|fracture|fractured", "dislocate|dislocated|dislocation",
        "@NOT ~2 move|bend|straighten ~1 it", "@LIMB|wrist|ankle ~3 bent|deformed",
        "@NOT ~2 put|bear|take ~2 weight"),  # NHS: a possible broken bone if you cannot put weight on it
+    # A burn names its cause or the skin (a blister from new shoes is no burn).
     _c("burn", "dermatology", "urgent", "burn|burnt|burned|scald|scalded ~3 @LIMB|myself|skin|finger|wrist",
        "hot|boiling|oil|kettle|iron|oven|steam ~4 blister|blistered|blistering",
-       "blister|blistered|blistering ~4 burn|burnt|scald|scalded"),  # a blister from new shoes is no burn
+       "blister|blistered|blistering ~4 burn|burnt|scald|scalded",
+       "hot|boiling ~1 water|tea|coffee|oil|fat ~2 on|over ~3 @LIMB|face|skin|chest|leg|legs|myself|himself|herself",
+       "oil|fat|kettle|steam|iron ~2 on|over ~3 @LIMB|face|skin|chest|leg|legs|myself|himself|herself"),
     _c("dental_swelling", "dentistry", "urgent", "tooth|teeth|toothache|gum|jaw ~4 swell|swelling|swollen|abscess",
        "dental abscess"),
     _c("toothache", "dentistry", "soon", "toothache", "tooth ~3 @PAIN"),
+    # An adult's "not drinking enough water" is a cause of a headache, not a child who will not drink (HIDES).
+    _c("not_enough", "", None, "@NOT ~1 =drinking|=eating ~2 enough"),
     _c("poor_intake", "paediatrics", "urgent", "@NOT ~1 =drinking|=feeding|=eating",
        "@NOT ~3 wet ~1 nappy|nappies|diaper|diapers", "@NOT ~2 keep ~2 down",
        "@NOT ~1 wet ~1 nappy|nappies"),
-    _c("urinary_burning", "urology", "soon", "burn|burning|sting|stinging|hurt ~3 @URINE", "cystitis",
+    _c("urinary_burning", "urology", "soon", "burn|burning|sting|stinging|hurt ~3 @URINE", "@PAIN ~3 @URINE",
+       "cystitis",
        "water infection", "urine infection", "uti", "@URINE infection", "painful urination",
        "keep ~2 need ~2 go"),
     _c("flank_pain", "urology", None, "side|back ~4 rib|ribs|kidney", "@PAIN ~4 kidney|kidneys|loin|rib|ribs",
@@ -403,7 +458,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "vision|eyes|eye ~3 double"),
     _c("diarrhoea", "gastroenterology", "self_care", "diarrhoea", "diarrhea", "the runs", "loose ~1 stool|stools",
        "upset stomach", "dodgy ~1 tummy|stomach", "tummy bug", "stomach bug", "food poisoning", persist=3),
-    _c("constipation", "gastroenterology", "self_care", "constipated", "constipation", "@NOT ~2 poo", persist=7),
+    _c("constipation", "gastroenterology", "self_care", "constipated", "constipation", "not|never ~2 poo", persist=7),
     _c("indigestion", "gastroenterology", "self_care", "heartburn", "heart burn", "indigestion", "reflux",
        "acid", "bloat", "bloated", "bloating", "=wind", "=windy", "burn|burns ~3 behind ~2 breastbone", persist=21),
     _c("poor_appetite", "general practice", "soon", "off ~2 food", "off ~1 my|her|his ~1 food",
@@ -421,12 +476,22 @@ SYMPTOMS: tuple[Concept, ...] = (
        "feel|feeling ~2 down", "tearful", "crying all the time", "grief", "grieving", "bereave", "bereaved",
        "@NOT ~1 cope", "struggle|struggling ~2 grief|cope|coping"),
     _c("refill", "general practice", "soon", "repeat prescription", "repeat", "refill", "prescription",
+       "need|want|get|order ~1 more? ~1 of? my|his|her ~2 tablets|pills|medication|medicine|meds|thinners|inhaler|"
+       "inhalers|cream|patches",
        "renew|renewed|renewing|renewal", "run|running|ran ~1 low", "more of my", "nearly gone|finished",
        "order ~2 usual", "script"),
     _c("out_of_critical_med", "general practice", "urgent", "run|ran ~1 out ~3 @CRITICAL_MED",
        "stop|stopped|stopping ~3 my|his|her ~1 @CRITICAL_MED",
        "none left ~3 @CRITICAL_MED", "@CRITICAL_MED ~5 none left", "@CRITICAL_MED ~5 run|ran out"),
     _c("lump", "general practice", "soon", "lump", "lumps", "lumpy"),
+    # NHS sleep apnoea (see a GP): "stops breathing in his sleep" is a night-time pattern, not a collapse now.
+    _c("sleep_apnoea", "pulmonology", "soon", "stop|stops|stopping ~1 breathing ~3 in|during ~1 my|his|her|the ~1 "
+       "sleep|night", "sleep apnoea|apnea"),
+    _c("weight_loss", "general practice", "soon", "=lost ~3 weight", "unexplained weight loss",
+       "losing ~2 weight ~3 without|unexplained", "losing ~2 weight ~3 @NOT ~1 trying",
+       "weight ~3 drop|dropping|dropped|fall|falling|fell ~1 off"),  # NHS: unexplained weight loss, see a GP
+    _c("mole_change", "dermatology", "soon",  # NHS skin cancer: a mole that changes shape, colour or size
+       "mole|moles|freckle ~4 change|changed|changing|bigger|darker|grow|growing|grown|bleed|bleeding|itchy|itch"),
     _c("pregnant", "obstetrics", None, "pregnant", "pregnancy", "expecting ~1 a baby"),
     _c("bedwetting", "paediatrics", "soon", "wet|wetting ~1 the? bed", "bedwetting", "bed wetting"),
     _c("genital", "sexual health", "soon", "discharge", "down below ~3 itch|itchy|itching|sore|burn|burning",
@@ -443,10 +508,12 @@ SYMPTOMS: tuple[Concept, ...] = (
        "missed ~1 my? period"),
     _c("appointment", "general practice", "soon", "smear test", "smear", "cervical screening", "review",
        "want|like|need ~2 to ~1 mention|discuss", "want|like|need ~2 to ~1 talk about",
-       "follow up", "follow-up", "screen", "screened", "screening", "due ~1 a|my ~2 scan|test|review|check",
+       "follow up", "follow-up", "=screened|=screening",  # not "screen": "staring at my screen"
+       "test|blood|scan|my ~1 result|results", "come|coming ~1 off ~2 antidepressants|tablets|medication|meds|pills",
+       "due ~1 a|my ~2 scan|test|review|check",
        "tablets|medication|meds|pills ~3 check|checked|review",
        "tablets|medication|meds|pills|antidepressant|antidepressants ~3 @NOT ~1 work|working|help|helping",
-       "check|checkup ~1 on ~1 my ~2 tablets|medication"),
+       "check|checkup ~1 on ~1 my ~2 tablets|medication", "get|have|having|want|need|like ~4 =checked"),
 )
 
 # Modifiers: what makes a complaint more or less urgent. They are matched like symptoms, so ConText can negate
@@ -466,6 +533,12 @@ MODIFIERS: tuple[Concept, ...] = (
     _c("not_stopping", "", None, "@NOT ~4 stop|stopping", "keep|keeps ~1 going|coming", "@NOT ~2 go ~1 away",
        "@NOT ~2 ease|easing|settle|settling|shift|shifting|budge|budging|improve|improving",
        "@NOT ~2 let|letting ~1 up", "@NOT ~2 go|going ~1 off"),
+    # A bleed described by how it flows; with blood or bleeding in the same sentence it is heavy (redflags.py).
+    _c("torrent", "", None, "@TORRENT"),
+    # Exertional chest pain that passes at rest, over weeks: stable angina, same day, not 999 (NICE CG95).
+    _c("relieved_by_rest", "", None,
+       "go|goes|went|ease|eases|eased|settle|settles|stop|stops|pass|passes|disappear|disappears ~2 "
+       "when|if|after|once|as ~2 stop|rest|sit|sat|slow|calm"),
     _c("mild", "", None, "mild", "mildly", "slight", "slightly", "a bit", "a little", "minor", "a touch", "the odd",
        "tiny|little|small ~1 bit|amount|drop|spot", "a tiny",
        "niggle", "niggling", "on and off"),
@@ -478,157 +551,21 @@ MODIFIERS: tuple[Concept, ...] = (
        "=most ~1 night|nights|day|days|morning|mornings", "every ~1 night|nights|morning|mornings"),
 )
 
-# ConText cues in a patient's own words, as (literal, category, direction, max_scope). medspaCy's bundled rules are
-# written for clinicians' notes ("presentation", "h/o", "because" as hypothetical) and miss first-person speech, so
-# the pipeline uses these instead. Categories: NEGATED_EXISTENCE, HYPOTHETICAL, HISTORICAL (also resolved and
-# family-history cues; PAST_EVENT counts the same), FAMILY (someone else: not itself a reason to drop a red flag —
-# a carer may be reporting an emergency now), HABITUAL, ACUTE (now: outweighs HISTORICAL), PSEUDO (looks like a cue
-# but is not).
-Cue = tuple  # (literal, category, direction, max_scope[, the only concepts it modifies])
-# Named conditions, not symptoms: "worried about a heart attack" is a worry; "worried about a pain in my chest" is not.
-DIAGNOSES = frozenset({"heart_attack", "stroke", "sepsis", "seizure", "suicidal", "internal_bleeding"})
-NEG = "NEGATED_EXISTENCE"
-CONTEXT_CUES: tuple[Cue, ...] = (
-    # Negation (NegEx-style, Chapman et al. 2001; scope about six words).
-    ("no|not|never|without|nothing|none|nor|neither|deny|denies|denied", NEG, "FORWARD", 12),
-    ("free of", NEG, "FORWARD", 6), ("neither|nor|no|not ~1 my|his|her|your|their", NEG, "FORWARD", 6), ("no sign of",
-    NEG, "FORWARD", 6), ("rule|ruled out", NEG, "BACKWARD", 5),
-    ("not sure|certain", "PSEUDO", "FORWARD", None), ("not only|just", "PSEUDO", "FORWARD", None),
-    ("no doubt", "PSEUDO", "FORWARD", None), ("not that bad", "PSEUDO", "FORWARD", None),
-    ("not ~1 feel|feeling ~1 right|well|good|great|myself", "PSEUDO", "FORWARD", None),
-    ("not know", "PSEUDO", "FORWARD", None), ("never ~2 been|felt|had ~2 this|so|that", "PSEUDO", "FORWARD", None),
-    # "won't stop", "not stopping": not a negation, and said of something happening now.
-    ("not ~1 stop|stopping", "ACUTE", "BIDIRECTIONAL", None),
-    ("for|over ~1 a|one|two|three|four|five|ten|fifteen|twenty|thirty|forty|few|couple|dd ~1 of? "
-     "minute|minutes|hour|hours",
-     "ACUTE", "BIDIRECTIONAL", None), ("never ~2 had ~3 like", "PSEUDO", "FORWARD", None),
-    # Hypothetical: questions and conditions.
-    ("if", "HYPOTHETICAL", "FORWARD", 10), ("in case", "HYPOTHETICAL", "FORWARD", 10),
-    ("what should|do|would|can i ~1 do", "HYPOTHETICAL", "FORWARD", 12),
-    ("how would|do|can|will i ~1 know|tell", "HYPOTHETICAL", "FORWARD", 12),
-    ("would|will|could i ~1 know|tell ~1 if", "HYPOTHETICAL", "FORWARD", 12),  # longer than the "know if" pseudo
-    ("sign|signs|symptom|symptoms ~1 of", "HYPOTHETICAL", "FORWARD", 6),
-    ("what are the ~1 sign|signs|symptom|symptoms", "HYPOTHETICAL", "FORWARD", 12),
-    ("what do|does|would|could ~1 that|it|this ~1 mean", "HYPOTHETICAL", "BACKWARD", 12),
-    ("what would", "HYPOTHETICAL", "FORWARD", 8),
-    ("risk|risks", "HYPOTHETICAL", "FORWARD", 6), ("prevent|avoid", "HYPOTHETICAL", "FORWARD", 6),
-    ("worried|scared|afraid|frightened ~2 i ~1 might|could|may", "HYPOTHETICAL", "FORWARD", 8),
-    ("worried|scared|afraid|frightened about|of ~1 getting|having", "HYPOTHETICAL", "FORWARD", 8),
-    ("worried|worry|concerned|scared|afraid|frightened ~1 about|of ~1 a|an|having|getting", "HYPOTHETICAL",
-     "FORWARD", 6,
-     DIAGNOSES),
-    ("read about", "HYPOTHETICAL", "FORWARD", 8), ("tell me about|what", "HYPOTHETICAL", "FORWARD", 10),
-    ("how do|can|should i", "HYPOTHETICAL", "FORWARD", 10), ("when do|should i", "HYPOTHETICAL", "FORWARD", 10),
-    ("is that|it|this ~1 an? emergency|serious", "HYPOTHETICAL", "BACKWARD", 12),
-    # "my friend said coffee-ground sick is serious, is it true?"
-    ("is that|it ~1 true", "HYPOTHETICAL", "BACKWARD", 12),
-    # "is it normal to get…" asks in general; "is it normal that I'm coughing up blood?" reports a symptom.
-    ("is it normal to", "HYPOTHETICAL", "FORWARD", 12), ("is it normal to be", "PSEUDO", "FORWARD", None),
-    ("should i worry|ring|call", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
-    ("should i come in", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
-    ("what is|'s the best way", "HYPOTHETICAL", "FORWARD", 10), ("can i still", "HYPOTHETICAL", "FORWARD", 8),
-    ("what should i say", "HYPOTHETICAL", "FORWARD", 12),
-    ("would|does|could that|it|this mean", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
-    ("what to do", "HYPOTHETICAL", "FORWARD", 10), ("first aid", "HYPOTHETICAL", "BIDIRECTIONAL", 10),
-    ("learn|learning ~1 about|how", "HYPOTHETICAL", "FORWARD", 10),
-    ("what happens", "HYPOTHETICAL", "FORWARD", 10), ("what if", "HYPOTHETICAL", "FORWARD", 10),
-    ("=say|suppose|supposing|imagine i|he|she|someone", "HYPOTHETICAL", "FORWARD", 10),
-    ("would|will i ~1 need", "HYPOTHETICAL", "BIDIRECTIONAL", 10), ("in the future", "HYPOTHETICAL", "BIDIRECTIONAL",
-    10),
-    ("if i be|am honest", "PSEUDO", "FORWARD", None), ("if that make|makes sense", "PSEUDO", "FORWARD", None),
-    ("know|sure|wonder|wondering|see|check|ask ~1 if", "PSEUDO", "FORWARD", None),
-    ("even if", "PSEUDO", "FORWARD", None), ("as if", "PSEUDO", "FORWARD", None),
-    # Historical: past time, resolved, family history.
-    ("last @SEASON", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("a|one|two|three|four|five|six|seven|eight|nine|ten|few|couple|several|many|some|twenty|thirty of? "
-     "@UNIT_LONG ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("@UNIT_LONG ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("in|since ~1 dddd", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("as a @LIFE_STAGE", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("when i|he|she|they|we ~1 =was|=were", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("when ~1 my|his|her|our ~1 @KIN ~1 was|were", "HISTORICAL", "BIDIRECTIONAL", 12),
-    # "after his heart attack", "since her stroke": the event named is in the past (scope: the next two words).
-    ("after|since ~1 my|his|her|their", "PAST_EVENT", "FORWARD", 2),
-    ("before ~1 my|his|her|their ~1 operation|surgery|treatment|diagnosis|op", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("use|used to", "HISTORICAL", "FORWARD", 10), ("back in", "HISTORICAL", "BIDIRECTIONAL", 10),
-    ("in the past", "HISTORICAL", "BIDIRECTIONAL", 10), ("previously", "HISTORICAL", "BIDIRECTIONAL", 10),
-    ("history of", "HISTORICAL", "FORWARD", 6),
-    ("long time|while|ages ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("a while|bit ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12), ("ages ago", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("=before .", "HISTORICAL", "BACKWARD", 12),
-    ("when he|she|they|i ~2 smoked|drank|lived|worked|died|had|did|used", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("have|had about|around|maybe|like|a? two|three|four|five|several|few|couple|many|multiple", "HISTORICAL",
-     "FORWARD", 3),
-    ("side of the|my|our family", "HISTORICAL", "BIDIRECTIONAL", 12),
-    # Habitual in someone else ("my sister has seizures sometimes") is a known condition; said of oneself it is not
-    # taken as history ("sometimes I want to kill myself").
-    ("sometimes|occasionally|always|epileptic|epilepsy|easily", "HABITUAL", "BIDIRECTIONAL", 12),
-    ("=gets", "HABITUAL", "BIDIRECTIONAL", 12),  # "my mum has COPD and gets short of breath": her usual state
-    ("now and again", "HABITUAL", "BIDIRECTIONAL", 12), ("on and off", "HABITUAL", "BIDIRECTIONAL", 12),
-    ("before ~1 he|she|they|i ~1 was|were|died|passed", "HISTORICAL", "BACKWARD", 12),
-    ("normal for me", "HISTORICAL", "BACKWARD", 12), ("always been like", "HISTORICAL", "BIDIRECTIONAL", 12),
-    # "for the last month", "over the past year": how long it has lasted, not when it was.
-    ("for|over|in|during the ~1 last|past @SEASON|@UNIT_LONG|week|day|days|few", "PSEUDO", "FORWARD", None),
-    ("since ~4 last|this @SEASON", "PSEUDO", "FORWARD", None),  # "killing me since I moved house last week"
-    ("in the winter|spring|summer|autumn", "HISTORICAL", "BIDIRECTIONAL", 10),
-    # "=gone": the lemma "go" would make "it's been going on for months" a thing of the past.
-    ("=gone now", "HISTORICAL", "BACKWARD", 15), ("it|they ~1 be|have ~1 =gone", "HISTORICAL", "BACKWARD", 15),
-    ("=went|=gone away", "HISTORICAL", "BACKWARD", 15), ("clear|cleared up", "HISTORICAL", "BACKWARD", 15),
-    ("settle|settled ~1 down?", "HISTORICAL", "BACKWARD", 15),
-    ("fine|okay|ok|better|good ~1 since|now", "HISTORICAL", "BACKWARD", 15),
-    ("nothing|none ~1 since", "HISTORICAL", "BACKWARD", 15),
-    ("no problems|trouble|issues ~1 since", "HISTORICAL", "BACKWARD", 15),
-    ("since then", "HISTORICAL", "BACKWARD", 15), ("recover|recovered|recovery", "HISTORICAL", "BACKWARD", 15),
-    ("back to normal", "HISTORICAL", "BACKWARD", 15), ("stop|stopped now", "HISTORICAL", "BACKWARD", 15),
-    # Both ways: "the bleeding has completely stopped", "it's stopped bleeding now".
-    ("'s|has|have|had ~1 stopped", "HISTORICAL", "BIDIRECTIONAL", 8),
-    ("=stopped", "HISTORICAL", "BACKWARD", 8), ("@NOT ~1 stopped", "PSEUDO", "BACKWARD", None), ("it passed",
-    "HISTORICAL", "BACKWARD", 15),
-    ("was treated", "HISTORICAL", "BACKWARD", 15), ("x-ray|xray|scan|tests|test ~2 normal|fine|clear",
-                                                     "HISTORICAL", "BACKWARD", 15),
-    ("=once", "HISTORICAL", "BACKWARD", 10), ("once ~1 had", "HISTORICAL", "FORWARD", 8),
-    ("once a|every|per|or ~1 week|day|month|fortnight|night|twice|so", "PSEUDO", "BACKWARD", None),  # how often
-    ("die|died|death ~1 of|from", "HISTORICAL", "FORWARD", 8), ("pass|passed away", "HISTORICAL", "BIDIRECTIONAL", 10),
-    ("run|runs ~1 in ~1 the|my|our ~1 family", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("in the family", "HISTORICAL", "BIDIRECTIONAL", 12), ("family history", "HISTORICAL", "FORWARD", 10),
-    ("at ~1 the age of? dd", "HISTORICAL", "BACKWARD", 8), ("at forty|fifty|sixty|seventy|eighty|thirty|twenty",
-                                                           "HISTORICAL", "BACKWARD", 8),
-    ("for years", "HISTORICAL", "BIDIRECTIONAL", 12),
-    ("in the|his|her|their|my ~1 twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties",
-     "HISTORICAL", "BIDIRECTIONAL", 12), ("been like that", "HISTORICAL", "BIDIRECTIONAL", 12),
-    # Said of someone else, a known condition ("my cousin has fits now and then"); of oneself, still current.
-    ("now and then", "HABITUAL", "BACKWARD", 10), ("from time to time", "HABITUAL", "BACKWARD", 10),
-    ("every so often", "HABITUAL", "BACKWARD", 10), ("dementia|alzheimer|alzheimers", "HISTORICAL",
-                                                       "BIDIRECTIONAL", 12),
-    # Now: outweighs a historical cue in the same sentence ("my son had a seizure this morning").
-    ("right now", "ACUTE", "BIDIRECTIONAL", None), ("at the moment", "ACUTE", "BIDIRECTIONAL", None),
-    ("this morning|afternoon|evening", "ACUTE", "BIDIRECTIONAL", None), ("tonight|today", "ACUTE",
-                                                                         "BIDIRECTIONAL", None),
-    ("just now", "ACUTE", "BIDIRECTIONAL", None), ("minute|minutes|hour|hours ~1 ago", "ACUTE", "BIDIRECTIONAL", None),
-    ("last night", "ACUTE", "BIDIRECTIONAL", None), ("yesterday", "ACUTE", "BIDIRECTIONAL", None),
-    # Near words only: "he tried to kill himself years ago, it still upsets me" is still in the past.
-    ("still", "ACUTE", "BIDIRECTIONAL", 4), ("again", "ACUTE", "BIDIRECTIONAL", 5),
-    ("keep|keeps", "ACUTE", "BIDIRECTIONAL", 5),
-    # Back again now ("a week ago, and now it's back"); "it hasn't come back" is still over.
-    ("it|they|pain be|have ~1 back", "ACUTE", "BIDIRECTIONAL", None), ("come|came|coming back", "ACUTE",
-                                                                       "BIDIRECTIONAL", None),
-    ("@NOT ~1 come|came back", "PSEUDO", "BACKWARD", None),
-    # Someone else.
-    ("my|our|his|her ~1 @KIN", "FAMILY", "BIDIRECTIONAL", None), ("someone|somebody", "FAMILY", "FORWARD", None),
-)
-
 # A mention inside a longer one of these concepts is not itself meant ("hay fever" is no fever).
 HIDES: dict[str, frozenset[str]] = {
     "runny_nose": frozenset({"fever", "cannot_breathe"}),  # "can't breathe through my nose"
     "eyelid_droop": frozenset({"facial_droop"}),
     "dysphagia": frozenset({"cannot_breathe"}),
+    "not_enough": frozenset({"poor_intake"}),
+    "sleep_apnoea": frozenset({"cannot_breathe"}),
     "indigestion": frozenset({"chest_pain", "burn"}),
     "heavy_bleeding": frozenset({"bleeding"}),
     "vomiting_blood": frozenset({"bleeding"}),
     "dizziness": frozenset({"fainting"}),  # "I feel faint" has not fainted
     "blurred_vision": frozenset({"vision_loss"}),  # "my vision's gone blurry" has not gone
     "figure_of_speech": frozenset({"seizure", "heart_attack", "stroke", "cannot_breathe", "confusion", "bleeding",
-                                   "blood", "heavy_bleeding", "vomiting", "fatigue", "fainting"}),
+                                   "blood", "heavy_bleeding", "vomiting", "fatigue", "fainting", "fracture",
+                                   "chest_pain"}),
 }
 REQUESTS = frozenset({"refill", "appointment", "out_of_critical_med"})  # asked for now, whatever the history
 # Now whatever the history: a request, and a wound still open ("a deep cut, it's stopped bleeding").
@@ -654,6 +591,9 @@ SAME_DAY_COMBOS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"vomiting"}), frozenset({"dizziness", "fainting", "no_urine", "poor_intake"})),  # dehydration
     (frozenset({"eye_pain"}), frozenset({"photophobia", "blurred_vision"})),  # NHS: a painful red eye, same day
     (frozenset({"photophobia"}), frozenset({"eye_irritation"})),
+    # NICE NG143 amber: a fever with a child unusually sleepy; NHS palpitations that do not settle.
+    (frozenset({"fever"}), frozenset({"drowsy"})), (frozenset({"high_fever"}), frozenset({"drowsy"})),
+    (frozenset({"palpitations"}), frozenset({"not_stopping"})),
 )
 # Same-day alone, but "a bit breathless", "a mild burn" or "a slight reaction" can wait: mild lowers them a step.
 MILD_LOWERS = frozenset({"shortness_of_breath", "burn", "allergic_reaction"})
