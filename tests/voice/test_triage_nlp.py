@@ -90,7 +90,8 @@ def test_targets_on_each_dev_part(part):
 # Its texts are never printed, so that no rule is tuned on them.
 @pytest.mark.skipif(not THIRD_HOLDOUT.exists(), reason=f"{THIRD_HOLDOUT.name} is not merged yet (the third hold-out "
                     "is written independently and scored once by the lead)")
-@pytest.mark.xfail(strict=True, reason="third hold-out not measured yet: the lead sets this after scoring it once")
+@pytest.mark.xfail(strict=True, reason="third hold-out targets (issue 15) not met: recall 88.1 %, false alarms 4.7 %, "
+                   "urgency 73.0 % when scored once (2026-12-02); see docs/voice.md")
 def test_targets_on_the_third_holdout():
     _check_targets(third_holdout(DEV), show=False)
 
