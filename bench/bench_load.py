@@ -91,17 +91,24 @@ class Device:
         return blob, ids, symptom
 
 
-# Requests in flight at once: the rest wait their turn in a semaphore (cheap) rather than in httpx's connection pool,
-# whose cost grows with the number of waiting requests. Latency still counts from when a request was due.
+# Requests in flight at once: the rest wait their turn in a semaphore (cheap). Latency still counts from when a
+# request was due. The generator shares the 2 cores with the servers and Postgres, so its client is aiohttp: httpx
+# took about three times its CPU per request and, at 300 pushes/s, the whole of a core (py-spy), capping the load.
 IN_FLIGHT = asyncio.Semaphore(64)
 
 
-async def timed(stats: dict, name: str, coro_factory, scheduled: float):
+async def send(http, method: str, url: str, **kwargs) -> tuple[int, bytes]:
+    """One request: its status and body."""
+    async with http.request(method, url, **kwargs) as r:
+        return r.status, await r.read()
+
+
+async def timed(stats: dict, name: str, coro_factory, scheduled: float) -> tuple[int, bytes] | None:
     """Run one request; its latency counts from when it was due (open model: queueing included)."""
     try:
         async with IN_FLIGHT:
             r = await coro_factory()
-        ok = r.status_code < 400
+        ok = r[0] < 400
     except Exception:  # a refused connection or timeout is an error of the run, not of the bench
         r, ok = None, False
     stats.setdefault(name, {"lat": [], "errors": 0, "n": 0, "codes": {}})
@@ -109,7 +116,7 @@ async def timed(stats: dict, name: str, coro_factory, scheduled: float):
     stats[name]["lat"].append((time.perf_counter() - scheduled) * 1000)
     if not ok:
         stats[name]["errors"] += 1
-        code = "no answer" if r is None else r.status_code
+        code = "no answer" if r is None else r[0]
         stats[name]["codes"][code] = stats[name]["codes"].get(code, 0) + 1
     return r
 
@@ -135,9 +142,15 @@ def server_processes():
     return [p for p in psutil.Process().children(recursive=True) if "uvicorn" in " ".join(p.cmdline())]
 
 
-async def load_phase(args, bases, devices, server_pub, stats, received):
-    import httpx
+def client(limit: int):
+    """The generator's HTTP client: keep-alive connections, at most `limit` open, bounded waits."""
+    import aiohttp
 
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit),
+                                 timeout=aiohttp.ClientTimeout(total=30))
+
+
+async def load_phase(args, bases, devices, server_pub, stats, received):
     rng = random.Random(7)
     subs = devices[:args.subscribers]
     sub_tasks = [asyncio.create_task(subscriber(bases[i % 2], d, received)) for i, d in enumerate(subs)]
@@ -162,11 +175,10 @@ async def load_phase(args, bases, devices, server_pub, stats, received):
         plan.append((t, "pull", rng.choice(devices), None, None, None))
     plan.sort(key=lambda p: p[0])
     print(f"{len(plan)} requests sealed and scheduled; load starts", flush=True)
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     procs = server_processes()
     cpu0 = sum(p.cpu_times().user + p.cpu_times().system for p in procs)
     rss_max = 0
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+    async with client(64) as http:
         start = time.perf_counter()
         tasks = []
         for k, (at, kind, dev, blob, ids, symptom) in enumerate(plan):
@@ -179,12 +191,12 @@ async def load_phase(args, bases, devices, server_pub, stats, received):
                 async def push(dev=dev, blob=blob, ids=ids, symptom=symptom, base=base, scheduled=scheduled):
                     if symptom:
                         dev.alerts[symptom] = time.perf_counter()
-                    r = await timed(stats, "POST /v1/sync/push", lambda: http.post(
-                        f"{base}/v1/sync/push", content=blob, headers={"Authorization": f"Bearer {dev.token}",
-                                                                       "Content-Type": "application/octet-stream"}),
+                    r = await timed(stats, "POST /v1/sync/push", lambda: send(
+                        http, "POST", f"{base}/v1/sync/push", data=blob,
+                        headers={"Authorization": f"Bearer {dev.token}", "Content-Type": "application/octet-stream"}),
                         scheduled)
-                    if r is not None and r.status_code == 200:
-                        receipts = r.json()["data"]["receipts"]
+                    if r is not None and r[0] == 200:
+                        receipts = json.loads(r[1])["data"]["receipts"]
                         for row_id, rec in zip(ids, receipts, strict=True):
                             if rec["status"] in ("accepted", "duplicate"):
                                 dev.acked.add(row_id)
@@ -194,8 +206,8 @@ async def load_phase(args, bases, devices, server_pub, stats, received):
                     query = b"cursor=0&limit=200"
                     headers = {"Authorization": f"Bearer {dev.token}",
                                **sign_request(dev.signer, dev.id, "GET", "/v1/sync/pull", query)}
-                    await timed(stats, "GET /v1/sync/pull", lambda: http.get(
-                        f"{base}/v1/sync/pull?{query.decode()}", headers=headers), scheduled)
+                    await timed(stats, "GET /v1/sync/pull", lambda: send(
+                        http, "GET", f"{base}/v1/sync/pull?{query.decode()}", headers=headers), scheduled)
                 tasks.append(asyncio.create_task(pull()))
             if k % 200 == 0:
                 rss_max = max(rss_max, sum(p.memory_info().rss for p in procs))
@@ -213,8 +225,6 @@ async def load_phase(args, bases, devices, server_pub, stats, received):
 async def booking_phase(args, bases, db: Database, devices):
     """Each request gets two bids; both are accepted at once: exactly one may win, and bid B of request i overlaps
     bid A of request i+1 of the same doctor, so a slot conflict races too."""
-    import httpx
-
     n = args.accepts // 2
     doctors = [uuid.uuid4() for _ in range(max(1, n // 20))]
     base_t = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=2)
@@ -243,15 +253,14 @@ async def booking_phase(args, bases, db: Database, devices):
     lat: list[float] = []
     codes: dict[int, int] = {}
     sem = asyncio.Semaphore(64)
-    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=128)) as http:
+    async with client(128) as http:
         async def accept(k, dev, appt, bid):
             async with sem:
                 t0 = time.perf_counter()
                 try:
-                    r = await http.put(f"{bases[k % 2]}/api/v1/appointments/{appt}",
-                                       json={"status": "booked", "bid_id": str(bid)},
-                                       headers={"Authorization": f"Bearer {dev.token}"})
-                    code = r.status_code
+                    code, _ = await send(http, "PUT", f"{bases[k % 2]}/api/v1/appointments/{appt}",
+                                         json={"status": "booked", "bid_id": str(bid)},
+                                         headers={"Authorization": f"Bearer {dev.token}"})
                 except Exception:
                     code = 0
                 lat.append((time.perf_counter() - t0) * 1000)
@@ -275,7 +284,6 @@ async def booking_phase(args, bases, db: Database, devices):
 
 
 async def run(args) -> int:
-    import httpx
     import redis
 
     base = testing.base_url()
@@ -303,16 +311,16 @@ async def run(args) -> int:
             bases = [one, two]
             server_pub = changeset.raw_public(server_key)
             devices = [Device(i) for i in range(args.devices)]
-            async with httpx.AsyncClient(timeout=60) as http:
+            async with client(32) as http:
                 sem = asyncio.Semaphore(32)
 
                 async def enroll(i, d):
                     async with sem:
-                        r = await http.post(f"{bases[i % 2]}/v1/devices",
-                                            headers={"Authorization": f"Bearer {d.token}"},
-                                            json={"device_id": d.id, "signing_key": raw(d.signer),
-                                                  "agreement_key": raw(d.agreement)})
-                        assert r.status_code == 201, r.text
+                        code, body = await send(http, "POST", f"{bases[i % 2]}/v1/devices",
+                                                headers={"Authorization": f"Bearer {d.token}"},
+                                                json={"device_id": d.id, "signing_key": raw(d.signer),
+                                                      "agreement_key": raw(d.agreement)})
+                        assert code == 201, body
 
                 await asyncio.gather(*(enroll(i, d) for i, d in enumerate(devices)))
             print(f"enrolled {len(devices)} devices on 2 instances")
@@ -349,9 +357,9 @@ async def run(args) -> int:
     finally:
         db.close()
         testing.drop_database(base, url)
-        client = redis.Redis.from_url(redis_url)
-        for key in client.scan_iter(match=f"{prefix}*"):
-            client.delete(key)
+        rclient = redis.Redis.from_url(redis_url)
+        for key in rclient.scan_iter(match=f"{prefix}*"):
+            rclient.delete(key)
     # ---- report
     print(f"\nload: {args.devices} devices, {args.rate:.0f} pushes/s offered for {args.seconds:.0f} s "
           f"({wall:.1f} s wall), {args.subscribers} subscribers")

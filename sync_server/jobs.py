@@ -25,9 +25,13 @@ def run_round(conn, *, refresh_performance: bool = False, retention_days: float 
         if not conn.execute("SELECT pg_try_advisory_xact_lock(%s) AS ok", (JOBS_LOCK_KEY,)).fetchone()["ok"]:
             return None
         done = {"expired": booking.expire_due(conn), "escalated": alerts.escalate_due(conn)}
-        done["pruned"] = conn.execute("DELETE FROM event_log WHERE seq IN (SELECT seq FROM event_log WHERE at < "
-                                      "now() - make_interval(secs => %s) ORDER BY seq LIMIT 10000)",
-                                      (retention_days * 86400,)).rowcount
+        # The highest seq pruned is kept (0093): a socket resuming from before it is told EVENTS_PRUNED.
+        done["pruned"] = conn.execute(
+            "WITH gone AS (DELETE FROM event_log WHERE seq IN (SELECT seq FROM event_log WHERE at < "
+            "now() - make_interval(secs => %s) ORDER BY seq LIMIT 10000) RETURNING seq), "
+            "mark AS (UPDATE event_relay_state SET pruned_upto = greatest(pruned_upto, (SELECT max(seq) FROM gone)) "
+            "WHERE id = 1 AND EXISTS (SELECT 1 FROM gone)) "
+            "SELECT count(*) AS n FROM gone", (retention_days * 86400,)).fetchone()["n"]
     if refresh_performance:  # outside the round's transaction: CONCURRENTLY may not run inside one
         performance.refresh(conn)
         done["refreshed"] = 1

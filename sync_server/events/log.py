@@ -88,6 +88,13 @@ def read_for_caller(conn, after: int, upto: int, limit: int = 500) -> list[Event
     return [Event.from_row(r) for r in rows]
 
 
+def pruned_upto(conn) -> int:
+    """The highest seq the retention job has deleted (0093): a resume from before it missed events for good."""
+    row = conn.execute("SELECT pruned_upto FROM event_relay_state WHERE id = 1").fetchone()
+    value = row["pruned_upto"] if isinstance(row, dict) else row[0]
+    return int(value)
+
+
 def oldest_seq(conn) -> int | None:
     """The oldest seq still in the log (older events were pruned), or None when the log is empty."""
     row = conn.execute("SELECT min(seq) AS s FROM event_log").fetchone()

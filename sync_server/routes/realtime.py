@@ -6,7 +6,9 @@ receives without asking every event its user may read, in the envelope {topic, e
 continues live. Client messages: {"action": "subscribe"|"unsubscribe", "topic"}, {"action": "ping"}, and
 {"action": "appointment_bid", "appointment_id", "price", "slot_start", "slot_end", "note"} (a doctor's bid, the
 same rules as POST …/bids). Server messages on topic `control` (seq null): heartbeat, subscribed, pong, ack,
-error, dropped (a slow consumer: it carries the seq to resume from, then the socket closes with 4008).
+error, dropped (a slow consumer: it carries the seq to resume from, then the socket closes with 4008). A resume
+from before the retained log gets an `error` with code EVENTS_PRUNED and `resume_from` first (what it missed is
+gone: reload the state), then the retained events after that point.
 """
 from __future__ import annotations
 
@@ -94,7 +96,14 @@ async def events_socket(ws: WebSocket):
 
 async def _backlog(app, principal: Principal, conn: Connection, since: int, upto: int) -> None:
     """Replay (since, upto] from the log under the user's RLS, page by page, before going live."""
+    pruned_upto = await run_in_threadpool(_pruned_upto, app.state.db, principal)
     after = since
+    if since < pruned_upto:
+        # Events after `since` may have been pruned: replaying the rest as if complete would hide the loss.
+        await conn.queue.put(control(
+            "error", code=ErrorCode.EVENTS_PRUNED, message=ErrorCode.EVENTS_PRUNED.sentence,
+            resume_from=pruned_upto))
+        after = pruned_upto
     while after < upto:
         page = await run_in_threadpool(_read_page, app.state.db, principal, after, upto)
         for event in page:
@@ -102,6 +111,11 @@ async def _backlog(app, principal: Principal, conn: Connection, since: int, upto
         if len(page) < BACKLOG_PAGE:
             break
         after = page[-1].seq
+
+
+def _pruned_upto(db, principal: Principal) -> int:
+    with db.session(principal.db_role, principal.claims) as c:
+        return event_log.pruned_upto(c)
 
 
 def _read_page(db, principal: Principal, after: int, upto: int):

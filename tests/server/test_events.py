@@ -170,3 +170,33 @@ def test_a_subscriber_that_missed_a_batch_reads_the_gap_from_the_log(db, pg_url)
         sub._take(conn, {"after": seqs[1], "upto": seqs[2], "events": [last]})
         sub._take(conn, {"after": seqs[1], "upto": seqs[2], "events": [last]})  # a repeat changes nothing
     assert delivered == [(seqs[:2], seqs[1]), ([seqs[2]], seqs[2])]
+
+
+def test_a_resume_from_before_the_retained_log_is_told_events_were_pruned(client, db):
+    """Pruned events cannot be replayed: a resume from before them gets EVENTS_PRUNED (reload the state) and then the
+    retained events, instead of a backlog that silently looks complete."""
+    from sync_server import jobs
+
+    patient = uuid.uuid4()
+    with db.admin() as conn:
+        old, kept = _emit(conn, patient, 1), _emit(conn, patient, 2)
+        conn.execute("UPDATE event_log SET at = now() - interval '30 days' WHERE seq = %s", (old,))
+    with db.admin() as conn:
+        assert jobs.run_round(conn, retention_days=7)["pruned"] >= 1
+
+    def first_messages(since, n):
+        with client.websocket_connect(f"/v1/ws?since={since}&access_token={token(patient)}") as ws:
+            out = []
+            while len(out) < n:
+                m = ws.receive_json()
+                if m["event"] != "heartbeat":
+                    out.append(m)
+            return out
+
+    warned, replayed = first_messages(old - 1, 2)
+    assert (warned["topic"], warned["event"], warned["payload"]["code"]) == ("control", "error", "EVENTS_PRUNED")
+    assert warned["payload"]["resume_from"] >= old
+    assert (replayed["seq"], replayed["payload"]) == (kept, {"n": 2})
+    # A resume from after the pruned part is complete: no warning, just the events.
+    (only,) = first_messages(old, 1)
+    assert (only["seq"], only["event"]) == (kept, "health_alert")
