@@ -179,7 +179,7 @@ def test_a_nurse_works_through_a_visit_and_it_reaches_the_server(clinic, chromiu
         expect(page.locator("details summary").first).to_contain_text("(recorded)")  # the page came back
         expect(page.get_by_test_id("twin-clinician")).to_contain_text("Grace Mbeki")
         assert script_errors == [], script_errors
-        expect(page.locator("#charts canvas").first).to_be_visible()
+        expect(page.locator("#charts canvas").first).to_be_visible(timeout=30_000)  # a loaded CI machine
         shoot(page, "twin-clinician", shots, problems)
         page.get_by_role("link", name="Patient view").click()
         expect(page.get_by_test_id("twin-patient")).to_contain_text("in 100")
