@@ -133,6 +133,8 @@ async def subscriber(base: str, dev: Device, received: dict):
             msg = json.loads(text)
             if msg["topic"] != "control":
                 got.append((msg["seq"], time.perf_counter(), msg["payload"].get("symptom_id")))
+            elif msg["event"] in ("dropped", "error"):  # the server gave up on this socket: a lost-events suspect
+                received.setdefault("_dropped", []).append(msg["payload"])
 
 
 def server_processes():
@@ -150,7 +152,7 @@ def client(limit: int):
                                  timeout=aiohttp.ClientTimeout(total=30))
 
 
-async def load_phase(args, bases, devices, server_pub, stats, received):
+async def load_phase(args, bases, devices, server_pub, stats, received, db):
     rng = random.Random(7)
     subs = devices[:args.subscribers]
     sub_tasks = [asyncio.create_task(subscriber(bases[i % 2], d, received)) for i, d in enumerate(subs)]
@@ -215,7 +217,17 @@ async def load_phase(args, bases, devices, server_pub, stats, received):
         wall = time.perf_counter() - start
     cpu1 = sum(p.cpu_times().user + p.cpu_times().system for p in procs)
     rss_max = max(rss_max, sum(p.memory_info().rss for p in procs))
-    await asyncio.sleep(3)  # let the last events arrive
+    # Let the last events arrive: until every subscriber holds every event of the log addressed to it, or 30 s
+    # (a fixed pause counted events still queued behind a backlog as lost).
+    with db.admin() as conn:
+        cut = conn.execute("SELECT coalesce(max(seq), 0) AS s FROM event_log").fetchone()["s"]
+        owed = {d.user: {r["seq"] for r in conn.execute(
+            "SELECT seq FROM event_log WHERE audience @> ARRAY[%s::uuid] AND seq <= %s", (d.user, cut))}
+            for d in subs}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(
+            not owed[u] <= {seq for seq, _, _ in received.get(u, [])} for u in owed):
+        await asyncio.sleep(0.2)
     for task in sub_tasks:
         task.cancel()
     await asyncio.gather(*sub_tasks, return_exceptions=True)
@@ -324,7 +336,7 @@ async def run(args) -> int:
 
                 await asyncio.gather(*(enroll(i, d) for i, d in enumerate(devices)))
             print(f"enrolled {len(devices)} devices on 2 instances")
-            wall, cpu, rss = await load_phase(args, bases, devices, server_pub, stats, received)
+            wall, cpu, rss = await load_phase(args, bases, devices, server_pub, stats, received, db)
             with db.admin() as conn:  # the load phase's events end here (the booking phase raises more)
                 cut = conn.execute("SELECT coalesce(max(seq), 0) AS s FROM event_log").fetchone()["s"]
             print(f"load done in {wall:.1f} s; booking phase", flush=True)
@@ -372,7 +384,7 @@ async def run(args) -> int:
     print(f"event delivery (push sent → alert on the socket), {len(delivery)} events: "
           f"p50 {pct(delivery, 50):.1f} ms, p95 {pct(delivery, 95):.1f} ms, p99 {pct(delivery, 99):.1f} ms")
     print(f"events in the log for subscribers: {n_events}; lost {lost_events}, duplicated {dup_events}, "
-          f"out of order {disordered}")
+          f"out of order {disordered}; sockets dropped by the server {len(received.get('_dropped', []))}")
     print(f"writes acknowledged: {len(acked)}; lost {lost_writes}")
     print(f"servers (2 processes): CPU {100 * cpu:.0f} % of one core, peak RSS {rss / 2**20:.0f} MiB")
     print(f"booking: {booking['accepts']} accepts in {booking['wall']:.2f} s = {booking['per_s']:.0f}/s "

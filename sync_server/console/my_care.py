@@ -6,6 +6,7 @@ double click books once and shows the first answer."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Header, Request
@@ -58,6 +59,22 @@ def _envelope_message(answer: dict[str, Any]) -> tuple[str | None, str]:
     return error.get("code"), error.get("message") or answer.get("message") or ""
 
 
+def _run_once(request: Request, user: ConsoleUser, key: str | None, method: str, body: dict[str, Any],
+              act: Callable[[Any], tuple[int, Any, str]]) -> tuple[int, dict[str, Any]]:
+    """Run `act` in the patient's own transaction, once per Idempotency-Key (a retry or a double click gets the
+    first answer, as the API's): the status and the answer's envelope."""
+    try:
+        with _db(request, user) as conn:
+            if key:
+                status, answer, _ = idempotency.answer(conn, user.principal.user_id, key, method, request.url.path,
+                                                       body, lambda: act(conn))
+                return status, answer
+            status, row, _ = act(conn)
+            return status, {"data": row}
+    except HealthSyncError as exc:
+        return exc.http_status, {"error": exc.to_dict()}
+
+
 @router.post("/my-care/{appointment_id}/accept")
 def accept(request: Request, appointment_id: str, bid_id: str = Form("", max_length=64), csrf: str = Form(""),
            idempotency_key: str | None = IdempotencyKey, user: ConsoleUser = Depends(sess.current_user)):
@@ -69,22 +86,13 @@ def accept(request: Request, appointment_id: str, bid_id: str = Form("", max_len
         return _page(request, user, error="Not booked: no such request or bid.", status_code=422)
     hlc = request.app.state.hlc.now().encode()
 
-    def act() -> tuple[int, Any, str]:
+    def act(conn) -> tuple[int, Any, str]:
         row = booking.transition(conn, appointment, "booked", hlc, bid_id=bid)
         audit.record(conn, user.principal, "update", "appointments", row_id=appointment, subject_id=row["patient_id"],
                      detail={"status": "booked", "view": "console:my-care"})
         return 200, row, "appointment booked"
 
-    body = {"status": "booked", "bid_id": str(bid)}
-    try:
-        with _db(request, user) as conn:
-            if idempotency_key:
-                status, answer, _ = idempotency.answer(conn, user.principal.user_id, idempotency_key, "PUT",
-                                                       request.url.path, body, act)
-            else:
-                status, answer = 200, {"data": act()[1]}
-    except HealthSyncError as exc:
-        status, answer = exc.http_status, {"error": exc.to_dict()}
+    status, answer = _run_once(request, user, idempotency_key, "PUT", {"status": "booked", "bid_id": str(bid)}, act)
     if status == 200:
         return _page(request, user, notice="Booked. The doctor has been told; the appointment is below.")
     code, message = _envelope_message(answer)
@@ -104,7 +112,7 @@ def ask_for_care(request: Request, description: str = Form("", max_length=2000),
     settings = request.app.state.settings
     hlc = request.app.state.hlc.now().encode()
 
-    def act() -> tuple[int, Any, str]:
+    def act(conn) -> tuple[int, Any, str]:
         row = requests.open_request(conn, user.principal.user_id, hlc, description=description.strip(),
                                     specialty=specialty.strip() or None, groq_api_key=settings.groq_api_key,
                                     http_client=getattr(request.app.state, "groq_http_client", None))
@@ -113,15 +121,7 @@ def ask_for_care(request: Request, description: str = Form("", max_length=2000),
         return 201, row, "care request opened"
 
     body = {"description": description.strip(), "specialty": specialty.strip() or None}
-    try:
-        with _db(request, user) as conn:
-            if idempotency_key:
-                status, answer, _ = idempotency.answer(conn, user.principal.user_id, idempotency_key, "POST",
-                                                       request.url.path, body, act)
-            else:
-                status, answer = act()[0], {}
-    except HealthSyncError as exc:
-        status, answer = exc.http_status, {"error": exc.to_dict()}
+    status, answer = _run_once(request, user, idempotency_key, "POST", body, act)
     if status == 201:
         return _page(request, user, notice="Request sent. Doctors who match it can now offer you a time; their "
                                            "bids appear here as they come.")

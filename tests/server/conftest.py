@@ -9,6 +9,8 @@ from sync_server import testing
 from sync_server.app import create_app
 from sync_server.db import Database
 
+REDIS_URL = "redis://127.0.0.1:6379/15"  # the tests' own Redis database
+
 
 @pytest.fixture(scope="session")
 def pg_url(pg_base_url) -> str:
@@ -58,3 +60,17 @@ def seed_doctor(db: Database, doctor_user: uuid.UUID, patients: list[uuid.UUID])
             conn.execute("INSERT INTO appointments (id, patient_id, doctor_id, scheduled_at, hlc) "
                          "VALUES (%s, %s, %s, now(), 'seed')", (uuid.uuid4(), p, doctor_id))
     return doctor_id
+
+
+@pytest.fixture
+def redis_client():
+    """The local Redis (database 15), or the test skips: caches must also work without it."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip("no Redis reachable at 127.0.0.1:6379")
+    yield client
+    client.close()

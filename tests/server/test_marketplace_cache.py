@@ -14,22 +14,8 @@ from sync_server.app import create_app
 from sync_server.events.runtime import RealtimeSettings
 from sync_server.marketplace import performance
 from sync_server.testing import auth
+from tests.server.conftest import REDIS_URL
 from tests.server.marketplace_world import seed, slot
-
-REDIS_URL = "redis://127.0.0.1:6379/15"
-
-
-@pytest.fixture
-def redis_client():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip("no Redis reachable at 127.0.0.1:6379")
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -21,23 +21,10 @@ from sync_server.events.runtime import RealtimeSettings
 from sync_server.predictions_cache import CACHE_TTL_S, cache_key
 from sync_server.sync_keys import server_key_for
 from sync_server.testing import auth
-from tests.server.conftest import seed_doctor
+from tests.server.conftest import REDIS_URL, seed_doctor
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 PATH = "/api/v1/health/predictions"
 
-
-@pytest.fixture
-def redis_client():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip("no Redis reachable at 127.0.0.1:6379")
-    yield client
-    client.close()
 
 
 def _app(pg_url, data_dir, prefix: str, redis_url: str | None = REDIS_URL):
