@@ -256,3 +256,34 @@ def test_rls_is_enabled_and_forced_on_every_table_and_anon_has_no_grants(db):
     assert set(flags) == {*_MINIMAL, "doctors", "audit_log"}
     assert all(f == (True, True) for f in flags.values()), flags
     assert anon == 0
+
+
+def test_a_clinic_admin_manages_only_their_own_clinics_doctors(db):
+    """0051: an admin of clinic A may not reprice, move or delete clinic B's doctors (0008 let any admin claim do
+    it), only their own clinic's."""
+    from sync_server import tenancy
+
+    admin_a = uuid.uuid4()
+    with db.admin() as conn:
+        clinic_a = uuid.UUID(tenancy.create_clinic(conn, "Clinic A")["id"])
+        clinic_b = uuid.UUID(tenancy.create_clinic(conn, "Clinic B")["id"])
+        tenancy.add_staff(conn, clinic_a, admin_a, "admin")
+        doc_a = tenancy.add_doctor(conn, uuid.uuid4(), clinic_a, "cardiology", name="Dr A")["id"]
+        doc_b = tenancy.add_doctor(conn, uuid.uuid4(), clinic_b, "cardiology", name="Dr B")["id"]
+
+    def price(doctor):
+        with db.admin() as conn:
+            return conn.execute("SELECT price_min FROM doctors WHERE id = %s", (doctor,)).fetchone()["price_min"]
+
+    with as_user(db, admin_a, "admin") as conn:
+        assert conn.execute("UPDATE doctors SET price_min = 1 WHERE id = %s", (doc_b,)).rowcount == 0
+        assert conn.execute("DELETE FROM doctors WHERE id = %s", (doc_b,)).rowcount == 0
+        assert conn.execute("UPDATE doctors SET price_min = 40 WHERE id = %s", (doc_a,)).rowcount == 1
+    assert price(doc_b) != 1 and price(doc_a) == 40
+    with pytest.raises(ForbiddenError):  # nor moved into a clinic the admin does not run
+        with as_user(db, admin_a, "admin") as conn:
+            conn.execute("UPDATE doctors SET clinic_id = %s WHERE id = %s", (clinic_b, doc_a))
+    with pytest.raises(ForbiddenError):  # nor created there
+        with as_user(db, admin_a, "admin") as conn:
+            conn.execute("INSERT INTO doctors (id, user_id, full_name, specialty, clinic_id, hlc) VALUES "
+                         "(gen_random_uuid(), gen_random_uuid(), 'Dr X', 'cardiology', %s, 'h')", (clinic_b,))
