@@ -82,14 +82,27 @@ def test_stream_gives_partials_alert_and_result(client, store, user_id):
 
 
 @pytest.mark.heavy
-def test_disconnect_mid_stream_keeps_the_partial_result(client, store, caplog):
+def test_disconnect_mid_stream_keeps_the_partial_result(store, user_id, caplog):
+    """A real server and a real client that closes its socket: the TestClient cancels the app's task when its
+    socket closes, and so now and then the handler (transcribing what had come) before it could store it."""
+    import json
+
+    from websockets.sync.client import connect
+
+    from sync_server.testing import serve_in_thread
+
     caplog.set_level(logging.INFO, logger="edge.voice.ws")
+    app = FastAPI()
+    app.include_router(ws.router)
+    app.dependency_overrides[ws.voice_store] = lambda: store
+    app.dependency_overrides[ws.voice_user] = lambda: user_id
     data = pcm16("u14_cough_stream.wav", rate=8_000)
-    with client.websocket_connect(ws.PATH) as conn:
-        conn.send_json({"event": "voice_stream_start", "data": {"sample_rate": 8_000}})
-        conn.receive_json()
-        conn.send_bytes(data[: 3 * 8_000 * 2])  # 3 of 5 seconds, then the client vanishes
-    wait_for_log(caplog, "partial result stored")
+    with serve_in_thread(app, websockets=True) as base:
+        with connect(base.replace("http://", "ws://") + ws.PATH) as conn:
+            conn.send(json.dumps({"event": "voice_stream_start", "data": {"sample_rate": 8_000}}))
+            conn.recv(timeout=30)
+            conn.send(data[: 3 * 8_000 * 2])  # 3 of 5 seconds, then the client vanishes
+        wait_for_log(caplog, "partial result stored")
     (row,) = store.symptoms.list()
     assert row.voice_analysis["partial"] is True
     assert "cough" in row.description.lower()
