@@ -390,7 +390,7 @@ def _stage(conn, spec: TableSpec) -> _Stage:
     cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ON COMMIT DELETE ROWS AS "
                 f"SELECT {', '.join(columns)} FROM {spec.name} WITH NO DATA")
     cur.execute(f"TRUNCATE {name}")
-    oids = _column_oids(conn, spec)
+    oids = _column_types(conn, spec)[0]
     return _Stage(spec, name, columns, oids, [i for i, oid in enumerate(oids[:-1]) if oid in _JSON_OIDS])
 
 
@@ -408,10 +408,6 @@ def _column_types(conn, spec: TableSpec) -> tuple[list[int], list[str]]:
                                  (oids,)).fetchall())
         _TYPES[spec.name] = (oids, [names[o] for o in oids])
     return _TYPES[spec.name]
-
-
-def _column_oids(conn, spec: TableSpec) -> list[int]:
-    return _column_types(conn, spec)[0]
 
 
 def _row_values(fields: list[str], json_cols: list[int], items: list[tuple[Change, Any]]) -> Iterator[list[Any]]:
