@@ -121,20 +121,30 @@ async def timed(stats: dict, name: str, coro_factory, scheduled: float) -> tuple
     return r
 
 
-async def subscriber(base: str, dev: Device, received: dict):
-    """One socket, reading until cancelled (no polling: a thousand of them share this process's one loop)."""
+async def subscriber(base: str, dev: Device, received: dict, max_resumes: int = 20):
+    """One socket, reading until cancelled (no polling: a thousand of them share this process's one loop). A socket
+    the server closes (a slow consumer, a missed ping while this loop was busy) is resumed from the last seq it
+    received, as a real client does; the resumes are counted, and an event counts as lost only if it never came."""
     from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
 
-    url = base.replace("http://", "ws://") + f"/v1/ws?access_token={dev.token}"
     got = received.setdefault(dev.user, [])
-    async with connect(url, open_timeout=60, max_queue=None, ping_interval=None) as ws:
-        received.setdefault("_connected", set()).add(dev.user)
-        async for text in ws:
-            msg = json.loads(text)
-            if msg["topic"] != "control":
-                got.append((msg["seq"], time.perf_counter(), msg["payload"].get("symptom_id")))
-            elif msg["event"] in ("dropped", "error"):  # the server gave up on this socket: a lost-events suspect
-                received.setdefault("_dropped", []).append(msg["payload"])
+    for _ in range(1 + max_resumes):
+        since = f"&since={got[-1][0]}" if got else ""
+        url = base.replace("http://", "ws://") + f"/v1/ws?access_token={dev.token}{since}"
+        try:
+            async with connect(url, open_timeout=60, max_queue=None, ping_interval=None) as ws:
+                received.setdefault("_connected", set()).add(dev.user)
+                async for text in ws:
+                    msg = json.loads(text)
+                    if msg["topic"] != "control":
+                        got.append((msg["seq"], time.perf_counter(), msg["payload"].get("symptom_id")))
+                    elif msg["event"] in ("dropped", "error"):  # the server gave up on this socket
+                        received.setdefault("_dropped", []).append(msg["payload"])
+        except (ConnectionClosed, OSError, TimeoutError):
+            pass
+        received.setdefault("_resumed", []).append(dev.user)  # closed without our asking: resume
+        await asyncio.sleep(0.5)
 
 
 def server_processes():
@@ -384,7 +394,8 @@ async def run(args) -> int:
     print(f"event delivery (push sent → alert on the socket), {len(delivery)} events: "
           f"p50 {pct(delivery, 50):.1f} ms, p95 {pct(delivery, 95):.1f} ms, p99 {pct(delivery, 99):.1f} ms")
     print(f"events in the log for subscribers: {n_events}; lost {lost_events}, duplicated {dup_events}, "
-          f"out of order {disordered}; sockets dropped by the server {len(received.get('_dropped', []))}")
+          f"out of order {disordered}; sockets dropped by the server {len(received.get('_dropped', []))}, "
+          f"closed and resumed {len(received.get('_resumed', []))}")
     print(f"writes acknowledged: {len(acked)}; lost {lost_writes}")
     print(f"servers (2 processes): CPU {100 * cpu:.0f} % of one core, peak RSS {rss / 2**20:.0f} MiB")
     print(f"booking: {booking['accepts']} accepts in {booking['wall']:.2f} s = {booking['per_s']:.0f}/s "
