@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import Depends, Request
@@ -50,12 +51,20 @@ async def optional_principal(request: Request) -> Principal:
     return await _verify(request)
 
 
-def _transaction(request: Request, principal: Principal = Depends(current_principal)) -> Iterator[Any]:
+@contextmanager
+def transaction(request: Request, principal: Principal) -> Iterator[Any]:
+    """The request's transaction under the caller's role and claims, then its after-commit hooks (blocking: on a
+    worker thread). What `db_session` gives a route, for a route that runs its whole body in one thread hop."""
     with request.app.state.db.session(principal.db_role, principal.claims) as conn:
         yield conn
     # Committed (a failed route or commit raised above and skips this): the work that must follow the commit.
     for hook in getattr(request.state, "after_commit", ()):
         hook()
+
+
+def _transaction(request: Request, principal: Principal = Depends(current_principal)) -> Iterator[Any]:
+    with transaction(request, principal) as conn:
+        yield conn
 
 
 def after_commit(request: Request, hook: Callable[[], object]) -> None:
@@ -87,20 +96,26 @@ def rate_limit(scope: str, *, anonymous: bool = False):
     """
 
     def check_authenticated(request: Request, principal: Principal = Depends(current_principal)) -> None:
-        _check(request, f"user:{principal.user_id}")
+        check_rate(request, scope, principal)
 
     def check_anonymous(request: Request) -> None:
-        _check(request, f"ip:{client_ip(request)}")
-
-    def _check(request: Request, who: str) -> None:
-        settings = request.app.state.settings
-        decision = request.app.state.limiter.hit(
-            f"{scope}:{who}", settings.rate_limit_requests, settings.rate_limit_window_s
-        )
-        if not decision.allowed:
-            raise RateLimitedError(
-                f"rate limit of {decision.limit} requests per {settings.rate_limit_window_s} s exceeded for {scope}",
-                retry_after=decision.retry_after_s,
-            )
+        _hit(request, scope, f"ip:{client_ip(request)}")
 
     return check_anonymous if anonymous else check_authenticated
+
+
+def check_rate(request: Request, scope: str, principal: Principal) -> None:
+    """Count an authenticated caller's hit on `scope` (blocking: Redis); 429 when over the limit. What
+    `rate_limit(scope)` does as a dependency, for a route that runs its whole body in one thread hop."""
+    _hit(request, scope, f"user:{principal.user_id}")
+
+
+def _hit(request: Request, scope: str, who: str) -> None:
+    settings = request.app.state.settings
+    decision = request.app.state.limiter.hit(f"{scope}:{who}", settings.rate_limit_requests,
+                                             settings.rate_limit_window_s)
+    if not decision.allowed:
+        raise RateLimitedError(
+            f"rate limit of {decision.limit} requests per {settings.rate_limit_window_s} s exceeded for {scope}",
+            retry_after=decision.retry_after_s,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from protocol.codes import ErrorCode
 from protocol.errors import HealthSyncError
@@ -18,8 +18,6 @@ from protocol.request_auth import (
     check_signature,
     shred_instruction,
 )
-from sync_server.auth import Principal
-from sync_server.deps import current_principal, db_session
 
 
 class DeviceRevokedError(HealthSyncError):
@@ -71,10 +69,3 @@ def prove_device(conn, user_id: str, proof: RequestProof, server_key) -> str:
                                  shred_instruction(server_key, bytes(row[1]), device_id))
     return device_id
 
-
-def proven_device(request: Request, principal: Principal = Depends(current_principal),
-                  conn=Depends(db_session)) -> str:
-    """FastAPI dependency: the signed-in user's device that signed this (body-less) request."""
-    from sync_server.routes.sync import _server_key
-
-    return prove_device(conn, str(principal.user_id), request_proof(request), _server_key(request))

@@ -106,3 +106,39 @@ def test_jwks_tokens(pg_url, jwks_server):
             assert call(c, mint_token(testing.TEST_JWT_SECRET, uuid.uuid4())).status_code == 200
     finally:
         app.state.db.close()
+
+
+def test_a_remembered_token_still_expires_and_a_refused_one_is_checked_again(monkeypatch):
+    """The verifier remembers verified tokens (sync_server.auth.TokenVerifier): a hit must still honour exp."""
+    from sync_server import auth as auth_module
+    from sync_server.auth import TokenSignatureError, TokenVerifier
+
+    verifier = TokenVerifier(testing.TEST_JWT_SECRET)
+    checks = []
+    check = verifier._check
+    monkeypatch.setattr(verifier, "_check", lambda token: checks.append(token) or check(token))
+    now = time.time()
+    token = jwt.encode(claims(exp=int(now) + 60), testing.TEST_JWT_SECRET, algorithm="HS256")
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first and len(checks) == 1  # remembered: no second decode
+    # Past exp and its leeway the remembered answer is not used: the token is checked again (and, the clock
+    # really being past exp, refused by the decoder; here only the verifier's clock is moved).
+    monkeypatch.setattr(auth_module.time, "time", lambda: now + 60 + auth_module.LEEWAY_S + 1)
+    verifier.verify(token)
+    assert len(checks) == 2
+    forged = jwt.encode(claims(), "some-other-project-secret-32-bytes-long", algorithm="HS256")
+    for _ in range(2):  # a failure is not remembered
+        with pytest.raises(TokenSignatureError):
+            verifier.verify(forged)
+    assert len(checks) == 4
+
+
+def test_the_remembered_tokens_are_bounded(monkeypatch):
+    from sync_server import auth as auth_module
+    from sync_server.auth import TokenVerifier
+
+    monkeypatch.setattr(auth_module, "VERIFIED_CACHE_SIZE", 3)
+    verifier = TokenVerifier(testing.TEST_JWT_SECRET)
+    for _ in range(5):
+        verifier.verify(jwt.encode(claims(), testing.TEST_JWT_SECRET, algorithm="HS256"))
+    assert len(verifier._verified) == 3
