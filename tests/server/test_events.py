@@ -200,3 +200,29 @@ def test_a_resume_from_before_the_retained_log_is_told_events_were_pruned(client
     # A resume from after the pruned part is complete: no warning, just the events.
     (only,) = first_messages(old, 1)
     assert (only["seq"], only["event"]) == (kept, "health_alert")
+
+
+def test_an_emitter_that_starts_after_the_holders_were_read_is_not_skipped(db):
+    """The interleaving bench_load hit under overload: the reader reads the lock holders; then one transaction
+    numbers an event and stays open, and another numbers a later one (waiting for the first) and commits; then the
+    reader reads the log. The later event must wait: handing it on would skip the earlier one for good."""
+    patient = uuid.uuid4()
+    start = _high(db)
+    with db.admin() as reader, db.admin() as early:
+        raw_execute = reader.execute
+        interleaved: list[int] = []
+
+        def execute(query, params=None, **kw):
+            result = raw_execute(query, params, **kw)
+            if query == event_log._HOLDERS and not interleaved:  # right after the holders were read
+                interleaved.append(_emit(early, patient, 1))
+                with db.admin() as late:
+                    interleaved.append(_emit(late, patient, 2))
+            return result
+
+        reader.execute = execute
+        assert [e.seq for e in event_log.read_ready(reader, start) if e.patient_id == str(patient)] == []
+        reader.execute = raw_execute
+    a, b = interleaved
+    with db.admin() as reader:
+        assert [e.seq for e in event_log.read_ready(reader, start) if e.patient_id == str(patient)] == [a, b]
