@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from protocol.errors import RateLimitedError
 from sync_server.auth import Principal
+
+T = TypeVar("T")
 
 
 def bearer_token(request: Request) -> str | None:
@@ -102,6 +104,21 @@ def rate_limit(scope: str, *, anonymous: bool = False):
         _hit(request, scope, f"ip:{client_ip(request)}")
 
     return check_anonymous if anonymous else check_authenticated
+
+
+async def in_transaction(request: Request, principal: Principal, scope: str, work: Callable[[Any], T]) -> T:
+    """Count the caller's hit on `scope`, then run `work(conn)` in the request's transaction and its after-commit
+    hooks, all in one worker-thread hop; what `work` returns (the response, rendered on that thread) is the
+    answer. For the busiest routes: as dependencies the same steps took four or five hops a request (a plain
+    `def` dependency runs on a thread, a `yield` one on a thread at each end), a measurable part of a small push's
+    server CPU."""
+
+    def run() -> T:
+        check_rate(request, scope, principal)
+        with transaction(request, principal) as conn:
+            return work(conn)
+
+    return await run_in_threadpool(run)
 
 
 def check_rate(request: Request, scope: str, principal: Principal) -> None:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from protocol.errors import ValidationError
 from sync_server import audit
 from sync_server.auth import Principal
-from sync_server.deps import current_principal, db_session, rate_limit
+from sync_server.deps import current_principal, db_session, in_transaction, rate_limit
 from sync_server.marketplace import bids, booking, idempotency, performance, requests, search
 from sync_server.responses import ok
 
@@ -146,18 +146,22 @@ def create_bid(request: Request, appointment_id: uuid.UUID, body: BidBody,
                            body.model_dump(mode="json"), act)
 
 
-@router.put("/api/v1/appointments/{appointment_id}", dependencies=[Depends(rate_limit("appointments:update"))])
-def update_appointment(request: Request, appointment_id: uuid.UUID, body: AppointmentMove,
-                       principal: Principal = Depends(current_principal), conn=Depends(db_session),
-                       idempotency_key: str | None = IdempotencyKey):
-    """Book (`{"status": "booked", "bid_id"}`) or move an appointment; compare-and-swap, 409 when it lost a race."""
+@router.put("/api/v1/appointments/{appointment_id}")
+async def update_appointment(request: Request, appointment_id: uuid.UUID, body: AppointmentMove,
+                             principal: Principal = Depends(current_principal),
+                             idempotency_key: str | None = IdempotencyKey):
+    """Book (`{"status": "booked", "bid_id"}`) or move an appointment; compare-and-swap, 409 when it lost a race.
+    The booking storm's route: rate limit, transaction and work in one thread hop (`in_transaction`)."""
 
-    def act() -> tuple[int, Any, str]:
-        row = booking.transition(conn, appointment_id, body.status, _hlc(request), bid_id=body.bid_id,
-                                 expected=body.expected_status)
-        audit.record(conn, principal, "update", "appointments", row_id=appointment_id, subject_id=row["patient_id"],
-                     detail={"status": body.status})
-        return 200, row, f"appointment {body.status}"
+    def work(conn):
+        def act() -> tuple[int, Any, str]:
+            row = booking.transition(conn, appointment_id, body.status, _hlc(request), bid_id=body.bid_id,
+                                     expected=body.expected_status)
+            audit.record(conn, principal, "update", "appointments", row_id=appointment_id,
+                         subject_id=row["patient_id"], detail={"status": body.status})
+            return 200, row, f"appointment {body.status}"
 
-    return idempotency.run(conn, principal.user_id, idempotency_key, "PUT", request.url.path,
-                           body.model_dump(mode="json"), act)
+        return idempotency.run(conn, principal.user_id, idempotency_key, "PUT", request.url.path,
+                               body.model_dump(mode="json"), act)
+
+    return await in_transaction(request, principal, "appointments:update", work)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from protocol.codes import ErrorCode
 from protocol.envelope import current_request_id, envelope
@@ -11,7 +10,7 @@ from protocol.errors import HealthSyncError
 from protocol.schema import TABLES
 from sync_server import sync_service
 from sync_server.auth import Principal
-from sync_server.deps import after_commit, check_rate, current_principal, transaction
+from sync_server.deps import after_commit, current_principal, in_transaction
 from sync_server.device_auth import prove_device, request_proof
 from sync_server.predictions_cache import for_app as predictions_cache
 from sync_server.reconcile import Caller
@@ -44,33 +43,26 @@ class UnknownTableError(HealthSyncError):
     http_status = 400
 
 
-# Push and pull run their whole body in one worker-thread hop: the rate limit, the transaction, the work and the
-# answer. As dependencies they took four or five hops a request (a plain `def` dependency runs on a thread, a
-# `yield` one on a thread at each end), a measurable part of a small push's server CPU.
-
-
 @router.post("/push", openapi_extra=_CHANGESET_BODY)
 async def push(request: Request, principal: Principal = Depends(current_principal)):
     """Merge a signed, encrypted changeset; one receipt per change (accepted / duplicate / rejected + reason)."""
     data = await request.body()  # already read by the body-limit middleware: no waiting here
     caller = Caller(str(principal.user_id), principal.role, request_id=current_request_id())
+    settings = request.app.state.settings
+
     # Opening, validating and merging a changeset is seconds of CPU and Postgres work for a large push: on a worker
     # thread, so the event loop keeps answering other requests meanwhile; the answer is rendered there too.
-    return await run_in_threadpool(_push, request, principal, data, caller)
-
-
-def _push(request: Request, principal: Principal, data: bytes, caller: Caller) -> JSONResponse:
-    check_rate(request, "sync:push", principal)
-    settings = request.app.state.settings
-    touched: dict[str, set[str]] = {"predictions": set()}
-    with transaction(request, principal) as conn:
+    def work(conn) -> JSONResponse:
+        touched: dict[str, set[str]] = {"predictions": set()}
         result = sync_service.push(conn, data, caller, _server_key(request), doc_outbox=bool(settings.mongodb_uri),
                                    max_skew_s=settings.max_skew_s, touched=touched)
         if touched["predictions"]:
             # After the commit, before the answer: the device's next read, on any instance, finds no stale page.
             cache = predictions_cache(request.app)
             after_commit(request, lambda: cache.invalidate(touched["predictions"]))
-    return ok(result, message=f"{len(result['receipts'])} receipts")
+        return ok(result, message=f"{len(result['receipts'])} receipts")
+
+    return await in_transaction(request, principal, "sync:push", work)
 
 
 def pull_tables(tables: list[str] | None) -> list[str] | None:
@@ -96,16 +88,14 @@ async def pull(
     """Changes visible to the caller after the cursor, oldest first; checksums per table on the last page. Every
     pull names and proves its device (signed request headers); a revoked device is refused."""
     tables = pull_tables(table)
-    return await run_in_threadpool(_pull, request, principal, cursor, limit, tables)
 
-
-def _pull(request: Request, principal: Principal, cursor: int, limit: int, tables: list[str] | None):
-    check_rate(request, "sync:pull", principal)
-    with transaction(request, principal) as conn:
+    def work(conn) -> FastJSONResponse:
         device = prove_device(conn, str(principal.user_id), request_proof(request), _server_key(request))
         page = sync_service.pull(conn, cursor, limit, tables, principal, device_id=device)
-    # The page is JSON-ready already (strings, numbers, lists and maps from Postgres' JSON): fastapi's
-    # jsonable_encoder would walk every value of thousands of rows again, for nothing.
-    body = envelope(None, message=f"{len(page['changes'])} changes")
-    body["data"] = page
-    return FastJSONResponse(body)
+        # The page is JSON-ready already (strings, numbers, lists and maps from Postgres' JSON): fastapi's
+        # jsonable_encoder would walk every value of thousands of rows again, for nothing.
+        body = envelope(None, message=f"{len(page['changes'])} changes")
+        body["data"] = page
+        return FastJSONResponse(body)
+
+    return await in_transaction(request, principal, "sync:pull", work)
