@@ -221,10 +221,16 @@ def _insert_observations(conn, batch: _Batch, changes: list[Change]) -> None:
             items, inserted, refused = _insert_large(conn, spec, group, batch, caller)
         own = _own_existing(conn, spec, [(c, r) for c, r in items
                                          if c.pk not in inserted and c.change_id not in refused])
+        # A changeset naming one id twice: its first record went in, a later one is a replay of that id (answered
+        # `accepted`, its device would believe a record that was never stored had been applied).
+        first: set[str] = set()
         for c, record in items:
             if c.change_id in refused:
                 batch.reject(c, "SYNC_REJECTED_DB", refused[c.change_id])
+            elif c.pk in inserted and c.pk in first:
+                batch.receipts[c.change_id] = Receipt(c.change_id, "duplicate")
             elif c.pk in inserted:
+                first.add(c.pk)
                 # Audited by the insert statement itself; observations need no change-id ledger either: their
                 # id (the primary key, or the table's id registry: ID_REGISTRIES) already makes a replay a duplicate.
                 state = RowState(record.model_dump(mode="json"), {}, c.hlc) if table in DOC_COLLECTIONS else None

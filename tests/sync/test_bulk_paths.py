@@ -81,6 +81,24 @@ def test_replay_is_all_duplicates_and_adds_no_audit_rows(device, db):
     assert len(_audits(db, [c.pk for c in changes])) == 3
 
 
+@pytest.mark.parametrize("filler", [0, reconcile.VALUES_MAX_ROWS])  # the one-statement path and the COPY path
+def test_one_id_twice_in_a_changeset_is_accepted_once_and_then_a_duplicate(device, db, filler):
+    """Only the first record of an id goes in: the second must not be answered `accepted` (its device would take a
+    write that was never stored as applied)."""
+    first, later = device.change(value=70.0), device.change(value=71.0)
+    again = Change(later.change_id, "health_metrics", first.pk, "insert", {**later.columns, "id": first.pk},
+                   later.hlc)
+    others = [device.change(value=60.0 + i % 50) for i in range(filler)]
+    out = device.push([first, *others, again])
+    by_id = {r["change_id"]: r["status"] for r in out["receipts"]}
+    assert (by_id[first.change_id], by_id[again.change_id]) == ("accepted", "duplicate")
+    with db.session("service_role", {"role": "service_role"}) as conn:
+        rows = conn.execute("SELECT value FROM health_metrics WHERE id = %s", (first.pk,)).fetchall()
+        applied = conn.execute("SELECT count(*) AS n FROM sync_applied WHERE row_id = %s", (first.pk,)).fetchone()
+    assert [r["value"] for r in rows] == [70.0] and applied["n"] <= 1
+    assert len(_audits(db, [first.pk])) == 1
+
+
 def test_values_are_stored_as_validated(device, db):
     # 5.5 mmol/L glucose is stored canonically as 99.088 mg/dL (1 mmol/L = 18.016 mg/dL, MW of glucose 180.16).
     c = device.change(metric_type="blood_glucose", unit="mmol/L", value=5.5, notes="  fasting  ")
