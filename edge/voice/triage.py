@@ -15,7 +15,7 @@ from edge.voice import nlp, redflags, vocab
 from edge.voice.measures import DEFAULT_SEVERITY, duration_days, prepare, severity, temperature_c  # noqa: F401
 from edge.voice.redflags import EMERGENCY  # noqa: F401  (kept importable from here)
 
-ENGINE_VERSION = "nlp-v4 (spaCy + medspaCy ConText; composed concepts, past events of others, onset cues)"
+ENGINE_VERSION = "nlp-v5 (spaCy + medspaCy ConText; composed concepts, conditions of a question, requests asked)"
 LEVELS = ("self_care", "soon", "urgent", "emergency")
 LOW_WORD_PROBABILITY = 0.5  # a recognised word below this is marked unsure
 DOUBTFUL_SHARE = 0.25  # an utterance with more unsure words than this is doubtful as a whole
@@ -138,6 +138,8 @@ def _status(m: nlp.Mention, words: list[Word], cautious: bool) -> str:
     """The mention's status; `cautious` ignores any suppressing cue spoken in unsure words only."""
     if m.concept in vocab.NOW_WHATEVER_HISTORY and m.status == "historical":
         return "affirmed"  # "I had a stroke years ago and need my clopidogrel": the request is now
+    if m.concept in vocab.ASKED_FOR and m.status == "hypothetical":
+        return "affirmed"  # "how do I get my results?": a request, asked
     if not cautious or not words:
         return m.status
     kept = set(m.categories)
@@ -185,9 +187,11 @@ def _confidence(words: list[Word]) -> dict:
 def _level(present: set[str], sev: int, source: str, days: float | None, modifiers: set[str],
            temp: float | None) -> str:
     """Urgency without a red flag: the highest level of the present concepts, moved by what was said about them."""
-    mild = "mild" in modifiers and not present & (vocab.REQUESTS | vocab.MEASURED)
-    levels = [("soon" if mild and _LEVEL[c] == "urgent" and c in vocab.MILD_LOWERS else _LEVEL[c])
-              for c in present if _LEVEL.get(c)]
+    mild = "mild" in modifiers and not present & (vocab.REQUESTS | vocab.MEASURED | vocab.MILD_KEEPS)
+    stepped = {c for m in modifiers for c in vocab.STEP_DOWN.get(m, ())}
+    explained = {c: _LEVEL[e] for e in present for c in vocab.EXPLAINS.get(e, ())}
+    levels = [explained.get(c) or ("soon" if (mild and c in vocab.MILD_LOWERS or c in stepped) and _LEVEL[c] == "urgent"
+                                   else _LEVEL[c]) for c in present if _LEVEL.get(c)]
     if not levels:
         return "self_care"
     level = max(levels, key=LEVELS.index)
