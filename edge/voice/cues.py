@@ -84,6 +84,7 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("fine|okay|ok|better|good|well ~1 ever? ~1 since ~1 the|my|his|her|their", "PAST_EVENT", "FORWARD", 4),
     ("before ~1 my|his|her|their ~1 operation|surgery|treatment|diagnosis|op", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("use|used to", "HISTORICAL", "FORWARD", 10), ("back in", "HISTORICAL", "BIDIRECTIONAL", 10),
+    ("than ~2 use|used to", "PSEUDO", "FORWARD", None),  # "more breathless than I used to": a comparison, now
     ("in the past", "HISTORICAL", "BIDIRECTIONAL", 10), ("previously", "HISTORICAL", "BIDIRECTIONAL", 10),
     ("history of", "HISTORICAL", "FORWARD", 6),
     ("long time|while|ages ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12),

@@ -250,6 +250,8 @@ def mentions(text: str) -> list[Mention]:
             s, e = mod.modifier_span
             if cat == "PAST_OTHER" and s and doc[s - 1].lower_ in PRESENT_PERFECT:
                 continue  # "my toddler has had a cough for three weeks": still has it
+            if cat == "PAST_OTHER" and s and doc[s - 1].lower_ == "i":
+                continue  # "I had my baby ten days ago and the stitches…": the patient's own "had" stays current
             m.categories.add(cat)
             m.cue_spans.setdefault(cat, []).append((doc[s].idx, doc[e - 1].idx + len(doc[e - 1])))
         if m.sentence in general or m.start >= conditions.get(m.sentence, len(text)):

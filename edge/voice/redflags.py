@@ -19,6 +19,10 @@ Sources, as published:
   a day, Severe breathlessness, "It feels like I'm going to die", Skin mottled or discoloured) and NHS "Sepsis"
   (call 999: blue, grey, pale or blotchy skin, lips or tongue; breathing very fast); NHS "Diabetic ketoacidosis"
   (go to A&E: being sick, tummy pain, fruity-smelling breath, deep or fast breathing, very sleepy; high ketones).
+- NHS "Ectopic pregnancy" (call 999 or go to A&E: sharp, sudden, intense tummy pain, feeling very dizzy or fainting,
+  looking very pale); NHS "Intussusception" and NICE NG143 (green, bile-stained vomit; poo like redcurrant jelly);
+  NHS "Head injury" (A&E: knocked out, vomiting since the injury); NHS "Get urgent help for mental health" (not in
+  immediate danger: the urgent mental health helpline or 111 the same day, rather than 999).
 """
 from __future__ import annotations
 

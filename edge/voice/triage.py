@@ -184,14 +184,23 @@ def _confidence(words: list[Word]) -> dict:
             "doubtful": bool(doubtful), "confirm": []}
 
 
+def _concept_level(c: str, mild: bool, stepped: set[str], explained: dict[str, str]) -> str:
+    """One concept's own level: a named cause sets it ("a tummy bug"'s vomiting is self-care); "a bit" (for the
+    MILD_LOWERS concepts) or a step-down modifier ("when I stood up too fast") takes a same-day one to "soon"."""
+    if c in explained:
+        return explained[c]
+    if _LEVEL[c] == "urgent" and (mild and c in vocab.MILD_LOWERS or c in stepped):
+        return "soon"
+    return _LEVEL[c]
+
+
 def _level(present: set[str], sev: int, source: str, days: float | None, modifiers: set[str],
            temp: float | None) -> str:
     """Urgency without a red flag: the highest level of the present concepts, moved by what was said about them."""
     mild = "mild" in modifiers and not present & (vocab.REQUESTS | vocab.MEASURED | vocab.MILD_KEEPS)
     stepped = {c for m in modifiers for c in vocab.STEP_DOWN.get(m, ())}
     explained = {c: _LEVEL[e] for e in present for c in vocab.EXPLAINS.get(e, ())}
-    levels = [explained.get(c) or ("soon" if (mild and c in vocab.MILD_LOWERS or c in stepped) and _LEVEL[c] == "urgent"
-                                   else _LEVEL[c]) for c in present if _LEVEL.get(c)]
+    levels = [_concept_level(c, mild, stepped, explained) for c in present if _LEVEL.get(c)]
     if not levels:
         return "self_care"
     level = max(levels, key=LEVELS.index)
