@@ -10,7 +10,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 
-from edge.voice import cues, vocab
+from edge.voice import cues, levels, vocab
 from protocol.errors import MissingDependencyError
 
 SPAN_GROUP = "triage"
@@ -149,7 +149,7 @@ def _build():
     matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": SPAN_GROUP,
                                                              "prune": False})
     rules = [TargetRule(f"{c.id}:{p}", c.id, pattern=compile_pattern(nlp, p))
-             for c in (*vocab.SYMPTOMS, *vocab.MODIFIERS) for p in c.patterns]
+             for c in (*vocab.SYMPTOMS, *levels.MODIFIERS) for p in c.patterns]
     matcher.add(rules)
     context = nlp.add_pipe("medspacy_context", config={
         "rules": None, "input_span_type": "group", "span_group_name": SPAN_GROUP, "span_attrs": None,
