@@ -44,6 +44,8 @@ MODIFIERS: tuple[Concept, ...] = (
        "never ~1 act", "@NOT ~2 act ~1 on ~1 it|them"),
     # ...unless not being safe is said too, which keeps the 999 flag ("no plans, but I'm not safe on my own").
     _m("unsafe_now", "@NOT ~2 safe", "@NOT ~3 keep ~1 myself ~1 safe"),
+    # Where a rash is: by the eye, shingles needs seeing the same day (SAME_DAY_COMBOS).
+    _m("near_eye", "near|around|round|towards|by|into ~1 my|his|her|the ~1 eye|eyes"),
     # A faint on standing up quickly (NHS "Fainting": see a GP, not urgent) and breathlessness that crept up over
     # months (NHS: see a GP) are a step lower than the same symptom out of the blue (STEP_DOWN).
     _m("on_standing", "stood|stand|standing|got|get|getting ~1 up ~2 too? ~1 quickly|fast|quick|suddenly"),
@@ -94,6 +96,7 @@ SAME_DAY_COMBOS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     (frozenset({"fever"}), frozenset({"drowsy"})), (frozenset({"high_fever"}), frozenset({"drowsy"})),
     (frozenset({"palpitations"}), frozenset({"not_stopping"})),
     (frozenset({"hearing_loss"}), frozenset({"sudden"})),  # NHS: sudden hearing loss, 111 the same day
+    (frozenset({"shingles"}), frozenset({"near_eye", "eye_pain", "blurred_vision"})),  # NHS: shingles by the eye
 )
 # Same-day alone, but "a bit breathless", "a mild burn" or "a slight reaction" can wait: mild lowers them a step.
 MILD_LOWERS = frozenset({"shortness_of_breath", "burn", "allergic_reaction", "wound_infection"})

@@ -482,6 +482,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        "@PAIN ~3 in ~1 my|his|her|the ~1 @JOINT", persist=7),
     # NHS: a hot, swollen joint with a temperature may be an infected joint, same day.
     _c("hot_swollen_joint", "orthopedics", "soon", "hot|red|swollen ~3 @JOINT", "@JOINT ~3 hot|red"),
+    # NHS "Shingles": a painful blistering rash on one side, see a GP; near the eye, the same day (levels.py).
+    _c("shingles", "dermatology", "soon", "shingles", "blister|blisters|blistering|blistered|blistery ~2 rash",
+       "band ~2 of ~2 blisters|blistering|rash"),
     _c("rash", "dermatology", "soon", "rash", "rashes", "hives", "patch", "patches", "eczema", "psoriasis",
        "scaly"),
     _c("skin_minor", "dermatology", "self_care", "spot", "spots", "pimple", "acne", "dry ~2 skin", "blister",
