@@ -43,7 +43,8 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("worried|worry|concerned|scared|afraid|frightened ~1 about|of ~1 a|an|having|getting", "HYPOTHETICAL",
      "FORWARD", 6,
      DIAGNOSES),
-    ("read about", "HYPOTHETICAL", "FORWARD", 8), ("tell me about|what", "HYPOTHETICAL", "FORWARD", 10),
+    ("read about", "HYPOTHETICAL", "FORWARD", 8), ("heard|hear|told ~1 me? about|of", "HYPOTHETICAL", "FORWARD", 8),
+    ("tell me about|what", "HYPOTHETICAL", "FORWARD", 10),
     ("how do|can|should i", "HYPOTHETICAL", "FORWARD", 10), ("when do|should i", "HYPOTHETICAL", "FORWARD", 10),
     ("is that|it|this ~1 an? emergency|serious", "HYPOTHETICAL", "BACKWARD", 12),
     # "my friend said coffee-ground sick is serious, is it true?"
@@ -79,8 +80,11 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("when ~1 my|his|her|our ~1 @KIN ~1 was|were", "HISTORICAL", "BIDIRECTIONAL", 12),
     # "after his heart attack", "since her stroke": the event named is in the past (scope: the next two words).
     ("after|since ~1 my|his|her|their", "PAST_EVENT", "FORWARD", 2),
+    # "I've been fine since the heart attack": the event is over ("since the infection I'm shaking" is not).
+    ("fine|okay|ok|better|good|well ~1 ever? ~1 since ~1 the|my|his|her|their", "PAST_EVENT", "FORWARD", 4),
     ("before ~1 my|his|her|their ~1 operation|surgery|treatment|diagnosis|op", "HISTORICAL", "BIDIRECTIONAL", 12),
     ("use|used to", "HISTORICAL", "FORWARD", 10), ("back in", "HISTORICAL", "BIDIRECTIONAL", 10),
+    ("than ~2 use|used to", "PSEUDO", "FORWARD", None),  # "more breathless than I used to": a comparison, now
     ("in the past", "HISTORICAL", "BIDIRECTIONAL", 10), ("previously", "HISTORICAL", "BIDIRECTIONAL", 10),
     ("history of", "HISTORICAL", "FORWARD", 6),
     ("long time|while|ages ~1 ago|back", "HISTORICAL", "BIDIRECTIONAL", 12),
@@ -114,12 +118,17 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     # "for the last month", "over the past year": how long it has lasted, not when it was.
     ("for|over|in|during the ~1 last|past @SEASON|@UNIT_LONG|week|day|days|few", "PSEUDO", "FORWARD", None),
     ("since ~4 last|this @SEASON", "PSEUDO", "FORWARD", None),  # "killing me since I moved house last week"
+    # Grief dates from a death: "sad since my mum passed away in the summer" is now, not the past.
+    ("since ~3 =passed away", "PSEUDO", "FORWARD", None),
+    ("since ~6 in the winter|spring|summer|autumn", "PSEUDO", "FORWARD", None),
     ("in the winter|spring|summer|autumn", "HISTORICAL", "BIDIRECTIONAL", 10),
     # "=gone": the lemma "go" would make "it's been going on for months" a thing of the past.
     ("=gone now", "HISTORICAL", "BACKWARD", 15), ("it|they ~1 be|have ~1 =gone", "HISTORICAL", "BACKWARD", 15),
     ("=went|=gone away", "HISTORICAL", "BACKWARD", 15), ("clear|cleared up", "HISTORICAL", "BACKWARD", 15),
     ("settle|settled ~1 down?", "HISTORICAL", "BACKWARD", 15),
-    ("fine|okay|ok|better|good ~1 since|now", "HISTORICAL", "BACKWARD", 15),
+    ("fine|okay|ok|better|good|well ~1 since|now", "HISTORICAL", "BACKWARD", 15),
+    # "I'm fit to travel now", "well enough to drive now": declared over, for a letter or a form.
+    ("fit|well|fine|okay|ok ~1 enough? ~1 to ~1 travel|fly|work|drive ~1 now?", "HISTORICAL", "BACKWARD", 15),
     ("nothing|none ~1 since", "HISTORICAL", "BACKWARD", 15),
     ("no problems|trouble|issues ~1 since", "HISTORICAL", "BACKWARD", 15),
     ("since then", "HISTORICAL", "BACKWARD", 15), ("recover|recovered|recovery", "HISTORICAL", "BACKWARD", 15),

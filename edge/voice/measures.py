@@ -28,7 +28,9 @@ MAX_DURATION_DAYS = 36_500  # the symptoms.duration_days bound
 _UNIT_DAYS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1, "night": 1, "week": 7, "fortnight": 14, "month": 30,
               "year": 365}
 _COUNT = r"(\d+(?:\.\d+)?|a|an|one|a few|few|several|a couple of|a couple|couple of)"
-_DURATION_RE = re.compile(r"\b(?:for|past|last|about|almost|over|nearly|been|lasted|lasting) (?:the )?(?:past |last )?"
+# "been there four weeks", "been going on six weeks": how long, without a "for".
+_DURATION_RE = re.compile(r"\b(?:for|past|last|about|almost|over|nearly|been|lasted|lasting) "
+                          r"(?:there |going on |like (?:this|that) )?(?:the )?(?:past |last )?"
                           r"(?:over |about |nearly |almost |around |more than |at least )?" + _COUNT
                           + r" (minute|hour|day|night|week|fortnight|month|year)s?\b")
 _AGO_RE = re.compile(r"\b" + _COUNT + r" (minute|hour|day|night|week|fortnight|month|year)s? ago\b")

@@ -10,7 +10,7 @@ import threading
 import warnings
 from dataclasses import dataclass, field
 
-from edge.voice import cues, vocab
+from edge.voice import cues, levels, vocab
 from protocol.errors import MissingDependencyError
 
 SPAN_GROUP = "triage"
@@ -149,7 +149,7 @@ def _build():
     matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "span_group_name": SPAN_GROUP,
                                                              "prune": False})
     rules = [TargetRule(f"{c.id}:{p}", c.id, pattern=compile_pattern(nlp, p))
-             for c in (*vocab.SYMPTOMS, *vocab.MODIFIERS) for p in c.patterns]
+             for c in (*vocab.SYMPTOMS, *levels.MODIFIERS) for p in c.patterns]
     matcher.add(rules)
     context = nlp.add_pipe("medspacy_context", config={
         "rules": None, "input_span_type": "group", "span_group_name": SPAN_GROUP, "span_attrs": None,
@@ -205,6 +205,24 @@ def _general_question(sent) -> bool:
             and not PERSONS & {t.lower_ for t in sent} and not any(t.lemma_ in PERSONS for t in sent))
 
 
+_NOW_WORDS = re.compile(r"\b(?:now|today|tonight|this (?:morning|afternoon|evening)|at the moment)\b")
+
+
+def _condition_start(sent) -> int | None:
+    """Where a question's condition starts ("What should I do if my daughter ever has an asthma attack and her
+    inhaler doesn't help?", "If one of the kids cut themselves badly, how hard should I press?"): every mention from
+    its "if" to the question mark is hypothetical, however long the condition (the "if" cue alone reaches ten
+    words). None when the sentence is no question, has no "if", or says something is happening now."""
+    words = [t for t in sent if not t.is_punct]
+    if not words or sent[-1].text != "?" or _NOW_WORDS.search(sent.text):
+        return None
+    if words[0].lower_ == "if":
+        return words[0].idx
+    if words[0].lower_ in QUESTION_OPENERS:
+        return next((t.idx for t in words if t.lower_ == "if"), None)
+    return None
+
+
 def lower_keep_offsets(text: str) -> str:
     """Lower-case and straighten quotes without changing any character offset (so ASR word spans still align)."""
     text = "".join(c.lower() if len(c.lower()) == 1 else c for c in text).replace("\u2019", "'")
@@ -220,6 +238,7 @@ def mentions(text: str) -> list[Mention]:
     sents = list(doc.sents)
     sent_index = {s.start: i for i, s in enumerate(sents)}
     general = {i for i, s in enumerate(sents) if _general_question(s)}
+    conditions = {i: start for i, s in enumerate(sents) if (start := _condition_start(s)) is not None}
     found: dict[tuple[str, int, int], Mention] = {}
     for span in doc.spans[SPAN_GROUP]:
         key = (span.label_, span.start_char, span.end_char)
@@ -231,9 +250,11 @@ def mentions(text: str) -> list[Mention]:
             s, e = mod.modifier_span
             if cat == "PAST_OTHER" and s and doc[s - 1].lower_ in PRESENT_PERFECT:
                 continue  # "my toddler has had a cough for three weeks": still has it
+            if cat == "PAST_OTHER" and s and doc[s - 1].lower_ == "i":
+                continue  # "I had my baby ten days ago and the stitches…": the patient's own "had" stays current
             m.categories.add(cat)
             m.cue_spans.setdefault(cat, []).append((doc[s].idx, doc[e - 1].idx + len(doc[e - 1])))
-        if m.sentence in general:
+        if m.sentence in general or m.start >= conditions.get(m.sentence, len(text)):
             m.categories.add("HYPOTHETICAL")
         found[key] = m
     return sorted(found.values(), key=lambda m: (m.start, -m.end))

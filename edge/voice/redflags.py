@@ -19,6 +19,10 @@ Sources, as published:
   a day, Severe breathlessness, "It feels like I'm going to die", Skin mottled or discoloured) and NHS "Sepsis"
   (call 999: blue, grey, pale or blotchy skin, lips or tongue; breathing very fast); NHS "Diabetic ketoacidosis"
   (go to A&E: being sick, tummy pain, fruity-smelling breath, deep or fast breathing, very sleepy; high ketones).
+- NHS "Ectopic pregnancy" (call 999 or go to A&E: sharp, sudden, intense tummy pain, feeling very dizzy or fainting,
+  looking very pale); NHS "Intussusception" and NICE NG143 (green, bile-stained vomit; poo like redcurrant jelly);
+  NHS "Head injury" (A&E: knocked out, vomiting since the injury); NHS "Get urgent help for mental health" (not in
+  immediate danger: the urgent mental health helpline or 111 the same day, rather than 999).
 """
 from __future__ import annotations
 
@@ -105,6 +109,14 @@ _DKA_SIGNS = ("vomiting", "nausea", "abdominal_pain", "fast_breathing", "drowsy"
               "high_blood_sugar")
 
 
+def _both(*tests: Callable[[Present], list[str]]) -> Callable[[Present], list[str]]:
+    """Every test fires; their concepts together."""
+    def test(p: Present) -> list[str]:
+        hits = [t(p) for t in tests]
+        return [n for h in hits for n in h] if all(hits) else []
+    return test
+
+
 def _with_any(first: tuple[str, ...], second: tuple[str, ...]) -> Callable[[Present], list[str]]:
     """One concept of `first` and one of `second`, anywhere in the utterance."""
     def test(p: Present) -> list[str]:
@@ -157,13 +169,22 @@ RULES: tuple[RedFlagRule, ...] = (
                 _either(_any("coughing_blood"), lambda p: p.together(("cough",), ("blood",))),
                 "NHS: coughing up blood"),
     RedFlagRule("vomiting_blood", "Vomiting blood", EMERGENCY,
-                _either(_any("vomiting_blood"), lambda p: p.together(("vomiting",), ("blood",))),
-                "NHS: vomiting blood"),
+                _either(_any("vomiting_blood"), lambda p: p.together(("vomiting",), ("blood", "altered_blood"))),
+                "NHS: vomiting blood (bright red, or dark brown, black or grainy like coffee grounds)"),
     RedFlagRule("internal_bleeding", "Signs of internal bleeding", EMERGENCY + " Lie down and do not eat or drink.",
                 _either(_any("internal_bleeding", "black_stool"),
                         _all_of(("belly_swelling",), ("trauma", *_BLEEDING_SHOCK)),
+                        # A limb swelling after an injury, with faintness: bleeding into it (a thigh holds litres).
+                        _both(_all_of(("swollen_legs",), ("major_trauma", "trauma", "fracture")),
+                              _all_of(("swollen_legs",), _BLEEDING_SHOCK)),
                         _all_of(("rectal_bleeding",), _BLEEDING_SHOCK), _all_of(("haematuria",), _BLEEDING_SHOCK)),
                 "NHS: bleeding from the bottom (black or dark red poo); NHS: when to call 999"),
+    RedFlagRule("ectopic_pregnancy", "Possible ectopic pregnancy (bleeding inside)",
+                EMERGENCY + " Lie down and do not eat or drink.",
+                _both(_any("pregnant"), _any("abdominal_pain", "flank_pain", "ectopic"),
+                      _any("fainting", "shock_signs")),
+                "NHS: ectopic pregnancy (call 999 or go to A&E: sharp, sudden, intense tummy pain, feeling very "
+                "dizzy or fainting, looking very pale)"),
     RedFlagRule("sudden_confusion", "Sudden confusion", EMERGENCY,
                 lambda p: [] if "memory_problem" in p.all and "sudden" not in p.all else p.any("confusion"),
                 "NHS: when to call 999 (suddenly confused or disorientated)"),
@@ -175,8 +196,12 @@ RULES: tuple[RedFlagRule, ...] = (
                 _either(_all_of(("abdominal_pain",), ("severe", "sudden", "worst_ever", "rigid_abdomen")),
                         _all_of(("rigid_belly",), ("severe", "sudden", "worst_ever", "vomiting", "fainting", "fever",
                                                    "shock_signs")),  # a hard belly with sickness or fever
-                        _all_of(("belly_swelling",), ("severe", "worst_ever"))),
-                "NHS: stomach ache (sudden, severe pain: call 999)"),
+                        _all_of(("belly_swelling",), ("severe", "worst_ever")),
+                        # Green (bile) vomit with tummy pain or blood from the bottom: a blocked or twisted bowel.
+                        _all_of(("bilious_vomit",), ("abdominal_pain", "rigid_abdomen", "rectal_bleeding",
+                                                     "redcurrant_stool", "blood", "belly_swelling"))),
+                "NHS: stomach ache (sudden, severe pain: call 999); NHS intussusception (green vomit, poo like "
+                "redcurrant jelly: A&E); NICE NG143 (bile-stained vomiting, red)"),
     RedFlagRule("anaphylaxis", "Possible anaphylaxis", EMERGENCY + " Use an adrenaline auto-injector if you have one.",
                 # A swollen throat with tonsillitis or glands over days, breathing and swallowing well, is an infection.
                 _either(lambda p: [] if p.any("tonsillitis", "sore_throat", "swollen_glands") and not p.any(
@@ -187,7 +212,12 @@ RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("suicidal_ideation", "Thoughts of suicide or self-harm",
                 "You do not have to face this alone: call or text 988 (US), Samaritans 116 123 (UK) or your local "
                 "crisis line now; call emergency services if you might act on these thoughts or have taken "
-                "something.", _any("suicidal"), "NHS: when to call 999 (suicide attempt); 988 Lifeline; NICE NG225"),
+                "something.",
+                # Thoughts said with no plan and safe now are same-day (NHS urgent mental health line, 111),
+                # not 999; the concept's own level (urgent) then applies.
+                lambda p: [] if p.any("safe_now") and not p.any("unsafe_now") else p.any("suicidal"),
+                "NHS: when to call 999 (suicide attempt); NHS: urgent mental health helpline (not in immediate "
+                "danger); 988 Lifeline; NICE NG225"),
     RedFlagRule("meningitis_signs", "Possible meningitis or sepsis", EMERGENCY,
                 _either(_any("nonblanching_rash"),
                         _all_of(("fever",), ("stiff_neck", "photophobia", "floppy", "cannot_stay_awake"))),

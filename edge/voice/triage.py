@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from edge.voice import nlp, redflags, vocab
+from edge.voice import levels, nlp, redflags, vocab
 from edge.voice.measures import DEFAULT_SEVERITY, duration_days, prepare, severity, temperature_c  # noqa: F401
 from edge.voice.redflags import EMERGENCY  # noqa: F401  (kept importable from here)
 
-ENGINE_VERSION = "nlp-v4 (spaCy + medspaCy ConText; composed concepts, past events of others, onset cues)"
+ENGINE_VERSION = "nlp-v5 (spaCy + medspaCy ConText; composed concepts, conditions of a question, requests asked)"
 LEVELS = ("self_care", "soon", "urgent", "emergency")
 LOW_WORD_PROBABILITY = 0.5  # a recognised word below this is marked unsure
 DOUBTFUL_SHARE = 0.25  # an utterance with more unsure words than this is doubtful as a whole
@@ -32,7 +32,7 @@ NOT_PRESSING = {"meal", "meals", "food", "dinner", "lunch", "breakfast", "liftin
 _SPECIALTY = {c.id: c.specialty for c in vocab.SYMPTOMS}
 _LEVEL = {c.id: c.level for c in vocab.SYMPTOMS}
 _PERSIST = {c.id: c.persist_days for c in vocab.SYMPTOMS}
-_MODIFIERS = {c.id for c in vocab.MODIFIERS}
+_MODIFIERS = {c.id for c in levels.MODIFIERS}
 
 
 @dataclass
@@ -136,8 +136,10 @@ def _meant(text: str, found: list[nlp.Mention]) -> list[nlp.Mention]:
 
 def _status(m: nlp.Mention, words: list[Word], cautious: bool) -> str:
     """The mention's status; `cautious` ignores any suppressing cue spoken in unsure words only."""
-    if m.concept in vocab.NOW_WHATEVER_HISTORY and m.status == "historical":
+    if m.concept in levels.NOW_WHATEVER_HISTORY and m.status == "historical":
         return "affirmed"  # "I had a stroke years ago and need my clopidogrel": the request is now
+    if m.concept in levels.ASKED_FOR and m.status == "hypothetical":
+        return "affirmed"  # "how do I get my results?": a request, asked
     if not cautious or not words:
         return m.status
     kept = set(m.categories)
@@ -145,7 +147,7 @@ def _status(m: nlp.Mention, words: list[Word], cautious: bool) -> str:
         spans = m.cue_spans.get(cat, [])
         if spans and all(any(_is_low(w) for w in _words_in(words, s, e)) for s, e in spans):
             kept.discard(cat)
-    if m.concept in vocab.NOW_WHATEVER_HISTORY:
+    if m.concept in levels.NOW_WHATEVER_HISTORY:
         kept.discard("HISTORICAL")
     return nlp.Mention(m.concept, m.text, m.start, m.end, m.sentence, kept).status
 
@@ -182,26 +184,37 @@ def _confidence(words: list[Word]) -> dict:
             "doubtful": bool(doubtful), "confirm": []}
 
 
+def _concept_level(c: str, mild: bool, stepped: set[str], explained: dict[str, str]) -> str:
+    """One concept's own level: a named cause sets it ("a tummy bug"'s vomiting is self-care); "a bit" (for the
+    MILD_LOWERS concepts) or a step-down modifier ("when I stood up too fast") takes a same-day one to "soon"."""
+    if c in explained:
+        return explained[c]
+    if _LEVEL[c] == "urgent" and (mild and c in levels.MILD_LOWERS or c in stepped):
+        return "soon"
+    return _LEVEL[c]
+
+
 def _level(present: set[str], sev: int, source: str, days: float | None, modifiers: set[str],
            temp: float | None) -> str:
     """Urgency without a red flag: the highest level of the present concepts, moved by what was said about them."""
-    mild = "mild" in modifiers and not present & (vocab.REQUESTS | vocab.MEASURED)
-    levels = [("soon" if mild and _LEVEL[c] == "urgent" and c in vocab.MILD_LOWERS else _LEVEL[c])
-              for c in present if _LEVEL.get(c)]
-    if not levels:
+    mild = "mild" in modifiers and not present & (levels.REQUESTS | levels.MEASURED | levels.MILD_KEEPS)
+    stepped = {c for m in modifiers for c in levels.STEP_DOWN.get(m, ())}
+    explained = {c: _LEVEL[e] for e in present for c in levels.EXPLAINS.get(e, ())}
+    own = [_concept_level(c, mild, stepped, explained) for c in present if _LEVEL.get(c)]
+    if not own:
         return "self_care"
-    level = max(levels, key=LEVELS.index)
+    level = max(own, key=LEVELS.index)
     persists = any(_PERSIST.get(c) and days is not None and days >= _PERSIST[c] for c in present)
     if level == "self_care" and (persists or "worsening" in modifiers):
         level = "soon"
     if level == "soon" and mild and not persists and (days is None or days < 7):
         level = "self_care"  # "a bit stiff", "bleeds a little"
     said = present | modifiers  # a combination may name a modifier ("palpitations that won't settle")
-    if any(required <= said and said & any_of for required, any_of in vocab.SAME_DAY_COMBOS):
+    if any(required <= said and said & any_of for required, any_of in levels.SAME_DAY_COMBOS):
         level = "urgent"
     if "fever" in present and temp is not None and temp >= HIGH_FEVER_C:
         level = max(level, "urgent", key=LEVELS.index)
-    if sev >= 8 and level != "self_care" and (source == "stated" or present & vocab.PAINS):
+    if sev >= 8 and level != "self_care" and (source == "stated" or present & levels.PAINS):
         level = "urgent"  # "nine out of ten", "terrible toothache"; not "my sleep is terrible"
     return level
 
@@ -228,7 +241,7 @@ def triage(text: str, words: list[Word] | None = None) -> TriageResult:
     modifiers = {f.name for f in findings if f.status == "affirmed" and f.name in _MODIFIERS}
     sev, source = severity(text, bool(present))
     if flags and source == "default":
-        sev, source = vocab.RED_FLAG_SEVERITY, "red_flag"
+        sev, source = levels.RED_FLAG_SEVERITY, "red_flag"
     days = duration_days(text)
     urgency = "emergency" if flags else _level(set(present), sev if present else 0, source, days, modifiers,
                                                 temperature_c(text))

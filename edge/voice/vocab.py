@@ -1,5 +1,6 @@
-"""The triage vocabulary: how patients say their symptoms (lay terms, metaphors, body part + complaint) and the
-modifiers that change urgency (the ConText cues in first-person speech are in edge/voice/cues.py).
+"""The triage vocabulary: how patients say their symptoms (lay terms, metaphors, body part + complaint). The
+modifiers that change urgency and the tables that combine concepts into a level are in edge/voice/levels.py, the
+ConText cues in first-person speech in edge/voice/cues.py.
 
 Patterns use a small notation compiled to spaCy token patterns over lemmas (edge/voice/nlp.py):
 `word` a word (matched on its lemma, so "hurts"/"hurting"/"hurt" are one), `a|b` either word, `@CLASS` any word of a
@@ -58,6 +59,12 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "SEASON": ("year", "month", "week", "weekend", "winter", "summer", "spring", "autumn", "christmas", "easter",
                "time"),
     "LIFE_STAGE": ("child", "kid", "baby", "teenager", "teen", "student", "youngster", "boy", "girl", "toddler"),
+    # What overwhelms a person without harming them: "drowning in paperwork", "my head's exploding with forms".
+    "BUSYWORK": ("paperwork", "work", "emails", "email", "bills", "admin", "debt", "forms", "form", "homework",
+                 "housework", "deadlines", "stuff", "exams", "revision", "everything"),
+    # Exertion that explains tired, "dead" limbs.
+    "EXERTION": ("marathon", "run", "running", "gym", "workout", "exercise", "training", "hike", "walk", "football",
+                 "match", "game", "cycle", "ride", "race", "session", "class"),
     "CRITICAL_MED": ("insulin", "epilepsy", "levetiracetam", "keppra", "valproate", "lamotrigine",
                      "carbamazepine", "phenytoin", "hydrocortisone", "epipen", "inhaler", "warfarin",
                      "apixaban", "rivaroxaban"),
@@ -126,13 +133,18 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("palpitations", "cardiology", "soon", "palpitation", "palpitations",
        "heart ~3 race|racing|pound|pounding|flutter|fluttering|skip|skipping|thump|thumping|jump"),
     _c("fainting", "cardiology", "urgent", "faint", "fainted", "fainting", "pass out", "passed out", "black out",
-       "blacked out", "collapse", "collapsed", "keel over", "keeled over", "lose|lost consciousness", "nearly faint",
+       "blacked out", "collapse", "collapsed", "keel over", "knocked out", "keeled over",
+       "lose|lost consciousness", "nearly faint",
        "went|go down like a sack"),
     _c("unresponsive", "emergency medicine", None, "@NOT ~3 wake|waking|rouse", "unable to wake|rouse",
        "@NOT ~2 come round|around",
        "@NOT ~2 come to", "@NOT ~2 =came to", "@NOT ~2 bring|get ~2 round|around",
        "@NOT ~1 respond|responding|responsive", "unresponsive",
-       "@NOT ~2 answer|answering|react|reacting ~1 me?", "unconscious", "out cold", "@NOT =breathing"),
+       "@NOT ~2 answer|answering|react|reacting ~1 me?", "unconscious", "out cold", "@NOT =breathing",
+       # "isn't moving or responding": the second verb of the pair is still negated.
+       "@NOT ~3 or ~1 respond|responding|answer|answering|react|reacting|responsive",
+       # Glasgow Coma Scale as a bystander sees it: eyes that do not open, only a groan to pain or touch.
+       "@NOT ~2 open ~1 his|her|their ~1 eyes", "only|just ~1 groan|groans|moan|moans|grunt|grunts ~2 when|if"),
     _c("dizziness", "neurology", "soon", "feel|felt|feeling|go|went ~2 faint|faintish", "dizzy", "dizziness",
         "light headed", "lightheaded", "light|lite ~1 head",
        "woozy", "giddy", "room ~2 spin|spinning", "vertigo", "unsteady"),
@@ -142,7 +154,10 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("high_fever", "general practice", "soon", "high|raging ~1 temperature|temp|fever", "burn|burning up"),
     _c("headache", "neurology", "self_care", "headache", "headaches", "head ache", "migraine", "migraines",
        "@HEAD ~3 @PAIN|pound|pounding|bang|banging|split|splitting|explode|exploded|hurt|throb",
-       "@PAIN ~3 @HEAD", "hit ~6 @HEAD", persist=7),
+       "@PAIN ~3 @HEAD", "hit ~6 @HEAD",
+       # As with the chest, a bystander describes the gesture: "she grabbed her head", "holding his head".
+       "clutch|clutching|clutched|grab|grabbing|grabbed|hold|holding|held ~1 the? ~1 back? ~1 of? ~1 my|his|her|their "
+       "~1 @HEAD", persist=7),
     _c("thunderclap", "neurology", None, "thunderclap", "clap of thunder", "thunderbolt",
        "like ~3 hit|struck|whack|whacked|smack|smacked ~6 bat|hammer|brick|sledgehammer",
        "@HEAD ~2 explode|exploded|exploding", "explode|exploded ~2 in ~1 my? head",
@@ -170,7 +185,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "dribble|dribbling|drool|drooling ~4 one|the ~1 side|corner", "@DROOP ~3 @FACE", "droop", "droopy",
        "lopsided", "@NOT ~1 smile", "one side of ~2 @FACE"),
     _c("limb_weakness", "neurology", None, "@LIMB ~6 @WEAK", "@WEAK ~4 @LIMB", "@NOT ~2 lift|raise|hold|move ~4 @LIMB",
-       "@NOT ~2 lift|raise|hold ~2 up", "one side ~3 weak|dead|numb", "@LIMB ~3 hang|hanging ~1 limp|down",
+       "@NOT ~2 lift|raise|hold ~2 up", "one side ~3 weak|dead|numb", "@LIMB ~3 hang|hanging ~1 limp|down|there|loose",
+       "@LIMB ~3 dangle|dangling|dangles|flop|flopping",
        "@LIMB ~5 @NOT ~1 work|working|move|moving"),
     _c("speech_difficulty", "neurology", None, "slur", "slurred", "slurry", "slurring", "garbled",
        "unable to speak|talk",
@@ -182,6 +198,10 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("stroke", "neurology", None, "stroke", "strokes", "mini stroke", "tia"),
     _c("numbness", "neurology", "soon", "=numb", "numbness", "pins and needles", "tingle", "tingling",
        "@NOT ~1 feel ~4 side|@LIMB|face|body"),
+    # Pins and needles from lying or leaning on a limb, that wear off: a pressed nerve, self-care (NHS).
+    _c("positional_numbness", "neurology", "self_care",
+       "pins and needles|numb|numbness|tingling|tingle ~6 when|if|after ~3 sleep|lie|lying|sit|sitting|kneel|"
+       "kneeling|lean|leaning|cross|crossing"),
     # BE-FAST adds Balance and Eyes to FAST (Aroor et al., Stroke 2017): sudden loss of balance or of vision.
     _c("balance_loss", "neurology", "soon", "lose|lost|losing ~2 balance", "off balance", "@NOT ~2 walk ~1 straight",
        "keep|keeps ~1 fall|falling ~1 over"),
@@ -197,14 +217,21 @@ SYMPTOMS: tuple[Concept, ...] = (
        "@JERK and|, ~1 @JERK", "@JERK ~3 on|across|about ~1 the ~1 floor|ground", "eyes ~2 roll|rolled|rolling",
        "go|went|gone|going|gone|be stiff|rigid and? then? ~3 @JERK", "stiff|rigid and ~2 @JERK",
        "bit|bitten|biting ~2 tongue"),
-    _c("bleeding", "general practice", "soon", "bleed", "bleeding", "bled", "nosebleed", "nosebleeds"),
-    _c("blood", "general practice", "soon", "blood", "bloody", "bright red", "like coffee", "dark bits"),
+    _c("bleeding", "general practice", "soon", "bleed", "bleeding", "bled", "nosebleed", "nosebleeds", "=spotting"),
+    # NHS "Nosebleeds": go to A&E if it lasts longer than 10 to 15 minutes.
+    _c("long_nosebleed", "ENT", "urgent",
+       "nosebleed|nose ~3 bleed|bleeding|bled ~4 for ~2 ten|fifteen|twenty|thirty|forty|dd ~1 minutes|hour|hours",
+       "nosebleed ~4 for ~2 ten|fifteen|twenty|thirty|forty|dd ~1 minutes|hour|hours"),
+    _c("blood", "general practice", "soon", "blood", "bloody", "bright red", "like ~2 coffee", "dark bits",
+       "clots", "=turned ~1 red"),
     # NHS 999: "heavy bleeding: spraying, pouring or enough to make a puddle".
     _c("heavy_bleeding", "emergency medicine", None, "@NOT ~2 stop ~2 bleed|bleeding", "bleed ~4 @NOT ~1 stop",
        "@BLOOD ~3 pour|pouring|spurt|spurting|spray|spraying|gush|gushing|pump|pumping|everywhere|puddle",
        "pour|pouring|spurt|spurting|gush|gushing|pump|pumping ~2 blood",
        "bleed|bleeding ~5 heavily|badly|profusely|loads",
        "bleed|bleeding ~2 a lot", "bleed|bleeding ~1 like ~1 mad|crazy|hell|anything|tap", "heavy bleeding",
+       # Soaking through dressings (NHS 999: heavy bleeding).
+       "bleed|bleeding|blood ~2 through ~3 everything|towel|towels|bandage|bandages|dressing|dressings|clothes",
        "lose|losing|lost ~2 lot|loads|lots ~1 of blood",
        "soak|soaked ~3 towel|towels|pad|pads|cloth",
        "puddle|pool ~2 of ~1 blood", "@BLOOD ~4 @TORRENT", "@TORRENT ~3 @BLOOD",
@@ -218,9 +245,17 @@ SYMPTOMS: tuple[Concept, ...] = (
        "coffee grounds", "haematemesis", "red|bloody|blood ~3 in|on|through ~1 my|his|her|the ~1 vomit|sick|puke",
        "@VOMIT ~4 streak|streaks|streaked|speck|specks|fleck|flecks|trace|traces|tinge|tinged ~2 red|blood|with",
        "streak|streaks|speck|specks|fleck|flecks|trace|traces ~2 of? ~1 red|blood ~3 in|on ~1 my|his|her|the ~1 "
-       "vomit|sick", "@VOMIT up? and it be|have ~1 red|bloody"),  # the lemma table makes "'s" have
+       "vomit|sick", "@VOMIT up? and it be|have ~1 red|bloody",  # the lemma table makes "'s" have
+       # NHS "Vomiting blood": dark brown or black (altered blood, below, in the same sentence too).
+       "@VOMIT ~3 something? ~1 black|dark"),
     _c("vomiting", "gastroenterology", "soon", "vomit", "vomiting", "vomited", "throw up", "threw up",
-       "throwing up", "be sick", "been sick", "being sick", "puke", "puking", "my|his|her|the ~1 sick|vomit|puke"),
+       "throwing up", "be sick", "been sick", "being sick", "puke", "puking", "my|his|her|the ~1 sick|vomit|puke",
+       "@KIN =\'s sick =looks|=is|=was|=has"),  # "my dad's sick looks like…": his vomit
+    # NICE NG143 / NHS "Intussusception" and bowel obstruction: green (bile-stained) vomit with tummy pain.
+    _c("bilious_vomit", "gastroenterology", "urgent", "@VOMIT ~3 green|bile", "green ~1 bile|vomit|sick",
+       "bring|bringing|brought ~1 up ~2 green|bile"),
+    # NHS "Intussusception": poo like redcurrant jelly (blood and mucus).
+    _c("redcurrant_stool", "paediatrics", None, "redcurrant|raspberry ~1 jelly"),
     _c("nausea", "gastroenterology", "self_care", "nausea", "nauseous", "queasy", "feel|feeling|felt ~2 sick"),
     _c("black_stool", "gastroenterology", None, "@STOOL ~4 black|tar|tarry|sticky", "black ~2 @STOOL",
        "black|dark ,? tarry|sticky|runny ~1 @STOOL",
@@ -242,7 +277,13 @@ SYMPTOMS: tuple[Concept, ...] = (
        "feel|feeling cold", "go|going|gone|went|turn|turning ~1 pale|grey|white"),
     _c("confusion", "emergency medicine", None, "confused", "confusion", "muddled", "disorientated", "disoriented",
        "delirious", "delirium", "talk|talking ~1 nonsense|rubbish|gibberish", "@NOT ~2 make|making ~1 sense",
-       "@NOT ~2 know ~1 where|who ~2 be", "@NOT ~2 know ~1 what ~2 go|happen|happening|day|year",
+       "@NOT ~2 know ~1 where|who ~2 be|live|lives|lived",
+       # Nothing said makes sense (a negation word inside the concept: "nothing she says makes sense").
+       "nothing ~4 make|makes|making ~2 sense", "make|makes|making ~1 no ~1 sense",
+       # NHS 999 "acute confused state": found wandering and lost.
+       "wander|wandering|wandered ~3 street|streets|road|roads ~3 at? ~1 night|nightie|nightdress|pyjamas|lost",
+       "wander|wandering|wandered ~2 in|around|about|along ~2 the ~1 road|street|streets",
+       "@NOT ~2 know ~1 what ~2 go|happen|happening|day|year",
        "@NOT ~2 recognise|recognize|recognising", "seeing things", "@NOT with it",
        "hallucinate", "hallucinating", "@NOT ~1 think straight", "ask|asking ~3 what day"),
     _c("abdominal_pain", "gastroenterology", "soon", "@ABDO ~4 @PAIN", "@PAIN ~8 @ABDO", "stomach ache",
@@ -253,15 +294,20 @@ SYMPTOMS: tuple[Concept, ...] = (
     # NHS 999: "severe injuries after a serious accident or assault".
     _c("major_trauma", "emergency medicine", "urgent", "hit|knocked ~2 by|down ~1 a? car|bus|lorry|van|truck|motorbike",
        "car|motorbike|road|motorway ~1 crash|accident|collision", "stab|stabbed", "shot", "run over",
-       "fell|fall ~3 from|off ~2 ladder|roof|height|window|balcony|scaffolding|horse"),
+       "fell|fall|come|came|thrown ~3 from|off ~2 ladder|roof|height|window|balcony|scaffolding|horse|motorbike"),
     _c("trauma", "emergency medicine", "soon", "car crash", "crash", "accident", "fell|fall ~2 off|down|from",
-       "hit by", "knocked down", "assault", "assaulted", "stabbed", "beaten up"),
+       "hit by", "knocked down", "after|from ~1 the|a|my|his|her ~1 fall", "assault", "assaulted", "stabbed",
+       "beaten up"),
     _c("rigid_belly", "gastroenterology", None, "@ABDO ~3 hard|rigid|rock",
        "@ABDO ~4 swollen|swelling|distended|bloated and ~1 hard|rigid|tight"),
     _c("rigid_abdomen", "gastroenterology", None, "@ABDO ~3 hard|rigid|rock", "@NOT ~3 poo|pass ~1 wind",
        "@NOT ~4 or pass ~1 wind",
        "double|doubled ~1 over", "@NOT ~2 stand ~1 up ~1 straight", "@NOT ~2 move",
-       "roll|rolling ~1 around|about", "writhe|writhing", "@NOT ~2 stand|keep|lie ~1 still"),
+       "roll|rolling ~1 around|about", "writhe|writhing", "@NOT ~2 stand|keep|lie ~1 still",
+       # Tenderness and guarding: a cry, a scream or a flinch when the belly is touched (NHS appendicitis).
+       "scream|screams|screaming|yelp|yelps|cry|cries|flinch|flinches|wince|winces|jump|jumps ~3 when|if ~3 "
+       "touch|touches|touched|press|presses|pressed|presses ~2 on? ~1 it|his|her|my|the|tummy|belly",
+       "spread|spreading|spread ~3 all ~1 over ~2 @ABDO"),
     _c("airway_swelling", "emergency medicine", None, "@AIRWAY ~4 @SWELL", "@SWELL ~3 @AIRWAY",
        "@AIRWAY ~3 blow|blown|blew ~1 up", "@AIRWAY ~3 close ~1 up", "hard to swallow", "@NOT ~1 swallow",
        "anaphylaxis", "anaphylactic"),
@@ -272,13 +318,13 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("allergic_reaction", "allergy", "urgent", "allergic reaction", "reaction", "hives", "nettle rash"),
     _c("allergen", "allergy", None, "sting", "stung", "peanut", "peanuts", "nut", "nuts", "prawn", "prawns",
        "shellfish", "allergic", "allergy", "penicillin", "antibiotic", "bee", "wasp"),
-    _c("suicidal", "psychiatry", None, "suicide", "suicidal", "kill ~1 myself|themselves|himself|herself",
+    _c("suicidal", "psychiatry", "urgent", "suicide", "suicidal", "kill ~1 myself|themselves|himself|herself",
        "end ~1 it", "end it all", "end ~1 my|his|her ~1 own? life", "end ~1 things",
        "take ~1 my|his|her|their ~1 own? life", "want|wanted ~1 to die",
        "better off ~1 dead", "better off without me", "@NOT ~1 want ~2 be here", "@NOT ~1 want ~2 live|alive",
        "hurt|harm|harming|hurting ~1 myself", "self harm", "overdose",
        "jump|jumping ~2 off", "jump|jumping ~2 in front",
-       "@NOT ~1 go on", "pill|pills|tablet|tablets ~3 save|saved|stockpile", "take ~1 them all",
+       "@NOT ~1 go on", "pill|pills|tablet|tablets ~3 save|saved|stockpile", "=take|=took|=taken ~1 them all",
        "take|taken|took|swallow|swallowed ~1 all ~1 of? my|his|her|their|the ~1 tablets|pills",
        "plan|planning ~4 end|kill|die", "wish ~2 dead", "no reason ~3 live|living|alive",
        "take ~1 a load|lot ~1 of ~1 pill|tablet|pills|tablets",
@@ -292,7 +338,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "myself|himself|herself|themselves",
        "better off ~2 if ~3 dead|gone", "better off ~2 if ~2 @NOT ~1 here|around|alive",
        "tired|sick|weary ~2 of ~1 living|life|being alive", "no way out", "wish ~3 never ~1 born",
-       "want|wanted ~3 it ~1 all? ~1 to ~1 end|stop|be over", "put ~1 an end to ~1 it|myself|everything"),
+       "want|wanted ~3 it ~1 all? ~1 to ~1 end|stop|be over", "put ~1 an end to ~1 it|myself|everything",
+       "better off ~1 @NOT ~1 waking|wake", "thoughts|thought|thinking|think ~2 about ~1 @NOT ~1 waking ~1 up"),
     # Sepsis (UK Sepsis Trust "SEPSIS" signs; NHS "Sepsis": call 999 with an infection and any of them).
     _c("sepsis", "emergency medicine", None, "sepsis", "septic", "septicaemia", "septicemia", "blood poisoning"),
     _c("infection", "general practice", "self_care", "infection", "infections", "infected", "abscess", "cellulitis",
@@ -305,7 +352,8 @@ SYMPTOMS: tuple[Concept, ...] = (
        "red ~1 line|lines|streak|streaks", "bullseye|bull's eye ~1 rash?"),
     _c("foreign_body", "emergency medicine", "urgent", "stuck ~3 in ~1 my|his|her|the ~1 ear|nose|eye",
        "ear|nose ~4 stuck", "put|pushed|push|stuck ~3 in|up ~1 my|his|her ~1 ear|nose"),
-    _c("skin_mottled", "emergency medicine", None, "mottle|mottled|mottling", "blotchy",
+    _c("skin_mottled", "emergency medicine", None, "mottle|mottled|mottling", "blotchy", "patchy ~2 and? ~1 pale",
+       "skin ~4 patchy", "patchy ~1 skin",
        "skin ~4 blue|grey|gray|purple|mottled|blotchy|discoloured|discolored", "blue|grey|mottled ~2 skin"),
     _c("rigors", "general practice", "urgent", "shake|shaking|shiver|shivering ~2 uncontrollably|violently|badly",
        "uncontrollable|uncontrollably|violent|extreme ~1 shaking|shivering|shakes|shivers",
@@ -341,8 +389,15 @@ SYMPTOMS: tuple[Concept, ...] = (
        "nearly|almost ~1 have|had|having ~1 a ~1 fit|stroke|seizure|breakdown",
        "nearly|almost ~1 have ~1 a heart attack",
        # Work and bills, not food or air: "choking on paperwork", "drowning in emails".
-       "choke|choking|drown|drowning|suffocate|suffocating ~1 on|in|under ~2 paperwork|work|emails|email|bills|"
-       "admin|debt|forms|homework|housework|deadlines|stuff",
+       "choke|choking|drown|drowning|suffocate|suffocating ~1 on|in|under ~2 @BUSYWORK",
+       "@HEAD ~2 explode|exploding|exploded|spin|spinning|swim|swimming|burst|bursting ~1 with|from ~3 @BUSYWORK",
+       # A thing is confusing; a person is confused: "the instructions are confusing", "it's getting confusing".
+       "=confusing",
+       # Legs "dead" after a marathon: tired, not weak.
+       "@LIMB ~3 dead|jelly ~2 after|from ~2 @EXERTION",
+       "like|think ~2 =been ~1 hit ~1 by ~1 a ~1 bus|truck|lorry|train",
+       "like ~2 hit ~1 by ~1 a ~1 bus|truck|lorry|train",
+       "knock|knocked|knocking ~1 me|him|her|them ~1 out|sideways|flat|for ~1 six", "=knocked ~1 for ~1 six",
        # A condition's name before a service or a medicine is no event: "my seizure medication", "the stroke
        # clinic", "a bleeding disorder".
        "seizure|seizures|fit|fits|stroke|epilepsy|anaphylaxis|allergy|heart|suicide|bleeding|blood ~1 "
@@ -350,6 +405,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "disorder|disorders|prevention|helpline|kit|pen|bracelet|thinner|thinners"),
     # NICE NG97: memory complaints over months are not the sudden confusion (delirium) of the 999 list.
     _c("memory_problem", "neurology", "soon", "forget|forgetting|forgetful|forgot ~3 thing|things|names|words",
+       "forgetful", "keep|keeps ~1 forget|forgetting",
        "memory ~3 bad|poor|worse|going|problem|problems", "memory loss", "foggy", "brain fog"),
     _c("deep_cut", "emergency medicine", "urgent", "deep|gaping ~2 cut|wound|gash", "cut|wound|gash ~6 deep|gaping",
        "stood|stepped|trod|stand|step ~3 on ~2 nail|glass|needle", "rusty", "puncture", "punctured",
@@ -359,7 +415,7 @@ SYMPTOMS: tuple[Concept, ...] = (
     # Same-day care without a red flag (NHS 111 "get help today").
     _c("calf_swelling", "cardiology", "urgent", "calf ~4 swell|swollen|hot|red|painful|@PAIN",
        "swollen|hot|red ~2 calf"),
-    _c("swollen_legs", "cardiology", "soon", "leg|legs|ankle|ankles|foot|feet ~3 swell|swollen|puffy",
+    _c("swollen_legs", "cardiology", "soon", "leg|legs|thigh|thighs|ankle|ankles|foot|feet ~3 swell|swollen|puffy",
        "swollen ~1 leg|legs|ankle|ankles|feet"),
     _c("reduced_fetal_movement", "obstetrics", "urgent", "baby ~3 @NOT ~1 move|moved|moving|kick|kicked",
        "baby ~3 move|moved|moving ~2 =less"),
@@ -371,36 +427,48 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("head_injury", "emergency medicine", "self_care",
        "hit|bang|banged|bump|bumped|knock|knocked ~3 my|his|her ~1 head",
        "bang|knock|bump|blow ~2 on|to ~1 the|my|his|her ~1 head",
-       "head injury", "fall|fell ~3 on|onto ~1 my|his|her ~1 head"),
+       "knock|knocked ~1 out", "head injury", "fall|fell|land|landed|landing ~3 on|onto ~1 my|his|her ~1 head"),
     _c("kidney_infection", "urology", "urgent", "kidney infection", "pyelonephritis"),
     _c("fracture", "orthopedics", "urgent", "broken|break|fracture|fractured", "dislocate|dislocated|dislocation",
        "@NOT ~2 move|bend|straighten ~1 it", "@LIMB|wrist|ankle ~3 bent|deformed",
-       "@NOT ~2 put|bear|take ~2 weight"),  # NHS: a possible broken bone if you cannot put weight on it
+       # NHS: a possible broken bone if you cannot put weight on it
+       "@NOT ~2 put|bear|take ~2 weight", "barely|hardly ~1 put|bear|take ~2 weight"),
     # A burn names its cause or the skin (a blister from new shoes is no burn).
     _c("burn", "dermatology", "urgent", "burn|burnt|burned|scald|scalded ~3 @LIMB|myself|skin|finger|wrist",
        "hot|boiling|oil|kettle|iron|oven|steam ~4 blister|blistered|blistering",
        "blister|blistered|blistering ~4 burn|burnt|scald|scalded",
        "hot|boiling ~1 water|tea|coffee|oil|fat ~2 on|over ~3 @LIMB|face|skin|chest|leg|legs|myself|himself|herself",
        "oil|fat|kettle|steam|iron ~2 on|over ~3 @LIMB|face|skin|chest|leg|legs|myself|himself|herself"),
-    _c("dental_swelling", "dentistry", "urgent", "tooth|teeth|toothache|gum|jaw ~4 swell|swelling|swollen|abscess",
+    _c("dental_swelling", "dentistry", "urgent",
+       "tooth|teeth|toothache|jaw|cheek|cheeks ~4 swell|swelling|swollen|abscess",
+       "jaw|cheek and ~1 jaw|cheek|face ~3 swell|swelling|swollen",
        "dental abscess"),
+    # Sore, swollen gums (round a wisdom tooth: pericoronitis) are the dentist's within days (NHS).
+    _c("gum_problem", "dentistry", "soon", "gum|gums ~4 swell|swollen|swelling|sore|puffy|bleed|bleeding|@PAIN",
+       "wisdom ~1 tooth|teeth"),
     _c("toothache", "dentistry", "soon", "toothache", "tooth ~3 @PAIN"),
     # An adult's "not drinking enough water" is a cause of a headache, not a child who will not drink (HIDES).
     _c("not_enough", "", None, "@NOT ~1 =drinking|=eating ~2 enough"),
     _c("poor_intake", "paediatrics", "urgent", "@NOT ~1 =drinking|=feeding|=eating",
        "@NOT ~3 wet ~1 nappy|nappies|diaper|diapers", "@NOT ~2 keep ~2 down",
-       "@NOT ~1 wet ~1 nappy|nappies"),
+       "@NOT ~1 wet ~1 nappy|nappies", "only ~3 one|two|1|2 ~1 wet ~1 nappy|nappies"),
     _c("urinary_burning", "urology", "soon", "burn|burning|sting|stinging|hurt ~3 @URINE", "@PAIN ~3 @URINE",
        "cystitis",
        "water infection", "urine infection", "uti", "@URINE infection", "painful urination",
        "keep ~2 need ~2 go"),
     _c("flank_pain", "urology", None, "side|back ~4 rib|ribs|kidney", "@PAIN ~4 kidney|kidneys|loin|rib|ribs",
        "@PAIN ~3 in ~1 my|the|her|his ~1 side", "side ~2 @PAIN"),
+    # NHS prostate enlargement: a weak flow, getting up at night to wee (see a GP).
+    _c("weak_flow", "urology", "soon", "weak|poor|slow ~1 flow|stream", "flow|stream ~3 weak|poor|slow",
+       "get|getting|got ~1 up ~4 to ~1 @URINE"),
     _c("frequent_urination", "endocrinology", "soon", "@URINE ~2 a lot", "@URINE ~2 all the time",
        "need|needing ~2 @URINE", "@URINE ~3 at night",
        "@URINE ~2 frequently|often"),
     _c("thirst", "endocrinology", "soon", "very|always|really ~1 thirsty", "excessive thirst"),
     _c("high_blood_sugar", "endocrinology", "soon", "sugar|sugars|glucose ~3 high|up", "hyperglycaemia"),
+    # Diabetes UK / NHS hyperglycaemia: a reading over 15 mmol/l that stays up needs ketones checked and help today.
+    _c("very_high_sugar", "endocrinology", "urgent", "sugar|sugars|glucose|reading|readings ~4 over|above|at|of "
+       "~1 15|16|17|18|19|20|21|22|23|24|25|26|27|28|29|30|fifteen|twenty|thirty"),
     _c("high_blood_pressure", "cardiology", "soon", "blood pressure ~4 high|up|check|checked",
        "blood pressure ~4 =reading|=readings"),  # the lemma table makes "reading" read
     _c("back_pain", "orthopedics", "soon", "back ~3 @PAIN|stiff|kill|killing|pull|pulled|twinge", "backache",
@@ -414,6 +482,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        "@PAIN ~3 in ~1 my|his|her|the ~1 @JOINT", persist=7),
     # NHS: a hot, swollen joint with a temperature may be an infected joint, same day.
     _c("hot_swollen_joint", "orthopedics", "soon", "hot|red|swollen ~3 @JOINT", "@JOINT ~3 hot|red"),
+    # NHS "Shingles": a painful blistering rash on one side, see a GP; near the eye, the same day (levels.py).
+    _c("shingles", "dermatology", "soon", "shingles", "blister|blisters|blistering|blistered|blistery ~2 rash",
+       "band ~2 of ~2 blisters|blistering|rash"),
     _c("rash", "dermatology", "soon", "rash", "rashes", "hives", "patch", "patches", "eczema", "psoriasis",
        "scaly"),
     _c("skin_minor", "dermatology", "self_care", "spot", "spots", "pimple", "acne", "dry ~2 skin", "blister",
@@ -424,6 +495,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        "sniffle", "sniffles", "sniffly", "sneeze", "sneezing", "congest", "congested", "congestion",
        "a|the|this|my|stinking|bad|heavy ~1 =cold", "flu", "hay fever", persist=14),
     _c("sore_throat", "ENT", "self_care", "throat ~3 @SORE", "sore throat", "@SORE ~1 to swallow", persist=7),
+    # NHS "Quinsy" (peritonsillar abscess): one side swelling and pushing the tonsil or uvula over, same day.
+    _c("quinsy", "ENT", "urgent", "quinsy", "push|pushing|pushed ~3 tonsil|tonsils|uvula",
+       "peritonsillar"),
     _c("tonsillitis", "ENT", "soon", "tonsil", "tonsils", "tonsillitis", "white spots", "strep"),
     _c("swollen_glands", "ENT", "self_care", "gland|glands ~3 up|swollen|swell|swelling|big|lumpy", persist=14),
     _c("eyelid_droop", "ophthalmology", "soon", "eyelid|eyelids ~3 droop|droopy|drooping|drop|dropped"),
@@ -433,76 +507,127 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("ear_pain", "ENT", "self_care", "earache", "ear ache", "ear ~3 @PAIN|pull|pulling", "pull|pulling ~2 ear",
        "ear ~3 blocked|block", persist=3),
     _c("eye_pain", "ophthalmology", "soon", "eye|eyes ~3 painful|pain|agony|hurt|hurts|hurting|throb|throbbing",
+       "eye|eyes ~3 red|sore and ~1 painful|hurting|hurts|throbbing",
        "pain ~3 in ~1 my|his|her|the ~1 eye|eyes"),
     _c("tinnitus", "ENT", "self_care", "tinnitus", "ear|ears ~3 ring|ringing|buzz|buzzing|whistling",
        "ringing|buzzing ~3 in ~1 my? ear|ears", persist=14),
     _c("bite", "emergency medicine", "urgent",  # NHS: an animal or human bite that breaks the skin, same day
        "bit|bitten|bite ~3 by? ~1 a|the|my|our? dog|cat|animal|fox|rat|person", "dog|cat|animal ~1 bite|bit|bitten"),
     _c("accidental_overdose", "emergency medicine", "urgent", "double ~1 dose|doses|dosed",
+       # NHS: a child who swallowed someone's medicine, 111 now even if they seem well.
+       "@KIN ~3 =swallowed|=ate|=eaten|=took|=taken ~5 tablets|tablet|pills|pill|medicine|medicines|vitamins",
+       "@KIN ~3 got into ~5 tablets|tablet|pills|pill|medicine|medicines|vitamins",
+       "@KIN ~3 =swallowed|=ate|=eaten|=took|=taken ~5 heart|sleeping|pain|blood|water ~1 tablets|tablet|pills|pill",
        "take|took|taken|given|gave ~5 by ~1 mistake|accident", "take|took|taken ~3 two|extra ~1 doses|dose"),
     _c("croup", "paediatrics", "urgent", "croup", "barking|barky ~1 cough"),  # NHS croup: see a GP or 111 today
     _c("chemotherapy", "oncology", None, "chemo", "chemotherapy", "immunotherapy", "immunosuppressed"),
     _c("recent_travel", "general practice", None, "just? ~1 come|came|got|been ~2 back ~1 from", "abroad",
        "travel|travelled|traveled ~3 to|from"),
     _c("wound_infection", "general practice", "urgent",
-       "wound|scar|incision|stitches|cut ~4 red|hot|swollen|oozing|infected|pus"),
+       "wound|scar|incision|stitches|cut ~4 red|hot|swollen|oozing|infected|pus",
+       # NHS wound infection: hot, red, swollen or smelly (", red and smelly" after "sore").
+       "wound|scar|incision|stitches ~6 sore|painful|red ,? red|hot|swollen|smelly|smell|smells|stink|stinks",
+       "wound|scar|incision|stitches ~6 smelly|smell|smells|stink|stinks"),
     _c("young_infant", "paediatrics", None,
        "dd|one|two|three|four|five|six|seven|eight|ten|twelve ~1 week|weeks|day|days old",
        "newborn", "new born"),
     _c("eye_irritation", "ophthalmology", "self_care", "eye|eyes ~3 itchy|watery|red|gunky|sticky|sore|crusty",
        "conjunctivitis", "pink eye", persist=3),
     _c("blurred_vision", "ophthalmology", "urgent", "blurred|blurry ~1 vision", "vision ~2 blurred|blurry",
-       "vision|eyes|eye ~3 funny|strange|weird",
+       "vision|eyes|eye ~3 funny|strange|weird", "vision ~5 blurred|blurry|misty|hazy",
        "vision|sight ~3 go|gone|went|going ~1 blurry|blurred|hazy|cloudy|misty|fuzzy"),
     _c("double_vision", "ophthalmology", "urgent", "double vision", "see|seeing ~1 double",
        "vision|eyes|eye ~3 double"),
     _c("diarrhoea", "gastroenterology", "self_care", "diarrhoea", "diarrhea", "the runs", "loose ~1 stool|stools",
-       "upset stomach", "dodgy ~1 tummy|stomach", "tummy bug", "stomach bug", "food poisoning", persist=3),
+       "upset stomach", "dodgy ~1 tummy|stomach", persist=3),
+    # A stomach bug explains its vomiting (NHS "Diarrhoea and vomiting": self-care, see a GP after two days or with
+    # signs of dehydration: SAME_DAY_COMBOS still apply).
+    _c("tummy_bug", "gastroenterology", "self_care", "tummy bug", "stomach bug", "food poisoning", "norovirus",
+       "sickness bug", "dodgy ~1 takeaway|curry|kebab|food|meal|burger|chicken", persist=3),
+    # NHS bowel cancer: a change in bowel habit (looser, more often) for three weeks or more, see a GP.
+    _c("bowel_change", "gastroenterology", "soon", "bowel|bowels ~2 habit|habits ~3 change|changed|changing",
+       "change|changed ~3 bowel|bowels ~1 habit|habits", "bowel|bowels ~3 looser|runnier",
+       "going|been ~1 looser|runnier"),
     _c("constipation", "gastroenterology", "self_care", "constipated", "constipation", "not|never ~2 poo", persist=7),
     _c("indigestion", "gastroenterology", "self_care", "heartburn", "heart burn", "indigestion", "reflux",
        "acid", "bloat", "bloated", "bloating", "=wind", "=windy", "burn|burns ~3 behind ~2 breastbone", persist=21),
-    _c("poor_appetite", "general practice", "soon", "off ~2 food", "off ~1 my|her|his ~1 food",
+    # NHS: a mouth ulcer that lasts over three weeks, see a GP or dentist.
+    _c("mouth_ulcer", "dentistry", "self_care", "mouth ~1 ulcer|ulcers", "ulcer|ulcers ~6 mouth|tongue|gum|gums|lip",
+       persist=21),
+    _c("eating_disorder", "psychiatry", "soon", "eating disorder", "anorexia", "anorexic", "bulimia", "bulimic"),
+    _c("poor_appetite", "general practice", "soon", "@NOT ~1 =eating|=eat ~1 much|properly|well", "off ~2 food",
+       "off ~1 my|her|his ~1 food",
        "@NOT ~2 eat|eating", "lost ~1 my? appetite", "no appetite"),
     _c("fatigue", "general practice", "self_care", "tired", "tiredness", "fatigue", "fatigued", "exhausted",
        "exhaustion", "no energy", "run down", "worn out", "lethargic", persist=14),
-    _c("insomnia", "psychiatry", "soon", "insomnia", "@NOT ~1 sleep", "@NOT ~2 get to sleep",
+    # NHS "Insomnia": self-care first; a GP if it lasts or comes with low mood or anxiety (their own level).
+    _c("insomnia", "psychiatry", "self_care", "insomnia", "@NOT ~1 sleep", "@NOT ~2 get to sleep",
        "keep|keeps|keeping ~2 me ~1 up|awake",
-       "lie|lying ~1 awake", "trouble sleeping"),
+       "lie|lying ~1 awake", "trouble sleeping", persist=14),
     _c("anxiety", "psychiatry", "soon", "anxious", "anxiety", "panic", "panicky", "panic attack",
        "worried all the time", "on edge", "nervous wreck"),
     _c("stress", "psychiatry", "self_care", "stress", "stressed", "stressful", "under pressure"),
     _c("low_mood", "psychiatry", "soon", "depressed", "depression", "hopeless", "low mood", "feel|feeling ~2 low",
        "mood ~3 low|down|bad|terrible|awful|rubbish|flat",
-       "feel|feeling ~2 down", "tearful", "crying all the time", "grief", "grieving", "bereave", "bereaved",
+       "feel|feeling ~2 down", "feel|feeling|felt ~2 sad", "get|getting|gets ~1 me ~1 down", "cry|crying ~1 a lot",
+       "tearful", "crying all the time",
+       "grief", "grieving", "bereave", "bereaved",
        "@NOT ~1 cope", "struggle|struggling ~2 grief|cope|coping"),
     _c("refill", "general practice", "soon", "repeat prescription", "repeat", "refill", "prescription",
        "need|want|get|order ~1 more? ~1 of? my|his|her ~2 tablets|pills|medication|medicine|meds|thinners|inhaler|"
        "inhalers|cream|patches",
        "renew|renewed|renewing|renewal", "run|running|ran ~1 low", "more of my", "nearly gone|finished",
-       "order ~2 usual", "script"),
+       "order ~2 usual", "script", "request|order ~2 my|his|her",
+       "need|want|get|order ~2 more ~2 insulin|pens|needles|strips|lancets|supplies"),
+    # What needs a clinician within days (NHS: "contact your GP surgery"): a referral, a test or a check asked for, a
+    # question about a medicine, a form or letter a doctor must sign, someone to talk to. Asked as a question ("should
+    # my son be tested?") it is still a request (ASKED_FOR). Clerical errands (a jab, a registration, a record
+    # updated, a check-up, a fit note) stay self-care, as the first sets label them.
+    _c("admin", "general practice", "soon",
+       "medical ~1 form|report|letter", "letter ~2 for|from|saying|about",
+       "fill|filled|filling ~1 in|out ~3 form|forms", "form ~2 signed|filled|filling", "sign|signed ~3 form",
+       "care|insurance|claim|benefits ~1 form|forms", "insurance", "blue badge",
+       "carer|carer's ~1 assessment", "refer|referral|referred",
+       "should|can|could ~4 be|get ~1 tested|checked|screened", "get|getting ~2 tested",
+       "hearing|eye ~1 test", "talk|speak ~2 to ~2 someone|somebody|anyone|doctor|nurse",
+       "who ~2 can|could|should ~2 talk|speak", "allowed|safe|okay|ok ~1 to ~1 take",
+       "should ~1 i ~2 keep|stop ~1 taking|them|it", "side effect|effects",
+       "since ~2 started ~3 new ~1 tablets|medication|medicine|pills", "ring|ringing|calling|phoning ~1 about",
+       "dietitian|dietician|physio|physiotherapist|counsellor|counselling", "=recheck|=retest", "re check|test",
+       "result|results ~2 of ~2 my|the|his|her ~1 scan|test|tests|bloods|x|xray|biopsy"),
     _c("out_of_critical_med", "general practice", "urgent", "run|ran ~1 out ~3 @CRITICAL_MED",
        "stop|stopped|stopping ~3 my|his|her ~1 @CRITICAL_MED",
        "none left ~3 @CRITICAL_MED", "@CRITICAL_MED ~5 none left", "@CRITICAL_MED ~5 run|ran out"),
     _c("lump", "general practice", "soon", "lump", "lumps", "lumpy"),
     # NHS sleep apnoea (see a GP): "stops breathing in his sleep" is a night-time pattern, not a collapse now.
-    _c("sleep_apnoea", "pulmonology", "soon", "stop|stops|stopping ~1 breathing ~3 in|during ~1 my|his|her|the ~1 "
+    _c("sleep_apnoea", "pulmonology", "soon", "snore|snores|snoring ~6 stop|stops|stopping ~1 breathing",
+       "sleep|night and ~1 then? ~1 gasp|gasps|gasping|snort|snorts|snorting|choke|chokes",
+       "stop|stops|stopping ~1 breathing ~7 in|during ~1 my|his|her|the ~1 "
        "sleep|night", "sleep apnoea|apnea"),
     _c("weight_loss", "general practice", "soon", "=lost ~3 weight", "unexplained weight loss",
        "losing ~2 weight ~3 without|unexplained", "losing ~2 weight ~3 @NOT ~1 trying",
        "weight ~3 drop|dropping|dropped|fall|falling|fell ~1 off"),  # NHS: unexplained weight loss, see a GP
     _c("mole_change", "dermatology", "soon",  # NHS skin cancer: a mole that changes shape, colour or size
+       "change|changed|changing ~1 shape|colour|color|size", "got|gone|getting|grown ~1 darker",
        "mole|moles|freckle ~4 change|changed|changing|bigger|darker|grow|growing|grown|bleed|bleeding|itchy|itch"),
     _c("pregnant", "obstetrics", None, "pregnant", "pregnancy", "expecting ~1 a baby"),
+    # "It might be in my tube": a pregnancy outside the womb (with faintness a red flag, redflags.py).
+    _c("ectopic", "obstetrics", "urgent", "ectopic", "in ~1 my|her|the ~1 tube|tubes"),
     _c("bedwetting", "paediatrics", "soon", "wet|wetting ~1 the? bed", "bedwetting", "bed wetting"),
     _c("genital", "sexual health", "soon", "discharge", "down below ~3 itch|itchy|itching|sore|burn|burning",
        "itch|itchy|itching|sore ~2 down below", "vaginal", "penile", "@PAIN ~3 during|after ~1 sex",
        "erection|erections", "thrush"),
     _c("menopause", "gynaecology", "soon", "hot flush|flushes|flashes", "night sweats", "menopause", "menopausal"),
     _c("lifestyle_help", "general practice", "soon", "drink|drinking ~2 too much", "alcohol problem",
-       "stop|quit|quitting ~1 smoking|drinking|vaping", "give up ~1 smoking|drinking", "addiction", "addicted"),
+       "stop|quit|quitting ~1 smoking|drinking|vaping", "give up ~1 smoking|drinking", "addiction", "addicted",
+       "lose|losing ~1 weight ~2 help|tried|try|trying|want|diet", "help ~2 lose|losing ~1 weight",
+       "want ~2 lose ~1 weight"),
+    # Asthma UK / NHS asthma action plan: a peak flow down to 50-75 % of best is a moderate attack, same day.
+    _c("low_peak_flow", "pulmonology", "urgent",
+       "peak flow ~4 down|low|lower|dropped|drop|fallen|half|50|60|70|fifty|sixty|seventy"),
     _c("asthma", "pulmonology", "soon", "asthma", "asthmatic", "blue inhaler|reliever ~4 more"),
     _c("hearing_loss", "ENT", "soon", "hearing ~3 worse|loss|go|going|gone|bad|poor|muffled", "deaf", "deafness",
-       "@NOT ~2 hear ~1 properly|well|anything"),
+       "@NOT ~2 hear ~1 properly|well|anything", "@NOT ~2 hear ~2 out of|from|in ~1 my|one|his|her"),
     _c("periods", "gynaecology", "soon", "period|periods ~4 heavy|painful|irregular|late|missed|stopped",
        "@NOT ~2 had ~1 a|her|my? period|periods",
        "missed ~1 my? period"),
@@ -516,48 +641,12 @@ SYMPTOMS: tuple[Concept, ...] = (
        "check|checkup ~1 on ~1 my ~2 tablets|medication", "get|have|having|want|need|like ~4 =checked"),
 )
 
-# Modifiers: what makes a complaint more or less urgent. They are matched like symptoms, so ConText can negate
-# them too ("nothing sudden").
-MODIFIERS: tuple[Concept, ...] = (
-    _c("sudden", "", None, "sudden", "suddenly", "all of a sudden", "out of nowhere", "out of the blue",
-       "in a|an ~1 second|flash|instant|moment", "in|within seconds",
-       "all at once", "come|came ~2 on ~1 fast|quickly|suddenly", "come|came ~2 on all at once",
-       "just ~1 start|started",
-       "explode", "exploded", "without warning"),
-    _c("worst_ever", "", None, "=worst ~4 ever|life", "=worst headache", "=worst pain", "=worse than ~3 ever",
-       "never ~2 had ~3 like ~1 this|it", "worst i've ever", "=worst of my life", "=worst i ~1 had|felt|experienced",
-       "like nothing ~4 before", "nothing like ~1 it|this ~4 before"),
-    _c("severe", "", None, "severe", "severely", "excruciating", "unbearable", "agony", "agonising", "agonizing",
-       "horrendous", "terrible", "awful", "extreme", "extremely", "intense", "crippling", "so much",
-       "really bad", "very bad", "blinding", "stabbing", "so bad", "so|really badly", "like a knife"),
-    _c("not_stopping", "", None, "@NOT ~4 stop|stopping", "keep|keeps ~1 going|coming", "@NOT ~2 go ~1 away",
-       "@NOT ~2 ease|easing|settle|settling|shift|shifting|budge|budging|improve|improving",
-       "@NOT ~2 let|letting ~1 up", "@NOT ~2 go|going ~1 off"),
-    # A bleed described by how it flows; with blood or bleeding in the same sentence it is heavy (redflags.py).
-    _c("torrent", "", None, "@TORRENT"),
-    # Exertional chest pain that passes at rest, over weeks: stable angina, same day, not 999 (NICE CG95).
-    _c("relieved_by_rest", "", None,
-       "go|goes|went|ease|eases|eased|settle|settles|stop|stops|pass|passes|disappear|disappears ~2 "
-       "when|if|after|once|as ~2 stop|rest|sit|sat|slow|calm"),
-    _c("mild", "", None, "mild", "mildly", "slight", "slightly", "a bit", "a little", "minor", "a touch", "the odd",
-       "tiny|little|small ~1 bit|amount|drop|spot", "a tiny",
-       "niggle", "niggling", "on and off"),
-    _c("worsening", "", None, "get|getting|got ~1 =worse", "=worse and =worse", "spreading",
-       "much|even|far|lot ~1 =worse",
-       "more ~1 frequent|often|regular", "keep|keeps ~1 getting|coming", "every day", "over and over",
-       "again and again", "recurrent", "recurring", "coming back", "nothing ~1 help|helps|helping|works",
-       # Recurring, or a treatment failing: worth seeing a GP.
-       "@NOT ~2 work|working|help|helping|touch|touching",
-       "=most ~1 night|nights|day|days|morning|mornings", "every ~1 night|nights|morning|mornings"),
-)
-
 # A mention inside a longer one of these concepts is not itself meant ("hay fever" is no fever).
 HIDES: dict[str, frozenset[str]] = {
     "runny_nose": frozenset({"fever", "cannot_breathe"}),  # "can't breathe through my nose"
     "eyelid_droop": frozenset({"facial_droop"}),
     "dysphagia": frozenset({"cannot_breathe"}),
     "not_enough": frozenset({"poor_intake"}),
-    "sleep_apnoea": frozenset({"cannot_breathe"}),
     "indigestion": frozenset({"chest_pain", "burn"}),
     "heavy_bleeding": frozenset({"bleeding"}),
     "vomiting_blood": frozenset({"bleeding"}),
@@ -565,38 +654,12 @@ HIDES: dict[str, frozenset[str]] = {
     "blurred_vision": frozenset({"vision_loss"}),  # "my vision's gone blurry" has not gone
     "figure_of_speech": frozenset({"seizure", "heart_attack", "stroke", "cannot_breathe", "confusion", "bleeding",
                                    "blood", "heavy_bleeding", "vomiting", "fatigue", "fainting", "fracture",
-                                   "chest_pain"}),
+                                   "chest_pain", "thunderclap", "headache", "dizziness", "limb_weakness",
+                                   "major_trauma", "trauma", "head_injury"}),
+    "positional_numbness": frozenset({"numbness"}),
+    "poor_appetite": frozenset({"poor_intake"}),  # "isn't eating much" is appetite, not a child refusing drinks
+    "suicidal": frozenset({"unresponsive"}),  # "better off not waking up"
+    "sleep_apnoea": frozenset({"cannot_breathe"}),
+    "quinsy": frozenset({"cannot_breathe"}),
+    "gum_problem": frozenset({"airway_swelling", "dental_swelling"}),  # gums round a wisdom tooth: the dentist
 }
-REQUESTS = frozenset({"refill", "appointment", "out_of_critical_med"})  # asked for now, whatever the history
-# Now whatever the history: a request, and a wound still open ("a deep cut, it's stopped bleeding").
-NOW_WHATEVER_HISTORY = REQUESTS | {"deep_cut"}
-# Severity words ("terrible", "really bad") move these; "my sleep is terrible" is no 8 out of 10.
-PAINS = frozenset({"abdominal_pain", "back_pain", "headache", "joint_pain", "toothache", "ear_pain", "chest_pain",
-                   "arm_jaw_pain", "sore_throat", "flank_pain", "testicular_pain", "periods"})
-# Same-day care for a combination (NHS 111 "get help today"): (all of these, and any of those).
-SAME_DAY_COMBOS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
-    # NHS palpitations: with dizziness, fainting, chest pain or breathlessness.
-    (frozenset({"palpitations"}), frozenset({"dizziness", "fainting", "chest_pain", "shortness_of_breath"})),
-    (frozenset({"fever"}), frozenset({"flank_pain"})),  # NHS: a high temperature with pain in the side (kidney)
-    # NHS head injury: headache, vomiting, dizziness or drowsiness afterwards.
-    (frozenset({"head_injury"}), frozenset({"headache", "vomiting", "dizziness", "drowsy", "fainting", "nausea"})),
-    (frozenset({"young_infant"}), frozenset({"fever"})),  # NICE NG143: under 3 months with 38 °C or more is red
-    # UKONS / NHS: a temperature during chemotherapy, the chemotherapy helpline now; a fever after travel (malaria)
-    # or with a hot, swollen joint (septic arthritis), same day.
-    (frozenset({"chemotherapy"}), frozenset({"fever", "high_fever", "rigors"})),
-    (frozenset({"recent_travel"}), frozenset({"fever", "high_fever"})),
-    (frozenset({"hot_swollen_joint"}), frozenset({"fever", "high_fever"})),
-    # NHS: in pregnancy a urine infection, fever, tummy pain or bleeding needs the GP or maternity unit today.
-    (frozenset({"pregnant"}), frozenset({"fever", "urinary_burning", "abdominal_pain", "bleeding", "blood"})),
-    (frozenset({"vomiting"}), frozenset({"dizziness", "fainting", "no_urine", "poor_intake"})),  # dehydration
-    (frozenset({"eye_pain"}), frozenset({"photophobia", "blurred_vision"})),  # NHS: a painful red eye, same day
-    (frozenset({"photophobia"}), frozenset({"eye_irritation"})),
-    # NICE NG143 amber: a fever with a child unusually sleepy; NHS palpitations that do not settle.
-    (frozenset({"fever"}), frozenset({"drowsy"})), (frozenset({"high_fever"}), frozenset({"drowsy"})),
-    (frozenset({"palpitations"}), frozenset({"not_stopping"})),
-)
-# Same-day alone, but "a bit breathless", "a mild burn" or "a slight reaction" can wait: mild lowers them a step.
-MILD_LOWERS = frozenset({"shortness_of_breath", "burn", "allergic_reaction"})
-MEASURED = frozenset({"high_blood_pressure", "high_blood_sugar"})  # "a bit high" is still worth a check
-
-RED_FLAG_SEVERITY = 8  # a red flag without a stated severity is recorded as severe

@@ -1,6 +1,7 @@
-"""The NLP triage on patients' own words: the labelled sets' targets (issue 15), extra phrasings used while
-writing the vocabulary, context handling (negated, hypothetical, historical, someone else), unsure recogniser words,
-and the safety nets (a red flag is never dropped on an unsure "no").
+"""The NLP triage on patients' own words: the labelled sets' targets (issue 15: every dev part, and the fourth
+hold-out once it is merged), extra phrasings used while writing the vocabulary, context handling (negated,
+hypothetical, historical, someone else), unsure recogniser words, and the safety nets (a red flag is never dropped on
+an unsure "no").
 
 Expected labels follow the NHS "When to call 999" list and the FAST stroke test (sources in edge/voice/redflags.py);
 tests/data/voice/triage_cases.jsonl was written before the rules and is never edited to match them."""
@@ -17,15 +18,16 @@ DATA = Path(__file__).parents[1] / "data" / "voice"
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 from eval_triage import (  # noqa: E402
     DEV_PARTS,
+    FOURTH_HOLDOUT,
     NEW_HOLDOUT,
     TARGETS,
     THIRD_HOLDOUT,
     dev_cases,
+    fourth_holdout,
     load_cases,
     main,
     new_holdout,
     score,
-    third_holdout,
 )
 
 CASES = load_cases()
@@ -78,45 +80,52 @@ def _check_targets(cases: list[dict], show: bool) -> None:
     assert s["urgency"] >= TARGETS["urgency"], s["urgency"]
 
 
-# Since issue 15's third round all three existing sets are development data (their figures were measured and
+def test_the_third_set_is_scored_whole_as_dev():
+    """The third set (a hold-out until the fourth round) is dev now: 348 of its 351 rows are scored, the three that
+    were word for word a dev case or phrasing when it was merged are not. A phrasing copied from it would drop a row
+    from scoring, so the count is pinned."""
+    third = [c for c in DEV if c["split"] == "third_holdout"]
+    assert len(load_cases(THIRD_HOLDOUT)) == 351 and len(third) == 348
+
+
+# Since issue 15's fourth round all four existing sets are development data (their figures were measured and
 # reported, so none is blind any more): the rules were tuned on their failures, and they must meet the targets.
 @pytest.mark.parametrize("part", DEV_PARTS)
 def test_targets_on_each_dev_part(part):
     _check_targets([c for c in DEV if c["split"] == part], show=True)
 
 
-# The only hold-out: written by another engineer who never saw the rules' failures, merged later and scored once by
-# the lead, who then sets this test. Strict: it fails the day the rules meet the targets without anyone looking.
-# Its texts are never printed, so that no rule is tuned on them.
-@pytest.mark.skipif(not THIRD_HOLDOUT.exists(), reason=f"{THIRD_HOLDOUT.name} is not merged yet (the third hold-out "
-                    "is written independently and scored once by the lead)")
-@pytest.mark.xfail(strict=True, reason="third hold-out targets (issue 15) not met: recall 88.1 %, false alarms 4.7 %, "
-                   "urgency 73.0 % when scored once (2026-12-02); see docs/voice.md")
-def test_targets_on_the_third_holdout():
-    _check_targets(third_holdout(DEV), show=False)
+# The only hold-out: written by someone who never saw the rules or their failures, merged later and scored once by
+# the lead, who then sets this test (a strict xfail if the targets are not met). Its texts are never printed, so that
+# no rule is tuned on them.
+@pytest.mark.skipif(not FOURTH_HOLDOUT.exists(), reason=f"{FOURTH_HOLDOUT.name} is not merged yet (the fourth "
+                    "hold-out is written independently and scored once by the lead)")
+def test_targets_on_the_fourth_holdout():
+    _check_targets(fourth_holdout(DEV), show=False)
 
 
 def test_the_holdout_failures_cannot_be_listed(capsys, monkeypatch):
     """`eval_triage.py --show` lists only dev parts: a hold-out's failing texts, once read, would be tuned on."""
-    monkeypatch.setattr(sys, "argv", ["eval_triage.py", "--show", "third_holdout"])
+    monkeypatch.setattr(sys, "argv", ["eval_triage.py", "--show", "fourth_holdout"])
     with pytest.raises(SystemExit):
         main()
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_a_third_holdout_row_already_on_the_dev_side_is_not_scored(tmp_path, monkeypatch):
+def test_a_fourth_holdout_row_already_on_the_dev_side_is_not_scored(tmp_path, monkeypatch):
     import eval_triage
 
+    third_text = next(c["text"] for c in DEV if c["split"] == "third_holdout")
     dev_text, phrasing = CASES[0]["text"], PHRASINGS[0][1]
     rows = [{"text": t, "red_flag": False, "urgency": "self_care", "split": "x"} for t in
-            (dev_text, phrasing, "A sentence nobody tuned on.")]
-    path = tmp_path / "third.jsonl"
+            (dev_text, third_text, phrasing, "A sentence nobody tuned on.")]
+    path = tmp_path / "fourth.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
-    monkeypatch.setattr(eval_triage, "THIRD_HOLDOUT", path)
-    assert [(c["text"], c["split"]) for c in eval_triage.third_holdout(DEV)] == [
-        ("A sentence nobody tuned on.", "third_holdout")]
-    monkeypatch.setattr(eval_triage, "THIRD_HOLDOUT", tmp_path / "absent.jsonl")
-    assert eval_triage.third_holdout(DEV) is None
+    monkeypatch.setattr(eval_triage, "FOURTH_HOLDOUT", path)
+    assert [(c["text"], c["split"]) for c in eval_triage.fourth_holdout(DEV)] == [
+        ("A sentence nobody tuned on.", "fourth_holdout")]
+    monkeypatch.setattr(eval_triage, "FOURTH_HOLDOUT", tmp_path / "absent.jsonl")
+    assert eval_triage.fourth_holdout(DEV) is None
 
 
 @pytest.mark.parametrize("urgency, text", PHRASINGS)
@@ -234,6 +243,13 @@ def test_numpy_probabilities_give_a_storable_result():
     ("I had a stroke years ago and this morning my face started drooping again.", True),
     ("My sister is epileptic and has seizures sometimes.", False),
     ("Sometimes I want to kill myself.", True),  # habitual said of oneself is not history
+    # Thoughts of suicide with no plan and safe now are same-day (NHS urgent mental health line), not 999 — unless
+    # not being safe is said too.
+    ("I think about not waking up, but I've no plans and I'm safe tonight.", False),
+    ("I've no plans, but I'm not safe on my own and I want to die.", True),
+    # A question's condition is hypothetical to its end, however long; the same words said now are not.
+    ("What should I do if my son ever has a bad asthma attack and his inhaler doesn't help?", False),
+    ("My son is having a bad asthma attack and his inhaler doesn't help, what should I do?", True),
 ])
 def test_safety_nets_and_their_limits(text, flagged):
     assert bool(triage(text).red_flags) == flagged
