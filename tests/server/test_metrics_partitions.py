@@ -274,10 +274,10 @@ def test_another_users_push_of_a_taken_id_is_refused_whatever_its_year(db, serve
 def test_one_id_twice_in_one_changeset_keeps_the_first_record(db, server_key):
     phone = _Phone(db, server_key)
     pk = str(new_id())
-    # As with ON CONFLICT DO NOTHING before the partitioning: the first record is stored and both changes are
-    # settled (the second names a row that now exists).
+    # As with ON CONFLICT DO NOTHING before the partitioning: the first record is stored; the second names a row
+    # that now exists and is answered like a later push of it, `duplicate` (never `accepted`: it was not stored).
     assert phone.push(phone.change(pk, _utc(2024), 70), phone.change(pk, _utc(2025), 71)) == \
-        [("accepted", None), ("accepted", None)]
+        [("accepted", None), ("duplicate", None)]
     assert _stored(db, pk) == [{"user_id": phone.user, "value": 70.0, "recorded_at": _utc(2024)}]
 
 
