@@ -652,7 +652,8 @@ NARROW_MAX_OWNERS = 200
 
 def readable_owners(conn) -> list[str] | None:
     """The owners whose rows the caller may read under the care policy; None when they are too many to help, or
-    when the caller is not an API user (the service role reads past RLS: narrowing it to nobody would hide all)."""
+    when the caller is not an API user (the service role reads past RLS: narrowing it to nobody would hide all).
+    Like the start of a pull, it also sets the transaction to generic plans."""
     return _start_pull(conn, narrow=True)
 
 
