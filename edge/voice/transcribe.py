@@ -153,6 +153,33 @@ def has_speech(samples: np.ndarray, threshold: float = 0.3) -> bool:
                                                           speech_pad_ms=0)))
 
 
+def word_anomaly(words: list[WordProb]) -> float:
+    """openai-whisper's score for words that look invented (whisper/transcribe.py, `word_anomaly_score`, MIT): an
+    unlikely word (p < 0.15), one too short to have been spoken (< 0.133 s) or one stretched past 2 s. Punctuation
+    alone does not count; like the original, only the first eight words are looked at."""
+    score = 0.0
+    for w in [w for w in words if w.word.strip(" .,!?;:'\"-")][:8]:
+        duration = w.end - w.start
+        score += (w.probability < 0.15) + (duration < 0.133) + (max(0.0, duration - 2.0) * 10)
+    return score
+
+
+def _invented(seg: Segment) -> bool:
+    """Whether Whisper probably invented the segment (the "Thank you." it appends after the last word).
+
+    Whisper's own rule: it rates the window as probably not speech and its tokens as unlikely. And, for a segment
+    it doubts is speech (no-speech probability over one half) but decoded with some confidence, openai-whisper's
+    hallucination test: most of its words are anomalous, or three are (score >= 3, or the score reaches the word
+    count). Real speech in these tests scores a no-speech probability under 0.1; the appended phrases 0.57-0.73."""
+    if seg.no_speech_prob > 0.6 and seg.avg_logprob < -1.0:
+        return True
+    counted = [w for w in seg.words if w.word.strip(" .,!?;:'\"-")]
+    if seg.no_speech_prob <= 0.5 or not counted:
+        return False
+    score = word_anomaly(seg.words)
+    return score >= 3 or score + 0.01 >= min(len(counted), 8)
+
+
 def transcribe(samples: np.ndarray, options: TranscribeOptions | None = None, *, model_dir: str | None = None,
                ) -> Transcript:
     """Transcribe 16 kHz mono float32 samples; silence and noise give an empty transcript."""
@@ -177,6 +204,5 @@ def transcribe(samples: np.ndarray, options: TranscribeOptions | None = None, *,
                 for s in segments]
     except (RuntimeError, ValueError) as exc:
         raise ModelError(f"speech-to-text failed: {exc}") from None
-    # Whisper invents text on noise; a segment it itself rates as probably not speech is dropped.
-    segs = [s for s in segs if s.text and not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)]
+    segs = [s for s in segs if s.text and not _invented(s)]
     return Transcript(" ".join(s.text for s in segs).strip(), segs, info.duration, model_name(model_dir))
