@@ -1,24 +1,19 @@
 """Triage accuracy on the committed test sets: red-flag recall, false alarms and urgency agreement per part, and
 the triage's own time per utterance.
 
-Since issue 15's fourth round every set written so far is development data (its figures have been measured and
-reported, so it can no longer be blind):
-- dev: the first two thirds of tests/data/voice/triage_cases.jsonl, tuned on from the start;
-- holdout: its other third (a hold-out until the second round);
-- new_holdout: tests/data/voice/triage_holdout_new.jsonl (a hold-out until the third round);
-- third_holdout: tests/data/voice/triage_holdout_third.jsonl (written by another engineer; a hold-out until the
-  fourth round, scored once by the lead before it became dev).
-"dev (all)" is the four together. The only hold-out is fourth_holdout, tests/data/voice/triage_holdout_fourth.jsonl,
-written independently by someone who never saw the rules or their failures; it is merged later and scored once, by
-the lead. Its failures can never be listed.
+Which sets are development data and which is the hold-out is said in models/triage_sets.py: since issue 15's fifth
+round the four earlier sets are dev ("dev (all)" is them together; the red-flag classifier is trained on them, so
+their figures are training figures) and the only hold-out is fifth_holdout, written independently by someone who
+never saw the rules, the classifier or their failures; it is merged later and scored once, by the lead. Its
+failures can never be listed.
 
     .venv/bin/python bench/eval_triage.py                 # every part
     .venv/bin/python bench/eval_triage.py --show all      # also list the dev cases it gets wrong (or one dev part)
+    .venv/bin/python bench/eval_triage.py --rules-only    # the rules without the classifier's second opinion
 """
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -26,59 +21,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edge.voice.triage import triage  # noqa: E402
+from models.triage_sets import (  # noqa: E402, F401  (re-exported for the tests and bench/spoken_triage.py)
+    CASES,
+    DATA,
+    DEV_PARTS,
+    FIFTH_HOLDOUT,
+    FOURTH_HOLDOUT,
+    HOLDOUT,
+    NEW_HOLDOUT,
+    PHRASINGS,
+    THIRD_HOLDOUT,
+    dev_cases,
+    fifth_holdout,
+    fourth_holdout,
+    load_cases,
+    new_holdout,
+    phrasing_texts,
+    third_holdout,
+)
 
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "voice"
-CASES = DATA / "triage_cases.jsonl"
-NEW_HOLDOUT = DATA / "triage_holdout_new.jsonl"
-THIRD_HOLDOUT = DATA / "triage_holdout_third.jsonl"
-FOURTH_HOLDOUT = DATA / "triage_holdout_fourth.jsonl"
-PHRASINGS = DATA / "triage_phrasings.txt"
-DEV_PARTS = ("dev", "holdout", "new_holdout", "third_holdout")  # the `split` labels of the four development sets
-HOLDOUT = "fourth_holdout"
 TARGETS = {"recall": 1.0, "false_alarms": 0.05, "urgency": 0.90}  # issue 15, on the hold-out
-
-
-def load_cases(path: Path = CASES) -> list[dict]:
-    """The labelled utterances, one JSON object a line."""
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def new_holdout(dev: list[dict]) -> list[dict]:
-    """The new hold-out without any utterance that is word for word on the dev side (one coincided with a dev case:
-    the rules were tuned on it, so it could not count as held out). The file itself is never edited."""
-    seen = {c["text"] for c in dev}
-    return [c for c in load_cases(NEW_HOLDOUT) if c["text"] not in seen]
-
-
-def phrasing_texts() -> set[str]:
-    """The texts of tests/data/voice/triage_phrasings.txt (written while building the rules: dev side)."""
-    return {line.split("|", 1)[1] for line in PHRASINGS.read_text().splitlines() if line}
-
-
-def _unseen(path: Path, split: str, dev: list[dict]) -> list[dict]:
-    """The rows of a later set less any that is word for word a dev case or a dev phrasing (the rules were tuned on
-    those, so they cannot count as unseen), each labelled `split` whatever it says. The file is never edited."""
-    seen = {c["text"] for c in dev} | phrasing_texts()
-    return [{**c, "split": split} for c in load_cases(path) if c["text"] not in seen]
-
-
-def third_holdout(dev: list[dict]) -> list[dict]:
-    """The third set (a hold-out until the fourth round, dev since), less the rows already on the dev side."""
-    return _unseen(THIRD_HOLDOUT, "third_holdout", dev)
-
-
-def dev_cases() -> list[dict]:
-    """Every development utterance, each with its part in `split`."""
-    cases = load_cases()
-    earlier = cases + new_holdout([c for c in cases if c["split"] == "dev"])
-    return earlier + third_holdout(earlier)
-
-
-def fourth_holdout(dev: list[dict]) -> list[dict] | None:
-    """The fourth hold-out (None while its file is not merged), less the rows already on the dev side."""
-    if not FOURTH_HOLDOUT.exists():
-        return None
-    return _unseen(FOURTH_HOLDOUT, HOLDOUT, dev)
 
 
 def score(cases: list[dict], predict=triage) -> dict:
@@ -120,22 +82,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # Only dev parts can be listed: the hold-out's failing texts, once read, would be tuned on.
     parser.add_argument("--show", choices=["all", *DEV_PARTS], help="list the dev cases it gets wrong")
+    parser.add_argument("--rules-only", action="store_true", help="the rules without the classifier's second opinion")
     args = parser.parse_args()
     dev = dev_cases()
     triage("warm up the pipeline")
-    scores = {"dev (all)": score(dev)} | {f"  {p}": score([c for c in dev if c["split"] == p]) for p in DEV_PARTS}
+    predict = (lambda text: triage(text, ask_second_opinion=False)) if args.rules_only else triage
+    scores = {"dev (all)": score(dev, predict)} | {
+        f"  {p}": score([c for c in dev if c["split"] == p], predict) for p in DEV_PARTS}
     for name, s in scores.items():
         print(_line(name, s))
-    held_out = fourth_holdout(dev)
+    held_out = fifth_holdout(dev)
     if held_out is None:
-        print(f"{HOLDOUT:14s} not present ({FOURTH_HOLDOUT.relative_to(DATA.parents[2])} is merged later; the lead "
+        print(f"{HOLDOUT:14s} not present ({FIFTH_HOLDOUT.relative_to(DATA.parents[2])} is merged later; the lead "
               "scores it once)")
     else:
-        s = score(held_out)
+        s = score(held_out, predict)
         print(_line(HOLDOUT, s) + f"  [hold-out targets: {'PASS' if meets_targets(s) else 'FAIL'}]")
     if args.show:
         shown = dev if args.show == "all" else [c for c in dev if c["split"] == args.show]
-        s = score(shown)
+        s = score(shown, predict)
         for label, rows in (("MISSED", s["misses"]), ("FALSE ALARM", s["alarms"]), ("URGENCY", s["disagree"])):
             for c, r in rows:
                 print(f"  {label:11s} {c['id']} want {c['urgency']:9s} got {r.urgency:9s} "

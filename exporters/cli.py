@@ -82,3 +82,31 @@ def whisper(
 
     out = package(src_dir, output_dir or data_dir() / "models", name)
     emit(out, as_json, lambda d: Console().print(f"packaged {len(d['files'])} files into {d['path']}"))
+
+
+@app.command("triage-classifier")
+@handle_errors
+def triage_classifier(
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", help="Where triage_redflag_svm.onnx and its "
+                                              ".json go (default: the shipped models/ folder)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON output."),
+):
+    """Train triage's red-flag second opinion (MiniLM embeddings + SVM) on every dev utterance, print its
+    leave-one-set-out figures, export to ONNX, check parity, write the manifest."""
+    from exporters.triage_classifier import export_triage_classifier
+
+    out = output_dir or Path(__file__).resolve().parents[1] / "models"
+    console = Console(stderr=True)
+    manifest = export_triage_classifier(out, lambda m: None if as_json else console.print(m))
+
+    def human(m):
+        c = Console()
+        c.print(f"{m['name']} {m['version']}: {m['trained_on']['utterances']} utterances "
+                f"({m['trained_on']['red_flags']} red flags), {m['support_vectors']} support vectors, "
+                f"parity {m['parity_max_abs_diff']:.1e} → {m['file']}")
+        for part, f in m["leave_one_set_out"].items():
+            c.print(f"  without {part} (n={f['n']}): rules alone recall {f['rules_recall']:.1%} false alarms "
+                    f"{f['rules_false_alarms']:.1%} → with the second opinion recall {f['recall']:.1%} "
+                    f"false alarms {f['false_alarms']:.1%}")
+
+    emit(manifest, as_json, human)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from edge.voice import levels, nlp, redflags, vocab
+from edge.voice import levels, nlp, redflags, second_opinion, vocab
 from edge.voice.measures import DEFAULT_SEVERITY, duration_days, prepare, severity, temperature_c  # noqa: F401
 from edge.voice.redflags import EMERGENCY  # noqa: F401  (kept importable from here)
 
-ENGINE_VERSION = "nlp-v5 (spaCy + medspaCy ConText; composed concepts, conditions of a question, requests asked)"
+ENGINE_VERSION = ("nlp-v6 (spaCy + medspaCy ConText; composed concepts, conditions of a question, requests asked; "
+                  "a sentence classifier's second opinion)")
 LEVELS = ("self_care", "soon", "urgent", "emergency")
 LOW_WORD_PROBABILITY = 0.5  # a recognised word below this is marked unsure
 DOUBTFUL_SHARE = 0.25  # an utterance with more unsure words than this is doubtful as a whole
@@ -88,6 +89,9 @@ class TriageResult:
     confidence: dict | None = None  # the recogniser's word confidence, when known
     engine: str = ENGINE_VERSION
     llm: dict | None = field(default=None)
+    # The sentence classifier's second opinion (edge/voice/second_opinion.py): its score, threshold and whether it
+    # raised a flag; or why it was not asked (a rule already fired, a red flag heard as not current, unavailable).
+    second_opinion: dict | None = None
 
     @property
     def has_red_flags(self) -> bool:
@@ -219,18 +223,28 @@ def _level(present: set[str], sev: int, source: str, days: float | None, modifie
     return level
 
 
-def triage(text: str, words: list[Word] | None = None) -> TriageResult:
-    """Triage a transcript; `words`, when the recogniser gave them, carry its per-word confidence."""
+POSSIBLE_EMERGENCY = "possible_emergency"
+
+
+def triage(text: str, words: list[Word] | None = None, ask_second_opinion: bool = True) -> TriageResult:
+    """Triage a transcript; `words`, when the recogniser gave them, carry its per-word confidence.
+    `ask_second_opinion=False` gives the rules alone (evaluation)."""
     words = words or []
     found = _meant(text, nlp.mentions(text))
     strict = [_status(m, words, cautious=False) for m in found]
     fired = redflags.evaluate(_present(found, strict))
     cautious = redflags.evaluate(_present(found, [_status(m, words, cautious=True) for m in found]))
-    findings = _findings(found, words, strict)
     flags = [_flag(rule, hits, found, strict, words, confirm=False) for rule, hits in fired]
     known = {f.id for f in flags}
     # Lean to caution: a red flag that only an unsure "no"/"if"/"years ago" kept away is raised, to be confirmed.
     flags += [_flag(rule, hits, found, strict, words, confirm=True) for rule, hits in cautious if rule.id not in known]
+    findings = _findings(found, words, strict)
+    opinion = _second_opinion(text, flags, findings) if ask_second_opinion else None
+    if opinion and opinion.get("raised"):
+        flags.append(RedFlag(POSSIBLE_EMERGENCY, "Possible emergency (no rule recognised the words)",
+                             "This may be an emergency. If you are not sure, call 999 (or your local emergency "
+                             "number) now.", [text], f"sentence classifier {opinion['model']} (issue 15)",
+                             confirm=True))
 
     present = [f.name for f in findings if f.status == "affirmed" and f.name not in _MODIFIERS]
     present = list(dict.fromkeys(present))
@@ -250,8 +264,30 @@ def triage(text: str, words: list[Word] | None = None) -> TriageResult:
         confidence["confirm"] = _questions(flags, findings, confidence)
     return TriageResult(
         symptoms=present, negated=negated, findings=findings, severity=sev, severity_source=source,
-        duration_days=days, red_flags=flags, urgency=urgency, specialty=_specialty(present, bool(flags)),
-        advice=_advice(urgency, flags, bool(present)), not_current=not_current, confidence=confidence)
+        duration_days=days, red_flags=flags, urgency=urgency,
+        specialty=_specialty(present, any(f.id != POSSIBLE_EMERGENCY for f in flags)),
+        advice=_advice(urgency, flags, bool(present)), not_current=not_current, confidence=confidence,
+        second_opinion=opinion)
+
+
+def not_current_red_flag(findings: list[Finding]) -> str | None:
+    """The first red-flag concept heard as negated, hypothetical, historical or someone else's, if any."""
+    return next((f.name for f in findings if f.name in redflags.RED_FLAG_CONCEPTS
+                 and (f.status != "affirmed" or f.experiencer != "patient")), None)
+
+
+def _second_opinion(text: str, flags: list[RedFlag], findings: list[Finding]) -> dict:
+    """Ask the classifier only when the rules found nothing and heard no red flag as not current or not the
+    patient's: sentence embeddings barely tell "I had chest pain years ago" from "I have chest pain", ConText does."""
+    if flags:
+        return {"asked": False, "reason": "a rule raised a red flag"}
+    context = not_current_red_flag(findings)
+    if context:
+        return {"asked": False, "reason": f"red-flag words heard as not current or someone else's: {context}"}
+    model = second_opinion.load()
+    if model is None:
+        return {"asked": False, "available": False, "reason": second_opinion.unavailable_reason()}
+    return {"asked": True} | asdict(model.opinion(text))
 
 
 def _flag(rule: redflags.RedFlagRule, hits: list[str], found: list[nlp.Mention], statuses: list[str],
@@ -265,7 +301,9 @@ def _flag(rule: redflags.RedFlagRule, hits: list[str], found: list[nlp.Mention],
 def _questions(flags: list[RedFlag], findings: list[Finding], confidence: dict) -> list[str]:
     """What the app should ask the patient to confirm: unsure red flags first, then a doubtful utterance."""
     asks = [f"Did you say \"{' / '.join(f.evidence)}\"? If so, this may be an emergency: {f.title.lower()}."
-            for f in flags if f.confirm]
+            for f in flags if f.confirm and f.id != POSSIBLE_EMERGENCY]
+    asks += ["This sounds like it could be an emergency: is it happening now? If you are not sure, call 999."
+             for f in flags if f.id == POSSIBLE_EMERGENCY]
     unsure_red = [f for f in findings if f.unsure_words and f.name in redflags.RED_FLAG_CONCEPTS
                   and f.status != "affirmed"]
     asks += [f"I was not sure I heard \"{f.text}\" right: please say it again." for f in unsure_red]
@@ -275,6 +313,7 @@ def _questions(flags: list[RedFlag], findings: list[Finding], confidence: dict) 
 
 
 def _specialty(present: list[str], emergency: bool) -> str:
+    # A possible emergency that only the classifier raised keeps the rules' specialty until the patient confirms it.
     if emergency:
         return "emergency medicine"
     votes: dict[str, int] = {}

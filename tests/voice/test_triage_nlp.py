@@ -18,12 +18,13 @@ DATA = Path(__file__).parents[1] / "data" / "voice"
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 from eval_triage import (  # noqa: E402
     DEV_PARTS,
+    FIFTH_HOLDOUT,
     FOURTH_HOLDOUT,
     NEW_HOLDOUT,
     TARGETS,
     THIRD_HOLDOUT,
     dev_cases,
-    fourth_holdout,
+    fifth_holdout,
     load_cases,
     main,
     new_holdout,
@@ -88,46 +89,57 @@ def test_the_third_set_is_scored_whole_as_dev():
     assert len(load_cases(THIRD_HOLDOUT)) == 351 and len(third) == 348
 
 
-# Since issue 15's fourth round all four existing sets are development data (their figures were measured and
-# reported, so none is blind any more): the rules were tuned on their failures, and they must meet the targets.
-@pytest.mark.parametrize("part", DEV_PARTS)
+def test_the_fourth_set_is_scored_whole_as_dev():
+    """The fourth set (a hold-out until the fifth round) is dev now; none of its rows was a dev case or phrasing."""
+    fourth = [c for c in DEV if c["split"] == "fourth_holdout"]
+    assert len(load_cases(FOURTH_HOLDOUT)) == 351 and len(fourth) == 351
+
+
+# Every set written before issue 15's fifth round is development data (their figures were measured and reported, so
+# none is blind any more) and the second opinion is trained on all of them. The rules were tuned on the first four's
+# failures; the fourth set became dev in the fifth round, which added the classifier rather than tuning rules on it.
+FOURTH_AS_DEV = pytest.mark.xfail(strict=True, reason="the fourth set became dev in the fifth round and no rule was "
+                                  "tuned on it: with the second opinion recall 97.9 %, false alarms 5.8 % (the rules' "
+                                  "own), urgency 82.6 %; see docs/voice.md")
+
+
+@pytest.mark.parametrize("part", [pytest.param(p, marks=FOURTH_AS_DEV) if p == "fourth_holdout" else p
+                                  for p in DEV_PARTS])
 def test_targets_on_each_dev_part(part):
     _check_targets([c for c in DEV if c["split"] == part], show=True)
 
 
-# The only hold-out: written by someone who never saw the rules or their failures, merged later and scored once by
-# the lead, who then sets this test (a strict xfail if the targets are not met). Its texts are never printed, so that
-# no rule is tuned on them.
-@pytest.mark.skipif(not FOURTH_HOLDOUT.exists(), reason=f"{FOURTH_HOLDOUT.name} is not merged yet (the fourth "
+# The only hold-out: written by someone who never saw the rules, the classifier or their failures, merged later and
+# scored once by the lead, who then sets this test (a strict xfail if the targets are not met). Its texts are never
+# printed, so that nothing is tuned or trained on them.
+@pytest.mark.skipif(not FIFTH_HOLDOUT.exists(), reason=f"{FIFTH_HOLDOUT.name} is not merged yet (the fifth "
                     "hold-out is written independently and scored once by the lead)")
-@pytest.mark.xfail(strict=True, reason="fourth hold-out targets (issue 15) not met: recall 84.0 % (23 of 144 missed), "
-                   "false alarms 5.8 % (12 of 207), urgency 76.9 % when scored once (2026-12-02); see docs/voice.md")
-def test_targets_on_the_fourth_holdout():
-    _check_targets(fourth_holdout(DEV), show=False)
+def test_targets_on_the_fifth_holdout():
+    _check_targets(fifth_holdout(DEV), show=False)
 
 
 def test_the_holdout_failures_cannot_be_listed(capsys, monkeypatch):
     """`eval_triage.py --show` lists only dev parts: a hold-out's failing texts, once read, would be tuned on."""
-    monkeypatch.setattr(sys, "argv", ["eval_triage.py", "--show", "fourth_holdout"])
+    monkeypatch.setattr(sys, "argv", ["eval_triage.py", "--show", "fifth_holdout"])
     with pytest.raises(SystemExit):
         main()
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_a_fourth_holdout_row_already_on_the_dev_side_is_not_scored(tmp_path, monkeypatch):
-    import eval_triage
+def test_a_fifth_holdout_row_already_on_the_dev_side_is_not_scored(tmp_path, monkeypatch):
+    from models import triage_sets
 
-    third_text = next(c["text"] for c in DEV if c["split"] == "third_holdout")
+    fourth_text = next(c["text"] for c in DEV if c["split"] == "fourth_holdout")
     dev_text, phrasing = CASES[0]["text"], PHRASINGS[0][1]
     rows = [{"text": t, "red_flag": False, "urgency": "self_care", "split": "x"} for t in
-            (dev_text, third_text, phrasing, "A sentence nobody tuned on.")]
-    path = tmp_path / "fourth.jsonl"
+            (dev_text, fourth_text, phrasing, "A sentence nobody tuned on.")]
+    path = tmp_path / "fifth.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
-    monkeypatch.setattr(eval_triage, "FOURTH_HOLDOUT", path)
-    assert [(c["text"], c["split"]) for c in eval_triage.fourth_holdout(DEV)] == [
-        ("A sentence nobody tuned on.", "fourth_holdout")]
-    monkeypatch.setattr(eval_triage, "FOURTH_HOLDOUT", tmp_path / "absent.jsonl")
-    assert eval_triage.fourth_holdout(DEV) is None
+    monkeypatch.setattr(triage_sets, "FIFTH_HOLDOUT", path)
+    assert [(c["text"], c["split"]) for c in triage_sets.fifth_holdout(DEV)] == [
+        ("A sentence nobody tuned on.", "fifth_holdout")]
+    monkeypatch.setattr(triage_sets, "FIFTH_HOLDOUT", tmp_path / "absent.jsonl")
+    assert triage_sets.fifth_holdout(DEV) is None
 
 
 @pytest.mark.parametrize("urgency, text", PHRASINGS)
