@@ -15,10 +15,10 @@ import httpx
 from edge.store import Store
 from edge.voice import audio as audio_stage
 from edge.voice import markers as marker_stage
-from edge.voice import nlp
 from edge.voice import transcribe as stt
 from edge.voice.llm import choose_assessor
 from edge.voice.triage import triage
+from edge.voice.triage import warm_up as triage_warm_up
 from protocol.errors import ForbiddenError, InputError, NotFoundError
 from protocol.schema import new_id
 
@@ -154,7 +154,7 @@ def analyze_audio(store: Store, audio: audio_stage.Audio, user_id: uuid.UUID,
                              hint="record it with `healthsync edge consent grant audio --patient ID`, or run "
                                   "without --keep-audio")
 
-    nlp.warm_up()  # builds the triage pipeline on another core while Whisper transcribes
+    triage_warm_up()  # builds triage (NLP + second opinion) on another core while Whisper transcribes
     t = time.perf_counter()
     reused = transcript is not None
     if transcript is None:

@@ -93,6 +93,12 @@ def load() -> SecondOpinion | None:
     return _loaded
 
 
+def warm_up() -> None:
+    """Start loading the model in the background (while the patient is still speaking): ~0.6 s off the result."""
+    if _loaded is None and _unavailable is None:
+        threading.Thread(target=load, name="triage-second-opinion-warm-up", daemon=True).start()
+
+
 def unavailable_reason() -> str | None:
     """Why the second opinion could not be loaded (None when it is loaded or not tried yet)."""
     return _unavailable

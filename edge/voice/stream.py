@@ -12,9 +12,9 @@ import numpy as np
 
 from edge.store import Store
 from edge.voice import audio as audio_stage
-from edge.voice import nlp
 from edge.voice import transcribe as stt
 from edge.voice.pipeline import AnalysisResult, AnalyzeOptions, analyze_audio
+from edge.voice.triage import warm_up as triage_warm_up
 from protocol.errors import InputError
 
 PARTIAL_EVERY_S = 1.0  # a partial transcript for each new second of audio
@@ -59,7 +59,7 @@ class VoiceStream:
         self._partial_at = 0  # frames the last partial transcript was started on
         self._last_partial: tuple[int, stt.Transcript] | None = None  # (frames covered, its transcript)
         self._lock = threading.Lock()
-        nlp.warm_up()  # the triage pipeline is ready by the end of the utterance
+        triage_warm_up()  # triage (NLP + second opinion) is ready by the end of the utterance
 
     @property
     def seconds(self) -> float:

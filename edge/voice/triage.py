@@ -226,6 +226,12 @@ def _level(present: set[str], sev: int, source: str, days: float | None, modifie
 POSSIBLE_EMERGENCY = "possible_emergency"
 
 
+def warm_up() -> None:
+    """Build the NLP pipeline and load the second opinion on other threads, so the first result does not wait."""
+    nlp.warm_up()
+    second_opinion.warm_up()
+
+
 def triage(text: str, words: list[Word] | None = None, ask_second_opinion: bool = True) -> TriageResult:
     """Triage a transcript; `words`, when the recogniser gave them, carry its per-word confidence.
     `ask_second_opinion=False` gives the rules alone (evaluation)."""

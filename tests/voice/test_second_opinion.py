@@ -107,6 +107,19 @@ def test_without_the_model_the_rules_work_alone_and_say_so(tmp_path, monkeypatch
         second_opinion.reset()
 
 
+def test_warm_up_loads_the_model_before_the_first_utterance():
+    """The pipeline warms triage up while the patient speaks: the result must not wait ~0.6 s for the model."""
+    import threading
+
+    from edge.voice.triage import warm_up
+
+    second_opinion.reset()
+    warm_up()
+    loader = next(t for t in threading.enumerate() if t.name == "triage-second-opinion-warm-up")
+    loader.join(timeout=60)
+    assert second_opinion._loaded is not None
+
+
 def test_a_head_that_does_not_match_its_manifest_is_refused(tmp_path):
     meta = json.loads(second_opinion.META.read_text())
     (tmp_path / meta["file"]).write_bytes(b"not the trained model")
