@@ -112,10 +112,17 @@ def test_targets_on_each_dev_part(part):
 # The only hold-out: written by someone who never saw the rules, the classifier or their failures, merged later and
 # scored once by the lead, who then sets this test (a strict xfail if the targets are not met). Its texts are never
 # printed, so that nothing is tuned or trained on them.
-@pytest.mark.skipif(not FIFTH_HOLDOUT.exists(), reason=f"{FIFTH_HOLDOUT.name} is not merged yet (the fifth "
-                    "hold-out is written independently and scored once by the lead)")
+# Scored once on 2026-12-03 (41cf446 committed it before the scoring): recall 93.7 % (11 of 174 missed; the rules
+# alone 77.0 %, the second opinion caught 29 of their 40 misses), false alarms 2.6 % (7 of 266), urgency 78.0 %.
+@pytest.mark.xfail(strict=True, reason="issue 15's fifth hold-out, scored once: recall 93.7 % (11 of 174 missed), "
+                   "false alarms 2.6 %, urgency agreement 78.0 %; targets 100 %, <= 5 %, >= 90 %: not met")
 def test_targets_on_the_fifth_holdout():
     _check_targets(fifth_holdout(DEV), show=False)
+
+
+def test_the_fifth_holdout_is_all_unseen():
+    # 440 rows, none of them already among the dev sets or the phrasings, so every one is scored.
+    assert len(load_cases(FIFTH_HOLDOUT)) == 440 and len(fifth_holdout(DEV)) == 440
 
 
 def test_the_holdout_failures_cannot_be_listed(capsys, monkeypatch):
