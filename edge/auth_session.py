@@ -28,6 +28,9 @@ from protocol.errors import AuthError, ValidationError
 META_KEY = "auth_sessions"
 _CONTEXT = "auth|sessions"  # the AES-GCM associated data: this blob opens only as this row
 MAX_PIN_ATTEMPTS = 5
+# What to do when no one is signed in: sign in, or give a token (the file keeps it out of the process list).
+SIGN_IN_HINT = ("healthsync edge sign-in --email <email>, or give a token: --token-file PATH (or `-` for stdin), "
+                "--token, or HEALTHSYNC_TOKEN")
 
 
 class NotSignedInError(AuthError):
@@ -211,7 +214,8 @@ def token_user(token: str) -> str | None:
 
 
 def signed_in_user(store: Store, token: str | None = None) -> str:
-    """The signed-in user: the one a given token (--token / HEALTHSYNC_TOKEN) names, else the active session's."""
+    """The signed-in user: the one a given token (--token-file / --token / HEALTHSYNC_TOKEN) names, else the active
+    session's."""
     token = token or os.environ.get("HEALTHSYNC_TOKEN")
     if token:
         user = token_user(token)
@@ -221,6 +225,6 @@ def signed_in_user(store: Store, token: str | None = None) -> str:
     record = active_session(store)
     if record is None:
         raise NotSignedInError("nobody is signed in on this device",
-                               hint="healthsync edge sign-in --email <email> (or pass --token / HEALTHSYNC_TOKEN)")
+                               hint=SIGN_IN_HINT)
     return str(record["user"]["id"])
 

@@ -1,8 +1,9 @@
-"""Options and helpers shared by the edge CLI commands (the store, its passphrase, the user).
+"""Options and helpers shared by the edge CLI commands (the store, its passphrase, the user, the access token).
 
 The store's passphrase never travels on the command line (where any local user reads it in the process list): it
 comes from HEALTHSYNC_KEY / HEALTHSYNC_PASSPHRASE, from standard input with --passphrase-stdin (scripts), or from a
-hidden prompt.
+hidden prompt. The access token still may, with --token (kept for scripts that use it); --token-file (a 0600 file, or
+standard input) and HEALTHSYNC_TOKEN keep it out.
 """
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ Passphrase = typer.Option(False, "--passphrase-stdin",
                                "otherwise HEALTHSYNC_PASSPHRASE / HEALTHSYNC_KEY, else a hidden prompt.")
 # The subject of a record: on a clinic device the patient being seen, on a phone its own user (--user: the old name).
 UserOpt = typer.Option(None, "--patient", "--user", help="Patient (user) id (default: the store's primary user).")
+# The access token of a command that talks to the server; without one, HEALTHSYNC_TOKEN, else the signed-in session
+# (edge.token_provider reads the variable, so it is not an envvar here: it would count as --token given).
+Token = typer.Option(None, "--token", help="The user's access token (Supabase JWT). Other local users see it in the "
+                                           "process list: prefer --token-file or HEALTHSYNC_TOKEN.")
+TokenFile = typer.Option(None, "--token-file", metavar="PATH",
+                         help="Read the access token from PATH (owner-only: chmod 600), or from standard input "
+                              "with `-`.")
 
 _NO_KEY_HINT = "set HEALTHSYNC_PASSPHRASE (or HEALTHSYNC_KEY), pipe it with --passphrase-stdin, or run in a terminal"
 
@@ -29,6 +37,23 @@ def read_stdin_line(what: str = "passphrase") -> str:
     if not line:
         raise StoreLockedError(f"--passphrase-stdin: no {what} on standard input", hint=_NO_KEY_HINT)
     return line
+
+
+def given_token(token: str | None, token_file: str | None, *, passphrase_stdin: bool = False) -> str | None:
+    """The token a command was given (--token, or read with --token-file), or None for HEALTHSYNC_TOKEN / the
+    signed-in session. Called before the store is opened: a bad option is refused having touched nothing."""
+    from edge.token_provider import read_token_file
+    from protocol.errors import InputError
+
+    if token_file is None:
+        return token
+    if token is not None:
+        raise InputError("give --token or --token-file, not both", field="token_file",
+                         hint="keep --token-file (--token shows in the process list)")
+    if token_file == "-" and passphrase_stdin:
+        raise InputError("--token-file - and --passphrase-stdin both read standard input", field="token_file",
+                         hint="put the token in a file (chmod 600), or the passphrase in HEALTHSYNC_PASSPHRASE")
+    return read_token_file(token_file)
 
 
 def prompt_secret(label: str, *, confirm: bool = False) -> str:

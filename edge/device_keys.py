@@ -77,6 +77,7 @@ def server_pin(store: Store) -> ServerPin:
     raw = store.meta(_META_SERVER)
     if raw is None:
         raise HealthSyncError("this device is not enrolled with a sync server",
-                              hint="run `healthsync edge sync enroll --server URL --token JWT`")
+                              hint="run `healthsync edge sync enroll --server URL` (signed in, or with "
+                                   "--token-file PATH)")
     doc = json.loads(raw)
     return ServerPin(doc["url"], bytes.fromhex(doc["public_key"]), doc["user_id"])

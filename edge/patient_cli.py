@@ -10,8 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from edge.cli_common import Passphrase, StorePath, UserOpt, open_store, resolve_user
-from edge.sync_cli import Token
+from edge.cli_common import Passphrase, StorePath, Token, TokenFile, UserOpt, given_token, open_store, resolve_user
 from protocol.cli_output import JsonOut, emit, handle_errors
 from protocol.consent import KINDS
 
@@ -217,6 +216,7 @@ def claim(
     server: Optional[str] = typer.Option(None, "--server", help="The sync server (default: the one you signed in "
                                                                 "at, when it is also the auth server)."),
     token: Optional[str] = Token,
+    token_file: Optional[str] = TokenFile,
     store_path: Optional[Path] = StorePath,
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
@@ -229,6 +229,7 @@ def claim(
     from edge.token_provider import token_source
     from protocol.errors import InputError
 
+    token = given_token(token, token_file, passphrase_stdin=passphrase)
     with open_store(store_path, passphrase) as store:
         if code is None:
             out = claims.adopt_signed_in(store, auth_session.signed_in_user(store, token))

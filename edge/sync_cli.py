@@ -7,16 +7,13 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from edge.cli_common import Passphrase, StorePath, open_store
+from edge.cli_common import Passphrase, StorePath, Token, TokenFile, given_token, open_store
 from protocol.cli_output import JsonOut, emit, handle_errors
 from protocol.errors import AuthError
 
 app = typer.Typer(help="Sync the local store with the sync server.", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Changes the server rejected: list, retry or discard them.", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
-
-Token = typer.Option(None, "--token", envvar="HEALTHSYNC_TOKEN", help="The user's access token (Supabase JWT).",
-                     show_envvar=True)
 
 
 @app.command()
@@ -25,6 +22,7 @@ def enroll(
     server: str = typer.Option(..., "--server", help="Sync server URL, e.g. https://sync.example.org."),
     name: Optional[str] = typer.Option(None, "--name", help="A name for this device."),
     token: Optional[str] = Token,
+    token_file: Optional[str] = TokenFile,
     store_path: Optional[Path] = StorePath,
     passphrase: bool = Passphrase,
     as_json: bool = JsonOut,
@@ -33,6 +31,7 @@ def enroll(
     from edge.sync_client import SyncClient
     from edge.token_provider import token_source
 
+    token = given_token(token, token_file, passphrase_stdin=passphrase)
     with open_store(store_path, passphrase) as store:
         with SyncClient(store, token_source(store, token), server_url=server) as client:
             pin = client.enroll(server, name)
@@ -51,6 +50,7 @@ def run(
                                           help="On a clinic device: after each round, purge synced patients not "
                                                "seen within this many days."),
     token: Optional[str] = Token,
+    token_file: Optional[str] = TokenFile,
     max_rounds: Optional[int] = typer.Option(None, "--max-rounds", min=1, hidden=True,
                                              help="Stop --watch after this many rounds (tests, scripts)."),
     store_path: Optional[Path] = StorePath,
@@ -63,6 +63,7 @@ def run(
     from edge.sync_client import SyncClient, SyncOptions
     from edge.token_provider import token_source
 
+    token = given_token(token, token_file, passphrase_stdin=passphrase)
     auth_said = once_per_outage()
 
     def show(result, error):

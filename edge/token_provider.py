@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 import os
+import stat
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from edge import auth_session
 from edge.auth_client import AuthUnavailableError, SignInRequiredError, SupabaseAuth
 from edge.store import Store
+from protocol.errors import InputError
 
 REFRESH_MARGIN_S = 60  # refresh when less than this is left (or half the token's lifetime, if that is shorter)
 
 
 class StaticToken:
-    """A token given with --token or HEALTHSYNC_TOKEN (scripts, CI): used as is, never refreshed."""
+    """A token given with --token, --token-file or HEALTHSYNC_TOKEN (scripts, CI): used as is, never refreshed."""
 
     renewable = False
 
@@ -53,7 +57,7 @@ class SessionTokens:
         if record is None:
             raise auth_session.NotSignedInError(
                 "nobody is signed in on this device",
-                hint="healthsync edge sign-in --email <email> (or pass --token / HEALTHSYNC_TOKEN)")
+                hint=auth_session.SIGN_IN_HINT)
         if record.get("ended"):
             raise SignInRequiredError("the signed-in session has ended: sign in again",
                                       hint="healthsync edge sign-in --email <your email>")
@@ -74,13 +78,59 @@ class SessionTokens:
         return auth_session.replace_tokens(self.store, uid, used, fresh)["access_token"]
 
 
+def read_token_file(path: str | Path) -> str:
+    """The access token held in a file only its owner can read (ssh's rule for private keys), or on standard input
+    for `-`: the content without surrounding whitespace. Anything else is an InputError naming what to fix."""
+    if str(path) == "-":
+        return _one_token(sys.stdin.read(), "standard input")
+    try:
+        # Opened before it is checked, so the checks are about the file that is read; O_NONBLOCK: a FIFO given by
+        # mistake is refused below instead of blocking here.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InputError(f"--token-file {path}: no such file", field="token_file",
+                         hint="give the path of a file holding the access token, or `-` for standard input") from None
+    except OSError as exc:
+        raise InputError(f"--token-file {path}: cannot open it ({exc.strerror})", field="token_file") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"--token-file {path} is not a regular file", field="token_file",
+                             hint="give the path of a file holding the access token, or `-` for standard input")
+        if os.name == "posix" and info.st_mode & 0o077:
+            raise InputError(f"--token-file {path} can be read by other users (mode "
+                             f"{stat.S_IMODE(info.st_mode):04o}); refusing to use a token others may have read",
+                             field="token_file", hint=f"chmod 600 {path}")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            raw = f.read()
+    finally:
+        os.close(fd)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"--token-file {path} is not text", field="token_file") from None
+    return _one_token(text, str(path))
+
+
+def _one_token(text: str, where: str) -> str:
+    token = text.strip()
+    if not token:
+        raise InputError(f"--token-file: no token in {where} (it is empty)", field="token_file",
+                         hint="pipe the access token in" if where == "standard input"
+                         else "write the access token into it, on one line")
+    if any(c.isspace() for c in token):  # two lines, say: not one bearer token (and not a valid header)
+        raise InputError(f"--token-file: {where} holds more than one word; a token is one", field="token_file")
+    return token
+
+
 def token_source(store: Store, token: str | None = None) -> StaticToken | SessionTokens:
-    """A given token (--token, HEALTHSYNC_TOKEN) when there is one, else the device's signed-in session."""
+    """A given token (--token, --token-file, HEALTHSYNC_TOKEN) when there is one, else the device's signed-in
+    session."""
     token = token or os.environ.get("HEALTHSYNC_TOKEN")
     if token:
         return StaticToken(token)
     if auth_session.active_session(store) is None:
         raise auth_session.NotSignedInError(
             "no access token and nobody is signed in on this device",
-            hint="healthsync edge sign-in --email <email>, or pass --token / set HEALTHSYNC_TOKEN")
+            hint=auth_session.SIGN_IN_HINT)
     return SessionTokens(store)
