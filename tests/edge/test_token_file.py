@@ -8,7 +8,7 @@ import json
 import os
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 from typer.testing import CliRunner
@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from edge.token_provider import read_token_file
 from healthsync_cli import app
 from protocol.errors import InputError
+from tests.json_http import JSONHandler
 
 # Every edge command that takes --token, with the arguments it needs besides the token and the store.
 COMMANDS = {
@@ -90,22 +91,14 @@ def test_a_token_from_a_file_or_stdin_claims_as_the_same_token_on_the_command_li
     assert outs["--token-file PATH"] == outs["--token"] == outs["--token-file -"]
 
 
-class _Recorder(BaseHTTPRequestHandler):
+class _Recorder(JSONHandler):
     """A sync server stand-in that notes each request's Authorization header and refuses it (401)."""
 
     seen: list[str] = []
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         type(self).seen.append(self.headers.get("Authorization"))
-        body = json.dumps({"success": False, "error": {"code": "AUTH_INVALID", "message": "token refused"}}).encode()
-        self.send_response(401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(401, {"success": False, "error": {"code": "AUTH_INVALID", "message": "token refused"}})
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sync_server import testing
 from sync_server.app import create_app
 from sync_server.auth import mint_token
+from tests.json_http import JSONHandler
 
 URL = "/api/v1/health/metrics"
 
@@ -60,19 +61,11 @@ def test_valid_token_passes(client):
     assert call(client, mint_token(testing.TEST_JWT_SECRET, uuid.uuid4())).status_code == 200
 
 
-class _JWKSHandler(http.server.BaseHTTPRequestHandler):
+class _JWKSHandler(JSONHandler):
     jwks: dict = {}
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
-        body = json.dumps(self.jwks).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(200, self.jwks)
 
 
 @pytest.fixture(scope="module")
