@@ -25,6 +25,9 @@ NEW_HOLDOUT = DATA / "triage_holdout_new.jsonl"
 THIRD_HOLDOUT = DATA / "triage_holdout_third.jsonl"
 FOURTH_HOLDOUT = DATA / "triage_holdout_fourth.jsonl"
 FIFTH_HOLDOUT = DATA / "triage_holdout_fifth.jsonl"
+# The next round's hold-out, written independently on 2026-12-03 and committed unscored: nothing loads it (no rule,
+# no training, no evaluation) until the lead scores it once, after the round that tunes on the fifth set.
+SIXTH_HOLDOUT = DATA / "triage_holdout_sixth.jsonl"
 PHRASINGS = DATA / "triage_phrasings.txt"
 # What a kiosk hears besides symptoms (greetings, names, errands, garbled speech): calm examples for the classifier,
 # which otherwise has nothing like them and scores them near its boundary.

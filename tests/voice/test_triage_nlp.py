@@ -125,6 +125,18 @@ def test_the_fifth_holdout_is_all_unseen():
     assert len(load_cases(FIFTH_HOLDOUT)) == 440 and len(fifth_holdout(DEV)) == 440
 
 
+def test_the_next_holdout_shares_no_utterance_with_anything_tuned_or_trained_on():
+    """The sixth set waits, unscored, for the round after this one: none of its texts may be a dev utterance, a
+    phrasing, a chatter line or a fifth-set row (the classifier trains on all of those, the fifth set from the next
+    round), or it would not be blind."""
+    from models import triage_sets
+
+    sixth = {c["text"].strip().lower() for c in load_cases(triage_sets.SIXTH_HOLDOUT)}
+    trained = {c["text"] for c in DEV} | triage_sets.phrasing_texts() | set(triage_sets.chatter())
+    trained |= {c["text"] for c in load_cases(triage_sets.FIFTH_HOLDOUT)}  # the next round's dev data
+    assert len(sixth) == 411 and not sixth & {t.strip().lower() for t in trained}
+
+
 def test_the_holdout_failures_cannot_be_listed(capsys, monkeypatch):
     """`eval_triage.py --show` lists only dev parts: a hold-out's failing texts, once read, would be tuned on."""
     monkeypatch.setattr(sys, "argv", ["eval_triage.py", "--show", "fifth_holdout"])
