@@ -21,24 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edge.voice.triage import triage  # noqa: E402
-from models.triage_sets import (  # noqa: E402, F401  (re-exported for the tests and bench/spoken_triage.py)
-    CASES,
-    DATA,
-    DEV_PARTS,
-    FIFTH_HOLDOUT,
-    FOURTH_HOLDOUT,
-    HOLDOUT,
-    NEW_HOLDOUT,
-    PHRASINGS,
-    THIRD_HOLDOUT,
-    dev_cases,
-    fifth_holdout,
-    fourth_holdout,
-    load_cases,
-    new_holdout,
-    phrasing_texts,
-    third_holdout,
-)
+from models.triage_sets import DATA, DEV_PARTS, FIFTH_HOLDOUT, HOLDOUT, dev_cases, fifth_holdout  # noqa: E402
 
 TARGETS = {"recall": 1.0, "false_alarms": 0.05, "urgency": 0.90}  # issue 15, on the hold-out
 

@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
-from eval_triage import load_cases  # noqa: E402
+
+from models.triage_sets import load_cases  # noqa: E402
 
 VOICES = ("en-us", "en-gb", "en-gb-scotland", "en-us+f3", "en-gb-x-rp", "en-029")
 SPEEDS = (135, 160, 185)  # words per minute

@@ -71,10 +71,10 @@ def training_digest(examples: list[Example]) -> str:
 
 
 def _asked(result) -> bool:
-    """Whether triage would ask the second opinion about this rules-only result (the same gate)."""
-    from edge.voice.triage import not_current_red_flag
+    """Whether triage would ask the second opinion about this rules-only result (triage's own gate)."""
+    from edge.voice.triage import second_opinion_withheld
 
-    return not result.red_flags and not_current_red_flag(result.findings) is None
+    return second_opinion_withheld(result.red_flags, result.findings) is None
 
 
 def fit(x: np.ndarray, y: np.ndarray):

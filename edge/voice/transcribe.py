@@ -153,12 +153,17 @@ def has_speech(samples: np.ndarray, threshold: float = 0.3) -> bool:
                                                           speech_pad_ms=0)))
 
 
+def _spoken(words: list[WordProb]) -> list[WordProb]:
+    """The words that are more than punctuation."""
+    return [w for w in words if w.word.strip(" .,!?;:'\"-")]
+
+
 def word_anomaly(words: list[WordProb]) -> float:
     """openai-whisper's score for words that look invented (whisper/transcribe.py, `word_anomaly_score`, MIT): an
     unlikely word (p < 0.15), one too short to have been spoken (< 0.133 s) or one stretched past 2 s. Punctuation
     alone does not count; like the original, only the first eight words are looked at."""
     score = 0.0
-    for w in [w for w in words if w.word.strip(" .,!?;:'\"-")][:8]:
+    for w in _spoken(words)[:8]:
         duration = w.end - w.start
         score += (w.probability < 0.15) + (duration < 0.133) + (max(0.0, duration - 2.0) * 10)
     return score
@@ -173,7 +178,7 @@ def _invented(seg: Segment) -> bool:
     count). Real speech in these tests scores a no-speech probability under 0.1; the appended phrases 0.57-0.73."""
     if seg.no_speech_prob > 0.6 and seg.avg_logprob < -1.0:
         return True
-    counted = [w for w in seg.words if w.word.strip(" .,!?;:'\"-")]
+    counted = _spoken(seg.words)
     if seg.no_speech_prob <= 0.5 or not counted:
         return False
     score = word_anomaly(seg.words)

@@ -282,14 +282,20 @@ def not_current_red_flag(findings: list[Finding]) -> str | None:
                  and (f.status != "affirmed" or f.experiencer != "patient")), None)
 
 
-def _second_opinion(text: str, flags: list[RedFlag], findings: list[Finding]) -> dict:
-    """Ask the classifier only when the rules found nothing and heard no red flag as not current or not the
-    patient's: sentence embeddings barely tell "I had chest pain years ago" from "I have chest pain", ConText does."""
+def second_opinion_withheld(flags: list[RedFlag], findings: list[Finding]) -> str | None:
+    """Why the classifier is not asked, or None when it is (the one gate, also used by its training's figures): it
+    is asked only when the rules found nothing and heard no red flag as not current or not the patient's, since
+    sentence embeddings barely tell "I had chest pain years ago" from "I have chest pain"; ConText does."""
     if flags:
-        return {"asked": False, "reason": "a rule raised a red flag"}
+        return "a rule raised a red flag"
     context = not_current_red_flag(findings)
-    if context:
-        return {"asked": False, "reason": f"red-flag words heard as not current or someone else's: {context}"}
+    return f"red-flag words heard as not current or someone else's: {context}" if context else None
+
+
+def _second_opinion(text: str, flags: list[RedFlag], findings: list[Finding]) -> dict:
+    withheld = second_opinion_withheld(flags, findings)
+    if withheld:
+        return {"asked": False, "reason": withheld}
     model = second_opinion.load()
     if model is None:
         return {"asked": False, "available": False, "reason": second_opinion.unavailable_reason()}

@@ -14,27 +14,26 @@ import pytest
 from edge.voice import redflags
 from edge.voice.triage import Word, extract_findings, triage
 
-DATA = Path(__file__).parents[1] / "data" / "voice"
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
-from eval_triage import (  # noqa: E402
+from eval_triage import TARGETS, main, score  # noqa: E402
+
+from models.triage_sets import (  # noqa: E402
     DEV_PARTS,
     FIFTH_HOLDOUT,
     FOURTH_HOLDOUT,
     NEW_HOLDOUT,
-    TARGETS,
     THIRD_HOLDOUT,
     dev_cases,
     fifth_holdout,
     load_cases,
-    main,
     new_holdout,
-    score,
+    phrasings,
 )
 
 CASES = load_cases()
 NEW_CASES = new_holdout([c for c in CASES if c["split"] == "dev"])
 DEV = dev_cases()
-PHRASINGS = [line.split("|", 1) for line in (DATA / "triage_phrasings.txt").read_text().splitlines() if line]
+PHRASINGS = phrasings()
 
 
 def test_the_set_is_what_the_issue_asks_for():
