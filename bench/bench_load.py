@@ -47,6 +47,14 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
+def server_key_hex(key: X25519PrivateKey) -> str:
+    """The server's private agreement key as HEALTHSYNC_SERVER_KEY takes it."""
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                             serialization.NoEncryption()).hex()
+
+
 def raw(key) -> str:
     from cryptography.hazmat.primitives import serialization
 
@@ -318,11 +326,8 @@ async def run(args) -> int:
         return 1
     prefix = f"hs-bench-{uuid.uuid4().hex[:8]}:"
     server_key = X25519PrivateKey.generate()
-    from cryptography.hazmat.primitives import serialization
-
-    key_hex = server_key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                       serialization.NoEncryption()).hex()
-    env = {"REDIS_URL": redis_url, "HEALTHSYNC_REDIS_PREFIX": prefix, "HEALTHSYNC_SERVER_KEY": key_hex,
+    env = {"REDIS_URL": redis_url, "HEALTHSYNC_REDIS_PREFIX": prefix,
+           "HEALTHSYNC_SERVER_KEY": server_key_hex(server_key),
            "DB_POOL_MAX_SIZE": "16", "HEALTHSYNC_RELAY_TICK_S": "0.1", "HEALTHSYNC_WS_QUEUE": "10000"}
     db = Database(url, max_size=4)
     tmp = Path(tempfile.mkdtemp(prefix="hs-bench-load-"))

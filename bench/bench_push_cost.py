@@ -26,8 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_load import Device, client, raw, send  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
+from bench_load import Device, client, raw, send, server_key_hex  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
 
 from protocol import changeset  # noqa: E402
@@ -86,8 +85,7 @@ def round_trips(url: str, key: X25519PrivateKey, trace: bool = False) -> dict[st
             return method(self, query, *a, **k)
         return run
 
-    os.environ["HEALTHSYNC_SERVER_KEY"] = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                                            serialization.NoEncryption()).hex()
+    os.environ["HEALTHSYNC_SERVER_KEY"] = server_key_hex(key)
     app = create_app(testing.settings_for(url, redis_url=REDIS_URL))
     pub = changeset.raw_public(key)
     out = {}
@@ -160,10 +158,8 @@ async def cpu_costs(url: str, key: X25519PrivateKey, n_push: int, n_accept: int)
     """CPU ms per request of one served instance and of its Postgres backends, closed loop, 16 in flight."""
     import psutil
 
-    key_hex = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                serialization.NoEncryption()).hex()
     prefix = f"hs-cost-{uuid.uuid4().hex[:8]}:"
-    env = {"REDIS_URL": REDIS_URL, "HEALTHSYNC_REDIS_PREFIX": prefix, "HEALTHSYNC_SERVER_KEY": key_hex,
+    env = {"REDIS_URL": REDIS_URL, "HEALTHSYNC_REDIS_PREFIX": prefix, "HEALTHSYNC_SERVER_KEY": server_key_hex(key),
            "DB_POOL_MAX_SIZE": "16", "HEALTHSYNC_RELAY_TICK_S": "0.1"}
     db = Database(url, max_size=2)
     pub = changeset.raw_public(key)
@@ -203,6 +199,7 @@ async def cpu_costs(url: str, key: X25519PrivateKey, n_push: int, n_accept: int)
                     http, "POST", f"{base}/v1/sync/push", data=blob,
                     headers={"Authorization": f"Bearer {d.token}", "Content-Type": "application/octet-stream"})
                     for d, blob in pushes])
+
                 async def pull(d):
                     query = b"cursor=0&limit=200"
                     headers = {"Authorization": f"Bearer {d.token}",
