@@ -101,6 +101,12 @@ class Database:
             raise translate(exc) from exc
 
 
+def aborted_in_conflict(exc: BaseException) -> bool:
+    """Whether Postgres rolled the transaction back to resolve a conflict (SQLSTATE class 40: a deadlock, a
+    serialization failure): nothing of it was kept, and the same work may simply run again."""
+    return str(getattr(exc, "sqlstate", None) or "").startswith("40")
+
+
 def translate(exc: Exception) -> HealthSyncError:
     """A psycopg error as the HealthSyncError the API answers with; messages name columns, never values."""
     from psycopg import errors as pe
@@ -130,6 +136,9 @@ def translate(exc: Exception) -> HealthSyncError:
         return ValidationError(f"invalid or missing value for {column or 'a column'}", field=column)
     if isinstance(exc, pe.UniqueViolation):
         return DuplicateError(f"duplicate key ({constraint or 'unique constraint'})", field=column)
+    if aborted_in_conflict(exc):
+        return DatabaseUnavailableError("the database rolled this request back in a conflict with a concurrent one",
+                                        hint="send it again: nothing of it was kept")
     if isinstance(exc, pe.OperationalError):
         return DatabaseUnavailableError(f"database unavailable: {type(exc).__name__}")
     return HealthSyncError(f"database error: {type(exc).__name__}")

@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from protocol.errors import RateLimitedError
+from protocol.errors import HealthSyncError, RateLimitedError
 from sync_server.auth import Principal
+from sync_server.db import aborted_in_conflict
 
 T = TypeVar("T")
 
@@ -111,14 +112,28 @@ async def in_transaction(request: Request, principal: Principal, scope: str, wor
     hooks, all in one worker-thread hop; what `work` returns (the response, rendered on that thread) is the
     answer. For the busiest routes: as dependencies the same steps took four or five hops a request (a plain
     `def` dependency runs on a thread, a `yield` one on a thread at each end), a measurable part of a small push's
-    server CPU."""
+    server CPU. A transaction Postgres aborted in a deadlock or serialization failure is run again, at most
+    TRANSACTION_TRIES times in all (its writes and after-commit hooks were dropped with it)."""
 
     def run() -> T:
         check_rate(request, scope, principal)
-        with transaction(request, principal) as conn:
-            return work(conn)
+        hooks = list(getattr(request.state, "after_commit", ()))
+        for attempt in range(1, TRANSACTION_TRIES + 1):
+            request.state.after_commit = list(hooks)  # a rolled-back try's hooks must not run after the next one
+            try:
+                with transaction(request, principal) as conn:
+                    return work(conn)
+            except HealthSyncError as exc:
+                if attempt == TRANSACTION_TRIES or not aborted_in_conflict(exc.__cause__):
+                    raise
+        raise AssertionError("unreachable")
 
     return await run_in_threadpool(run)
+
+
+# A deadlock or serialization failure (SQLSTATE class 40) rolled the whole transaction back and nothing of it was
+# kept: running the work again in a fresh transaction is safe, and usually succeeds once the other side committed.
+TRANSACTION_TRIES = 3
 
 
 def check_rate(request: Request, scope: str, principal: Principal) -> None:

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from protocol.codes import ErrorCode
-from protocol.errors import AuthError, HealthSyncError, RateLimitedError
+from protocol.errors import AuthError, HealthSyncError
 from sync_server.logs import log_event
 from sync_server.responses import fail
 
@@ -16,8 +16,9 @@ from sync_server.responses import fail
 async def on_healthsync_error(request: Request, exc: HealthSyncError):
     """A domain error: its own code, status and message (messages are written to be safe to show)."""
     headers = {}
-    if isinstance(exc, RateLimitedError):
-        headers["Retry-After"] = str(exc.retry_after)
+    retry_after = getattr(exc, "retry_after", None)  # rate limits; a database that is down or lost a conflict
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     if isinstance(exc, AuthError):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     level = logging.ERROR if exc.http_status >= 500 else logging.INFO

@@ -14,6 +14,7 @@ class DatabaseUnavailableError(HealthSyncError):
 
     code = ErrorCode.DATABASE_UNAVAILABLE
     http_status = 503
+    retry_after = 1  # seconds, sent as Retry-After: nothing of the request was kept, it may simply be sent again
 
 
 def default_data_dir() -> Path:

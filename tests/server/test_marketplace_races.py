@@ -97,6 +97,47 @@ def test_fifty_bookings_of_one_doctors_slot_make_one(live, db):
     assert n == 1
 
 
+def _patient_claims(patient) -> dict:
+    return {"sub": str(patient), "role": "authenticated", "aud": "authenticated", "app_metadata": {"role": "patient"}}
+
+
+def test_a_second_booking_of_a_doctor_queues_on_the_doctors_lock_not_on_the_first_ones_index_entry(live, db):
+    """Why 50 racing bookings cannot deadlock (CI once answered 503 DeadlockDetected): the exclusion constraint checks
+    after writing its index entry, so two bookings written at once each waited on the other's. With migration 0094 a
+    booking first takes its doctor's advisory lock: the second one waits there, then meets the first one committed."""
+    spec = "queue-" + uuid.uuid4().hex[:6]
+    world = seed(db, specialty=spec, n_doctors=1, n_patients=2)
+    appts = [_request(live, world, p, spec) for p in world.patients]
+    bids = [_bid(live, world, "d0", a, 96) for a in appts]
+    book = "UPDATE appointments SET status = 'booked', bid_id = %s WHERE id = %s"
+    second: dict = {}
+
+    def book_second():
+        try:
+            with db.session("authenticated", _patient_claims(world.patients[1])) as conn:
+                second["pid"] = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
+                conn.execute(book, (bids[1], appts[1]))
+        except Exception as exc:  # noqa: BLE001 - the answer is what the test reads
+            second["error"] = exc
+
+    with db.session("authenticated", _patient_claims(world.patients[0])) as first:
+        first.execute(book, (bids[0], appts[0]))  # booked, not yet committed
+        waiter = threading.Thread(target=book_second)
+        waiter.start()
+        waiting = None
+        for _ in range(200):
+            if "pid" in second:
+                with db.admin() as conn:
+                    waiting = conn.execute("SELECT l.locktype FROM pg_locks l WHERE l.pid = %s AND NOT l.granted",
+                                           (second["pid"],)).fetchone()
+                if waiting:
+                    break
+            threading.Event().wait(0.02)
+        assert waiting is not None and waiting["locktype"] == "advisory", waiting
+    waiter.join(10)
+    assert getattr(second.get("error"), "code", None) == "SLOT_TAKEN"
+
+
 def test_a_retried_post_with_one_key_answers_the_same_with_one_row(live, db):
     world = seed(db, n_doctors=0, n_patients=1)
     patient = world.patients[0]
