@@ -2,17 +2,19 @@
 hold-out, loaded the same way by the evaluation (bench/eval_triage.py) and by the red-flag classifier's training
 (exporters/triage_classifier.py).
 
-Since issue 15's fifth round every set written so far is development data (its figures have been measured and
+Since issue 15's sixth round every set written so far is development data (its figures have been measured and
 reported, so it can no longer be blind):
 - dev: the first two thirds of triage_cases.jsonl, tuned on from the start;
 - holdout: its other third (a hold-out until the second round);
 - new_holdout: triage_holdout_new.jsonl (a hold-out until the third round);
 - third_holdout: triage_holdout_third.jsonl (written by another engineer; a hold-out until the fourth round);
 - fourth_holdout: triage_holdout_fourth.jsonl (written independently; a hold-out until the fifth round, scored once
-  by the lead before it became dev).
-The only hold-out is fifth_holdout, triage_holdout_fifth.jsonl, written independently by someone who never saw the
-rules, the classifier or their failures; it is merged later and scored once, by the lead. Its failures can never be
-listed, and nothing is trained on it.
+  by the lead before it became dev);
+- fifth_holdout: triage_holdout_fifth.jsonl (written independently; a hold-out until the sixth round, scored once by
+  the lead before it became dev).
+The only hold-out is sixth_holdout, triage_holdout_sixth.jsonl, written independently by someone who never saw the
+rules, the classifier or their failures; it was committed unscored and unread before the round that tuned on the
+fifth set, and is scored once, by the lead. Its failures can never be listed, and nothing is trained on it.
 """
 from __future__ import annotations
 
@@ -25,15 +27,16 @@ NEW_HOLDOUT = DATA / "triage_holdout_new.jsonl"
 THIRD_HOLDOUT = DATA / "triage_holdout_third.jsonl"
 FOURTH_HOLDOUT = DATA / "triage_holdout_fourth.jsonl"
 FIFTH_HOLDOUT = DATA / "triage_holdout_fifth.jsonl"
-# The next round's hold-out, written independently on 2026-12-03 and committed unscored: nothing loads it (no rule,
-# no training, no evaluation) until the lead scores it once, after the round that tunes on the fifth set.
+# Written independently on 2026-12-03 and committed unscored (b3afbb2): no rule or training reads it; only the
+# evaluation does, when the lead scores it once, after the round that tuned on the fifth set.
 SIXTH_HOLDOUT = DATA / "triage_holdout_sixth.jsonl"
 PHRASINGS = DATA / "triage_phrasings.txt"
 # What a kiosk hears besides symptoms (greetings, names, errands, garbled speech): calm examples for the classifier,
 # which otherwise has nothing like them and scores them near its boundary.
 CHATTER = DATA / "triage_chatter.txt"
-DEV_PARTS = ("dev", "holdout", "new_holdout", "third_holdout", "fourth_holdout")  # the dev sets' `split` labels
-HOLDOUT = "fifth_holdout"
+DEV_PARTS = ("dev", "holdout", "new_holdout", "third_holdout", "fourth_holdout",
+             "fifth_holdout")  # the dev sets' `split` labels
+HOLDOUT = "sixth_holdout"
 
 
 def load_cases(path: Path = CASES) -> list[dict]:
@@ -80,16 +83,23 @@ def fourth_holdout(dev: list[dict]) -> list[dict]:
     return _unseen(FOURTH_HOLDOUT, "fourth_holdout", dev)
 
 
+def fifth_holdout(dev: list[dict]) -> list[dict]:
+    """The fifth set (a hold-out until the sixth round, dev since), less the rows already on the dev side."""
+    return _unseen(FIFTH_HOLDOUT, "fifth_holdout", dev)
+
+
 def dev_cases() -> list[dict]:
     """Every development utterance, each with its part in `split`."""
     cases = load_cases()
     earlier = cases + new_holdout([c for c in cases if c["split"] == "dev"])
     earlier += third_holdout(earlier)
-    return earlier + fourth_holdout(earlier)
+    earlier += fourth_holdout(earlier)
+    return earlier + fifth_holdout(earlier)
 
 
-def fifth_holdout(dev: list[dict]) -> list[dict] | None:
-    """The fifth hold-out (None while its file is not merged), less the rows already on the dev side."""
-    if not FIFTH_HOLDOUT.exists():
+def sixth_holdout(dev: list[dict]) -> list[dict] | None:
+    """The hold-out (None while its file is not merged), less the rows already on the dev side (one of its rows is
+    word for word a fifth-set row)."""
+    if not SIXTH_HOLDOUT.exists():
         return None
-    return _unseen(FIFTH_HOLDOUT, HOLDOUT, dev)
+    return _unseen(SIXTH_HOLDOUT, HOLDOUT, dev)

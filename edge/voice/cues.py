@@ -25,6 +25,9 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("not know", "PSEUDO", "FORWARD", None), ("never ~2 been|felt|had ~2 this|so|that", "PSEUDO", "FORWARD", None),
     # "won't stop", "not stopping": not a negation, and said of something happening now.
     ("not ~1 stop|stopping", "ACUTE", "BIDIRECTIONAL", None),
+    # "won't ease off", "isn't getting any better": still going on.
+    ("not ~1 ease|easing|settle|settling|budge|budging|shift|shifting", "ACUTE", "BIDIRECTIONAL", None),
+    ("not ~1 get|getting ~2 better", "ACUTE", "BIDIRECTIONAL", None),
     ("for|over ~1 a|one|two|three|four|five|ten|fifteen|twenty|thirty|forty|few|couple|dd ~1 of? "
      "minute|minutes|hour|hours",
      "ACUTE", "BIDIRECTIONAL", None), ("never ~2 had ~3 like", "PSEUDO", "FORWARD", None),
@@ -43,6 +46,13 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("worried|worry|concerned|scared|afraid|frightened ~1 about|of ~1 a|an|having|getting", "HYPOTHETICAL",
      "FORWARD", 6,
      DIAGNOSES),
+    ("worry|worried|worrying|concerned|scared|afraid|frightened|anxious about|of", "HYPOTHETICAL", "FORWARD", 4,
+     DIAGNOSES),  # "I worry about brain bleeds"
+    # A diagnosis someone mentioned or warned of ("the nurse mentioned sepsis") is a topic, not a finding.
+    ("mention|mentioned|mentions|warn|warned ~2 about|of?", "HYPOTHETICAL", "FORWARD", 6, DIAGNOSES),
+    # A threshold asked about: "what ketone reading should make me go to hospital?"
+    ("should|would|must|will ~1 make ~1 me|you|him|her|us ~1 go|call|ring|come|phone|worry", "HYPOTHETICAL",
+     "BACKWARD", 10),
     ("read about", "HYPOTHETICAL", "FORWARD", 8), ("heard|hear|told ~1 me? about|of", "HYPOTHETICAL", "FORWARD", 8),
     ("tell me about|what", "HYPOTHETICAL", "FORWARD", 10),
     ("how do|can|should i", "HYPOTHETICAL", "FORWARD", 10), ("when do|should i", "HYPOTHETICAL", "FORWARD", 10),
@@ -106,6 +116,10 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     # Onset, not history: "I noticed it last week", "it started three weeks ago" is still there.
     ("=started|=began|=noticed|=found|=spotted|=developed|=appeared|=first ~2 last @SEASON", "PSEUDO", "FORWARD",
      None),
+    # What the patient was doing when it came on: "it started when I was walking up the stairs" is the onset.
+    ("when i|he|she|we|they ~1 =was|=were @DOING", "PSEUDO", "FORWARD", None),
+    ("=started|=began|=came|=come|=kicked on|in? ~1 when ~1 i|he|she|we|they ~1 =was|=were", "PSEUDO", "FORWARD",
+     None),
     ("=started|=began|=noticed|=found|=spotted|=developed|=appeared ~6 "
      "a|one|two|three|four|five|six|few|couple|several of? @UNIT_LONG ~1 ago|back", "PSEUDO", "FORWARD", None),
     # Habitual in someone else ("my sister has seizures sometimes") is a known condition; said of oneself it is not
@@ -123,7 +137,8 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("since ~6 in the winter|spring|summer|autumn", "PSEUDO", "FORWARD", None),
     ("in the winter|spring|summer|autumn", "HISTORICAL", "BIDIRECTIONAL", 10),
     # "=gone": the lemma "go" would make "it's been going on for months" a thing of the past.
-    ("=gone now", "HISTORICAL", "BACKWARD", 15), ("it|they ~1 be|have ~1 =gone", "HISTORICAL", "BACKWARD", 15),
+    ("=gone now", "HISTORICAL", "BACKWARD", 15), ("=healed", "HISTORICAL", "BACKWARD", 15),
+    ("it|they ~1 be|have ~1 =gone", "HISTORICAL", "BACKWARD", 15),
     ("=went|=gone away", "HISTORICAL", "BACKWARD", 15), ("clear|cleared up", "HISTORICAL", "BACKWARD", 15),
     ("settle|settled ~1 down?", "HISTORICAL", "BACKWARD", 15),
     ("fine|okay|ok|better|good|well ~1 since|now", "HISTORICAL", "BACKWARD", 15),
@@ -140,6 +155,7 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("was treated", "HISTORICAL", "BACKWARD", 15), ("x-ray|xray|scan|tests|test ~2 normal|fine|clear",
                                                      "HISTORICAL", "BACKWARD", 15),
     ("=once", "HISTORICAL", "BACKWARD", 10), ("once ~1 had", "HISTORICAL", "FORWARD", 8),
+    ("=once ~1 =ended|=was|=went|=got|=needed|=spent|=landed", "HISTORICAL", "FORWARD", 8),
     ("once a|every|per|or ~1 week|day|month|fortnight|night|twice|so", "PSEUDO", "BACKWARD", None),  # how often
     ("die|died|death ~1 of|from", "HISTORICAL", "FORWARD", 8), ("pass|passed away", "HISTORICAL", "BIDIRECTIONAL", 10),
     ("run|runs ~1 in ~1 the|my|our ~1 family", "HISTORICAL", "BIDIRECTIONAL", 12),
@@ -158,6 +174,10 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("this morning|afternoon|evening", "ACUTE", "BIDIRECTIONAL", None), ("tonight|today", "ACUTE",
                                                                          "BIDIRECTIONAL", None),
     ("just now", "ACUTE", "BIDIRECTIONAL", None),
+    # A fit longer than the person's usual, or one the rescue medicine has not stopped, is happening now.
+    ("longer than ~3 usual|normal|normally|ones|always|before", "ACUTE", "BIDIRECTIONAL", None),
+    ("rescue ~1 medicine|medication|meds|remedy|midazolam|drug", "ACUTE", "BIDIRECTIONAL", None),
+    ("=gone|=going|=went on ~2 long|longer|ages|forever", "ACUTE", "BIDIRECTIONAL", None),
     ("=just =had|=started|=collapsed|=fainted|=fallen|=fell|=taken|=swallowed|=eaten|=gone|=passed", "ACUTE",
      "BIDIRECTIONAL", None), ("minute|minutes|hour|hours ~1 ago", "ACUTE", "BIDIRECTIONAL", None),
     ("last night", "ACUTE", "BIDIRECTIONAL", None), ("yesterday", "ACUTE", "BIDIRECTIONAL", None),

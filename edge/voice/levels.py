@@ -79,6 +79,8 @@ SAME_DAY_COMBOS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
     # NHS palpitations: with dizziness, fainting, chest pain or breathlessness.
     (frozenset({"palpitations"}), frozenset({"dizziness", "fainting", "chest_pain", "shortness_of_breath"})),
     (frozenset({"fever"}), frozenset({"flank_pain"})),  # NHS: a high temperature with pain in the side (kidney)
+    # NHS kidney infection: a urine infection with a temperature and pain in the back or side, 111 the same day.
+    (frozenset({"urinary_burning", "fever"}), frozenset({"back_pain", "flank_pain"})),
     # NHS head injury: headache, vomiting, dizziness or drowsiness afterwards.
     (frozenset({"head_injury"}), frozenset({"headache", "vomiting", "dizziness", "drowsy", "fainting", "nausea"})),
     (frozenset({"young_infant"}), frozenset({"fever"})),  # NICE NG143: under 3 months with 38 °C or more is red
@@ -106,7 +108,9 @@ MILD_KEEPS = frozenset({"rectal_bleeding"})
 STEP_DOWN: dict[str, frozenset[str]] = {"on_standing": frozenset({"fainting"}),
                                         "gradual": frozenset({"shortness_of_breath"})}
 # A cause named that explains a symptom sets its level: a stomach bug's vomiting is self-care.
-EXPLAINS: dict[str, frozenset[str]] = {"tummy_bug": frozenset({"vomiting", "nausea"})}
+# A chest sore where it is pressed or from coughing is the chest wall's (NICE CKS), seen within days.
+EXPLAINS: dict[str, frozenset[str]] = {"tummy_bug": frozenset({"vomiting", "nausea"}),
+                                       "chest_wall": frozenset({"chest_pain"})}
 MEASURED = frozenset({"high_blood_pressure", "high_blood_sugar"})  # "a bit high" is still worth a check
 
 RED_FLAG_SEVERITY = 8  # a red flag without a stated severity is recorded as severe

@@ -91,9 +91,16 @@ _HEART_SIGNS = ("spreading_pain", "sweating", "shortness_of_breath", "cannot_bre
 # NHS: chest pain that does not go away, or feels like indigestion with sweating or spreading
 
 
+_STRONG_HEART_SIGNS = ("spreading_pain", "sweating", "cannot_breathe", "fainting", "shock_signs", "impending_doom",
+                       "arm_jaw_pain")
+
+
 def _heart_signs(p: Present) -> tuple[str, ...]:
     """The heart-attack signs for this utterance: with asthma, a tight chest is the asthma's; one that comes on
-    exertion and passes at rest is angina (see a doctor today, NICE CG95) unless another sign comes with it."""
+    exertion and passes at rest is angina (see a doctor today, NICE CG95) unless another sign comes with it. A chest
+    sore where it is pressed or from coughing is the chest wall's (NICE CKS): only a strong sign makes it cardiac."""
+    if p.any("chest_wall", "cough_chest_pain"):
+        return _STRONG_HEART_SIGNS
     return tuple(s for s in _HEART_SIGNS if s != "chest_pressure" or not _pressure_explained(p))
 
 
@@ -103,10 +110,12 @@ def _pressure_explained(p: Present) -> bool:
 
 _ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling", "throat_tight",
                   "dizziness", "shock_signs")  # NICE CKS: feeling faint or light-headed
-_BLEEDING_SHOCK = ("fainting", "dizziness", "shock_signs", "heavy_bleeding", "unresponsive")
+# A racing heart is a sign of shock too (NHS sepsis and blood-loss signs: a fast heartbeat).
+_BLEEDING_SHOCK = ("fainting", "dizziness", "shock_signs", "heavy_bleeding", "unresponsive", "palpitations")
 _SEPSIS_SIGNS = ("skin_mottled", "rigors", "no_urine", "impending_doom", "fast_breathing", "cannot_stay_awake")
 _DKA_SIGNS = ("vomiting", "nausea", "abdominal_pain", "fast_breathing", "drowsy", "cannot_stay_awake",
               "high_blood_sugar")
+_BREATHING_OR_SLEEPY = ("fast_breathing", "shortness_of_breath", "drowsy", "cannot_stay_awake")
 
 
 def _both(*tests: Callable[[Present], list[str]]) -> Callable[[Present], list[str]]:
@@ -157,7 +166,11 @@ RULES: tuple[RedFlagRule, ...] = (
                 _either(_with_any(("major_trauma",), ("abdominal_pain", "belly_swelling", "shock_signs", "bleeding",
                                                       "heavy_bleeding", "fainting", "dizziness", "chest_pain",
                                                       "shortness_of_breath", "headache", "confusion", "fracture")),
-                        _all_of(("head_injury",), ("vomiting", "seizure", "confusion", "unresponsive"))),
+                        _all_of(("head_injury",), ("vomiting", "seizure", "confusion", "unresponsive")),
+                        # NHS broken arm or leg: 999 for a bone through the skin, or a limb cold or pale below it.
+                        _any("open_fracture"), _all_of(("fracture",), ("limb_cold", "heavy_bleeding")),
+                        # NHS burns: A&E for a deep burn (white, charred or leathery skin).
+                        _all_of(("burn",), ("burn_severe", "shock_signs"))),
                 "NHS: when to call 999 (severe injuries after a serious accident or assault); NHS head injury (go "
                 "to A&E: vomiting, a fit, confusion after a head injury)"),
     RedFlagRule("severe_bleeding", "Heavy bleeding that will not stop",
@@ -186,7 +199,8 @@ RULES: tuple[RedFlagRule, ...] = (
                 "NHS: ectopic pregnancy (call 999 or go to A&E: sharp, sudden, intense tummy pain, feeling very "
                 "dizzy or fainting, looking very pale)"),
     RedFlagRule("sudden_confusion", "Sudden confusion", EMERGENCY,
-                lambda p: [] if "memory_problem" in p.all and "sudden" not in p.all else p.any("confusion"),
+                _either(_any("disoriented"), lambda p: [] if "memory_problem" in p.all and "sudden" not in p.all
+                        else p.any("confusion")),
                 "NHS: when to call 999 (suddenly confused or disorientated)"),
     RedFlagRule("thunderclap_headache", "Sudden, severe (worst-ever) headache", EMERGENCY,
                 _either(_any("thunderclap"), _all_of(("headache",), ("sudden", "worst_ever", "stiff_neck"))),
@@ -204,7 +218,8 @@ RULES: tuple[RedFlagRule, ...] = (
                 "redcurrant jelly: A&E); NICE NG143 (bile-stained vomiting, red)"),
     RedFlagRule("anaphylaxis", "Possible anaphylaxis", EMERGENCY + " Use an adrenaline auto-injector if you have one.",
                 # A swollen throat with tonsillitis or glands over days, breathing and swallowing well, is an infection.
-                _either(lambda p: [] if p.any("tonsillitis", "sore_throat", "swollen_glands") and not p.any(
+                _either(_any("adrenaline_used"),
+                        lambda p: [] if p.any("tonsillitis", "sore_throat", "swollen_glands") and not p.any(
                             *_ALLERGY_SIGNS, "allergen", "allergic_reaction") else p.any("airway_swelling"),
                         _all_of(("allergic_reaction",), _ALLERGY_SIGNS), _all_of(("allergen",), _ALLERGY_SIGNS),
                         _all_of(("face_swelling",), ("cannot_breathe", "shortness_of_breath", "wheezing"))),
@@ -215,7 +230,9 @@ RULES: tuple[RedFlagRule, ...] = (
                 "something.",
                 # Thoughts said with no plan and safe now are same-day (NHS urgent mental health line, 111),
                 # not 999; the concept's own level (urgent) then applies.
-                lambda p: [] if p.any("safe_now") and not p.any("unsafe_now") else p.any("suicidal"),
+                # Goodbyes (letters left for the family, things given away) with "I can't go on" are a plan.
+                lambda p: [] if p.any("safe_now") and not p.any("unsafe_now") else (
+                    p.any("suicidal") or _with_any(("giving_up",), ("farewell",))(p)),
                 "NHS: when to call 999 (suicide attempt); NHS: urgent mental health helpline (not in immediate "
                 "danger); 988 Lifeline; NICE NG225"),
     RedFlagRule("meningitis_signs", "Possible meningitis or sepsis", EMERGENCY,
@@ -232,7 +249,11 @@ RULES: tuple[RedFlagRule, ...] = (
                 " If you have type 1 diabetes, check your ketones; keep taking your insulin.",
                 _either(_with_any(("ketones",), ("diabetes", *_DKA_SIGNS)),
                         _all_of(("diabetes",), ("fast_breathing", "drowsy", "cannot_stay_awake")),
-                        _all_of(("diabetes", "vomiting"), ("abdominal_pain", "high_blood_sugar"))),
+                        _all_of(("diabetes", "vomiting"), ("abdominal_pain", "high_blood_sugar", "out_of_critical_med",
+                                                           "shortness_of_breath")),
+                        # Type 1 not yet known: thirst and weeing with sickness and deep breathing or drowsiness.
+                        _both(_any("thirst_polyuria"), _any("vomiting", "abdominal_pain"),
+                              _any(*_BREATHING_OR_SLEEPY))),
                 "NHS: diabetic ketoacidosis (go to A&E)"),
 )
 
@@ -242,7 +263,8 @@ RED_FLAG_CONCEPTS = frozenset({
     "vision_loss", "stroke", "cannot_breathe", "seizure", "unresponsive", "heavy_bleeding", "coughing_blood",
     "vomiting_blood", "internal_bleeding", "black_stool", "confusion", "thunderclap", "headache", "abdominal_pain",
     "airway_swelling", "suicidal", "nonblanching_rash", "stiff_neck", "blood", "rectal_bleeding", "haematuria",
-    "shortness_of_breath", "sepsis", "skin_mottled", "ketones", "fast_breathing", "impending_doom"})
+    "shortness_of_breath", "sepsis", "skin_mottled", "ketones", "fast_breathing", "impending_doom", "disoriented",
+    "adrenaline_used", "open_fracture", "farewell"})
 
 
 def evaluate(present: Present) -> list[tuple[RedFlagRule, list[str]]]:

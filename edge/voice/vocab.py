@@ -35,9 +35,10 @@ CLASSES: dict[str, tuple[str, ...]] = {
              "drag", "droop", "drooping"),
     "DROOP": ("droop", "droopy", "drooping", "drop", "dropped", "fall", "fallen", "sag", "sagging", "lopsided",
               "wonky", "twisted", "numb", "slip", "slipped", "crooked", "skew", "uneven"),
-    "AIRWAY": ("lip", "lips", "tongue", "throat", "mouth", "gum", "palate"),
-    "SWELL": ("swell", "swollen", "swelling", "puff", "puffy", "puffing", "bigger", "close", "closing",
+    "AIRWAY": ("lip", "lips", "tongue", "throat", "mouth", "palate"),  # not the gums: a swollen gum is dental
+    "SWELL": ("swell", "swollen", "swelling", "puff", "puffy", "puffing", "=bigger", "close", "closing",
               "thick", "balloon", "ballooning", "double", "doubled", "huge", "massive"),
+    # "=bigger" below the class: on its lemma "bigger" is "big", and "after big meals" is no swelling.
     "BLOOD": ("blood", "bloody", "bleed", "bleeding"),
     "STOOL": ("poo", "poop", "stool", "stools", "motion", "motions", "bottom", "bum", "rectum", "faeces", "feces"),
     "URINE": ("wee", "urine", "pee", "urinate", "urinating", "weeing", "peeing", "water"),
@@ -61,10 +62,18 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "LIFE_STAGE": ("child", "kid", "baby", "teenager", "teen", "student", "youngster", "boy", "girl", "toddler"),
     # What overwhelms a person without harming them: "drowning in paperwork", "my head's exploding with forms".
     "BUSYWORK": ("paperwork", "work", "emails", "email", "bills", "admin", "debt", "forms", "form", "homework",
-                 "housework", "deadlines", "stuff", "exams", "revision", "everything"),
+                 "housework", "deadlines", "stuff", "exams", "revision", "everything", "information", "info", "news",
+                 "questions", "leaflets", "numbers", "noise"),
     # Exertion that explains tired, "dead" limbs.
     "EXERTION": ("marathon", "run", "running", "gym", "workout", "exercise", "training", "hike", "walk", "football",
                  "match", "game", "cycle", "ride", "race", "session", "class"),
+    # What someone was doing when a symptom came on ("when I was walking up the stairs"): the onset, not the past.
+    "DOING": ("walk", "walking", "run", "running", "climb", "climbing", "carry", "carrying", "lift", "lifting",
+              "sit", "sitting", "lie", "lying", "drive", "driving", "eat", "eating", "sleep", "sleeping", "shop",
+              "shopping", "cycle", "cycling", "stand", "standing", "bend", "bending", "dig", "digging", "dance",
+              "dancing", "swim", "swimming", "hoover", "hoovering", "cook", "cooking", "garden", "gardening",
+              "push", "pushing", "shower", "showering", "clean", "cleaning", "jog", "jogging", "mow", "mowing",
+              "watch", "watching", "play", "playing"),
     "CRITICAL_MED": ("insulin", "epilepsy", "levetiracetam", "keppra", "valproate", "lamotrigine",
                      "carbamazepine", "phenytoin", "hydrocortisone", "epipen", "inhaler", "warfarin",
                      "apixaban", "rivaroxaban"),
@@ -93,6 +102,12 @@ SYMPTOMS: tuple[Concept, ...] = (
        # Someone beside the patient describes the gesture, not the pain: "he's clutching his chest".
        "clutch|clutching|clutched|grab|grabbing|grabbed|hold|holding|held|rub|rubbing|clasp|clasping ~1 at? ~1 "
        "my|his|her|their ~1 @CHEST"),
+    _c("chest_wall", "general practice", "soon",
+       "@PAIN|tender ~4 when|if ~3 press|presses|pressed|pressing|touch|touches|touched|push|prod|poke"),
+    # Sore from coughing: not cardiac without a strong sign (redflags._heart_signs), but it keeps chest pain's own
+    # level (a chest infection can need a doctor today), unlike a chest that hurts where it is pressed.
+    _c("cough_chest_pain", "general practice", None,
+       "@PAIN ~3 from|with ~3 coughing", "only ~1 @PAIN ~1 when ~2 cough|coughing"),
     _c("chest_pressure", "cardiology", None, "@PRESS ~4 @CHEST", "@CHEST ~6 @PRESS", "elephant ~5 @CHEST",
        "sit|sitting|stand|standing|sat|stood|kneel|kneeling|knelt|lie|lying|lean|leaning ~2 on ~1 my? @CHEST"),
     _c("heart_attack", "cardiology", None, "heart attack", "cardiac arrest", "coronary", "myocardial infarction"),
@@ -105,7 +120,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("sweating", "general practice", None, "sweat", "sweaty", "sweating", "clammy", "cold sweat", "grey"),
     _c("shortness_of_breath", "pulmonology", "urgent", "short of breath", "shortness of breath", "breathless",
        "breathlessness", "out of breath", "difficulty|trouble|problem|hard|difficult ~2 breathe|breathing|breath",
-       "breathing ~2 hard|difficult|laboured|labored|fast", "pant|panting"),
+       "breathing ~2 hard|difficult|laboured|labored|fast", "pant|panting",
+       "breathing ~3 terrible|awful|horrendous|dreadful|shocking|horrible", "breathing ~2 really bad"),
     # NHS 999: "severe difficulty breathing: not being able to get words out, choking or gasping".
     _c("cannot_breathe", "pulmonology", None, "@NOT really|even|properly? breathe|breath", "unable to breathe",
        "gasp", "gasping",
@@ -116,6 +132,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "struggle|struggling ~2 breathe|breath|breathing",
        # Asthma UK / NHS asthma attack: call 999 when the reliever inhaler does not help.
        "inhaler|inhalers|puffer ~4 @NOT ~1 help|helping|helped|work|working|worked",
+       "inhaler|inhalers|puffer|reliever ~4 @NOT ~1 do|doing|does|did ~1 anything|much",
        "inhaler|puffer ~3 do|does|doing|did nothing", "asthma attack ~3 @NOT ~1 stop|stopping|ease|easing",
        "hardly|barely ~1 breathe|breath", "@NOT ~2 get ~1 my? breath", "@NOT ~2 get ~1 air",
        "lip|lips|face|skin ~3 blue|grey", "blue ~2 lip|lips", "breathing through a straw", "chest ~2 heave",
@@ -131,7 +148,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("wheezing", "pulmonology", "soon", "wheeze", "wheezy", "wheezing"),
     _c("cough", "pulmonology", "self_care", "cough", "coughing", "chesty", "phlegm", persist=21),
     _c("palpitations", "cardiology", "soon", "palpitation", "palpitations",
-       "heart ~3 race|racing|pound|pounding|flutter|fluttering|skip|skipping|thump|thumping|jump"),
+       "heart ~3 race|racing|pound|pounding|flutter|fluttering|skip|skipping|thump|thumping|jump",
+       "pulse ~3 race|racing|pound|pounding|fast|galloping", "pulse ~3 through the roof"),
     _c("fainting", "cardiology", "urgent", "faint", "fainted", "fainting", "pass out", "passed out", "black out",
        "blacked out", "collapse", "collapsed", "keel over", "knocked out", "keeled over",
        "lose|lost consciousness", "nearly faint",
@@ -216,7 +234,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        # or stiffening then jerking ("went stiff and then started jerking"); NHS: a tonic-clonic seizure.
        "@JERK and|, ~1 @JERK", "@JERK ~3 on|across|about ~1 the ~1 floor|ground", "eyes ~2 roll|rolled|rolling",
        "go|went|gone|going|gone|be stiff|rigid and? then? ~3 @JERK", "stiff|rigid and ~2 @JERK",
-       "bit|bitten|biting ~2 tongue"),
+       "bit|bitten|biting ~2 tongue",
+       "=gone|=went|going|go ~2 straight? ~1 into ~1 another", "one ~1 fit|seizure ~2 after ~1 another",
+       "back to back ~1 fit|fits|seizure|seizures"),
     _c("bleeding", "general practice", "soon", "bleed", "bleeding", "bled", "nosebleed", "nosebleeds", "=spotting"),
     # NHS "Nosebleeds": go to A&E if it lasts longer than 10 to 15 minutes.
     _c("long_nosebleed", "ENT", "urgent",
@@ -269,7 +289,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "pass|passing|passed ~2 blood|clots"),
     _c("internal_bleeding", "emergency medicine", None, "internal bleeding", "bleed ~2 brain|bowel|stomach",
        "stomach|bowel|brain bleed", "bleeding inside", "massive|huge|big ~1 bruise|bruises ~2 appear|appearing"),
-    _c("haematuria", "urology", "urgent", "blood ~4 @URINE", "@URINE ~3 @BLOOD", "@URINE ~3 pink|red|brown",
+    _c("haematuria", "urology", "urgent", "blood ~4 @URINE", "@URINE ~5 @BLOOD", "@URINE ~3 pink|red|brown",
        "weeing|peeing blood"),
     _c("shock_signs", "emergency medicine", None, "cold and shaky", "cold and clammy", "cold clammy",
        "pale and", "really pale", "look|looks ~1 pale",
@@ -286,6 +306,10 @@ SYMPTOMS: tuple[Concept, ...] = (
        "@NOT ~2 know ~1 what ~2 go|happen|happening|day|year",
        "@NOT ~2 recognise|recognize|recognising", "seeing things", "@NOT with it",
        "hallucinate", "hallucinating", "@NOT ~1 think straight", "ask|asking ~3 what day"),
+    # Disorientated in time or place, in the patient's own words ("where am I?"): NHS 999 sudden confusion, whatever
+    # memory complaint is said with it.
+    _c("disoriented", "emergency medicine", None, "where be i", "who be you",
+       "@NOT ~2 know ~1 where ~1 i|he|she ~1 be"),
     _c("abdominal_pain", "gastroenterology", "soon", "@ABDO ~4 @PAIN", "@PAIN ~8 @ABDO", "stomach ache",
        "stomachache", "tummy ache", "bellyache", "appendicitis", "appendix ~2 burst", "burst appendix",
        "gallstone", "gallstones"),
@@ -315,10 +339,22 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("throat_tight", "ENT", None, "throat ~3 tight|tightness|tighten|tightening", "tight ~2 throat"),
     _c("face_swelling", "dermatology", "urgent", "face|eye|eyes ~4 swell|swelling|swollen|puff|puffing|puffy",
        "swell|swollen|swelling ~2 face"),
+    _c("adrenaline_used", "allergy", None,
+       "use|used|using|give|gave|given|jab|jabbed|inject|injected ~3 epipen|epipens|adrenaline|jext|emerade|"
+       "auto-injector|autoinjector"),
     _c("allergic_reaction", "allergy", "urgent", "allergic reaction", "reaction", "hives", "nettle rash"),
     _c("allergen", "allergy", None, "sting", "stung", "peanut", "peanuts", "nut", "nuts", "prawn", "prawns",
        "shellfish", "allergic", "allergy", "penicillin", "antibiotic", "bee", "wasp"),
-    _c("suicidal", "psychiatry", "urgent", "suicide", "suicidal", "kill ~1 myself|themselves|himself|herself",
+    _c("giving_up", "psychiatry", None, "@NOT ~1 keep ~1 going|on", "i ~1 be ~1 done",
+       "@NOT ~2 do ~1 this ~1 anymore",
+       "have|had ~1 enough ~1 of ~1 life|everything|living"),
+    _c("farewell", "psychiatry", None,
+       "write|written|wrote|writing|left|leave ~3 letter|letters|note|notes ~2 to|for ~1 "
+       "my|the|his|her|our ~1 @KIN", "say|said|saying ~2 my? ~1 goodbye|goodbyes",
+       "give|giving|given|gave ~1 away ~2 my|his|her ~1 things|stuff|belongings|possessions",
+       "sort|sorted|sorting ~2 my|his|her ~1 will|affairs"),
+    _c("suicidal", "psychiatry", "urgent", "suicide", "suicidal",
+       "goodbye|farewell|suicide ~1 letter|letters|note|notes", "kill ~1 myself|themselves|himself|herself",
        "end ~1 it", "end it all", "end ~1 my|his|her ~1 own? life", "end ~1 things",
        "take ~1 my|his|her|their ~1 own? life", "want|wanted ~1 to die",
        "better off ~1 dead", "better off without me", "@NOT ~1 want ~2 be here", "@NOT ~1 want ~2 live|alive",
@@ -369,6 +405,11 @@ SYMPTOMS: tuple[Concept, ...] = (
     # Diabetic ketoacidosis (NHS "Diabetic ketoacidosis": go to A&E with being sick, tummy pain, breath that smells
     # fruity like pear drops or nail varnish, deep or fast breathing, feeling very sleepy; high ketones).
     _c("diabetes", "endocrinology", None, "diabetic", "diabetes", "type 1|one ~1 diabetic?", "insulin"),
+    _c("thirst_polyuria", "endocrinology", "soon",
+       "drink|drinking ~2 gallons|loads|lots|constantly|nonstop|non-stop|litres", "thirsty ~3 all the time",
+       "thirsty ~3 constantly", "so|really|very|always|constantly ~1 thirsty",
+       "wee|weeing|pee|peeing ~2 loads|lots|constantly|nonstop|non-stop",
+       "wee|weeing|pee|peeing ~2 all the time"),
     _c("ketones", "endocrinology", None, "ketone", "ketones", "ketoacidosis", "dka", "pear drops",
        "breath ~3 fruity|sweet|pear|acetone|varnish"),
     _c("drowsy", "neurology", None, "drowsy", "drowsiness", "sleepy"),
@@ -379,7 +420,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("figure_of_speech", "", None, "stroke of ~1 luck|genius", "choke|choking|choked back ~1 tears|sobs",
        "be? confused|confusing ~1 about|by ~3 when|what|how|which|tablets|medication|pills|letter|form|instructions",
        "a|my|the? fit note|notes|test|check", "fit for work", "fit and well", "bleed|bleeding ~1 money|cash|dry",
-       "give|gave|giving|given ~2 me ~1 a heart attack", "heartbroken", "broken heart",
+       "give|gave|giving|given ~2 me ~1 a heart attack",
+       "give|gave|giving|given ~2 me ~1 a ~1 stroke|coronary|fit", "heartbroken", "broken heart",
        "heart ~2 broken|broke|breaking|sank|sink", "heart attack|disease risk|risks|chance",
        "stroke risk|risks|chance", "heart attack|stroke ~1 prevention",
        "be sick of", "be? sick and tired", "be? sick to death",
@@ -388,9 +430,12 @@ SYMPTOMS: tuple[Concept, ...] = (
        # "I nearly had a fit when…", "she almost had a heart attack": a reaction, not an event.
        "nearly|almost ~1 have|had|having ~1 a ~1 fit|stroke|seizure|breakdown",
        "nearly|almost ~1 have ~1 a heart attack",
+       "about|practically ~1 =had ~1 a ~1 heart attack|stroke|fit|coronary ~1 when",
+       # Tired, not weak ("dead on my feet"); hay fever, not an airway ("choking on all this pollen").
+       "dead on ~1 my|his|her|our|your ~1 feet", "choke|choking ~1 on ~3 pollen|hayfever",
        # Work and bills, not food or air: "choking on paperwork", "drowning in emails".
        "choke|choking|drown|drowning|suffocate|suffocating ~1 on|in|under ~2 @BUSYWORK",
-       "@HEAD ~2 explode|exploding|exploded|spin|spinning|swim|swimming|burst|bursting ~1 with|from ~3 @BUSYWORK",
+       "@HEAD ~3 explode|exploding|exploded|spin|spinning|swim|swimming|burst|bursting ~1 with|from ~3 @BUSYWORK",
        # A thing is confusing; a person is confused: "the instructions are confusing", "it's getting confusing".
        "=confusing",
        # Legs "dead" after a marathon: tired, not weak.
@@ -430,9 +475,16 @@ SYMPTOMS: tuple[Concept, ...] = (
        "knock|knocked ~1 out", "head injury", "fall|fell|land|landed|landing ~3 on|onto ~1 my|his|her ~1 head"),
     _c("kidney_infection", "urology", "urgent", "kidney infection", "pyelonephritis"),
     _c("fracture", "orthopedics", "urgent", "broken|break|fracture|fractured", "dislocate|dislocated|dislocation",
-       "@NOT ~2 move|bend|straighten ~1 it", "@LIMB|wrist|ankle ~3 bent|deformed",
+       "@NOT ~2 move|bend|straighten ~1 it", "@LIMB|@JOINT ~3 bent|deformed|crooked|misshapen",
+       "funny|weird|odd|strange|wrong|awkward ~1 angle",
+       "all|completely ~1 deformed|misshapen", "all|completely ~1 out of shape",
        # NHS: a possible broken bone if you cannot put weight on it
        "@NOT ~2 put|bear|take ~2 weight", "barely|hardly ~1 put|bear|take ~2 weight"),
+    # Injuries for 999 (redflags.py): a bone through the skin, or a limb cold or pale below a break (NHS broken arm
+    # or leg); a deep burn (NHS burns: white, charred or leathery skin).
+    _c("open_fracture", "orthopedics", None, "bone ~3 stick|sticking|poke|poking|come|coming ~1 out|through"),
+    _c("limb_cold", "orthopedics", None, "finger|fingers|toe|toes|hand|foot|feet ~3 cold|white|blue|grey|pale"),
+    _c("burn_severe", "dermatology", None, "skin ~3 white|charred|black|leathery|waxy"),
     # A burn names its cause or the skin (a blister from new shoes is no burn).
     _c("burn", "dermatology", "urgent", "burn|burnt|burned|scald|scalded ~3 @LIMB|myself|skin|finger|wrist",
        "hot|boiling|oil|kettle|iron|oven|steam ~4 blister|blistered|blistering",
@@ -445,6 +497,7 @@ SYMPTOMS: tuple[Concept, ...] = (
        "dental abscess"),
     # Sore, swollen gums (round a wisdom tooth: pericoronitis) are the dentist's within days (NHS).
     _c("gum_problem", "dentistry", "soon", "gum|gums ~4 swell|swollen|swelling|sore|puffy|bleed|bleeding|@PAIN",
+       "swell|swollen|swelling|sore|puffy ~2 gum|gums",
        "wisdom ~1 tooth|teeth"),
     _c("toothache", "dentistry", "soon", "toothache", "tooth ~3 @PAIN"),
     # An adult's "not drinking enough water" is a cause of a headache, not a child who will not drink (HIDES).
@@ -456,7 +509,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        "cystitis",
        "water infection", "urine infection", "uti", "@URINE infection", "painful urination",
        "keep ~2 need ~2 go"),
-    _c("flank_pain", "urology", None, "side|back ~4 rib|ribs|kidney", "@PAIN ~4 kidney|kidneys|loin|rib|ribs",
+    _c("flank_pain", "urology", None, "side ~4 rib|ribs|kidney",
+       "back ~1 near|by|around|round|over|under|below|above|at|where ~2 rib|ribs|kidney|kidneys",
+       "@PAIN ~4 kidney|kidneys|loin|rib|ribs",
        "@PAIN ~3 in ~1 my|the|her|his ~1 side", "side ~2 @PAIN"),
     # NHS prostate enlargement: a weak flow, getting up at night to wee (see a GP).
     _c("weak_flow", "urology", "soon", "weak|poor|slow ~1 flow|stream", "flow|stream ~3 weak|poor|slow",
@@ -598,10 +653,13 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("out_of_critical_med", "general practice", "urgent", "run|ran ~1 out ~3 @CRITICAL_MED",
        "stop|stopped|stopping ~3 my|his|her ~1 @CRITICAL_MED",
        "none left ~3 @CRITICAL_MED", "@CRITICAL_MED ~5 none left", "@CRITICAL_MED ~5 run|ran out"),
+    _c("emergency_contraception", "sexual health", "urgent", "morning after ~1 pill", "morning-after ~1 pill",
+       "emergency ~1 contraception|contraceptive|pill"),
     _c("lump", "general practice", "soon", "lump", "lumps", "lumpy"),
     # NHS sleep apnoea (see a GP): "stops breathing in his sleep" is a night-time pattern, not a collapse now.
     _c("sleep_apnoea", "pulmonology", "soon", "snore|snores|snoring ~6 stop|stops|stopping ~1 breathing",
        "sleep|night and ~1 then? ~1 gasp|gasps|gasping|snort|snorts|snorting|choke|chokes",
+       "sleep|night , ~1 then ~1 gasp|gasps|gasping|snort|snorts|snorting|choke|chokes",
        "stop|stops|stopping ~1 breathing ~7 in|during ~1 my|his|her|the ~1 "
        "sleep|night", "sleep apnoea|apnea"),
     _c("weight_loss", "general practice", "soon", "=lost ~3 weight", "unexplained weight loss",

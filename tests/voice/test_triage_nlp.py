@@ -1,5 +1,5 @@
-"""The NLP triage on patients' own words: the labelled sets' targets (issue 15: every dev part, and the fourth
-hold-out once it is merged), extra phrasings used while writing the vocabulary, context handling (negated,
+"""The NLP triage on patients' own words: the labelled sets' targets (issue 15: every dev part, and the sixth
+hold-out, scored once), extra phrasings used while writing the vocabulary, context handling (negated,
 hypothetical, historical, someone else), unsure recogniser words, and the safety nets (a red flag is never dropped on
 an unsure "no").
 
@@ -22,12 +22,14 @@ from models.triage_sets import (  # noqa: E402
     FIFTH_HOLDOUT,
     FOURTH_HOLDOUT,
     NEW_HOLDOUT,
+    SIXTH_HOLDOUT,
     THIRD_HOLDOUT,
     dev_cases,
-    fifth_holdout,
     load_cases,
     new_holdout,
+    phrasing_texts,
     phrasings,
+    sixth_holdout,
 )
 
 CASES = load_cases()
@@ -94,72 +96,70 @@ def test_the_fourth_set_is_scored_whole_as_dev():
     assert len(load_cases(FOURTH_HOLDOUT)) == 351 and len(fourth) == 351
 
 
-# Every set written before issue 15's fifth round is development data (their figures were measured and reported, so
+def test_the_fifth_set_is_scored_whole_as_dev():
+    """The fifth set (a hold-out until the sixth round) is dev now; none of its 440 rows was a dev case or phrasing."""
+    fifth = [c for c in DEV if c["split"] == "fifth_holdout"]
+    assert len(load_cases(FIFTH_HOLDOUT)) == 440 and len(fifth) == 440
+
+
+# Every set written before issue 15's sixth round is development data (their figures were measured and reported, so
 # none is blind any more) and the second opinion is trained on all of them. The rules were tuned on the first four's
-# failures; the fourth set became dev in the fifth round, which added the classifier rather than tuning rules on it.
-FOURTH_AS_DEV = pytest.mark.xfail(strict=True, reason="the fourth set became dev in the fifth round and no rule was "
-                                  "tuned on it: with the second opinion recall 97.9 %, false alarms 5.8 % (the rules' "
-                                  "own), urgency 82.6 %; see docs/voice.md")
+# failures and, in the sixth round, on the fifth's; the fourth and fifth miss the urgency target still.
+LATER_SETS_AS_DEV = {
+    "fourth_holdout": pytest.mark.xfail(strict=True, reason="dev since the fifth round: with the second opinion "
+                                        "recall 98.6 % (2 of 144 missed), false alarms 0.0 %, urgency 85.8 % "
+                                        "(target 90 %); see docs/voice.md"),
+    "fifth_holdout": pytest.mark.xfail(strict=True, reason="dev since the sixth round, which tuned the rules on it: "
+                                       "recall 100 %, false alarms 0.0 %, urgency agreement 82.0 % (target 90 %); "
+                                       "see docs/voice.md"),
+}
 
 
-@pytest.mark.parametrize("part", [pytest.param(p, marks=FOURTH_AS_DEV) if p == "fourth_holdout" else p
+@pytest.mark.parametrize("part", [pytest.param(p, marks=LATER_SETS_AS_DEV[p]) if p in LATER_SETS_AS_DEV else p
                                   for p in DEV_PARTS])
 def test_targets_on_each_dev_part(part):
     _check_targets([c for c in DEV if c["split"] == part], show=True)
 
 
-# The only hold-out: written by someone who never saw the rules, the classifier or their failures, merged later and
-# scored once by the lead, who then sets this test (a strict xfail if the targets are not met). Its texts are never
-# printed, so that nothing is tuned or trained on them.
-# Scored once on 2026-12-03 (41cf446 committed it before the scoring): recall 93.7 % (11 of 174 missed; the rules
-# alone 77.0 %, the second opinion caught 29 of their 40 misses), false alarms 2.6 % (7 of 266), urgency 78.0 %.
-@pytest.mark.xfail(strict=True, reason="issue 15's fifth hold-out, scored once: recall 93.7 % (11 of 174 missed), "
-                   "false alarms 2.6 %, urgency agreement 78.0 %; targets 100 %, <= 5 %, >= 90 %: not met")
-def test_targets_on_the_fifth_holdout():
-    _check_targets(fifth_holdout(DEV), show=False)
-
-
-def test_the_fifth_holdout_is_all_unseen():
-    # 440 rows, none of them already among the dev sets or the phrasings, so every one is scored.
-    assert len(load_cases(FIFTH_HOLDOUT)) == 440 and len(fifth_holdout(DEV)) == 440
-
-
-def test_the_next_holdout_shares_no_utterance_with_anything_tuned_or_trained_on():
-    """The sixth set waits, unscored, for the round after this one: none of its texts may be a dev utterance, a
-    phrasing or a chatter line (the classifier trains on all of those), or it would not be blind. One of its rows is
-    word for word a fifth-set row (two writers, one sentence): once the fifth set is dev, it is left out of the
-    score like every row already on the dev side, and 410 remain."""
+# The only hold-out: written by someone who never saw the rules, the classifier or their failures, committed unscored
+# before the round that tuned on the fifth set, and scored once by the lead after it, who then sets this test (a
+# strict xfail if the targets are not met). Its texts are never printed, so that nothing is tuned or trained on them.
+def test_the_sixth_holdout_shares_no_utterance_with_anything_tuned_or_trained_on():
+    """None of its texts may be a dev utterance, a phrasing or a chatter line (the classifier trains on all of
+    those), or it would not be blind. One of its rows is word for word a fifth-set row (two writers, one sentence):
+    it is left out of the score like every row already on the dev side, and 410 remain."""
     from models import triage_sets
 
-    sixth = {c["text"].strip().lower() for c in load_cases(triage_sets.SIXTH_HOLDOUT)}
-    trained = {c["text"] for c in DEV} | triage_sets.phrasing_texts() | set(triage_sets.chatter())
-    assert len(sixth) == 411 and not sixth & {t.strip().lower() for t in trained}
-    next_dev = DEV + load_cases(triage_sets.FIFTH_HOLDOUT)
-    assert len(triage_sets._unseen(triage_sets.SIXTH_HOLDOUT, "sixth_holdout", next_dev)) == 410
+    sixth = [c["text"].strip().lower() for c in load_cases(SIXTH_HOLDOUT)]
+    fifth = {c["text"].strip().lower() for c in DEV if c["split"] == "fifth_holdout"}
+    earlier = {c["text"] for c in DEV if c["split"] != "fifth_holdout"} | phrasing_texts() | set(
+        triage_sets.chatter())
+    assert len(sixth) == 411 and not set(sixth) & {t.strip().lower() for t in earlier}
+    assert len(set(sixth) & fifth) == 1 and len(sixth_holdout(DEV)) == 410
 
 
 def test_the_holdout_failures_cannot_be_listed(capsys, monkeypatch):
     """`eval_triage.py --show` lists only dev parts: a hold-out's failing texts, once read, would be tuned on."""
-    monkeypatch.setattr(sys, "argv", ["eval_triage.py", "--show", "fifth_holdout"])
+    monkeypatch.setattr(sys, "argv", ["eval_triage.py", "--show", "sixth_holdout"])
     with pytest.raises(SystemExit):
         main()
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_a_fifth_holdout_row_already_on_the_dev_side_is_not_scored(tmp_path, monkeypatch):
+def test_a_holdout_row_already_on_the_dev_side_is_not_scored(tmp_path, monkeypatch):
     from models import triage_sets
 
-    fourth_text = next(c["text"] for c in DEV if c["split"] == "fourth_holdout")
+    fifth_text = next(c["text"] for c in DEV if c["split"] == "fifth_holdout")
     dev_text, phrasing = CASES[0]["text"], PHRASINGS[0][1]
     rows = [{"text": t, "red_flag": False, "urgency": "self_care", "split": "x"} for t in
-            (dev_text, fourth_text, phrasing, "A sentence nobody tuned on.")]
-    path = tmp_path / "fifth.jsonl"
+            (dev_text, fifth_text, phrasing, "A sentence nobody tuned on.")]
+    path = tmp_path / "sixth.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
-    monkeypatch.setattr(triage_sets, "FIFTH_HOLDOUT", path)
-    assert [(c["text"], c["split"]) for c in triage_sets.fifth_holdout(DEV)] == [
-        ("A sentence nobody tuned on.", "fifth_holdout")]
-    monkeypatch.setattr(triage_sets, "FIFTH_HOLDOUT", tmp_path / "absent.jsonl")
-    assert triage_sets.fifth_holdout(DEV) is None
+    monkeypatch.setattr(triage_sets, "SIXTH_HOLDOUT", path)
+    assert [(c["text"], c["split"]) for c in triage_sets.sixth_holdout(DEV)] == [
+        ("A sentence nobody tuned on.", "sixth_holdout")]
+    monkeypatch.setattr(triage_sets, "SIXTH_HOLDOUT", tmp_path / "absent.jsonl")
+    assert triage_sets.sixth_holdout(DEV) is None
 
 
 @pytest.mark.parametrize("urgency, text", PHRASINGS)
