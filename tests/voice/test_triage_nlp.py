@@ -124,6 +124,14 @@ def test_targets_on_each_dev_part(part):
 # The only hold-out: written by someone who never saw the rules, the classifier or their failures, committed unscored
 # before the round that tuned on the fifth set, and scored once by the lead after it, who then sets this test (a
 # strict xfail if the targets are not met). Its texts are never printed, so that nothing is tuned or trained on them.
+# Scored once on 2026-12-07 (8ccb2fd committed the round before the scoring): recall 89.1 % (20 of 184 missed; the
+# rules alone 70.7 %, the second opinion caught 34 of their 54 misses), false alarms 1.8 % (4 of 226), urgency 73.2 %.
+@pytest.mark.xfail(strict=True, reason="issue 15's sixth hold-out, scored once: recall 89.1 % (20 of 184 missed), "
+                   "false alarms 1.8 %, urgency agreement 73.2 %; targets 100 %, <= 5 %, >= 90 %: not met")
+def test_targets_on_the_sixth_holdout():
+    _check_targets(sixth_holdout(DEV), show=False)
+
+
 def test_the_sixth_holdout_shares_no_utterance_with_anything_tuned_or_trained_on():
     """None of its texts may be a dev utterance, a phrasing or a chatter line (the classifier trains on all of
     those), or it would not be blind. One of its rows is word for word a fifth-set row (two writers, one sentence):
