@@ -131,14 +131,19 @@ def _load_write_scopes(conn, batch: _Batch, changes: list[Change]) -> None:
         batch.writable[t] = {r[0] for r in cur.execute("SELECT app.my_write_scope(%s)", (t,))}
 
 
-def _set_tenant(conn, caller: Caller) -> None:
-    """The tenant (clinic_id) of the rows this push inserts: a kiosk's clinic, or for a patient's phone the patient's
-    first active registration (nil when unregistered). Left unset otherwise: a trigger then fills each row's tenant
-    from its owner (0050)."""
+def _lock_and_set_tenant(conn, caller: Caller) -> None:
+    """One round trip for two things a push starts with (each was its own, measured in bench_push_cost):
+
+    - one push per user at a time: the change_seq values of a user's rows then become visible in order, so a pull
+      by cursor cannot skip a row committed late (another user's concurrent pushes are invisible to this user);
+    - the tenant (clinic_id) of the rows this push inserts: a kiosk's clinic, or for a patient's phone the patient's
+      first active registration (nil when unregistered). Left unset otherwise: a trigger then fills each row's
+      tenant from its owner (0050). It reads no row the lock protects, so setting it first changes nothing."""
     _cursor(conn).execute(
-        "SELECT set_config('app.tenant', coalesce((SELECT d.clinic_id::text FROM sync_devices d WHERE d.id = %(d)s "
-        "AND d.kind = 'clinic' LIMIT 1), CASE WHEN %(r)s = 'patient' THEN app.tenant_of(%(u)s)::text END, ''), true)",
-        {"d": caller.device_id, "r": caller.role, "u": caller.user_id})
+        "SELECT pg_advisory_xact_lock(%(ns)s, hashtext(%(u)s::text)), set_config('app.tenant', coalesce((SELECT "
+        "d.clinic_id::text FROM sync_devices d WHERE d.id = %(d)s AND d.kind = 'clinic' LIMIT 1), CASE WHEN "
+        "%(r)s = 'patient' THEN app.tenant_of(%(u)s::uuid)::text END, ''), true)",
+        {"ns": PUSH_LOCK_NAMESPACE, "d": caller.device_id, "r": caller.role, "u": caller.user_id})
 
 
 DEFAULT_MAX_SKEW_S = 300
@@ -162,9 +167,7 @@ def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = Fal
     sync) and re-stamp a refused change, so only a device that ignores the server's time stays refused."""
     changes = changeset.changes
     batch = _Batch(caller, changeset.header.changeset_id, touched={} if touched is None else touched)
-    # One push per user at a time: the change_seq values of a user's rows then become visible in order, so a pull
-    # by cursor cannot skip a row committed late (another user's concurrent pushes are invisible to this user).
-    _cursor(conn).execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (PUSH_LOCK_NAMESPACE, caller.user_id))
+    _lock_and_set_tenant(conn, caller)
     # Observation inserts are deduplicated by their primary key; other changes by the ledger of change ids.
     is_obs = [_is_observation_insert(c) for c in changes]
     others = [c.change_id for c, obs in zip(changes, is_obs, strict=True) if not obs]
@@ -183,7 +186,6 @@ def ingest(conn, changeset: Changeset, caller: Caller, *, doc_outbox: bool = Fal
         else:
             seen.add(c.change_id)
             (observations if obs else mutable).append(c)
-    _set_tenant(conn, caller)
     # Registrations first: a kiosk registers a patient and records for them in one push, and the registration is
     # what lets the patient's other rows in, so the write scopes are read after it.
     # A withdrawal goes last: what the device recorded before it (queued earlier) still gets in.
