@@ -72,6 +72,9 @@ class Device:
         self.token = testing.token(self.user, ttl_s=7200)
         self.counter = 0
         self.acked: set[str] = set()  # ids of rows the server acknowledged
+        # Where its next pull resumes, as the edge's sync client keeps it (edge/sync_client.py saves each page's
+        # cursor): a pull from 0 is a repair, which re-reads everything the device may see.
+        self.cursor = 0
         self.alerts: dict[str, float] = {}  # symptom id -> when its push was sent
 
     def changeset(self, server_pub: bytes, *, red_flag: bool) -> tuple[bytes, list[str], str | None]:
@@ -103,6 +106,20 @@ class Device:
 # request was due. The generator shares the 2 cores with the servers and Postgres, so its client is aiohttp: httpx
 # took about three times its CPU per request and, at 300 pushes/s, the whole of a core (py-spy), capping the load.
 IN_FLIGHT = asyncio.Semaphore(64)
+
+
+def pull_request(dev: Device, *, full: bool = False, limit: int = 200) -> tuple[str, dict[str, str]]:
+    """The path and headers of a signed pull from the device's cursor (`full`: from 0, like a repair)."""
+    query = f"cursor={0 if full else dev.cursor}&limit={limit}".encode()
+    signed = sign_request(dev.signer, dev.id, "GET", "/v1/sync/pull", query)
+    headers = {"Authorization": f"Bearer {dev.token}", **signed}
+    return f"/v1/sync/pull?{query.decode()}", headers
+
+
+def note_pulled(dev: Device, answer: tuple[int, bytes] | None) -> None:
+    """Move the device's cursor to a successful pull's (two pulls in flight may answer out of order)."""
+    if answer is not None and answer[0] == 200:
+        dev.cursor = max(dev.cursor, int(json.loads(answer[1])["data"]["cursor"]))
 
 
 async def send(http, method: str, url: str, **kwargs) -> tuple[int, bytes]:
@@ -223,11 +240,9 @@ async def load_phase(args, bases, devices, server_pub, stats, received, db):
                 tasks.append(asyncio.create_task(push()))
             else:
                 async def pull(dev=dev, base=base, scheduled=scheduled):
-                    query = b"cursor=0&limit=200"
-                    headers = {"Authorization": f"Bearer {dev.token}",
-                               **sign_request(dev.signer, dev.id, "GET", "/v1/sync/pull", query)}
-                    await timed(stats, "GET /v1/sync/pull", lambda: send(
-                        http, "GET", f"{base}/v1/sync/pull?{query.decode()}", headers=headers), scheduled)
+                    path, headers = pull_request(dev, full=args.full_pulls)
+                    note_pulled(dev, await timed(stats, "GET /v1/sync/pull", lambda: send(
+                        http, "GET", base + path, headers=headers), scheduled))
                 tasks.append(asyncio.create_task(pull()))
             if k % 200 == 0:
                 rss_max = max(rss_max, sum(p.memory_info().rss for p in procs))
@@ -423,6 +438,8 @@ def main() -> None:
     ap.add_argument("--rate", type=float, help="pushes per second offered (pulls: a third of it)")
     ap.add_argument("--seconds", type=float)
     ap.add_argument("--accepts", type=int)
+    ap.add_argument("--full-pulls", action="store_true",
+                    help="every pull from cursor 0 (a repair: up to 200 rows each) instead of the device's cursor")
     ap.add_argument("--alert-share", type=float, default=0.2, help="share of subscribers' pushes with a red flag")
     args = ap.parse_args()
     full = {"devices": 1000, "subscribers": 1000, "rate": 300.0, "seconds": 20.0, "accepts": 2000}

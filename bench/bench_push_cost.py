@@ -8,6 +8,8 @@ Two measures, both repeatable on a busy machine where bench_load's latencies are
   and accepts as bench_load; CPU milliseconds per request of the server process and of the Postgres backends
   serving this run's database (the other databases on the machine are not counted).
 
+Pulls resume from the device's cursor, as the edge does; "full pull" is a repair's pull from 0 (200 rows).
+
 Run: python bench/bench_push_cost.py [--pushes N] [--accepts N]
 """
 from __future__ import annotations
@@ -26,11 +28,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_load import Device, client, raw, send, server_key_hex  # noqa: E402
+from bench_load import Device, client, note_pulled, pull_request, raw, send, server_key_hex  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
 
 from protocol import changeset  # noqa: E402
-from protocol.request_auth import sign_request  # noqa: E402
 from protocol.schema import new_id  # noqa: E402
 from sync_server import testing  # noqa: E402
 from sync_server.db import Database  # noqa: E402
@@ -200,13 +201,17 @@ async def cpu_costs(url: str, key: X25519PrivateKey, n_push: int, n_accept: int)
                     headers={"Authorization": f"Bearer {d.token}", "Content-Type": "application/octet-stream"})
                     for d, blob in pushes])
 
-                async def pull(d):
-                    query = b"cursor=0&limit=200"
-                    headers = {"Authorization": f"Bearer {d.token}",
-                               **sign_request(d.signer, d.id, "GET", "/v1/sync/pull", query)}
-                    return await send(http, "GET", f"{base}/v1/sync/pull?{query.decode()}", headers=headers)
+                async def pull(d, full):
+                    path, headers = pull_request(d, full=full)
+                    answer = await send(http, "GET", base + path, headers=headers)
+                    note_pulled(d, answer)
+                    return answer
 
-                await drive("pull", [lambda d=devices[k % len(devices)]: pull(d) for k in range(n_push // 3)])
+                # A device resumes from its cursor (the edge's sync client keeps it: after its first pull, new rows
+                # only); a repair pulls from 0, here a full page of 200 rows.
+                await drive("pull", [lambda d=devices[k % len(devices)]: pull(d, False) for k in range(n_push // 3)])
+                await drive("full pull", [lambda d=devices[k % len(devices)]: pull(d, True)
+                                          for k in range(n_push // 6)])
                 plan = seed_bids(db, devices, n_accept)  # after the pulls, which would read these requests too
                 await drive("accept", [lambda d=d, a=a, b=b: send(
                     http, "PUT", f"{base}/api/v1/appointments/{a}", json={"status": "booked", "bid_id": str(b)},
@@ -240,7 +245,7 @@ def main() -> None:
         if not args.skip_cpu:
             for name, (n, rate, server_ms, pg_ms) in asyncio.run(cpu_costs(url, key, args.pushes,
                                                                            args.accepts)).items():
-                print(f"{name:<8} n={n:<6} {rate:6.0f}/s closed loop   CPU per request: server {server_ms:5.2f} ms, "
+                print(f"{name:<9} n={n:<6} {rate:6.0f}/s closed loop   CPU per request: server {server_ms:5.2f} ms, "
                       f"Postgres {pg_ms:5.2f} ms, together {server_ms + pg_ms:5.2f} ms")
     finally:
         testing.drop_database(base, url)
