@@ -107,6 +107,11 @@ def rate_limit(scope: str, *, anonymous: bool = False):
     return check_anonymous if anonymous else check_authenticated
 
 
+# A deadlock or serialization failure (SQLSTATE class 40) rolled the whole transaction back and nothing of it was
+# kept: running the work again in a fresh transaction is safe, and usually succeeds once the other side committed.
+TRANSACTION_TRIES = 3
+
+
 async def in_transaction(request: Request, principal: Principal, scope: str, work: Callable[[Any], T]) -> T:
     """Count the caller's hit on `scope`, then run `work(conn)` in the request's transaction and its after-commit
     hooks, all in one worker-thread hop; what `work` returns (the response, rendered on that thread) is the
@@ -129,11 +134,6 @@ async def in_transaction(request: Request, principal: Principal, scope: str, wor
         raise AssertionError("unreachable")
 
     return await run_in_threadpool(run)
-
-
-# A deadlock or serialization failure (SQLSTATE class 40) rolled the whole transaction back and nothing of it was
-# kept: running the work again in a fresh transaction is safe, and usually succeeds once the other side committed.
-TRANSACTION_TRIES = 3
 
 
 def check_rate(request: Request, scope: str, principal: Principal) -> None:

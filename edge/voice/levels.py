@@ -108,7 +108,8 @@ MILD_KEEPS = frozenset({"rectal_bleeding"})
 STEP_DOWN: dict[str, frozenset[str]] = {"on_standing": frozenset({"fainting"}),
                                         "gradual": frozenset({"shortness_of_breath"})}
 # A cause named that explains a symptom sets its level: a stomach bug's vomiting is self-care.
-# A chest sore where it is pressed or from coughing is the chest wall's (NICE CKS), seen within days.
+# A chest sore where it is pressed is the chest wall's (NICE CKS), seen within days (sore from coughing is not
+# lowered: vocab.cough_chest_pain keeps chest pain's own level).
 EXPLAINS: dict[str, frozenset[str]] = {"tummy_bug": frozenset({"vomiting", "nausea"}),
                                        "chest_wall": frozenset({"chest_pain"})}
 MEASURED = frozenset({"high_blood_pressure", "high_blood_sugar"})  # "a bit high" is still worth a check
