@@ -1,6 +1,7 @@
 """Benchmark: simulated devices against two server instances (separate uvicorn processes, one Postgres, one Redis).
 
-Open-model arrivals (Poisson, so slow answers cannot hide load) of pushes and pulls, WebSocket subscribers receiving
+Open-model arrivals (Poisson, so slow answers cannot hide load) of pushes and pulls (from each device's cursor; a
+device asks for checksums, "verify", as often as the edge's sync client does), WebSocket subscribers receiving
 the health alerts their pushes raise, then a booking storm (two competing accepts per request, one of them for a
 slot that overlaps another booking of the same doctor). Prints p50/p95/p99 per endpoint, event delivery latency,
 error rates, server CPU and memory, lost events (every subscriber's events against the log), lost writes
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
 
+from edge.sync_client import SyncOptions  # noqa: E402
 from protocol import changeset  # noqa: E402
 from protocol.changeset import Change  # noqa: E402
 from protocol.request_auth import sign_request  # noqa: E402
@@ -75,6 +77,8 @@ class Device:
         # Where its next pull resumes, as the edge's sync client keeps it (edge/sync_client.py saves each page's
         # cursor): a pull from 0 is a repair, which re-reads everything the device may see.
         self.cursor = 0
+        # When it last verified its copy (asked for checksums), on perf_counter's clock: set by the load phase.
+        self.verified_at = float("-inf")
         self.alerts: dict[str, float] = {}  # symptom id -> when its push was sent
 
     def changeset(self, server_pub: bytes, *, red_flag: bool) -> tuple[bytes, list[str], str | None]:
@@ -108,9 +112,11 @@ class Device:
 IN_FLIGHT = asyncio.Semaphore(64)
 
 
-def pull_request(dev: Device, *, full: bool = False, limit: int = 200) -> tuple[str, dict[str, str]]:
-    """The path and headers of a signed pull from the device's cursor (`full`: from 0, like a repair)."""
-    query = f"cursor={0 if full else dev.cursor}&limit={limit}".encode()
+def pull_request(dev: Device, *, full: bool = False, verify: bool = False, limit: int = 200
+                 ) -> tuple[str, dict[str, str]]:
+    """The path and headers of a signed pull from the device's cursor (`full`: from 0, like a repair), asking for
+    checksums when `verify`."""
+    query = f"cursor={0 if full else dev.cursor}&limit={limit}&checksums={str(verify).lower()}".encode()
     signed = sign_request(dev.signer, dev.id, "GET", "/v1/sync/pull", query)
     headers = {"Authorization": f"Bearer {dev.token}", **signed}
     return f"/v1/sync/pull?{query.decode()}", headers
@@ -211,12 +217,18 @@ async def load_phase(args, bases, devices, server_pub, stats, received, db):
         t += rng.expovariate(args.rate / 3)
         plan.append((t, "pull", rng.choice(devices), None, None, None))
     plan.sort(key=lambda p: p[0])
+    # Devices that have been syncing for a while (steady state): each last verified at a random moment of the last
+    # interval, so about seconds/interval of them verify during the run, as the edge's sync client does
+    # (SyncOptions.verify_every_s). --verify-every 0: every pull verifies, as every pull did before.
+    verify_every = args.verify_every
     print(f"{len(plan)} requests sealed and scheduled; load starts", flush=True)
     procs = server_processes()
     cpu0 = sum(p.cpu_times().user + p.cpu_times().system for p in procs)
     rss_max = 0
     async with client(64) as http:
         start = time.perf_counter()
+        for dev in devices:
+            dev.verified_at = start - rng.uniform(0, verify_every)
         tasks = []
         for k, (at, kind, dev, blob, ids, symptom) in enumerate(plan):
             delay = start + at - time.perf_counter()
@@ -240,8 +252,12 @@ async def load_phase(args, bases, devices, server_pub, stats, received, db):
                 tasks.append(asyncio.create_task(push()))
             else:
                 async def pull(dev=dev, base=base, scheduled=scheduled):
-                    path, headers = pull_request(dev, full=args.full_pulls)
-                    note_pulled(dev, await timed(stats, "GET /v1/sync/pull", lambda: send(
+                    verify = scheduled - dev.verified_at >= verify_every
+                    if verify:
+                        dev.verified_at = scheduled
+                    path, headers = pull_request(dev, full=args.full_pulls, verify=verify)
+                    name = "GET /v1/sync/pull (verify)" if verify else "GET /v1/sync/pull"
+                    note_pulled(dev, await timed(stats, name, lambda: send(
                         http, "GET", base + path, headers=headers), scheduled))
                 tasks.append(asyncio.create_task(pull()))
             if k % 200 == 0:
@@ -405,9 +421,9 @@ async def run(args) -> int:
     # ---- report
     print(f"\nload: {args.devices} devices, {args.rate:.0f} pushes/s offered for {args.seconds:.0f} s "
           f"({wall:.1f} s wall), {args.subscribers} subscribers")
-    print(f"{'endpoint':<24}{'n':>7}{'err %':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    print(f"{'endpoint':<28}{'n':>7}{'err %':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for name, s in stats.items():
-        print(f"{name:<24}{s['n']:>7}{100 * s['errors'] / max(1, s['n']):>8.2f}{pct(s['lat'], 50):>9.1f}"
+        print(f"{name:<28}{s['n']:>7}{100 * s['errors'] / max(1, s['n']):>8.2f}{pct(s['lat'], 50):>9.1f}"
               f"{pct(s['lat'], 95):>9.1f}{pct(s['lat'], 99):>9.1f}  {s['codes'] or ''}")
     push = stats.get("POST /v1/sync/push", {"lat": []})
     print(f"achieved push rate: {len(push['lat']) / wall:.0f}/s")
@@ -440,6 +456,8 @@ def main() -> None:
     ap.add_argument("--accepts", type=int)
     ap.add_argument("--full-pulls", action="store_true",
                     help="every pull from cursor 0 (a repair: up to 200 rows each) instead of the device's cursor")
+    ap.add_argument("--verify-every", type=float, default=SyncOptions.verify_every_s,
+                    help="seconds between a device's verifying pulls (with checksums); 0: every pull verifies")
     ap.add_argument("--alert-share", type=float, default=0.2, help="share of subscribers' pushes with a red flag")
     args = ap.parse_args()
     full = {"devices": 1000, "subscribers": 1000, "rate": 300.0, "seconds": 20.0, "accepts": 2000}

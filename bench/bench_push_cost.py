@@ -8,7 +8,8 @@ Two measures, both repeatable on a busy machine where bench_load's latencies are
   and accepts as bench_load; CPU milliseconds per request of the server process and of the Postgres backends
   serving this run's database (the other databases on the machine are not counted).
 
-Pulls resume from the device's cursor, as the edge does; "full pull" is a repair's pull from 0 (200 rows).
+Pulls resume from the device's cursor, as the edge does; "verify" is such a pull asking for the checksums (the
+edge's every few minutes); "full pull" is a repair's pull from 0 (200 rows).
 
 Run: python bench/bench_push_cost.py [--pushes N] [--accepts N]
 """
@@ -201,15 +202,18 @@ async def cpu_costs(url: str, key: X25519PrivateKey, n_push: int, n_accept: int)
                     headers={"Authorization": f"Bearer {d.token}", "Content-Type": "application/octet-stream"})
                     for d, blob in pushes])
 
-                async def pull(d, full):
-                    path, headers = pull_request(d, full=full)
+                async def pull(d, full, verify=False):
+                    path, headers = pull_request(d, full=full, verify=verify)
                     answer = await send(http, "GET", base + path, headers=headers)
                     note_pulled(d, answer)
                     return answer
 
                 # A device resumes from its cursor (the edge's sync client keeps it: after its first pull, new rows
-                # only); a repair pulls from 0, here a full page of 200 rows.
+                # only) and asks for checksums only when it verifies (every few minutes); a repair pulls from 0,
+                # here a full page of 200 rows, without checksums.
                 await drive("pull", [lambda d=devices[k % len(devices)]: pull(d, False) for k in range(n_push // 3)])
+                await drive("verify", [lambda d=devices[k % len(devices)]: pull(d, False, True)
+                                       for k in range(n_push // 6)])
                 await drive("full pull", [lambda d=devices[k % len(devices)]: pull(d, True)
                                           for k in range(n_push // 6)])
                 plan = seed_bids(db, devices, n_accept)  # after the pulls, which would read these requests too

@@ -60,6 +60,9 @@ class SyncOptions:
     backoff_max_s: float = 30.0
     timeout_s: float = 30.0
     format_version: int = changeset.FORMAT_VERSION
+    # How often a pull asks for the server's checksums to verify this copy (seconds; 0: every pull). A change of
+    # the server's scope digest verifies at once, whatever the time (see SyncClient.pull).
+    verify_every_s: float = 300.0
 
 
 @dataclass
@@ -89,6 +92,21 @@ def _state(store: Store, key: str, default: str | None = None) -> str | None:
 def _set_state(conn, key: str, value: str) -> None:
     conn.execute("INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                  (key, value))
+
+
+def settle(store: Store, receipts: list[Receipt], *, restamp: set[str] | frozenset[str] = frozenset()
+           ) -> dict[str, int]:
+    """Apply a push's receipts to the outbox, and the rows they carry to the store: a refused change's row goes
+    back to the server's state at once (the server sends it for the state machine's refusals), a change that lost a
+    merge takes the winner (merged per key with any later local change). Returns the counts per status."""
+    counts = outbox.apply_receipts(store, receipts, restamp=restamp)
+    repairs = [r.row for r in receipts if r.status == "rejected" and r.row]
+    if repairs:
+        pull.apply_pulled(store, repairs, server_wins=True)
+    winners = [r.row for r in receipts if r.status == "superseded" and r.row]
+    if winners:
+        pull.apply_pulled(store, winners)
+    return counts
 
 
 def status(store: Store) -> dict[str, Any]:
@@ -267,15 +285,8 @@ class SyncClient:
                 receipts = [dataclasses.replace(r, change_id=c.change_id)
                             for r, c in zip(receipts, changes, strict=True)]
             restamp = self._restamp_skewed(receipts, restamped)
-            counts = outbox.apply_receipts(self.store, receipts, restamp=restamp)
+            counts = settle(self.store, receipts, restamp=restamp)
             restamped |= restamp
-            repairs = [r.row for r in receipts if r.status == "rejected" and r.row]
-            if repairs:
-                pull.apply_pulled(self.store, repairs, server_wins=True)
-            # A change that lost a merge: its row takes the winner (merged per key with any later local change).
-            winners = [r.row for r in receipts if r.status == "superseded" and r.row]
-            if winners:
-                pull.apply_pulled(self.store, winners)
             for key in ("accepted", "duplicate", "rejected", "superseded", "restamped"):
                 setattr(result, key, getattr(result, key) + counts[key])
             if sum(counts.values()) == 0:
@@ -300,16 +311,20 @@ class SyncClient:
     # ------------------------------------------------------------------ pull
 
     def pull(self, result: SyncResult | None = None, *, tables: list[str] | None = None,
-             cursor: int | None = None) -> SyncResult:
-        """Pull pages since the saved cursor (or `cursor` for a repair), applying each page with its cursor."""
+             cursor: int | None = None, verify: bool | None = None) -> SyncResult:
+        """Pull pages since the saved cursor (or `cursor` for a repair), applying each page with its cursor; then,
+        when verifying (`verify`, else when due), compare checksums and repair what diverged."""
         from concurrent.futures import ThreadPoolExecutor
 
         result = result or SyncResult()
         repairing = cursor is not None
         cursor = cursor if repairing else int(_state(self.store, "cursor", "0") or 0)
+        # A repair's own pages need no checksums: it takes the server's rows as they are.
+        verify = not repairing and (self._verify_due() if verify is None else verify)
 
         def fetch(after: int) -> tuple[dict[str, Any], int, int]:
-            params: dict[str, Any] = {"cursor": after, "limit": self.options.page_size}
+            params: dict[str, Any] = {"cursor": after, "limit": self.options.page_size,
+                                      "checksums": "true" if verify else "false"}
             if tables:
                 params["table"] = tables
             sent = self.store.wall_ms()
@@ -338,22 +353,45 @@ class SyncClient:
                 if not page["has_more"]:
                     break
         result.cursor = cursor
-        if not repairing:
-            self._repair(page.get("checksums") or {}, result)
+        if not repairing and "checksums" in page:  # an older server sends them on every pull: use them
+            if self._repair(page["checksums"], result):
+                with self.store.transaction() as conn:
+                    _set_state(conn, "verified_at_ms", str(self._now_ms()))
+                    _set_state(conn, "scope", page.get("scope") or "")
+        elif not repairing and self._scope_changed(page):
+            self.pull(result, verify=True)
         elif full_repair:
             # Rows the server no longer shows this device (they left its scope) go, unless a local change waits.
             pull.purge_out_of_scope(self.store, tables, seen, keep_owner=server_pin(self.store).user_id)
         return result
 
-    def _repair(self, server_sums: dict[str, str], result: SyncResult) -> None:
-        """Re-pull the tables whose checksum differs from ours (rows with unsettled local changes excluded)."""
+    def _scope_changed(self, page: dict[str, Any]) -> bool:
+        """Whether the server's scope digest differs from the one at the last verify: the patients this user may
+        read changed (a registration, a care window, break-glass), so rows entered or left the scope without a
+        change the cursor shows; verified at once rather than at the next due time."""
+        return page.get("scope") is not None and page["scope"] != _state(self.store, "scope")
+
+    def _verify_due(self) -> bool:
+        """Whether this pull should ask for checksums: never verified, or last verified `verify_every_s` ago (or
+        'in the future': the clock was set back). Ages are on the server-corrected clock, which a jump of the
+        device's own clock moves only until the next answer corrects it."""
+        last = _state(self.store, "verified_at_ms")
+        if not last:
+            return True
+        age_ms = self._now_ms() - int(last)
+        return age_ms < 0 or age_ms >= self.options.verify_every_s * 1000
+
+    def _repair(self, server_sums: dict[str, str], result: SyncResult) -> bool:
+        """Re-pull the tables whose checksum differs from ours (rows with unsettled local changes excluded);
+        whether the comparison was made (not with pushes pending: the next pull verifies again)."""
         if outbox.pending_count(self.store):
-            return  # unpushed local changes make checksums differ by design; the next round checks again
+            return False  # unpushed local changes make checksums differ by design
         ours = pull.local_checksums(self.store, server_sums)
         diverged = [t for t, s in server_sums.items() if t in TABLES and ours.get(t) != s]
         if diverged:
             self.pull(result, tables=diverged, cursor=0)
             result.repaired = diverged
+        return True
 
     # ------------------------------------------------------------------ rounds
 

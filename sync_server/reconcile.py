@@ -584,15 +584,18 @@ def _superseded(change: Change, winner: RowState | None) -> Receipt:
 
 
 def _reject_db(batch: _Batch, c: Change, current: RowState | None, exc: Exception) -> None:
-    """A write the database refused: the appointment trigger's refusal keeps its own code and carries the server's
-    row (the device repairs its copy at once), anything else is SYNC_REJECTED_DB."""
-    from sync_server.db import translate
+    """A write the database refused: the appointment triggers' refusals keep their own code and carry the server's
+    row (the device repairs its copy at once, not at its next checksum verify), anything else is SYNC_REJECTED_DB.
+    A booking that names no open bid is one of them (SYNC_REJECTED_DB, with the row)."""
+    from sync_server.db import BAD_BID_SQLSTATE, translate
 
     err = translate(exc)
+    row = _wire_row(c.table, c.pk, current) if current is not None else None
     if err.code in ("ILLEGAL_TRANSITION", "ALREADY_BOOKED", "SLOT_TAKEN"):  # the marketplace's refusals too
-        batch.reject(c, err.code, err.message, _wire_row(c.table, c.pk, current) if current is not None else None)
+        batch.reject(c, err.code, err.message, row)
     else:
-        batch.reject(c, "SYNC_REJECTED_DB", err.message)
+        batch.reject(c, "SYNC_REJECTED_DB", err.message,
+                     row if getattr(exc, "sqlstate", None) == BAD_BID_SQLSTATE else None)
 
 
 def _write(conn, spec: TableSpec, pk: str, current: RowState | None, new: RowState, device: str | None) -> bool:
@@ -656,18 +659,22 @@ def readable_owners(conn) -> list[str] | None:
     """The owners whose rows the caller may read under the care policy; None when they are too many to help, or
     when the caller is not an API user (the service role reads past RLS: narrowing it to nobody would hide all).
     Like the start of a pull, it also sets the transaction to generic plans."""
-    return _start_pull(conn, narrow=True)
+    return _start_pull(conn, narrow=True)[0]
 
 
-def _start_pull(conn, *, narrow: bool) -> list[str] | None:
+def _start_pull(conn, *, narrow: bool) -> tuple[list[str] | None, str | None]:
     """Sets the pull's transaction to plan its statements once (generic plans: with custom plans Postgres planned
     the thirteen tables' policies on every pull, 4–5 ms, more than running the statements) and returns the owners
-    to narrow by (None: no narrowing), in one round trip."""
-    owners = _cursor(conn).execute(
-        "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), CASE WHEN %s AND current_user = "
-        "'authenticated' AND auth.uid() IS NOT NULL THEN array(SELECT auth.uid() UNION SELECT app.my_scope() "
-        "LIMIT %s)::text[] END", (narrow, NARROW_MAX_OWNERS + 1), prepare=True).fetchone()[1]
-    return owners if owners is not None and len(owners) <= NARROW_MAX_OWNERS else None
+    to narrow by (None: no narrowing) and the scope's digest (`scope_digest`), in one round trip."""
+    _, digest, owners = _cursor(conn).execute(
+        "WITH scope AS MATERIALIZED (SELECT o FROM (SELECT auth.uid() UNION SELECT app.my_scope()) s(o) "
+        "WHERE current_user = 'authenticated' AND auth.uid() IS NOT NULL AND o IS NOT NULL) "
+        "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), "
+        "(SELECT md5(string_agg(o::text, ',' ORDER BY o)) FROM scope), "
+        "CASE WHEN %s AND current_user = 'authenticated' AND auth.uid() IS NOT NULL "
+        "THEN array(SELECT o FROM scope LIMIT %s)::text[] END",
+        (narrow, NARROW_MAX_OWNERS + 1), prepare=True).fetchone()
+    return (owners if owners is not None and len(owners) <= NARROW_MAX_OWNERS else None), digest
 
 
 def _narrowed(table: str, owners: list[str] | None) -> str:
@@ -685,11 +692,19 @@ def _page_order(table: str, owners: list[str] | None) -> str:
     return "change_seq + 0" if _narrowed(table, owners) else "change_seq"
 
 
-def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, *, narrow: bool = True) -> dict[str, Any]:
-    """A page of rows visible to the caller (RLS) changed after `cursor`, and per-table checksums on the last page.
-    `narrow=False` leaves RLS alone to choose the rows (the narrowing's test compares the two)."""
+# Checksums are computed when the device asks (`with_checksums`): on every pull they were half its database time
+# (measured: bench/bench_push_cost.py), for an answer that rarely changes. The device asks when it verifies: on its
+# first pull, every few minutes, and when the scope digest differs from the last one it saw (edge/sync_client.py).
+# The digest, md5 of {caller} ∪ app.my_scope() and so nearly free in the pull's first statement, changes whenever
+# the patients the caller may read change (a registration, a care window opening or closing, break-glass): rows
+# entering or leaving the scope are then reconciled on that round, not at the next verify.
+def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, *, narrow: bool = True,
+         with_checksums: bool = True) -> dict[str, Any]:
+    """A page of rows visible to the caller (RLS) changed after `cursor`; on the last page the scope's digest and,
+    when asked, per-table checksums. `narrow=False` leaves RLS alone to choose the rows (the narrowing's test
+    compares the two)."""
     names = [t for t in (tables or TABLES) if t in TABLES]
-    owners = _start_pull(conn, narrow=narrow)
+    owners, digest = _start_pull(conn, narrow=narrow)
     # First the page's keys across tables, then each table's rows as typed columns: no JSON rendering of every
     # row in Postgres and parsing of it again in Python (measured: a quarter of the pull).
     parts = [f"(SELECT '{t}'::text, change_seq, id::text FROM {t} WHERE change_seq > %(cursor)s"
@@ -702,7 +717,10 @@ def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, *, narr
     page: dict[str, Any] = {"changes": _pulled_rows(conn, keys), "cursor": keys[-1][1] if keys else cursor,
                             "has_more": has_more}
     if not has_more:
-        page["checksums"] = checksums(conn, names, owners)
+        if digest is not None:
+            page["scope"] = digest
+        if with_checksums:
+            page["checksums"] = checksums(conn, names, owners)
     return page
 
 

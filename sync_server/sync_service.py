@@ -133,10 +133,10 @@ def push(conn, data: bytes, caller: reconcile.Caller, server_key: X25519PrivateK
 
 
 def pull(conn, cursor: int, limit: int, tables: list[str] | None = None, principal=None,
-         device_id: str | None = None) -> dict[str, Any]:
+         device_id: str | None = None, *, with_checksums: bool = True) -> dict[str, Any]:
     """A page of changes visible to the caller since `cursor`; reads of patient data are audited per subject (and
     the proven device that read them)."""
-    page = reconcile.pull(conn, cursor, limit, tables)
+    page = reconcile.pull(conn, cursor, limit, tables, with_checksums=with_checksums)
     page["server_time_ms"] = server_time_ms()
     if principal is not None and page["changes"]:
         from sync_server import audit

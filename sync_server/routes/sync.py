@@ -84,14 +84,17 @@ async def pull(
     limit: int = Query(1000, ge=1, le=MAX_PULL),
     table: list[str] | None = Query(None, max_length=4 * len(TABLES),
                                     description=f"Only these tables (divergence repair): {', '.join(TABLES)}."),
+    checksums: bool = Query(True, description="Per-table checksums on the last page (a device verifying its copy); "
+                                              "false leaves them out. The last page always carries `scope`."),
 ):
-    """Changes visible to the caller after the cursor, oldest first; checksums per table on the last page. Every
-    pull names and proves its device (signed request headers); a revoked device is refused."""
+    """Changes visible to the caller after the cursor, oldest first; on the last page the digest of the caller's
+    scope and, unless `checksums=false`, checksums per table. Every pull names and proves its device (signed request
+    headers); a revoked device is refused."""
     tables = pull_tables(table)
 
     def work(conn) -> FastJSONResponse:
         device = prove_device(conn, str(principal.user_id), request_proof(request), _server_key(request))
-        page = sync_service.pull(conn, cursor, limit, tables, principal, device_id=device)
+        page = sync_service.pull(conn, cursor, limit, tables, principal, device_id=device, with_checksums=checksums)
         # The page is JSON-ready already (strings, numbers, lists and maps from Postgres' JSON): fastapi's
         # jsonable_encoder would walk every value of thousands of rows again, for nothing.
         body = envelope(None, message=f"{len(page['changes'])} changes")

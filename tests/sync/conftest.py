@@ -62,23 +62,25 @@ class Devices:
         self.keys: dict = {}
 
     def new(self, user: uuid.UUID, *, format_version: int = 2, batch_size: int = 2000, page_size: int = 2000,
-            init_profile: bool = True) -> SyncClient:
+            init_profile: bool = True, verify_every_s: float = SyncOptions.verify_every_s) -> SyncClient:
         key = KeySource(raw_key=secrets.token_bytes(32))
         store = Store.open(self.tmp_path / f"dev{len(self.stores)}.db", key, create=True)
         store.set_meta("user_id", str(user))
         client = self.client(store, key, user, format_version=format_version, batch_size=batch_size,
-                             page_size=page_size)
+                             page_size=page_size, verify_every_s=verify_every_s)
         client.enroll("http://testserver")
         return client
 
     def client(self, store: Store, key: KeySource, user: uuid.UUID, *, format_version: int = 2,
-               batch_size: int = 2000, page_size: int = 2000) -> SyncClient:
+               batch_size: int = 2000, page_size: int = 2000,
+               verify_every_s: float = SyncOptions.verify_every_s) -> SyncClient:
         """A sync client over an open store (closed with the others at the end of the test)."""
         self.stores.append(store)
         self.keys[store.path] = key
         return SyncClient(store, testing.token(user), http=self.http,
                           options=SyncOptions(format_version=format_version, batch_size=batch_size,
-                                              page_size=page_size, attempts=2, backoff_s=0.01))
+                                              page_size=page_size, attempts=2, backoff_s=0.01,
+                                              verify_every_s=verify_every_s))
 
     def restart(self, client: SyncClient, user: uuid.UUID) -> SyncClient:
         """Close a device's store and open it again (a process restart), keeping its key, wall clock and options."""
@@ -88,7 +90,8 @@ class Devices:
         again = Store.open(store.path, self.keys[store.path])
         again.wall_ms = wall
         return self.client(again, self.keys[store.path], user, format_version=client.options.format_version,
-                           batch_size=client.options.batch_size, page_size=client.options.page_size)
+                           batch_size=client.options.batch_size, page_size=client.options.page_size,
+                           verify_every_s=client.options.verify_every_s)
 
     def close(self):
         for s in self.stores:
