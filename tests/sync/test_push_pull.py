@@ -79,6 +79,21 @@ def test_illegal_appointment_transition_is_quarantined_and_repaired(devices):
     assert outbox.pending_count(b.store) == 0
 
 
+def test_a_booking_without_an_open_bid_is_quarantined_and_repaired_from_the_receipt(devices, db):
+    """A patient's offline 'booked' names no bid: the booking trigger refuses it, and the receipt's server row puts
+    the request back at once (before, the row stayed 'booked' on the device until a checksum repair)."""
+    user = uuid.uuid4()
+    a = devices.new(user)
+    appt = a.store.appointments.add({"patient_id": user, "status": "requested"})
+    a.run()
+    a.store.appointments.update(appt.id, status="booked")
+    res = a.run()  # within the verify interval: no checksums, so only the receipt can repair the row
+    assert res.rejected == 1 and res.repaired == []
+    assert [x.code for x in outbox.quarantined(a.store)] == ["SYNC_REJECTED_DB"]
+    assert "open bid" in outbox.quarantined(a.store)[0].reason
+    assert a.store.appointments.get(appt.id).status == "requested"
+
+
 def test_replayed_changeset_gets_duplicate_receipts(devices, http):
     from edge.device_keys import device_keys, server_pin
     from protocol import changeset
