@@ -2,9 +2,9 @@
 the triage's own time per utterance.
 
 Which sets are development data and which is the hold-out is said in models/triage_sets.py: since issue 15's sixth
-round the five earlier sets are dev ("dev (all)" is them together; the red-flag classifier is trained on them, so
-their figures are training figures) and the only hold-out is sixth_holdout, written independently by someone who
-never saw the rules, the classifier or their failures. The lead scores it once, when a round's tuning is done, with
+round the earlier sets are dev ("dev (all)" is them together; the red-flag classifier is trained on them, so
+their figures are training figures) and the only hold-out is the latest set (models.triage_sets.HOLDOUT), written
+independently by someone who never saw the rules, the classifier or their failures. The lead scores it once, when a round's tuning is done, with
 --score-holdout (so that no tuning run sees its figures); its failures can never be listed.
 
     .venv/bin/python bench/eval_triage.py                 # every dev part
@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edge.voice.triage import triage  # noqa: E402
-from models.triage_sets import DATA, DEV_PARTS, HOLDOUT, SIXTH_HOLDOUT, dev_cases, sixth_holdout  # noqa: E402
+from models.triage_sets import DATA, DEV_PARTS, HOLDOUT, HOLDOUT_FILE, dev_cases, holdout_cases  # noqa: E402
 
 TARGETS = {"recall": 1.0, "false_alarms": 0.05, "urgency": 0.90}  # issue 15, on the hold-out
 
@@ -77,9 +77,9 @@ def main() -> None:
         f"  {p}": score([c for c in dev if c["split"] == p], predict) for p in DEV_PARTS}
     for name, s in scores.items():
         print(_line(name, s))
-    held_out = sixth_holdout(dev)
+    held_out = holdout_cases(dev)
     if held_out is None:
-        print(f"{HOLDOUT:14s} not present ({SIXTH_HOLDOUT.relative_to(DATA.parents[2])} is merged later; the lead "
+        print(f"{HOLDOUT:14s} not present ({HOLDOUT_FILE.relative_to(DATA.parents[2])} is merged later; the lead "
               "scores it once)")
     elif not args.score_holdout:
         print(f"{HOLDOUT:14s} not scored ({len(held_out)} utterances; --score-holdout, once a round, by the lead)")

@@ -11,10 +11,13 @@ reported, so it can no longer be blind):
 - fourth_holdout: triage_holdout_fourth.jsonl (written independently; a hold-out until the fifth round, scored once
   by the lead before it became dev);
 - fifth_holdout: triage_holdout_fifth.jsonl (written independently; a hold-out until the sixth round, scored once by
-  the lead before it became dev).
-The only hold-out is sixth_holdout, triage_holdout_sixth.jsonl, written independently by someone who never saw the
-rules, the classifier or their failures; it was committed unscored and unread before the round that tuned on the
-fifth set, and is scored once, by the lead. Its failures can never be listed, and nothing is trained on it.
+  the lead before it became dev);
+- sixth_holdout: triage_holdout_sixth.jsonl (written independently; a hold-out until the seventh round, scored once
+  by the lead before it became dev).
+The only hold-out is seventh_holdout, triage_holdout_seventh.jsonl, written independently by someone who never saw
+the rules, the classifier, the other sets or their failures; it was committed unscored and unread before the round
+that tuned on the sixth set, and is scored once, by the lead. Its failures can never be listed, and nothing is
+trained on it.
 """
 from __future__ import annotations
 
@@ -27,16 +30,19 @@ NEW_HOLDOUT = DATA / "triage_holdout_new.jsonl"
 THIRD_HOLDOUT = DATA / "triage_holdout_third.jsonl"
 FOURTH_HOLDOUT = DATA / "triage_holdout_fourth.jsonl"
 FIFTH_HOLDOUT = DATA / "triage_holdout_fifth.jsonl"
-# Written independently on 2026-12-03 and committed unscored (b3afbb2): no rule or training reads it; only the
-# evaluation does, when the lead scores it once, after the round that tuned on the fifth set.
 SIXTH_HOLDOUT = DATA / "triage_holdout_sixth.jsonl"
+# Written independently on 2026-12-07 (by a writer who read nothing of the project's triage) and committed
+# unscored: no rule or training reads it; only the evaluation does, when the lead scores it once, after the round
+# that tuned on the sixth set.
+SEVENTH_HOLDOUT = DATA / "triage_holdout_seventh.jsonl"
 PHRASINGS = DATA / "triage_phrasings.txt"
 # What a kiosk hears besides symptoms (greetings, names, errands, garbled speech): calm examples for the classifier,
 # which otherwise has nothing like them and scores them near its boundary.
 CHATTER = DATA / "triage_chatter.txt"
 DEV_PARTS = ("dev", "holdout", "new_holdout", "third_holdout", "fourth_holdout",
-             "fifth_holdout")  # the dev sets' `split` labels
-HOLDOUT = "sixth_holdout"
+             "fifth_holdout", "sixth_holdout")  # the dev sets' `split` labels
+HOLDOUT = "seventh_holdout"
+HOLDOUT_FILE = SEVENTH_HOLDOUT
 
 
 def load_cases(path: Path = CASES) -> list[dict]:
@@ -69,8 +75,13 @@ def phrasing_texts() -> set[str]:
 def _unseen(path: Path, split: str, dev: list[dict]) -> list[dict]:
     """The rows of a later set less any that is word for word a dev case or a dev phrasing (the rules were tuned on
     those, so they cannot count as unseen), each labelled `split` whatever it says. The file is never edited."""
-    seen = {c["text"] for c in dev} | phrasing_texts()
-    return [{**c, "split": split} for c in load_cases(path) if c["text"] not in seen]
+    seen = {_norm(c["text"]) for c in dev} | {_norm(t) for t in phrasing_texts()}
+    return [{**c, "split": split} for c in load_cases(path) if _norm(c["text"]) not in seen]
+
+
+def _norm(text: str) -> str:
+    """A text as compared across sets: two writers' same sentence may differ only in case or spacing."""
+    return " ".join(text.lower().split())
 
 
 def third_holdout(dev: list[dict]) -> list[dict]:
@@ -88,18 +99,24 @@ def fifth_holdout(dev: list[dict]) -> list[dict]:
     return _unseen(FIFTH_HOLDOUT, "fifth_holdout", dev)
 
 
+def sixth_holdout(dev: list[dict]) -> list[dict]:
+    """The sixth set (a hold-out until the seventh round, dev since), less the rows already on the dev side (one of
+    its rows is word for word a fifth-set row)."""
+    return _unseen(SIXTH_HOLDOUT, "sixth_holdout", dev)
+
+
 def dev_cases() -> list[dict]:
     """Every development utterance, each with its part in `split`."""
     cases = load_cases()
     earlier = cases + new_holdout([c for c in cases if c["split"] == "dev"])
     earlier += third_holdout(earlier)
     earlier += fourth_holdout(earlier)
-    return earlier + fifth_holdout(earlier)
+    earlier += fifth_holdout(earlier)
+    return earlier + sixth_holdout(earlier)
 
 
-def sixth_holdout(dev: list[dict]) -> list[dict] | None:
-    """The hold-out (None while its file is not merged), less the rows already on the dev side (one of its rows is
-    word for word a fifth-set row)."""
-    if not SIXTH_HOLDOUT.exists():
+def holdout_cases(dev: list[dict]) -> list[dict] | None:
+    """The hold-out (None while its file is not merged), less any row already on the dev side."""
+    if not HOLDOUT_FILE.exists():
         return None
-    return _unseen(SIXTH_HOLDOUT, HOLDOUT, dev)
+    return _unseen(HOLDOUT_FILE, HOLDOUT, dev)

@@ -17,8 +17,9 @@ NEG = "NEGATED_EXISTENCE"
 CONTEXT_CUES: tuple[Cue, ...] = (
     # Negation (NegEx-style, Chapman et al. 2001; scope about six words).
     ("no|not|never|without|nothing|none|nor|neither|deny|denies|denied", NEG, "FORWARD", 12),
-    ("free of", NEG, "FORWARD", 6), ("neither|nor|no|not ~1 my|his|her|your|their", NEG, "FORWARD", 6), ("no sign of",
-    NEG, "FORWARD", 6), ("rule|ruled out", NEG, "BACKWARD", 5),
+    ("free of", NEG, "FORWARD", 6), ("=free", NEG, "BACKWARD", 2),  # "seizure-free for ten years"
+    ("neither|nor|no|not ~1 my|his|her|your|their", NEG, "FORWARD", 6), ("no sign of", NEG, "FORWARD", 6),
+    ("rule|ruled out", NEG, "BACKWARD", 5),
     ("not sure|certain", "PSEUDO", "FORWARD", None), ("not only|just", "PSEUDO", "FORWARD", None),
     ("no doubt", "PSEUDO", "FORWARD", None), ("not that bad", "PSEUDO", "FORWARD", None),
     ("not ~1 feel|feeling ~1 right|well|good|great|myself", "PSEUDO", "FORWARD", None),
@@ -31,6 +32,8 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("for|over ~1 a|one|two|three|four|five|ten|fifteen|twenty|thirty|forty|few|couple|dd ~1 of? "
      "minute|minutes|hour|hours",
      "ACUTE", "BIDIRECTIONAL", None), ("never ~2 had ~3 like", "PSEUDO", "FORWARD", None),
+    # "fitting for more than five minutes now" (NHS: a fit over 5 minutes is a 999 call): going on now.
+    ("more|longer than ~1 two|three|four|five|5|ten|10 ~1 minute|minutes|min|mins", "ACUTE", "BIDIRECTIONAL", None),
     # Hypothetical: questions and conditions.
     ("if", "HYPOTHETICAL", "FORWARD", 10), ("in case", "HYPOTHETICAL", "FORWARD", 10),
     ("what should|do|would|can i ~1 do", "HYPOTHETICAL", "FORWARD", 12),
@@ -139,6 +142,10 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     # "=gone": the lemma "go" would make "it's been going on for months" a thing of the past.
     ("=gone now", "HISTORICAL", "BACKWARD", 15), ("=healed", "HISTORICAL", "BACKWARD", 15),
     ("it|they ~1 be|have ~1 =gone", "HISTORICAL", "BACKWARD", 15),
+    # ...but "it's gone rock hard", "her lips have gone blue": became, now.
+    ("it|they|he|she|lips|skin|face|tummy|belly ~1 be|have ~1 =gone ~1 rock|really|very|all|so|bright|red|hot|blue|"
+     "pale|grey|gray|white|black|stiff|hard|rigid|floppy|limp|numb|cold|funny|weird|dark|purple|swollen|puffy|tight|"
+     "quiet|mottled|blotchy", "PSEUDO", "FORWARD", None),
     ("=went|=gone away", "HISTORICAL", "BACKWARD", 15), ("clear|cleared up", "HISTORICAL", "BACKWARD", 15),
     ("settle|settled ~1 down?", "HISTORICAL", "BACKWARD", 15),
     ("fine|okay|ok|better|good|well ~1 since|now", "HISTORICAL", "BACKWARD", 15),
@@ -173,7 +180,7 @@ CONTEXT_CUES: tuple[Cue, ...] = (
     ("right now", "ACUTE", "BIDIRECTIONAL", None), ("at the moment", "ACUTE", "BIDIRECTIONAL", None),
     ("this morning|afternoon|evening", "ACUTE", "BIDIRECTIONAL", None), ("tonight|today", "ACUTE",
                                                                          "BIDIRECTIONAL", None),
-    ("just now", "ACUTE", "BIDIRECTIONAL", None),
+    ("just now", "ACUTE", "BIDIRECTIONAL", None), ("=came on ~1 overnight", "ACUTE", "BIDIRECTIONAL", None),
     # A fit longer than the person's usual, or one the rescue medicine has not stopped, is happening now.
     ("longer than ~3 usual|normal|normally|ones|always|before", "ACUTE", "BIDIRECTIONAL", None),
     ("rescue ~1 medicine|medication|meds|remedy|midazolam|drug", "ACUTE", "BIDIRECTIONAL", None),

@@ -26,13 +26,18 @@ MODIFIERS: tuple[Concept, ...] = (
        "like nothing ~4 before", "nothing like ~1 it|this ~4 before"),
     _m("severe", "severe", "severely", "excruciating", "unbearable", "agony", "agonising", "agonizing",
        "horrendous", "terrible", "awful", "extreme", "extremely", "intense", "crippling", "so much",
-       "really bad", "very bad", "blinding", "stabbing", "so bad", "so|really badly", "like a knife"),
+       "really bad", "very bad", "blinding", "stabbing", "so bad", "so|really badly", "like a knife",
+       # How a bystander sees severe pain, a child's especially: screaming with it, curled up with it.
+       "scream|screaming|screamed|howl|howling ~2 with|in ~1 pain|agony", "curl|curled up ~3 screaming|crying|in|with",
+       "@PAIN ~2 too much"),
     _m("not_stopping", "@NOT ~4 stop|stopping", "keep|keeps ~1 going|coming", "@NOT ~2 go ~1 away",
        "@NOT ~2 ease|easing|settle|settling|shift|shifting|budge|budging|improve|improving",
        "@NOT ~2 let|letting ~1 up", "@NOT ~2 go|going ~1 off"),
     # Vomit that is black, dark brown or grainy is altered blood (NHS "Vomiting blood": like coffee grounds); with
     # vomiting in the same sentence it is a red flag (redflags.py), alone ("gritty eyes") it is nothing.
-    _m("altered_blood", "grainy", "gritty", "granular", "granules", "=black", "dark brown"),
+    _m("altered_blood", "grainy", "gritty", "granular", "granules", "=black", "dark brown",
+       # What the sick landed in turned red ("the whole bowl went red"): blood, said of where it is.
+       "toilet|bowl|sink|bucket|basin|loo|pan ~2 go|went|gone|turn|turned ~1 red"),
     # A bleed described by how it flows; with blood or bleeding in the same sentence it is heavy (redflags.py).
     _m("torrent", "@TORRENT", "like ~1 a ~1 tap", "run|running|ran ~2 out ~3 like"),
     # Exertional chest pain that passes at rest, over weeks: stable angina, same day, not 999 (NICE CG95).

@@ -109,10 +109,18 @@ def _pressure_explained(p: Present) -> bool:
 
 
 _ALLERGY_SIGNS = ("cannot_breathe", "shortness_of_breath", "wheezing", "fainting", "face_swelling", "throat_tight",
-                  "dizziness", "shock_signs")  # NICE CKS: feeling faint or light-headed
+                  "dizziness", "shock_signs", "voice_change")  # NICE CKS: feeling faint or light-headed
 # A racing heart is a sign of shock too (NHS sepsis and blood-loss signs: a fast heartbeat).
 _BLEEDING_SHOCK = ("fainting", "dizziness", "shock_signs", "heavy_bleeding", "unresponsive", "palpitations")
 _SEPSIS_SIGNS = ("skin_mottled", "rigors", "no_urine", "impending_doom", "fast_breathing", "cannot_stay_awake")
+
+
+def _two_of(names: tuple[str, ...]) -> Callable[[Present], list[str]]:
+    """At least two different concepts of `names`."""
+    def test(p: Present) -> list[str]:
+        hits = p.any(*names)
+        return hits if len(hits) >= 2 else []
+    return test
 _DKA_SIGNS = ("vomiting", "nausea", "abdominal_pain", "fast_breathing", "drowsy", "cannot_stay_awake",
               "high_blood_sugar")
 _BREATHING_OR_SLEEPY = ("fast_breathing", "shortness_of_breath", "drowsy", "cannot_stay_awake")
@@ -165,7 +173,10 @@ RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("serious_injury", "Serious injury", EMERGENCY + " Do not move them if the neck or back may be hurt.",
                 _either(_with_any(("major_trauma",), ("abdominal_pain", "belly_swelling", "shock_signs", "bleeding",
                                                       "heavy_bleeding", "fainting", "dizziness", "chest_pain",
-                                                      "shortness_of_breath", "headache", "confusion", "fracture")),
+                                                      "shortness_of_breath", "headache", "confusion", "fracture",
+                                                      "numbness", "limb_weakness", "broken_leg")),
+                        # Stabbed or shot; a leg broken (NHS broken leg: call 999, do not move it).
+                        _any("penetrating_injury", "broken_leg"),
                         _all_of(("head_injury",), ("vomiting", "seizure", "confusion", "unresponsive")),
                         # NHS broken arm or leg: 999 for a bone through the skin, or a limb cold or pale below it.
                         _any("open_fracture"), _all_of(("fracture",), ("limb_cold", "heavy_bleeding")),
@@ -176,7 +187,9 @@ RULES: tuple[RedFlagRule, ...] = (
     RedFlagRule("severe_bleeding", "Heavy bleeding that will not stop",
                 EMERGENCY + " Press firmly on the wound with a clean cloth.",
                 _either(_any("heavy_bleeding"),
-                        lambda p: p.together(("blood", "bleeding"), ("not_stopping", "torrent"))),
+                        lambda p: p.together(("blood", "bleeding"), ("not_stopping", "torrent")),
+                        # On a blood thinner, a bleed that goes on (NHS nosebleeds: A&E over 10-15 minutes).
+                        _all_of(("anticoagulated", "bleeding"), ("not_stopping", "torrent"))),
                 "NHS: when to call 999 (heavy bleeding)"),
     RedFlagRule("coughing_blood", "Coughing up blood", EMERGENCY,
                 _either(_any("coughing_blood"), lambda p: p.together(("cough",), ("blood",))),
@@ -190,14 +203,23 @@ RULES: tuple[RedFlagRule, ...] = (
                         # A limb swelling after an injury, with faintness: bleeding into it (a thigh holds litres).
                         _both(_all_of(("swollen_legs",), ("major_trauma", "trauma", "fracture")),
                               _all_of(("swollen_legs",), _BLEEDING_SHOCK)),
-                        _all_of(("rectal_bleeding",), _BLEEDING_SHOCK), _all_of(("haematuria",), _BLEEDING_SHOCK)),
+                        _all_of(("rectal_bleeding",), _BLEEDING_SHOCK), _all_of(("haematuria",), _BLEEDING_SHOCK),
+                        # A blow to the belly, then faint or pale; a spreading bruise on a blood thinner or with
+                        # faintness (NHS anticoagulants and internal bleeding).
+                        _all_of(("abdominal_trauma",), _BLEEDING_SHOCK),
+                        _all_of(("bruise_spreading",), ("anticoagulated", *_BLEEDING_SHOCK))),
                 "NHS: bleeding from the bottom (black or dark red poo); NHS: when to call 999"),
     RedFlagRule("ectopic_pregnancy", "Possible ectopic pregnancy (bleeding inside)",
                 EMERGENCY + " Lie down and do not eat or drink.",
                 _both(_any("pregnant"), _any("abdominal_pain", "flank_pain", "ectopic"),
-                      _any("fainting", "shock_signs")),
+                      _any("fainting", "shock_signs", "dizziness")),
                 "NHS: ectopic pregnancy (call 999 or go to A&E: sharp, sudden, intense tummy pain, feeling very "
                 "dizzy or fainting, looking very pale)"),
+    RedFlagRule("pulmonary_embolism", "Possible blood clot in the lung (pulmonary embolism)", EMERGENCY,
+                _either(_with_any(("pleuritic_pain", "chest_pain", "coughing_blood"), ("clot_risk",)),
+                        _all_of(("shortness_of_breath", "clot_risk"), ("sudden", "severe"))),
+                "NHS: pulmonary embolism (call 999: sudden chest pain worse when breathing in, sudden breathlessness, "
+                "coughing up blood; after surgery, a long journey or with a swollen calf); NICE NG158"),
     RedFlagRule("sudden_confusion", "Sudden confusion", EMERGENCY,
                 _either(_any("disoriented"), lambda p: [] if "memory_problem" in p.all and "sudden" not in p.all
                         else p.any("confusion")),
@@ -222,7 +244,8 @@ RULES: tuple[RedFlagRule, ...] = (
                         lambda p: [] if p.any("tonsillitis", "sore_throat", "swollen_glands") and not p.any(
                             *_ALLERGY_SIGNS, "allergen", "allergic_reaction") else p.any("airway_swelling"),
                         _all_of(("allergic_reaction",), _ALLERGY_SIGNS), _all_of(("allergen",), _ALLERGY_SIGNS),
-                        _all_of(("face_swelling",), ("cannot_breathe", "shortness_of_breath", "wheezing"))),
+                        _all_of(("face_swelling",), ("cannot_breathe", "shortness_of_breath", "wheezing",
+                                                     "voice_change"))),
                 "NHS: when to call 999 (sudden swelling of lips, mouth, throat or tongue); NICE CKS anaphylaxis"),
     RedFlagRule("suicidal_ideation", "Thoughts of suicide or self-harm",
                 "You do not have to face this alone: call or text 988 (US), Samaritans 116 123 (UK) or your local "
@@ -232,7 +255,9 @@ RULES: tuple[RedFlagRule, ...] = (
                 # not 999; the concept's own level (urgent) then applies.
                 # Goodbyes (letters left for the family, things given away) with "I can't go on" are a plan.
                 lambda p: [] if p.any("safe_now") and not p.any("unsafe_now") else (
-                    p.any("suicidal") or _with_any(("giving_up",), ("farewell",))(p)),
+                    p.any("suicidal") or _with_any(("giving_up",), ("farewell",))(p)
+                    or _with_any(("jump_intent",), ("jump_place",))(p)
+                    or _with_any(("farewell", "giving_up"), ("suicide_means",))(p)),
                 "NHS: when to call 999 (suicide attempt); NHS: urgent mental health helpline (not in immediate "
                 "danger); 988 Lifeline; NICE NG225"),
     RedFlagRule("meningitis_signs", "Possible meningitis or sepsis", EMERGENCY,
@@ -243,8 +268,14 @@ RULES: tuple[RedFlagRule, ...] = (
                 # NHS sepsis: an infection with sudden drowsiness, or with cold, clammy, pale skin.
                 _either(_any("sepsis"), _with_any(("fever", "infection"), _SEPSIS_SIGNS),
                         lambda p: _with_any(("infection",), ("shock_signs",))(p) or (
-                            _with_any(("fever", "infection"), ("drowsy",))(p) and p.any("sudden", "shock_signs"))),
-                "UK Sepsis Trust: the SEPSIS signs; NHS: sepsis (call 999)"),
+                            _with_any(("fever", "infection"), ("drowsy",))(p) and p.any("sudden", "shock_signs")),
+                        # NHS sepsis lists mottled or blotchy skin and no wee in 12 hours as 999 signs by
+                        # themselves (a baby or child especially): two of the signs together, infection or not.
+                        _two_of(_SEPSIS_SIGNS),
+                        _with_any(("skin_mottled",), ("cannot_breathe", "drowsy", "confusion", "floppy")),
+                        # NICE CG151: a temperature or shivering on chemotherapy is neutropenic sepsis.
+                        _all_of(("chemotherapy",), ("fever", "high_fever", "rigors"))),
+                "UK Sepsis Trust: the SEPSIS signs; NHS: sepsis (call 999); NICE CG151 neutropenic sepsis"),
     RedFlagRule("diabetic_ketoacidosis", "Possible diabetic ketoacidosis (DKA)", EMERGENCY +
                 " If you have type 1 diabetes, check your ketones; keep taking your insulin.",
                 _either(_with_any(("ketones",), ("diabetes", *_DKA_SIGNS)),
@@ -253,7 +284,10 @@ RULES: tuple[RedFlagRule, ...] = (
                                                            "shortness_of_breath")),
                         # Type 1 not yet known: thirst and weeing with sickness and deep breathing or drowsiness.
                         _both(_any("thirst_polyuria"), _any("vomiting", "abdominal_pain"),
-                              _any(*_BREATHING_OR_SLEEPY))),
+                              _any(*_BREATHING_OR_SLEEPY)),
+                        # NHS DKA: high blood sugar with being sick, tummy pain, fast breathing or sleepiness.
+                        _all_of(("high_blood_sugar",), ("vomiting", "abdominal_pain", "fast_breathing", "drowsy",
+                                                        "cannot_stay_awake"))),
                 "NHS: diabetic ketoacidosis (go to A&E)"),
 )
 

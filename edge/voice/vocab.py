@@ -20,12 +20,13 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "PAIN": ("pain", "painful", "hurt", "ache", "achy", "sore", "tight", "tightness", "heavy", "heaviness",
              "pressure", "squeeze", "squeezing", "crush", "crushing", "discomfort", "agony", "stab", "stabbing",
              "throb", "throbbing", "kill", "killing", "cramp", "pains", "aching", "burn", "burning", "agonising",
-             "agonizing", "excruciating", "unbearable"),
+             "agonizing", "excruciating", "unbearable", "tender", "tenderness"),
     "PRESS": ("tight", "tightness", "heavy", "heaviness", "pressure", "squeeze", "squeezing", "crush", "crushing",
               "band", "weight", "elephant", "vice", "clamp", "press", "pressing", "belt",
               # AHA "uncomfortable pressure, squeezing, fullness"; lay: "gripping", "clenching", "like a fist".
               "grip", "gripping", "gripped", "clench", "clenching", "constrict", "constricting", "constricted",
-              "squash", "squashing", "squashed", "crushed", "fist", "fullness", "weighing", "tightening"),
+              "squash", "squashing", "squashed", "crushed", "fist", "fullness", "weighing", "tightening",
+              "lock", "locked", "seize", "seized"),
     "SORE": ("sore", "scratchy", "hurt", "pain", "painful", "ache", "raw", "aching"),
     "ABDO": ("stomach", "tummy", "belly", "abdomen", "abdominal", "gut", "bowel", "navel", "groin"),
     "HEAD": ("head", "skull", "forehead", "temple"),
@@ -42,7 +43,8 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "BLOOD": ("blood", "bloody", "bleed", "bleeding"),
     "STOOL": ("poo", "poop", "stool", "stools", "motion", "motions", "bottom", "bum", "rectum", "faeces", "feces"),
     "URINE": ("wee", "urine", "pee", "urinate", "urinating", "weeing", "peeing", "water"),
-    "VOMIT": ("vomit", "vomiting", "sick", "puke", "throw", "threw", "heave", "retch"),
+    "VOMIT": ("vomit", "vomiting", "sick", "puke", "throw", "threw", "heave", "retch",
+              "spew", "spewing", "spewed", "barf", "barfing", "hurl", "hurling"),
     "KIN": ("dad", "father", "mum", "mom", "mother", "mam", "brother", "sister", "son", "daughter", "husband",
             "wife", "partner", "baby", "child", "kid", "boy", "girl", "grandad", "granddad", "grandpa", "gran",
             "granny", "grandma", "grandmother", "grandfather", "nan", "nana", "aunt", "auntie", "uncle", "cousin",
@@ -55,7 +57,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
     # How a bleed that will not stop is described (NHS 999: "spraying, pouring or enough to make a puddle").
     "TORRENT": ("gush", "gushing", "gushed", "pour", "pouring", "poured", "spurt", "spurting", "spray", "spraying",
                 "pump", "pumping", "everywhere", "puddle", "stream", "streaming", "flood", "flooding", "drench",
-                "drenched", "soak", "soaking", "soaked", "torrent"),
+                "drenched", "soak", "soaking", "soaked", "torrent", "squirt", "squirting", "squirted"),
     "UNIT_LONG": ("week", "weeks", "month", "months", "year", "years", "decade", "decades"),
     "SEASON": ("year", "month", "week", "weekend", "winter", "summer", "spring", "autumn", "christmas", "easter",
                "time"),
@@ -130,12 +132,16 @@ SYMPTOMS: tuple[Concept, ...] = (
        "@NOT ~2 talk|speak|speaking|talking because|as ~6 breath|breathless", "fight|fighting ~2 breath",
        "@NOT ~1 catch ~2 breath", "stop|stopped breathing", "barely breathing",
        "struggle|struggling ~2 breathe|breath|breathing",
+       "struggle|struggling|fight|fighting|gasp|gasping|desperate ~1 for ~1 air|breath",
+       "@NOT ~2 get ~1 enough ~1 air|breath",
        # Asthma UK / NHS asthma attack: call 999 when the reliever inhaler does not help.
        "inhaler|inhalers|puffer ~4 @NOT ~1 help|helping|helped|work|working|worked",
        "inhaler|inhalers|puffer|reliever ~4 @NOT ~1 do|doing|does|did ~1 anything|much",
        "inhaler|puffer ~3 do|does|doing|did nothing", "asthma attack ~3 @NOT ~1 stop|stopping|ease|easing",
        "hardly|barely ~1 breathe|breath", "@NOT ~2 get ~1 my? breath", "@NOT ~2 get ~1 air",
-       "lip|lips|face|skin ~3 blue|grey", "blue ~2 lip|lips", "breathing through a straw", "chest ~2 heave",
+       "lip|lips|face|skin ~3 blue|grey|bluish|bluey|blueish|greyish", "blue ~2 lip|lips",
+       "breathing through a straw", "chest ~2 heave", "fight|fighting ~2 breathe",
+       "no ~1 air ~2 come|coming|get|getting|go|going ~1 in",
        "be|have ~1 turn|turning|going|gone ~1 blue",
        "breath|breathless|breathe ~3 @NOT ~1 walk|talk|speak|move",
        # "can only say a couple of words before I have to take a breath"; NHS: a child's "tummy sucking under the
@@ -143,10 +149,19 @@ SYMPTOMS: tuple[Concept, ...] = (
        "only ~3 say|get|manage|speak ~4 word|words", "rib|ribs|tummy ~4 suck|sucking|sucked|pull|pulling ~1 in?",
        "grunt|grunting ~3 breath|breathe|breathing"),
     # Hardly able to speak: with a tight chest or wheeze, the breathing is why (alone it may be a lost voice).
+    _c("pleuritic_pain", "pulmonology", "urgent",
+       "@PAIN|knife|stab|stabbing ~5 every|each|whenever|when ~2 time? ~1 i|I|he|she ~1 breathe|breath|cough",
+       "hurt|hurts|hurting|@PAIN ~2 to ~1 breathe", "@PAIN ~3 deep ~1 breath|breaths", "breathe|breathing ~1 in ~3 @PAIN"),
+    _c("clot_risk", "haematology", None,
+       "long ~1 flight|haul|coach|car|bus|train|drive ~1 trip|journey|ride?", "long-haul",
+       "after ~1 my|the|her|his ~1 operation|surgery|op|caesarean|section",
+       "calf ~3 swollen|swelling|painful|hot|red|tender", "swollen ~1 calf", "dvt", "blood ~1 clot|clots"),
     _c("speech_struggle", "pulmonology", None, "hardly|barely ~1 speak|talk|speaking|talking",
        "hardly|barely ~1 get ~2 word|words"),
-    _c("wheezing", "pulmonology", "soon", "wheeze", "wheezy", "wheezing"),
-    _c("cough", "pulmonology", "self_care", "cough", "coughing", "chesty", "phlegm", persist=21),
+    _c("wheezing", "pulmonology", "soon", "wheeze", "wheezy", "wheezing",
+       "whistle|whistling|whistly ~4 breathe|breath|breathing|chest", "breathe|breathing ~3 whistle|whistling"),
+    _c("cough", "pulmonology", "self_care", "cough", "coughing", "chesty", "phlegm", "hack", "hacking",
+       persist=21),
     _c("palpitations", "cardiology", "soon", "palpitation", "palpitations",
        "heart ~3 race|racing|pound|pounding|flutter|fluttering|skip|skipping|thump|thumping|jump",
        "pulse ~3 race|racing|pound|pounding|fast|galloping", "pulse ~3 through the roof"),
@@ -162,13 +177,17 @@ SYMPTOMS: tuple[Concept, ...] = (
        # "isn't moving or responding": the second verb of the pair is still negated.
        "@NOT ~3 or ~1 respond|responding|answer|answering|react|reacting|responsive",
        # Glasgow Coma Scale as a bystander sees it: eyes that do not open, only a groan to pain or touch.
-       "@NOT ~2 open ~1 his|her|their ~1 eyes", "only|just ~1 groan|groans|moan|moans|grunt|grunts ~2 when|if"),
+       "@NOT ~2 open ~1 his|her|their ~1 eyes", "only|just ~1 groan|groans|moan|moans|grunt|grunts ~2 when|if",
+       "@NOT ~2 open|opening ~1 eyes|eye", "barely|hardly ~1 respond|responding|responsive|conscious|react|reacting",
+       "he|she|they ~1 be ~1 still ~1 out", "pinch|pinching|shake|shaking|shout|shouting|call|calling ~4 and ~1 nothing",
+       "no ~1 response|reaction ~2 at all?"),
     _c("dizziness", "neurology", "soon", "feel|felt|feeling|go|went ~2 faint|faintish", "dizzy", "dizziness",
         "light headed", "lightheaded", "light|lite ~1 head",
        "woozy", "giddy", "room ~2 spin|spinning", "vertigo", "unsteady"),
     # NHS: a fever alone is self-care; over 3 days (adults), see a GP; a high one is "soon" (high_fever).
     _c("fever", "general practice", "self_care", "fever", "fevers", "feverish", "temperature", "high temp",
-       "burn|burning up", "burning hot", "shiver", "shivering", "chill", "chills", "hot and cold", "rigor", persist=3),
+       "burn|burning up", "burning hot", "shiver", "shivering", "chill", "chills", "hot and cold", "rigor",
+       "hot ~2 then ~2 cold", "cold ~2 then ~2 hot", persist=3),
     _c("high_fever", "general practice", "soon", "high|raging ~1 temperature|temp|fever", "burn|burning up"),
     _c("headache", "neurology", "self_care", "headache", "headaches", "head ache", "migraine", "migraines",
        "@HEAD ~3 @PAIN|pound|pounding|bang|banging|split|splitting|explode|exploded|hurt|throb",
@@ -178,39 +197,51 @@ SYMPTOMS: tuple[Concept, ...] = (
        "~1 @HEAD", persist=7),
     _c("thunderclap", "neurology", None, "thunderclap", "clap of thunder", "thunderbolt",
        "like ~3 hit|struck|whack|whacked|smack|smacked ~6 bat|hammer|brick|sledgehammer",
+       "like ~3 hit|struck|whack|whacked|smack|smacked|bash|bashed|thump|thumped ~3 back of the|my head",
+       "like ~3 hit|struck|whack|whacked|smack|smacked|bash|bashed|thump|thumped ~3 @HEAD",
        "@HEAD ~2 explode|exploded|exploding", "explode|exploded ~2 in ~1 my? head",
-       "burst|popped|pop|snapped ~3 in ~1 my|his|her ~1 head|brain"),
+       "burst|popped|pop|snapped ~3 in ~1 my|his|her ~1 head|brain",
+       "explosion|explode|exploded|bang ~3 in|inside ~1 my|his|her ~1 head",
+       "@HEAD ~3 burst|bursting|buss|exploded ~2 with|wid ~1 pain"),
     _c("stiff_neck", "neurology", None, "stiff ~2 neck", "neck ~3 stiff",
        # NHS meningitis in a baby or child: a stiff neck shows as pain or screaming when it is moved.
        "@PAIN|scream|screaming|cry|crying ~4 move|moving|bend|bending|touch|turn|turning ~2 my|his|her|the ~1 neck",
        "@NOT ~2 bend|move ~2 neck|head ~1 forward?",
-       "neck ~3 @PAIN ~2 bend"),
+       "neck ~3 @PAIN ~2 bend", "@NOT ~2 touch|put|get|bring ~2 chin ~2 to|on ~1 my|his|her|the ~1 chest"),
     _c("photophobia", "neurology", None, "light ~3 hurt ~2 eye|eyes", "@NOT ~1 stand|bear ~2 light",
        "hate|hates|dislike|dislikes ~2 light|lights|brightness", "sensitive ~2 to ~1 light",
        "light|lights ~3 hurt|bother",
-       "light|lights ~2 too bright"),
+       "light|lights ~2 too bright", "@NOT ~2 look ~2 at ~1 the|any ~1 light|lights"),
     _c("nonblanching_rash", "emergency medicine", None, "rash|spot|spots|blotch ~6 @NOT ~2 fade|go|disappear",
        "rash|spot|spots|blotch ~4 stay|stays|remain ~1 when|if ~2 press|pressed|push",
        "purple|purplish ~2 spot|spots|rash|blotch|blotches",
        "glass test",
        # NHS meningitis: "a rash that looks like bruises or tiny pinpricks".
        "rash|spots ~3 like ~1 bruise|bruises|bruising|pinprick|pinpricks",
-       "bruise|bruising ~1 rash|spots", "tiny ~1 red|purple|dark ~1 spots|dots|pinpricks"),
+       "bruise|bruising ~1 rash|spots", "tiny ~1 red|purple|dark ~1 spots|dots|pinpricks",
+       "@NOT ~2 fade|go|disappear ~3 under|with ~2 glass|tumbler"),
     _c("floppy", "paediatrics", None, "floppy", "limp and", "really drowsy", "@NOT ~2 wake properly"),
     # FAST: face, arms, speech (Stroke Association / NHS).
     _c("facial_droop", "neurology", None, "@FACE ~4 @DROOP",
        # FAST: a face that has dropped shows as drooling from one corner.
        "dribble|dribbling|drool|drooling ~4 one|the ~1 side|corner", "@DROOP ~3 @FACE", "droop", "droopy",
-       "lopsided", "@NOT ~1 smile", "one side of ~2 @FACE"),
+       "lopsided", "@NOT ~1 smile", "one side of ~2 @FACE",
+       "@FACE ~4 slide|sliding|slid|melt|melting|melted ~1 down|off?"),
     _c("limb_weakness", "neurology", None, "@LIMB ~6 @WEAK", "@WEAK ~4 @LIMB", "@NOT ~2 lift|raise|hold|move ~4 @LIMB",
        "@NOT ~2 lift|raise|hold ~2 up", "one side ~3 weak|dead|numb", "@LIMB ~3 hang|hanging ~1 limp|down|there|loose",
        "@LIMB ~3 dangle|dangling|dangles|flop|flopping",
-       "@LIMB ~5 @NOT ~1 work|working|move|moving"),
+       "@LIMB ~5 @NOT ~1 work|working|move|moving",
+       # FAST "arms": what the weak side can no longer do ("can't hold my cup", "my leg won't take my weight").
+       "@NOT ~2 hold|grip ~2 cup|mug|pen|fork|spoon|phone|glass|kettle",
+       "slip|slipped|slipping|drop|dropped|dropping|fall|fell ~3 out of ~1 my|his|her ~1 hand",
+       "leg|legs ~3 @NOT ~2 take|hold ~2 weight", "@NOT ~2 take|put ~2 weight ~2 on ~1 one|the|my ~1 side"),
     _c("speech_difficulty", "neurology", None, "slur", "slurred", "slurry", "slurring", "garbled",
        "unable to speak|talk",
        "word|words|speech|talk|talking ~5 wrong|jumble|jumbled|muddle|muddled|strange|funny|slur",
        "@NOT ~2 talk|speak ~1 properly|clearly|right|straight", "@NOT ~2 speak", "@NOT ~2 find ~1 my? word|words",
-       "blur|blurred speech", "speech ~2 blur|blurred|slur"),
+       "blur|blurred speech", "speech ~2 blur|blurred|slur",
+       # Sudden trouble with words written or read (NHS stroke: problems understanding or speaking).
+       "letter|letters|word|words ~3 @NOT ~2 make ~1 any? ~1 sense"),
     _c("vision_loss", "neurology", None, "lose|lost ~3 sight|vision", "go|gone|went blind", "blind in",
        "@NOT ~1 see ~2 out of", "sight|vision ~3 go|gone|went", "=black|=dark ~2 in ~1 one eye", "curtain ~3 eye"),
     _c("stroke", "neurology", None, "stroke", "strokes", "mini stroke", "tia"),
@@ -236,18 +267,26 @@ SYMPTOMS: tuple[Concept, ...] = (
        "go|went|gone|going|gone|be stiff|rigid and? then? ~3 @JERK", "stiff|rigid and ~2 @JERK",
        "bit|bitten|biting ~2 tongue",
        "=gone|=went|going|go ~2 straight? ~1 into ~1 another", "one ~1 fit|seizure ~2 after ~1 another",
-       "back to back ~1 fit|fits|seizure|seizures"),
+       "back to back ~1 fit|fits|seizure|seizures",
+       # NHS "What to do if someone has a seizure": call 999 if it lasts more than 5 minutes or does not stop.
+       "=fit|=fits|fitting|seizure|seizures ~3 more|longer ~1 than ~1 five|5|ten|10 ~1 minute|minutes|min|mins",
+       "=fit|=fits|seizure ~4 @NOT ~1 stop|stopping"),
     _c("bleeding", "general practice", "soon", "bleed", "bleeding", "bled", "nosebleed", "nosebleeds", "=spotting"),
     # NHS "Nosebleeds": go to A&E if it lasts longer than 10 to 15 minutes.
     _c("long_nosebleed", "ENT", "urgent",
        "nosebleed|nose ~3 bleed|bleeding|bled ~4 for ~2 ten|fifteen|twenty|thirty|forty|dd ~1 minutes|hour|hours",
        "nosebleed ~4 for ~2 ten|fifteen|twenty|thirty|forty|dd ~1 minutes|hour|hours"),
     _c("blood", "general practice", "soon", "blood", "bloody", "bright red", "like ~2 coffee", "dark bits",
-       "clots", "=turned ~1 red"),
+       "clots", "=turned ~1 red",
+       # Said of what it landed on: "the sink was all red", "the hanky's soaked red".
+       "sink|tissue|tissues|hanky|hankie|handkerchief|bowl|toilet|bucket|basin|pillow ~3 and? ~2 be|go|went|turn|"
+       "turned ~1 all? ~1 red", "@TORRENT ~2 red", "pink ~2 frothy|froth|foam|foamy", "frothy|foamy ~3 pink"),
     # NHS 999: "heavy bleeding: spraying, pouring or enough to make a puddle".
     _c("heavy_bleeding", "emergency medicine", None, "@NOT ~2 stop ~2 bleed|bleeding", "bleed ~4 @NOT ~1 stop",
        "@BLOOD ~3 pour|pouring|spurt|spurting|spray|spraying|gush|gushing|pump|pumping|everywhere|puddle",
        "pour|pouring|spurt|spurting|gush|gushing|pump|pumping ~2 blood",
+       "wound|cut|gash ~3 @TORRENT", "@TORRENT ~4 every|each ~1 heartbeat|beat|pulse",
+       "@TORRENT ~2 @NOT ~1 stop ~1 it",
        "bleed|bleeding ~5 heavily|badly|profusely|loads",
        "bleed|bleeding ~2 a lot", "bleed|bleeding ~1 like ~1 mad|crazy|hell|anything|tap", "heavy bleeding",
        # Soaking through dressings (NHS 999: heavy bleeding).
@@ -267,8 +306,11 @@ SYMPTOMS: tuple[Concept, ...] = (
        "streak|streaks|speck|specks|fleck|flecks|trace|traces ~2 of? ~1 red|blood ~3 in|on ~1 my|his|her|the ~1 "
        "vomit|sick", "@VOMIT up? and it be|have ~1 red|bloody",  # the lemma table makes "'s" have
        # NHS "Vomiting blood": dark brown or black (altered blood, below, in the same sentence too).
-       "@VOMIT ~3 something? ~1 black|dark"),
+       "@VOMIT ~3 something? ~1 black|dark",
+       # "puke red everywhere", "the whole bowl went red".
+       "@VOMIT ~3 red|crimson", "@VOMIT ~8 go|gone|went|turn|turned ~1 red"),
     _c("vomiting", "gastroenterology", "soon", "vomit", "vomiting", "vomited", "throw up", "threw up",
+       "retch", "retching", "spew", "spewing", "spewed", "chuck|chucking ~1 up", "bring|bringing ~1 up",
        "throwing up", "be sick", "been sick", "being sick", "puke", "puking", "my|his|her|the ~1 sick|vomit|puke",
        "@KIN =\'s sick =looks|=is|=was|=has"),  # "my dad's sick looks like…": his vomit
     # NICE NG143 / NHS "Intussusception" and bowel obstruction: green (bile-stained) vomit with tummy pain.
@@ -289,13 +331,20 @@ SYMPTOMS: tuple[Concept, ...] = (
        "pass|passing|passed ~2 blood|clots"),
     _c("internal_bleeding", "emergency medicine", None, "internal bleeding", "bleed ~2 brain|bowel|stomach",
        "stomach|bowel|brain bleed", "bleeding inside", "massive|huge|big ~1 bruise|bruises ~2 appear|appearing"),
+    # A bruise that keeps spreading, or bleeding on a blood thinner (NHS anticoagulants: A&E for heavy bleeding or
+    # a large bruise that spreads, or feeling faint).
+    _c("bruise_spreading", "haematology", "soon", "bruise|bruises|bruising ~4 spread|spreading|growing|bigger",
+       "massive|huge|big|enormous ~1 bruise|bruises|bruising"),
+    _c("anticoagulated", "haematology", None, "blood ~1 thinner|thinners", "warfarin", "apixaban", "rivaroxaban",
+       "edoxaban", "dabigatran", "heparin", "anticoagulant", "anticoagulants"),
     _c("haematuria", "urology", "urgent", "blood ~4 @URINE", "@URINE ~5 @BLOOD", "@URINE ~3 pink|red|brown",
        "weeing|peeing blood"),
     _c("shock_signs", "emergency medicine", None, "cold and shaky", "cold and clammy", "cold clammy",
        "pale and", "really pale", "look|looks ~1 pale",
        "feel|feeling|felt ~2 weak", "weak and shaky",
-       "feel|feeling cold", "go|going|gone|went|turn|turning ~1 pale|grey|white"),
+       "feel|feeling cold", "go|going|gone|went|turn|turning ~1 pale|grey|white", "white as a sheet"),
     _c("confusion", "emergency medicine", None, "confused", "confusion", "muddled", "disorientated", "disoriented",
+       "@NOT ~1 himself|herself|themselves ~1 at all", "try|trying|tried ~2 to ~1 go ~1 home ~3 left|lived",
        "delirious", "delirium", "talk|talking ~1 nonsense|rubbish|gibberish", "@NOT ~2 make|making ~1 sense",
        "@NOT ~2 know ~1 where|who ~2 be|live|lives|lived",
        # Nothing said makes sense (a negation word inside the concept: "nothing she says makes sense").
@@ -309,30 +358,45 @@ SYMPTOMS: tuple[Concept, ...] = (
     # Disorientated in time or place, in the patient's own words ("where am I?"): NHS 999 sudden confusion, whatever
     # memory complaint is said with it.
     _c("disoriented", "emergency medicine", None, "where be i", "who be you",
-       "@NOT ~2 know ~1 where ~1 i|he|she ~1 be"),
+       "@NOT ~2 know ~1 where ~1 i|he|she ~1 be",
+       "@NOT ~2 know ~2 why|how ~1 i|he|she ~1 be ~1 here"),
     _c("abdominal_pain", "gastroenterology", "soon", "@ABDO ~4 @PAIN", "@PAIN ~8 @ABDO", "stomach ache",
+       "@PAIN ~3 low down ~3 side", "@PAIN ~3 lower ~1 tummy|belly|side",
        "stomachache", "tummy ache", "bellyache", "appendicitis", "appendix ~2 burst", "burst appendix",
        "gallstone", "gallstones"),
     _c("belly_swelling", "gastroenterology", "soon",
-       "@ABDO ~3 swell|swelling|swollen|bigger|distended|blow|blowing|blown ~1 up?"),
+       "@ABDO ~3 swell|swelling|swollen|bigger|distended|blow|blowing|blown ~1 up?",
+       "@ABDO ~3 hard|tight ~1 and ~1 swollen|swelling|bloated"),
+    # A blow to the belly (NHS: internal bleeding after an injury shows as dizziness, pallor, a swelling belly).
+    _c("abdominal_trauma", "emergency medicine", "urgent",
+       "kick|kicked|punch|punched|hit|stamp|stamped|elbow|elbowed|head-butted ~3 in|on ~1 the|my|his|her ~1 "
+       "stomach|tummy|belly|abdomen|ribs|side"),
     # NHS 999: "severe injuries after a serious accident or assault".
     _c("major_trauma", "emergency medicine", "urgent", "hit|knocked ~2 by|down ~1 a? car|bus|lorry|van|truck|motorbike",
        "car|motorbike|road|motorway ~1 crash|accident|collision", "stab|stabbed", "shot", "run over",
        "fell|fall|come|came|thrown ~3 from|off ~2 ladder|roof|height|window|balcony|scaffolding|horse|motorbike"),
     _c("trauma", "emergency medicine", "soon", "car crash", "crash", "accident", "fell|fall ~2 off|down|from",
+       "have|has|had ~1 a ~1 fall",
        "hit by", "knocked down", "after|from ~1 the|a|my|his|her ~1 fall", "assault", "assaulted", "stabbed",
        "beaten up"),
+    # Stabbed or shot (the exact words: "a stabbing pain" is a pain): NHS 999, a serious assault.
+    _c("penetrating_injury", "emergency medicine", None, "be|get|got|been ~1 =stabbed|=knifed|=shot",
+       "=stabbed|=knifed|=shot ~2 in|through ~1 the|my|his|her ~1 side|chest|back|stomach|belly|neck|leg|arm|tummy|"
+       "head"),
     _c("rigid_belly", "gastroenterology", None, "@ABDO ~3 hard|rigid|rock",
        "@ABDO ~4 swollen|swelling|distended|bloated and ~1 hard|rigid|tight"),
     _c("rigid_abdomen", "gastroenterology", None, "@ABDO ~3 hard|rigid|rock", "@NOT ~3 poo|pass ~1 wind",
        "@NOT ~4 or pass ~1 wind",
        "double|doubled ~1 over", "@NOT ~2 stand ~1 up ~1 straight", "@NOT ~2 move",
+       "@NOT ~2 walk|stand ~1 upright|straight",
        "roll|rolling ~1 around|about", "writhe|writhing", "@NOT ~2 stand|keep|lie ~1 still",
        # Tenderness and guarding: a cry, a scream or a flinch when the belly is touched (NHS appendicitis).
        "scream|screams|screaming|yelp|yelps|cry|cries|flinch|flinches|wince|winces|jump|jumps ~3 when|if ~3 "
        "touch|touches|touched|press|presses|pressed|presses ~2 on? ~1 it|his|her|my|the|tummy|belly",
-       "spread|spreading|spread ~3 all ~1 over ~2 @ABDO"),
+       "spread|spreading|spread ~3 all ~1 over ~2 @ABDO",
+       "@NOT ~1 let ~2 me|anyone|you|us ~1 touch|near ~2 it|his|her|my|tummy|belly|stomach"),
     _c("airway_swelling", "emergency medicine", None, "@AIRWAY ~4 @SWELL", "@SWELL ~3 @AIRWAY",
+       "@AIRWAY ~3 get|getting|gone|go|went|be ~1 big|fat|huge|massive", "@AIRWAY big",
        "@AIRWAY ~3 blow|blown|blew ~1 up", "@AIRWAY ~3 close ~1 up", "hard to swallow", "@NOT ~1 swallow",
        "anaphylaxis", "anaphylactic"),
     # A tight throat alone is often anxiety (globus); with an allergen or a reaction it is anaphylaxis.
@@ -344,7 +408,13 @@ SYMPTOMS: tuple[Concept, ...] = (
        "auto-injector|autoinjector"),
     _c("allergic_reaction", "allergy", "urgent", "allergic reaction", "reaction", "hives", "nettle rash"),
     _c("allergen", "allergy", None, "sting", "stung", "peanut", "peanuts", "nut", "nuts", "prawn", "prawns",
-       "shellfish", "allergic", "allergy", "penicillin", "antibiotic", "bee", "wasp"),
+       "shellfish", "allergic", "allergy", "penicillin", "antibiotic", "bee", "wasp",
+       "new ~1 tablet|tablets|medicine|medication|pill|pills|drug|drugs|antibiotics",
+       "after ~1 a|the|my|some? ~1 medicine|medication|tablet|tablets|injection|jab"),
+    # A voice gone hoarse or strange with a reaction: the airway is swelling (Resuscitation Council UK anaphylaxis:
+    # hoarse voice, stridor).
+    _c("voice_change", "ENT", None, "voice ~3 go|gone|going|went|get|gotten|turn|turned ~1 funny|hoarse|croaky|"
+       "strange|weird|husky|raspy|different|squeaky", "hoarse|croaky ~1 voice", "voice ~2 funny|hoarse|croaky"),
     _c("giving_up", "psychiatry", None, "@NOT ~1 keep ~1 going|on", "i ~1 be ~1 done",
        "@NOT ~2 do ~1 this ~1 anymore",
        "have|had ~1 enough ~1 of ~1 life|everything|living"),
@@ -353,6 +423,10 @@ SYMPTOMS: tuple[Concept, ...] = (
        "my|the|his|her|our ~1 @KIN", "say|said|saying ~2 my? ~1 goodbye|goodbyes",
        "give|giving|given|gave ~1 away ~2 my|his|her ~1 things|stuff|belongings|possessions",
        "sort|sorted|sorting ~2 my|his|her ~1 will|affairs"),
+    # Samaritans / NHS warning signs: getting hold of a means (a rope hidden, pills saved up).
+    _c("suicide_means", "psychiatry", None, "rope ~6 shed|garage|loft|attic|tree|hidden|hid|hiding", "noose",
+       "ligature", "hidden|hid ~2 a? ~1 rope",
+       "stockpile|stockpiled|stockpiling|save|saved|saving|hoard|hoarded|hoarding ~3 pills|tablets|painkillers"),
     _c("suicidal", "psychiatry", "urgent", "suicide", "suicidal",
        "goodbye|farewell|suicide ~1 letter|letters|note|notes", "kill ~1 myself|themselves|himself|herself",
        "end ~1 it", "end it all", "end ~1 my|his|her ~1 own? life", "end ~1 things",
@@ -375,11 +449,20 @@ SYMPTOMS: tuple[Concept, ...] = (
        "better off ~2 if ~3 dead|gone", "better off ~2 if ~2 @NOT ~1 here|around|alive",
        "tired|sick|weary ~2 of ~1 living|life|being alive", "no way out", "wish ~3 never ~1 born",
        "want|wanted ~3 it ~1 all? ~1 to ~1 end|stop|be over", "put ~1 an end to ~1 it|myself|everything",
-       "better off ~1 @NOT ~1 waking|wake", "thoughts|thought|thinking|think ~2 about ~1 @NOT ~1 waking ~1 up"),
+       "better off ~1 @NOT ~1 waking|wake", "thoughts|thought|thinking|think ~2 about ~1 @NOT ~1 waking ~1 up",
+       "jump ~4 off|from ~2 bridge|roof|cliff|building|balcony|ledge|tower|multi-storey",
+       "jump ~2 in front of ~2 train|bus|car|lorry|truck"),
+    # "I was going to jump": with a bridge, a roof or a platform in the same utterance, a plan (redflags.py).
+    _c("jump_intent", "psychiatry", None, "go|going|gonna|want|wanted|wanting|try|tried|trying|about ~1 to ~1 jump",
+       "thinking|thought ~2 about ~1 jumping"),
+    _c("jump_place", "psychiatry", None, "bridge", "cliff", "ledge", "rooftop", "roof", "balcony", "railway",
+       "platform", "tracks", "multi-storey", "car park"),
     # Sepsis (UK Sepsis Trust "SEPSIS" signs; NHS "Sepsis": call 999 with an infection and any of them).
     _c("sepsis", "emergency medicine", None, "sepsis", "septic", "septicaemia", "septicemia", "blood poisoning"),
     _c("infection", "general practice", "self_care", "infection", "infections", "infected", "abscess", "cellulitis",
        "chest|water|urine|kidney|wound|skin|bladder|ear ~1 infection",
+       "wound|cut|bite|graze|incision|scar|stitches ~3 go|gone|went|turn|turned|be|look|looks ~1 red|hot|angry|"
+       "swollen|infected",
        "pneumonia", persist=7),
     _c("pus", "general practice", "soon", "pus", "ooze", "oozing", "weeping pus"),
     # NHS cellulitis / Lyme disease: redness that spreads, a red line or a spreading ring, same day.
@@ -390,16 +473,21 @@ SYMPTOMS: tuple[Concept, ...] = (
        "ear|nose ~4 stuck", "put|pushed|push|stuck ~3 in|up ~1 my|his|her ~1 ear|nose"),
     _c("skin_mottled", "emergency medicine", None, "mottle|mottled|mottling", "blotchy", "patchy ~2 and? ~1 pale",
        "skin ~4 patchy", "patchy ~1 skin",
-       "skin ~4 blue|grey|gray|purple|mottled|blotchy|discoloured|discolored", "blue|grey|mottled ~2 skin"),
+       "skin ~4 blue|grey|gray|purple|mottled|blotchy|discoloured|discolored|bluey|bluish|blueish|greyish",
+       "blue|grey|mottled ~2 skin"),
     _c("rigors", "general practice", "urgent", "shake|shaking|shiver|shivering ~2 uncontrollably|violently|badly",
        "uncontrollable|uncontrollably|violent|extreme ~1 shaking|shivering|shakes|shivers",
        "teeth ~2 chatter|chattering",
        "rigors"),
     _c("no_urine", "urology", "urgent", "@NOT ~2 pass|passed|passing ~2 urine|water|wee",
        "barely|hardly ~1 =peeing|=weeing|=pee|=wee|=peed|=weed|=urinating",
-       "@NOT ~2 had|done ~1 a? wee|pee", "@NOT ~1 =wee|=weed|=pee|=peed|urinate|urinated"),
+       "@NOT ~2 had|done ~1 a? wee|pee", "@NOT ~1 =wee|=weed|=pee|=peed|urinate|urinated",
+       "no ~1 urine|wee|wees|pee|wet ~2 since|all|today|for", "@NOT ~3 wet ~1 nappy|nappies|diaper|diapers"),
     _c("impending_doom", "emergency medicine", None, "feel|felt|feeling ~3 like ~3 go|going|gonna ~1 to? die",
-       "think|thought ~3 going|gonna ~1 to? die", "feel|feeling ~1 like ~1 dying"),
+       "think|thought ~3 going|gonna ~1 to? die", "feel|feeling ~1 like ~1 dying",
+       "=worse|=ill|=sick ~2 than ~2 i ~1 have ~1 ever ~1 felt", "never ~2 felt ~1 this|so ~1 ill|unwell|sick|bad"),
+    # NICE CG151 / NHS: on chemotherapy, a temperature of 38 or a shiver is neutropenic sepsis until shown otherwise.
+    _c("chemotherapy", "oncology", None, "chemo", "chemotherapy"),
     _c("fast_breathing", "pulmonology", "urgent", "breathing ~3 fast|quick|quickly|rapid|rapidly|deep|deeply",
        "rapid breathing", "breathe|breathes ~2 fast|quick|quickly|rapidly|deep|deeply"),
     # Diabetic ketoacidosis (NHS "Diabetic ketoacidosis": go to A&E with being sick, tummy pain, breath that smells
@@ -419,7 +507,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     # Figures of speech that name an emergency ("that gave me a heart attack", "bleeding money"): they hide it.
     _c("figure_of_speech", "", None, "stroke of ~1 luck|genius", "choke|choking|choked back ~1 tears|sobs",
        "be? confused|confusing ~1 about|by ~3 when|what|how|which|tablets|medication|pills|letter|form|instructions",
-       "a|my|the? fit note|notes|test|check", "fit for work", "fit and well", "bleed|bleeding ~1 money|cash|dry",
+       "a|my|the? fit note|notes|test|check", "fit for work", "fit and well",
+       "a|the fit to fly|travel|work|drive|return", "keep ~1 fit", "nerve|nerves ~2 shot", "bleed|bleeding ~1 money|cash|dry",
        "give|gave|giving|given ~2 me ~1 a heart attack",
        "give|gave|giving|given ~2 me ~1 a ~1 stroke|coronary|fit", "heartbroken", "broken heart",
        "heart ~2 broken|broke|breaking|sank|sink", "heart attack|disease risk|risks|chance",
@@ -472,8 +561,11 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("head_injury", "emergency medicine", "self_care",
        "hit|bang|banged|bump|bumped|knock|knocked ~3 my|his|her ~1 head",
        "bang|knock|bump|blow ~2 on|to ~1 the|my|his|her ~1 head",
-       "knock|knocked ~1 out", "head injury", "fall|fell|land|landed|landing ~3 on|onto ~1 my|his|her ~1 head"),
+       "knock|knocked ~1 out", "head injury", "fall|fell|land|landed|landing ~3 on|onto ~1 my|his|her ~1 head",
+       "fall|fell|fallen ~6 on|onto ~1 my|his|her|their|the ~1 head"),
     _c("kidney_infection", "urology", "urgent", "kidney infection", "pyelonephritis"),
+    _c("broken_leg", "orthopedics", None, "leg|legs|thigh|shin ~3 bent|snapped|deformed ~2 wrong|funny|odd|weird? "
+       "~1 way|angle?", "leg|legs|thigh ~3 broken|broke|snapped", "broke|broken|snapped ~2 my|his|her ~1 leg|thigh"),
     _c("fracture", "orthopedics", "urgent", "broken|break|fracture|fractured", "dislocate|dislocated|dislocation",
        "@NOT ~2 move|bend|straighten ~1 it", "@LIMB|@JOINT ~3 bent|deformed|crooked|misshapen",
        "funny|weird|odd|strange|wrong|awkward ~1 angle",
@@ -520,7 +612,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        "need|needing ~2 @URINE", "@URINE ~3 at night",
        "@URINE ~2 frequently|often"),
     _c("thirst", "endocrinology", "soon", "very|always|really ~1 thirsty", "excessive thirst"),
-    _c("high_blood_sugar", "endocrinology", "soon", "sugar|sugars|glucose ~3 high|up", "hyperglycaemia"),
+    _c("high_blood_sugar", "endocrinology", "soon", "sugar|sugars|glucose ~3 high|up", "hyperglycaemia",
+       # A meter shows "HI" above its range (about 33 mmol/l).
+       "meter|monitor|machine|reading|readings ~3 say|says|said|show|shows|showing|read|reads ~1 hi|high"),
     # Diabetes UK / NHS hyperglycaemia: a reading over 15 mmol/l that stays up needs ketones checked and help today.
     _c("very_high_sugar", "endocrinology", "urgent", "sugar|sugars|glucose|reading|readings ~4 over|above|at|of "
        "~1 15|16|17|18|19|20|21|22|23|24|25|26|27|28|29|30|fifteen|twenty|thirty"),
@@ -670,7 +764,9 @@ SYMPTOMS: tuple[Concept, ...] = (
        "mole|moles|freckle ~4 change|changed|changing|bigger|darker|grow|growing|grown|bleed|bleeding|itchy|itch"),
     _c("pregnant", "obstetrics", None, "pregnant", "pregnancy", "expecting ~1 a baby"),
     # "It might be in my tube": a pregnancy outside the womb (with faintness a red flag, redflags.py).
-    _c("ectopic", "obstetrics", "urgent", "ectopic", "in ~1 my|her|the ~1 tube|tubes"),
+    _c("ectopic", "obstetrics", "urgent", "ectopic", "in ~1 my|her|the ~1 tube|tubes",
+       # NHS ectopic pregnancy: pain in the tip of the shoulder.
+       "tip ~2 of ~1 my|her|the ~1 shoulder", "shoulder ~1 tip"),
     _c("bedwetting", "paediatrics", "soon", "wet|wetting ~1 the? bed", "bedwetting", "bed wetting"),
     _c("genital", "sexual health", "soon", "discharge", "down below ~3 itch|itchy|itching|sore|burn|burning",
        "itch|itchy|itching|sore ~2 down below", "vaginal", "penile", "@PAIN ~3 during|after ~1 sex",
@@ -711,6 +807,7 @@ HIDES: dict[str, frozenset[str]] = {
     "dizziness": frozenset({"fainting"}),  # "I feel faint" has not fainted
     "blurred_vision": frozenset({"vision_loss"}),  # "my vision's gone blurry" has not gone
     "figure_of_speech": frozenset({"seizure", "heart_attack", "stroke", "cannot_breathe", "confusion", "bleeding",
+                                   "penetrating_injury",
                                    "blood", "heavy_bleeding", "vomiting", "fatigue", "fainting", "fracture",
                                    "chest_pain", "thunderclap", "headache", "dizziness", "limb_weakness",
                                    "major_trauma", "trauma", "head_injury"}),

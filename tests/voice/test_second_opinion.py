@@ -17,7 +17,7 @@ from edge.voice.triage import POSSIBLE_EMERGENCY, Word, triage
 # as a likeness.
 UNRULED_EMERGENCIES = [
     "Everything went dark on one side and now my hand won't do what I tell it",
-    "I've been bringing up stuff that looks like ground coffee and I feel really faint",
+    "My baby's gone really quiet and won't feed and her hands and feet are freezing",
 ]
 SENTENCES = ["My chest feels like an elephant is sitting on it", "um", "Can I have my repeat prescription please? " * 8]
 
@@ -145,7 +145,7 @@ def test_the_shipped_head_is_what_training_on_the_dev_sets_gives(tmp_path):
         assert abs(a.score(text) - b.score(text)) < 1e-3
         assert a.opinion(text).raised == b.opinion(text).raised
     # The classifier adds what the rules miss on a set it was not trained on, and the training set never contains
-    # the hold-out (the sixth set); the fifth, dev since the sixth round, is.
+    # the hold-out (the seventh set); the sixth, dev since the seventh round, is.
     fourth = fresh["leave_one_set_out"]["fourth_holdout"]
     assert fourth["recall"] > fourth["rules_recall"]
-    assert "sixth_holdout" not in fresh["trained_on"]["parts"] and "fifth_holdout" in fresh["trained_on"]["parts"]
+    assert "seventh_holdout" not in fresh["trained_on"]["parts"] and "sixth_holdout" in fresh["trained_on"]["parts"]

@@ -1,4 +1,4 @@
-"""The NLP triage on patients' own words: the labelled sets' targets (issue 15: every dev part, and the sixth
+"""The NLP triage on patients' own words: the labelled sets' targets (issue 15: every dev part, and the seventh
 hold-out, scored once), extra phrasings used while writing the vocabulary, context handling (negated,
 hypothetical, historical, someone else), unsure recogniser words, and the safety nets (a red flag is never dropped on
 an unsure "no").
@@ -21,15 +21,16 @@ from models.triage_sets import (  # noqa: E402
     DEV_PARTS,
     FIFTH_HOLDOUT,
     FOURTH_HOLDOUT,
+    HOLDOUT_FILE,
     NEW_HOLDOUT,
     SIXTH_HOLDOUT,
     THIRD_HOLDOUT,
     dev_cases,
+    holdout_cases,
     load_cases,
     new_holdout,
     phrasing_texts,
     phrasings,
-    sixth_holdout,
 )
 
 CASES = load_cases()
@@ -102,16 +103,27 @@ def test_the_fifth_set_is_scored_whole_as_dev():
     assert len(load_cases(FIFTH_HOLDOUT)) == 440 and len(fifth) == 440
 
 
-# Every set written before issue 15's sixth round is development data (their figures were measured and reported, so
-# none is blind any more) and the second opinion is trained on all of them. The rules were tuned on the first four's
-# failures and, in the sixth round, on the fifth's; the fourth and fifth miss the urgency target still.
+def test_the_sixth_set_is_scored_as_dev():
+    """The sixth set (a hold-out until the seventh round) is dev now; one of its 411 rows is word for word a fifth-set
+    row (two writers, one sentence) and is counted once, with the fifth."""
+    sixth = [c for c in DEV if c["split"] == "sixth_holdout"]
+    assert len(load_cases(SIXTH_HOLDOUT)) == 411 and len(sixth) == 410
+
+
+# Every set written before issue 15's seventh round is development data (their figures were measured and reported,
+# so none is blind any more) and the second opinion is trained on all of them. The rules were tuned on the first
+# four's failures, in the sixth round on the fifth's and in the seventh on the sixth's; the fourth, fifth and sixth
+# miss the urgency target still (and the sixth one red flag).
 LATER_SETS_AS_DEV = {
     "fourth_holdout": pytest.mark.xfail(strict=True, reason="dev since the fifth round: with the second opinion "
-                                        "recall 98.6 % (2 of 144 missed), false alarms 0.0 %, urgency 85.8 % "
-                                        "(target 90 %); see docs/voice.md"),
+                                        "recall 100 %, false alarms 0.0 %, urgency 86.0 % (target 90 %); see "
+                                        "docs/voice.md"),
     "fifth_holdout": pytest.mark.xfail(strict=True, reason="dev since the sixth round, which tuned the rules on it: "
                                        "recall 100 %, false alarms 0.0 %, urgency agreement 82.0 % (target 90 %); "
                                        "see docs/voice.md"),
+    "sixth_holdout": pytest.mark.xfail(strict=True, reason="dev since the seventh round, which tuned the rules on "
+                                       "it: recall 99.5 % (1 of 184 missed), false alarms 0.9 %, urgency agreement "
+                                       "78.3 % (target 90 %); see docs/voice.md"),
 }
 
 
@@ -121,34 +133,34 @@ def test_targets_on_each_dev_part(part):
     _check_targets([c for c in DEV if c["split"] == part], show=True)
 
 
-# The only hold-out: written by someone who never saw the rules, the classifier or their failures, committed unscored
-# before the round that tuned on the fifth set, and scored once by the lead after it, who then sets this test (a
-# strict xfail if the targets are not met). Its texts are never printed, so that nothing is tuned or trained on them.
-# Scored once on 2026-12-07 (8ccb2fd committed the round before the scoring): recall 89.1 % (20 of 184 missed; the
-# rules alone 70.7 %, the second opinion caught 34 of their 54 misses), false alarms 1.8 % (4 of 226), urgency 73.2 %.
-@pytest.mark.xfail(strict=True, reason="issue 15's sixth hold-out, scored once: recall 89.1 % (20 of 184 missed), "
-                   "false alarms 1.8 %, urgency agreement 73.2 %; targets 100 %, <= 5 %, >= 90 %: not met")
-def test_targets_on_the_sixth_holdout():
-    _check_targets(sixth_holdout(DEV), show=False)
+# The only hold-out: written by someone who never saw the rules, the classifier, the other sets or their failures,
+# committed unscored (3c0bea1) before the round that tuned on the sixth set, and scored once by the lead after it,
+# who then sets this test (a strict xfail if the targets are not met). Its texts are never printed, so that nothing
+# is tuned or trained on them.
+
+def test_targets_on_the_seventh_holdout():
+    _check_targets(holdout_cases(DEV), show=False)
 
 
-def test_the_sixth_holdout_shares_no_utterance_with_anything_tuned_or_trained_on():
-    """None of its texts may be a dev utterance, a phrasing or a chatter line (the classifier trains on all of
-    those), or it would not be blind. One of its rows is word for word a fifth-set row (two writers, one sentence):
-    it is left out of the score like every row already on the dev side, and 410 remain."""
+def test_the_seventh_holdout_shares_no_scored_utterance_with_anything_tuned_or_trained_on():
+    """None of its scored texts may be a dev utterance, a phrasing or a chatter line (the classifier trains on all
+    of those), or it would not be blind. One of its 416 rows is a dev sentence but for case (two writers, one
+    sentence): it is left out of the score like every row already on the dev side. Counts only: a failure must not
+    print the hold-out's texts."""
     from models import triage_sets
 
-    sixth = [c["text"].strip().lower() for c in load_cases(SIXTH_HOLDOUT)]
-    fifth = {c["text"].strip().lower() for c in DEV if c["split"] == "fifth_holdout"}
-    earlier = {c["text"] for c in DEV if c["split"] != "fifth_holdout"} | phrasing_texts() | set(
-        triage_sets.chatter())
-    assert len(sixth) == 411 and not set(sixth) & {t.strip().lower() for t in earlier}
-    assert len(set(sixth) & fifth) == 1 and len(sixth_holdout(DEV)) == 410
+    def norm(text):
+        return " ".join(text.lower().split())
+
+    earlier = {norm(c["text"]) for c in DEV} | {norm(t) for t in phrasing_texts() | set(triage_sets.chatter())}
+    scored = holdout_cases(DEV)
+    assert len(load_cases(HOLDOUT_FILE)) == 416 and len(scored) == 415
+    assert sum(norm(c["text"]) in earlier for c in scored) == 0
 
 
 def test_the_holdout_failures_cannot_be_listed(capsys, monkeypatch):
     """`eval_triage.py --show` lists only dev parts: a hold-out's failing texts, once read, would be tuned on."""
-    monkeypatch.setattr(sys, "argv", ["eval_triage.py", "--show", "sixth_holdout"])
+    monkeypatch.setattr(sys, "argv", ["eval_triage.py", "--show", "seventh_holdout"])
     with pytest.raises(SystemExit):
         main()
     assert "invalid choice" in capsys.readouterr().err
@@ -161,13 +173,13 @@ def test_a_holdout_row_already_on_the_dev_side_is_not_scored(tmp_path, monkeypat
     dev_text, phrasing = CASES[0]["text"], PHRASINGS[0][1]
     rows = [{"text": t, "red_flag": False, "urgency": "self_care", "split": "x"} for t in
             (dev_text, fifth_text, phrasing, "A sentence nobody tuned on.")]
-    path = tmp_path / "sixth.jsonl"
+    path = tmp_path / "seventh.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
-    monkeypatch.setattr(triage_sets, "SIXTH_HOLDOUT", path)
-    assert [(c["text"], c["split"]) for c in triage_sets.sixth_holdout(DEV)] == [
-        ("A sentence nobody tuned on.", "sixth_holdout")]
-    monkeypatch.setattr(triage_sets, "SIXTH_HOLDOUT", tmp_path / "absent.jsonl")
-    assert triage_sets.sixth_holdout(DEV) is None
+    monkeypatch.setattr(triage_sets, "HOLDOUT_FILE", path)
+    assert [(c["text"], c["split"]) for c in triage_sets.holdout_cases(DEV)] == [
+        ("A sentence nobody tuned on.", "seventh_holdout")]
+    monkeypatch.setattr(triage_sets, "HOLDOUT_FILE", tmp_path / "absent.jsonl")
+    assert triage_sets.holdout_cases(DEV) is None
 
 
 @pytest.mark.parametrize("urgency, text", PHRASINGS)
