@@ -4,8 +4,9 @@ the triage's own time per utterance.
 Which sets are development data and which is the hold-out is said in models/triage_sets.py: since issue 15's sixth
 round the earlier sets are dev ("dev (all)" is them together; the red-flag classifier is trained on them, so
 their figures are training figures) and the only hold-out is the latest set (models.triage_sets.HOLDOUT), written
-independently by someone who never saw the rules, the classifier or their failures. The lead scores it once, when a round's tuning is done, with
---score-holdout (so that no tuning run sees its figures); its failures can never be listed.
+independently by someone who never saw the rules, the classifier or their failures. The lead scores it once, when
+a round's tuning is done, with --score-holdout (so that no tuning run sees its figures); its failures can never be
+listed.
 
     .venv/bin/python bench/eval_triage.py                 # every dev part
     .venv/bin/python bench/eval_triage.py --show all      # also list the dev cases it gets wrong (or one dev part)
