@@ -136,8 +136,10 @@ def test_targets_on_each_dev_part(part):
 # The only hold-out: written by someone who never saw the rules, the classifier, the other sets or their failures,
 # committed unscored (3c0bea1) before the round that tuned on the sixth set, and scored once by the lead after it,
 # who then sets this test (a strict xfail if the targets are not met). Its texts are never printed, so that nothing
-# is tuned or trained on them.
-
+# is tuned or trained on them. Scored once on 2026-12-08 (4c45af0 committed the round before the scoring): recall
+# 91.5 % (16 of 189 missed; the rules alone 77.8 %), false alarms 4.0 % (9 of 226), urgency agreement 79.0 %.
+@pytest.mark.xfail(strict=True, reason="issue 15's seventh hold-out, scored once: recall 91.5 % (16 of 189 missed), "
+                   "false alarms 4.0 %, urgency agreement 79.0 %; targets 100 %, <= 5 %, >= 90 %: not met")
 def test_targets_on_the_seventh_holdout():
     _check_targets(holdout_cases(DEV), show=False)
 
