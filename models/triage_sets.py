@@ -2,8 +2,8 @@
 hold-out, loaded the same way by the evaluation (bench/eval_triage.py) and by the red-flag classifier's training
 (exporters/triage_classifier.py).
 
-Since issue 15's sixth round every set written so far is development data (its figures have been measured and
-reported, so it can no longer be blind):
+Every set scored so far is development data (its figures have been measured and reported, so it can no longer be
+blind):
 - dev: the first two thirds of triage_cases.jsonl, tuned on from the start;
 - holdout: its other third (a hold-out until the second round);
 - new_holdout: triage_holdout_new.jsonl (a hold-out until the third round);
