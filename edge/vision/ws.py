@@ -41,6 +41,7 @@ class _Conn:
     def __init__(self, saver: Callable[..., str]):
         self.saver = saver
         self.live: therapy_session.LiveSession | None = None
+        self.ended = False  # a session was finished and none started since
         self.t0 = time.monotonic()
 
     def _need_live(self) -> therapy_session.LiveSession:
@@ -49,7 +50,10 @@ class _Conn:
         return self.live
 
     def handle_jpeg(self, data: bytes) -> list[dict[str, Any]]:
-        """A binary message: one encoded camera frame."""
+        """A binary message: one encoded camera frame. One still on its way when the session was finished is
+        dropped: an error for it would replace the saved session's summary on the screen."""
+        if self.live is None and self.ended:
+            return []
         return self._need_live().feed_frame(_decode_jpeg(data), time.monotonic() - self.t0)
 
     def handle(self, msg: dict[str, Any]) -> list[dict[str, Any]]:
@@ -65,8 +69,11 @@ class _Conn:
                 self.live.close()
             sides = tuple(msg["sides"]) if msg.get("sides") else None
             self.live = therapy_session.LiveSession(str(msg.get("exercise", "")), sides=sides)
+            self.ended = False
             ex = self.live.exercise
             return [{"type": "therapy_started", "exercise": ex.name, "title": ex.title, "cue": ex.cue}]
+        if kind in ("frame", "therapy_pose_data") and self.live is None and self.ended:
+            return []  # late, after the session was finished (see handle_jpeg)
         if kind == "therapy_pose_data":
             pose = None if msg.get("landmarks") is None else from_payload(msg, aspect)
             return self._need_live().feed_pose(pose, t)
@@ -80,7 +87,7 @@ class _Conn:
             live = self._need_live()
             result = live.result()
             live.close()
-            self.live = None
+            self.live, self.ended = None, True
             out = {"type": "therapy_summary", **{k: v for k, v in result.to_dict().items() if k != "events"}}
             if msg.get("save", True):
                 out["session_id"] = self.saver(result, msg.get("pain_before"), msg.get("pain_after"))

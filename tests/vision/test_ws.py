@@ -112,3 +112,24 @@ def test_camera_frames_go_through_the_pose_model(client):
         sock.send_json({"type": "end", "save": False})
         summary = sock.receive_json()
         assert summary["type"] == "therapy_summary" and summary["frames"] == 2 and summary["reps"] == 0
+
+
+def test_a_frame_arriving_after_finish_is_dropped_not_answered_with_an_error(client):
+    """Failed before: a camera frame still on its way when Finish was pressed got 'send start first', and that
+    error replaced the saved session's summary on the kiosk's screen (seen in the browser flow on a loaded machine).
+    Before any session, a frame is still an error."""
+    import cv2
+    from skimage import data
+
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    with client.websocket_connect(ws.PATH) as sock:
+        sock.send_bytes(jpeg.tobytes())
+        assert sock.receive_json()["code"] == "BAD_INPUT"  # no session yet: said
+        sock.send_json({"type": "start", "exercise": "squat"})
+        assert sock.receive_json()["type"] == "therapy_started"
+        sock.send_json({"type": "end", "save": False})
+        assert sock.receive_json()["type"] == "therapy_summary"
+        sock.send_bytes(jpeg.tobytes())  # late frames: dropped
+        sock.send_json({"type": "therapy_pose_data", "landmarks": None})
+        sock.send_json({"type": "nonsense"})  # anything else is still answered
+        assert "unknown message type" in sock.receive_json()["message"]

@@ -4,7 +4,7 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const video = $("therapy-video"), start = $("therapy-start"), stop = $("therapy-stop");
-  let ws = null, timer = null, reps = 0;
+  let ws = null, timer = null, reps = 0, finished = false;
   const canvas = document.createElement("canvas");
 
   function esc(s) { const d = document.createElement("div"); d.textContent = String(s ?? ""); return d.innerHTML; }
@@ -30,14 +30,15 @@
 
   function sendFrame() {
     // A frame still being sent means the link is slower than the camera: skip this one.
-    if (!ws || ws.readyState !== 1 || ws.bufferedAmount > 0 || !video.videoWidth) return;
+    if (finished || !ws || ws.readyState !== 1 || ws.bufferedAmount > 0 || !video.videoWidth) return;
     canvas.width = 480; canvas.height = Math.round(480 * video.videoHeight / video.videoWidth);
     canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
-    canvas.toBlob((b) => { if (b && ws && ws.readyState === 1) b.arrayBuffer().then((buf) => ws.send(buf)); }, "image/jpeg", 0.8);
+    // Encoding is asynchronous: a frame finished after Finish was pressed is not sent.
+    canvas.toBlob((b) => { if (b && !finished && ws && ws.readyState === 1) b.arrayBuffer().then((buf) => { if (!finished) ws.send(buf); }); }, "image/jpeg", 0.8);
   }
 
   start.addEventListener("click", async () => {
-    start.disabled = true; reps = 0; $("reps").textContent = "0"; $("feedback").innerHTML = ""; $("therapy-summary").innerHTML = "";
+    start.disabled = true; finished = false; reps = 0; $("reps").textContent = "0"; $("feedback").innerHTML = ""; $("therapy-summary").innerHTML = "";
     try {
       video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
       await video.play();
@@ -55,7 +56,7 @@
   });
 
   stop.addEventListener("click", () => {
-    clearInterval(timer); stop.disabled = true;
+    clearInterval(timer); stop.disabled = true; finished = true;
     if (ws && ws.readyState === 1) ws.send(JSON.stringify({ type: "end", save: true }));
     if (video.srcObject) video.srcObject.getTracks().forEach((t) => t.stop());
     setTimeout(() => { if (ws) ws.close(); }, 3000);
