@@ -75,11 +75,11 @@ def phrasing_texts() -> set[str]:
 def _unseen(path: Path, split: str, dev: list[dict]) -> list[dict]:
     """The rows of a later set less any that is word for word a dev case or a dev phrasing (the rules were tuned on
     those, so they cannot count as unseen), each labelled `split` whatever it says. The file is never edited."""
-    seen = {_norm(c["text"]) for c in dev} | {_norm(t) for t in phrasing_texts()}
-    return [{**c, "split": split} for c in load_cases(path) if _norm(c["text"]) not in seen]
+    seen = {normalized_text(c["text"]) for c in dev} | {normalized_text(t) for t in phrasing_texts()}
+    return [{**c, "split": split} for c in load_cases(path) if normalized_text(c["text"]) not in seen]
 
 
-def _norm(text: str) -> str:
+def normalized_text(text: str) -> str:
     """A text as compared across sets: two writers' same sentence may differ only in case or spacing."""
     return " ".join(text.lower().split())
 

@@ -44,15 +44,19 @@ class _Conn:
         self.ended = False  # a session was finished and none started since
         self.t0 = time.monotonic()
 
+    def _late(self) -> bool:
+        """A frame or pose arriving after the session was finished (one still on its way when Finish was pressed):
+        dropped, since an error for it would replace the saved session's summary on the screen."""
+        return self.live is None and self.ended
+
     def _need_live(self) -> therapy_session.LiveSession:
         if self.live is None:
             raise InputError('send {"type": "start", "exercise": …} first')
         return self.live
 
     def handle_jpeg(self, data: bytes) -> list[dict[str, Any]]:
-        """A binary message: one encoded camera frame. One still on its way when the session was finished is
-        dropped: an error for it would replace the saved session's summary on the screen."""
-        if self.live is None and self.ended:
+        """A binary message: one encoded camera frame (none once the session is finished: `_late`)."""
+        if self._late():
             return []
         return self._need_live().feed_frame(_decode_jpeg(data), time.monotonic() - self.t0)
 
@@ -72,8 +76,8 @@ class _Conn:
             self.ended = False
             ex = self.live.exercise
             return [{"type": "therapy_started", "exercise": ex.name, "title": ex.title, "cue": ex.cue}]
-        if kind in ("frame", "therapy_pose_data") and self.live is None and self.ended:
-            return []  # late, after the session was finished (see handle_jpeg)
+        if kind in ("frame", "therapy_pose_data") and self._late():
+            return []
         if kind == "therapy_pose_data":
             pose = None if msg.get("landmarks") is None else from_payload(msg, aspect)
             return self._need_live().feed_pose(pose, t)

@@ -35,9 +35,7 @@ MODIFIERS: tuple[Concept, ...] = (
        "@NOT ~2 let|letting ~1 up", "@NOT ~2 go|going ~1 off"),
     # Vomit that is black, dark brown or grainy is altered blood (NHS "Vomiting blood": like coffee grounds); with
     # vomiting in the same sentence it is a red flag (redflags.py), alone ("gritty eyes") it is nothing.
-    _m("altered_blood", "grainy", "gritty", "granular", "granules", "=black", "dark brown",
-       # What the sick landed in turned red ("the whole bowl went red"): blood, said of where it is.
-       "toilet|bowl|sink|bucket|basin|loo|pan ~2 go|went|gone|turn|turned ~1 red"),
+    _m("altered_blood", "grainy", "gritty", "granular", "granules", "=black", "dark brown"),
     # A bleed described by how it flows; with blood or bleeding in the same sentence it is heavy (redflags.py).
     _m("torrent", "@TORRENT", "like ~1 a ~1 tap", "run|running|ran ~2 out ~3 like"),
     # Exertional chest pain that passes at rest, over weeks: stable angina, same day, not 999 (NICE CG95).

@@ -281,8 +281,8 @@ SYMPTOMS: tuple[Concept, ...] = (
     _c("blood", "general practice", "soon", "blood", "bloody", "bright red", "like ~2 coffee", "dark bits",
        "clots", "=turned ~1 red",
        # Said of what it landed on: "the sink was all red", "the hanky's soaked red".
-       "sink|tissue|tissues|hanky|hankie|handkerchief|bowl|toilet|bucket|basin|pillow ~3 and? ~2 be|go|went|turn|"
-       "turned ~1 all? ~1 red", "@TORRENT ~2 red", "pink ~2 frothy|froth|foam|foamy", "frothy|foamy ~3 pink"),
+       "sink|tissue|tissues|hanky|hankie|handkerchief|bowl|toilet|loo|pan|bucket|basin|pillow ~3 and? ~2 be|go|went|"
+       "turn|turned ~1 all? ~1 red", "@TORRENT ~2 red", "pink ~2 frothy|froth|foam|foamy", "frothy|foamy ~3 pink"),
     # NHS 999: "heavy bleeding: spraying, pouring or enough to make a puddle".
     _c("heavy_bleeding", "emergency medicine", None, "@NOT ~2 stop ~2 bleed|bleeding", "bleed ~4 @NOT ~1 stop",
        "@BLOOD ~3 pour|pouring|spurt|spurting|spray|spraying|gush|gushing|pump|pumping|everywhere|puddle",

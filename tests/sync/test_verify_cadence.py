@@ -54,6 +54,21 @@ def test_only_the_first_pull_within_the_interval_asks_for_checksums(devices):
     assert first["scope"] == second["scope"]  # the same patients readable: the same digest
 
 
+def test_a_verify_skipped_for_pending_pushes_is_asked_for_again(devices):
+    """With local changes not yet pushed, checksums differ by design and are not compared: that pull does not
+    count as a verify, so the next one asks again (else the device would go a whole interval unverified)."""
+    user = uuid.uuid4()
+    a = devices.new(user)
+    a.store.users.add({"id": user, "full_name": "Ann"})
+    pulls = _record_pulls(a)
+    a.pull()  # pull only: the profile is still pending
+    a.pull()
+    assert [asked for asked, _ in pulls] == ["true", "true"]
+    a.run()
+    a.pull()
+    assert [asked for asked, _ in pulls][2:] == ["true", "false"]
+
+
 def test_a_divergence_is_repaired_at_the_next_verify_not_before(devices, db):
     user = uuid.uuid4()
     a = devices.new(user, verify_every_s=60)

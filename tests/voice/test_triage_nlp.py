@@ -150,9 +150,7 @@ def test_the_seventh_holdout_shares_no_scored_utterance_with_anything_tuned_or_t
     sentence): it is left out of the score like every row already on the dev side. Counts only: a failure must not
     print the hold-out's texts."""
     from models import triage_sets
-
-    def norm(text):
-        return " ".join(text.lower().split())
+    from models.triage_sets import normalized_text as norm
 
     earlier = {norm(c["text"]) for c in DEV} | {norm(t) for t in phrasing_texts() | set(triage_sets.chatter())}
     scored = holdout_cases(DEV)
